@@ -1,0 +1,199 @@
+/**
+ * The event catalogue: the storage contract of faasline. Every push, build, deploy and removal is one of
+ * these. Field names are part of the public audit trail, so they change only through an upcaster.
+ */
+
+/** An event as a decider produces it: no identity or position yet. */
+export type Event<Type extends string = string, Data = unknown> = Readonly<{ type: Type; data: Data extends object ? Readonly<Data> : Data }>;
+
+/** Who caused an event: `github:<login>`, `admin:<token name>` or `system:<component>`. */
+export type Actor = `github:${string}` | `admin:${string}` | `system:${string}`;
+
+/** What the store adds when an event is appended; read back with every event. */
+export type EventEnvelope = Readonly<{
+  eventId: string;
+  streamId: string;
+  /** 1-based position of the event inside its stream. */
+  streamVersion: number;
+  /** 1-based position across all streams; commit order. */
+  globalPosition: number;
+  occurredAt: string;
+  /** The webhook delivery (or admin request) that started the chain. */
+  correlationId: string;
+  /** The event id or command id that directly caused this event. */
+  causationId: string;
+  actor: Actor;
+  schemaVersion: number;
+}>;
+
+export type RecordedEvent<E extends Event = FaaslineEvent> = E & Readonly<{ metadata: EventEnvelope }>;
+
+export type RepositoryRef = Readonly<{ owner: string; repo: string; repositoryId: number; private: boolean }>;
+
+export type InstallationCreated = Event<'InstallationCreated', {
+  installationId: number;
+  account: string;
+  accountId: number;
+  repositories: readonly RepositoryRef[];
+}>;
+export type InstallationDeleted = Event<'InstallationDeleted', {
+  installationId: number;
+  account: string;
+  accountId: number;
+  repositories: readonly RepositoryRef[];
+}>;
+export type RepositoryAdded = Event<'RepositoryAdded', { installationId: number } & RepositoryRef>;
+export type RepositoryRemoved = Event<'RepositoryRemoved', { installationId: number } & RepositoryRef>;
+
+export type PushReceived = Event<'PushReceived', {
+  deliveryId: string;
+  owner: string;
+  ownerId: number;
+  repo: string;
+  repositoryId: number;
+  private: boolean;
+  ref: string;
+  branch: string;
+  before: string;
+  sha: string;
+  cloneUrl: string;
+  installationId: number | null;
+  pusher: string;
+  receivedAt: string;
+}>;
+export type PushIgnored = Event<'PushIgnored', {
+  deliveryId: string;
+  owner: string;
+  repo: string;
+  ref: string;
+  sha: string;
+  reason: string;
+}>;
+
+/** A function of a stack file, resolved for one commit. Secret names only, never values. */
+export type FunctionSpec = Readonly<{
+  function: string;
+  name: string;
+  lang: string;
+  image: string;
+  contextDigest: string;
+  environment: Readonly<Record<string, string>>;
+  labels: Readonly<Record<string, string>>;
+  annotations: Readonly<Record<string, string>>;
+  secrets: readonly string[];
+  limits: Readonly<{ memory?: string; cpu?: string }>;
+  requests: Readonly<{ memory?: string; cpu?: string }>;
+  readOnlyRootFilesystem: boolean;
+}>;
+
+export type SourceFetched = Event<'SourceFetched', {
+  deliveryId: string;
+  owner: string;
+  repo: string;
+  branch: string;
+  sha: string;
+  functions: readonly FunctionSpec[];
+}>;
+export type SourceRejected = Event<'SourceRejected', {
+  deliveryId: string;
+  owner: string;
+  repo: string;
+  sha: string;
+  reason: string;
+}>;
+
+type BuildRef = { buildId: string; name: string; owner: string; repo: string; sha: string; contextDigest: string };
+export type BuildStarted = Event<'BuildStarted', BuildRef>;
+export type BuildSucceeded = Event<'BuildSucceeded', BuildRef & {
+  image: string;
+  durationMs: number;
+  logRef: string;
+  logTail: string;
+}>;
+export type BuildReused = Event<'BuildReused', BuildRef & { image: string; reusedBuildId: string }>;
+export type BuildFailed = Event<'BuildFailed', BuildRef & {
+  reason: string;
+  durationMs: number;
+  logRef: string;
+  logTail: string;
+}>;
+
+export type FunctionDeployed = Event<'FunctionDeployed', {
+  name: string;
+  owner: string;
+  repo: string;
+  function: string;
+  branch: string;
+  sha: string;
+  image: string;
+  endpoint: string;
+  deliveryId: string;
+}>;
+export type DeployFailed = Event<'DeployFailed', {
+  name: string;
+  owner: string;
+  repo: string;
+  sha: string;
+  reason: string;
+}>;
+export type FunctionRemoved = Event<'FunctionRemoved', {
+  name: string;
+  owner: string;
+  repo: string;
+  reason: 'not-in-stack' | 'repository-removed' | 'installation-deleted';
+}>;
+
+export type CommitStatusReported = Event<'CommitStatusReported', {
+  owner: string;
+  repo: string;
+  sha: string;
+  context: string;
+  state: 'pending' | 'success' | 'failure' | 'error';
+  description: string;
+  targetUrl: string | null;
+  delivered: boolean;
+}>;
+
+export type FaaslineEvent =
+  | InstallationCreated
+  | InstallationDeleted
+  | RepositoryAdded
+  | RepositoryRemoved
+  | PushReceived
+  | PushIgnored
+  | SourceFetched
+  | SourceRejected
+  | BuildStarted
+  | BuildSucceeded
+  | BuildReused
+  | BuildFailed
+  | FunctionDeployed
+  | DeployFailed
+  | FunctionRemoved
+  | CommitStatusReported;
+
+export type EventType = FaaslineEvent['type'];
+
+/** The schemaVersion each event type is written with today; older stored versions are upcast on read. */
+export const currentSchemaVersions: Readonly<Record<EventType, number>> = {
+  InstallationCreated: 1,
+  InstallationDeleted: 1,
+  RepositoryAdded: 1,
+  RepositoryRemoved: 1,
+  PushReceived: 1,
+  PushIgnored: 1,
+  SourceFetched: 1,
+  SourceRejected: 1,
+  BuildStarted: 1,
+  BuildSucceeded: 1,
+  BuildReused: 1,
+  BuildFailed: 1,
+  FunctionDeployed: 1,
+  DeployFailed: 1,
+  FunctionRemoved: 1,
+  CommitStatusReported: 1,
+};
+
+export const eventTypes = Object.keys(currentSchemaVersions) as readonly EventType[];
+
+export const isEventType = (type: string): type is EventType => Object.hasOwn(currentSchemaVersions, type);

@@ -1,0 +1,54 @@
+import type { DataSource } from 'typeorm';
+import type { Config } from './config/config.js';
+import { openDataSource, type DataSourceParts } from './database/data-source.js';
+import { startEmbeddedPostgres } from './database/embedded-postgres.js';
+import { AppendSignal } from './event-log/append-signal.js';
+import { EmbeddedEventLog } from './event-log/embedded-event-log.js';
+import type { EventLog } from './event-log/event-log.port.js';
+import { KafkaEventLog } from './event-log/kafka-event-log.js';
+import { PostgresEventStore } from './event-store/postgres-event-store.js';
+import type { Logger } from './logger.js';
+
+/** Storage and log of one process, chosen by configuration: the same code above the ports in both modes. */
+export type Backbone = Readonly<{
+  db: DataSource;
+  databaseUrl: string;
+  store: PostgresEventStore;
+  log: EventLog;
+  storage: 'embedded' | 'postgres';
+  close: () => Promise<void>;
+}>;
+
+export async function openBackbone(
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'kafka'>,
+  logger: Logger,
+  parts: DataSourceParts & { clientId?: string } = {},
+): Promise<Backbone> {
+  const embedded = config.databaseUrl ? null : await startEmbeddedPostgres(config.dataDir);
+  const databaseUrl = config.databaseUrl ?? embedded!.url;
+  try {
+    const db = await openDataSource(databaseUrl, parts);
+    const store = new PostgresEventStore(db, { outbox: config.kafka !== null });
+    const signal = new AppendSignal(databaseUrl, store, logger);
+    await signal.start();
+    const log: EventLog = config.kafka
+      ? new KafkaEventLog(db, { ...config.kafka, clientId: parts.clientId ?? 'faasline' }, signal, logger)
+      : new EmbeddedEventLog(db, signal, logger);
+    return {
+      db,
+      databaseUrl,
+      store,
+      log,
+      storage: embedded ? 'embedded' : 'postgres',
+      close: async () => {
+        await log.close();
+        await signal.close();
+        await db.destroy();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,127 @@
+import { isAbsolute, resolve } from 'node:path';
+
+/** A bad setting: start-up stops with this one line, naming the variable and what is wrong with it. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+  }
+}
+
+export type Config = Readonly<{
+  port: number;
+  gatewayPort: number;
+  dataDir: string;
+  databaseUrl: string | null;
+  kafka: Readonly<{ brokers: readonly string[]; topic: string; partitions: number; replicationFactor: number }> | null;
+  githubApiUrl: string;
+  gitAllowedHosts: readonly string[];
+  customers: readonly string[] | null;
+  customersFile: string | null;
+  buildBranch: string | null;
+  openfaasUrl: string | null;
+  buildkitAddr: string | null;
+  registry: string;
+  publicUrl: string;
+  gatewayPublicUrl: string;
+  enableDockerfileLang: boolean;
+  maxFunctionsPerRepo: number;
+  buildConcurrency: number;
+}>;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads the environment of INTERFACE.md; unset means the embedded default. */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const read = (name: string) => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const port = integer(read, 'PORT', 8080, 0, 65535);
+  const gatewayPort = integer(read, 'GATEWAY_PORT', 8081, 0, 65535);
+  const dataDir = read('DATA_DIR') ?? './.faasline';
+  const brokers = read('KAFKA_BROKERS');
+  const databaseUrl = read('DATABASE_URL') ?? null;
+  if (databaseUrl !== null) url('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:']);
+  const topic = read('KAFKA_TOPIC') ?? 'faasline.events';
+  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(topic)) throw new ConfigError('KAFKA_TOPIC', `"${topic}" is not a valid Kafka topic name`);
+  const publicUrl = read('PUBLIC_URL') ?? `http://127.0.0.1:${port}`;
+  const gatewayPublicUrl = read('GATEWAY_PUBLIC_URL') ?? read('OPENFAAS_URL') ?? `http://127.0.0.1:${gatewayPort}`;
+  const registry = read('REGISTRY') ?? 'local';
+  if (!/^[a-z0-9]([a-z0-9._:/-]*[a-z0-9/])?$/.test(registry)) throw new ConfigError('REGISTRY', `"${registry}" is not an image prefix (lower-case host[:port][/path][/])`);
+  return {
+    port,
+    gatewayPort,
+    dataDir: isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir),
+    databaseUrl,
+    kafka: brokers
+      ? {
+          brokers: list(brokers).map((broker) => hostPort('KAFKA_BROKERS', broker)),
+          topic,
+          partitions: integer(read, 'KAFKA_TOPIC_PARTITIONS', 6, 1, 1000),
+          replicationFactor: integer(read, 'KAFKA_REPLICATION_FACTOR', 1, 1, 10),
+        }
+      : null,
+    githubApiUrl: url('GITHUB_API_URL', read('GITHUB_API_URL') ?? 'https://api.github.com', ['http:', 'https:']),
+    gitAllowedHosts: list(read('GIT_ALLOWED_HOSTS') ?? 'github.com').map((host) => host.toLowerCase()),
+    customers: read('CUSTOMERS') ? list(read('CUSTOMERS')!).map((owner) => owner.toLowerCase()) : null,
+    customersFile: read('CUSTOMERS_FILE') ?? null,
+    buildBranch: read('BUILD_BRANCH') ?? null,
+    openfaasUrl: read('OPENFAAS_URL') ? url('OPENFAAS_URL', read('OPENFAAS_URL')!, ['http:', 'https:']) : null,
+    buildkitAddr: read('BUILDKIT_ADDR') ? buildkitAddress(read('BUILDKIT_ADDR')!) : null,
+    registry,
+    publicUrl: url('PUBLIC_URL', publicUrl, ['http:', 'https:']),
+    gatewayPublicUrl: url('GATEWAY_PUBLIC_URL', gatewayPublicUrl, ['http:', 'https:']),
+    enableDockerfileLang: boolean(read, 'ENABLE_DOCKERFILE_LANG', false),
+    maxFunctionsPerRepo: integer(read, 'MAX_FUNCTIONS_PER_REPO', 20, 1, 1000),
+    buildConcurrency: integer(read, 'BUILD_CONCURRENCY', 2, 1, 64),
+  };
+}
+
+const list = (value: string) =>
+  value
+    .split(/[,\n]/)
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+function integer(read: (name: string) => string | undefined, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `"${raw}" is not a whole number from ${min} to ${max}`);
+  }
+  return Number(raw);
+}
+
+function boolean(read: (name: string) => string | undefined, name: string, fallback: boolean): boolean {
+  const raw = read(name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(name, `"${raw}" is not true or false`);
+}
+
+function url(name: string, value: string, protocols: readonly string[]): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(name, 'is not a URL');
+  }
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  return value.replace(/\/+$/, '');
+}
+
+function hostPort(name: string, value: string): string {
+  const match = /^([a-zA-Z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(value);
+  if (!match || Number(match[2]) > 65535) throw new ConfigError(name, `"${value}" is not host:port`);
+  return value;
+}
+
+function buildkitAddress(value: string): string {
+  if (/^tcp:\/\/[^/]+:\d+$/.test(value) || /^unix:\/\/\/.+/.test(value)) return value;
+  throw new ConfigError('BUILDKIT_ADDR', `"${value}" is not tcp://host:port or unix:///path`);
+}

@@ -1,0 +1,41 @@
+import { DataSource, type MixedList, type EntitySchema } from 'typeorm';
+import { EventStore1764057600000 } from './migrations/1764057600000-event-store.js';
+
+export const eventStoreMigrations = [EventStore1764057600000];
+
+export type DataSourceParts = Readonly<{
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities?: MixedList<Function | string | EntitySchema>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations?: MixedList<Function | string>;
+  poolSize?: number;
+  applicationName?: string;
+}>;
+
+/** One TypeORM DataSource per process; schema changes only through migrations, never `synchronize`. */
+export async function openDataSource(url: string, parts: DataSourceParts = {}): Promise<DataSource> {
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url,
+    entities: parts.entities ?? [],
+    migrations: [...eventStoreMigrations, ...((parts.migrations as unknown[]) ?? [])] as DataSourceParts['migrations'],
+    migrationsRun: false,
+    synchronize: false,
+    logging: false,
+    applicationName: parts.applicationName ?? 'faasline',
+    extra: { max: parts.poolSize ?? 10 },
+  });
+  await dataSource.initialize();
+  // Several processes may start together (api, projector, tests): one of them migrates at a time.
+  const lock = dataSource.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock(7166740100)');
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    // release() returns the session to the pool, so the session lock must be dropped explicitly.
+    await lock.query('SELECT pg_advisory_unlock(7166740100)');
+    await lock.release();
+  }
+  return dataSource;
+}

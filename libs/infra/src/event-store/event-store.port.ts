@@ -1,0 +1,31 @@
+import type { Actor, Event, RecordedEvent } from '#domain';
+
+/** `0` means the stream must not exist yet; `'any'` skips the check (for streams with a single writer). */
+export type ExpectedVersion = number | 'any';
+
+export type CausationMetadata = Readonly<{ correlationId: string; causationId: string; actor: Actor }>;
+
+export type AppendResult = Readonly<{ nextExpectedVersion: number; lastPosition: number; events: readonly RecordedEvent<Event>[] }>;
+
+export type StreamRead = Readonly<{ version: number; events: readonly RecordedEvent<Event>[] }>;
+
+export interface EventStore {
+  append(streamId: string, expectedVersion: ExpectedVersion, events: readonly Event[], metadata: CausationMetadata): Promise<AppendResult>;
+  readStream(streamId: string): Promise<StreamRead>;
+  /** Events after `position` in commit order, at most `limit`. */
+  readAll(position: number, limit: number): Promise<readonly RecordedEvent<Event>[]>;
+  headPosition(): Promise<number>;
+  /** Called in this process after each commit with the new head position; returns an unsubscribe function. */
+  onAppended(listener: (head: number) => void): () => void;
+}
+
+export class WrongExpectedVersion extends Error {
+  override readonly name = 'WrongExpectedVersion';
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedVersion,
+    readonly actual: number,
+  ) {
+    super(`stream ${streamId} is at version ${actual}, expected ${expected}`);
+  }
+}

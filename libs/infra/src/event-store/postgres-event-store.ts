@@ -1,0 +1,259 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { currentSchemaVersions, upcast as defaultUpcast, type Event, type RecordedEvent, type UpcastFn, type Actor } from '#domain';
+import {
+  WrongExpectedVersion,
+  type AppendResult,
+  type CausationMetadata,
+  type EventStore,
+  type ExpectedVersion,
+  type StreamRead,
+} from './event-store.port.js';
+
+/** Serialises appenders across processes; see the events migration for why positions need it. */
+export const APPEND_LOCK = 7166740101;
+export const EVENTS_CHANNEL = 'faasline_events';
+
+export type PostgresEventStoreOptions = Readonly<{
+  /** Write an outbox row per event for the Kafka relay; off when the events table itself is the log. */
+  outbox: boolean;
+  upcast?: UpcastFn;
+  now?: () => Date;
+  /** Most appends committed in one transaction. */
+  maxBatch?: number;
+}>;
+
+type PendingAppend = {
+  streamId: string;
+  expectedVersion: ExpectedVersion;
+  events: readonly Event[];
+  metadata: CausationMetadata;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+};
+
+export type EventRow = {
+  global_position: string;
+  stream_id: string;
+  stream_version: number;
+  event_id: string;
+  type: string;
+  schema_version: number;
+  data: unknown;
+  occurred_at: Date;
+  correlation_id: string;
+  causation_id: string;
+  actor: string;
+};
+
+const COLUMNS = `global_position, stream_id, stream_version, event_id, type, schema_version, data, occurred_at,
+  correlation_id, causation_id, actor`;
+
+/**
+ * Event store on Postgres with group commit: appends that arrive while a transaction is in flight are
+ * committed together in the next one, each still checked against its own expected version. One fsync then
+ * serves many writers, which is where single-event append throughput comes from.
+ */
+export class PostgresEventStore implements EventStore {
+  private readonly pending: PendingAppend[] = [];
+  private flushing = false;
+  private readonly appended = new EventEmitter().setMaxListeners(0);
+  private readonly upcast: UpcastFn;
+  private readonly now: () => Date;
+  private readonly maxBatch: number;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly options: PostgresEventStoreOptions,
+  ) {
+    this.upcast = options.upcast ?? defaultUpcast;
+    this.now = options.now ?? (() => new Date());
+    this.maxBatch = options.maxBatch ?? 256;
+  }
+
+  append(streamId: string, expectedVersion: ExpectedVersion, events: readonly Event[], metadata: CausationMetadata): Promise<AppendResult> {
+    if (events.length === 0) return Promise.reject(new Error(`append to ${streamId} with no events`));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ streamId, expectedVersion, events, metadata, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  async readStream(streamId: string): Promise<StreamRead> {
+    const rows: EventRow[] = await this.db.query(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`,
+      [streamId],
+    );
+    const events = rows.map((row) => this.toRecorded(row));
+    return { version: events.at(-1)?.metadata.streamVersion ?? 0, events };
+  }
+
+  async readAll(position: number, limit: number): Promise<readonly RecordedEvent<Event>[]> {
+    return readEventsAfter(this.db, position, limit, this.upcast);
+  }
+
+  async headPosition(): Promise<number> {
+    const [row] = await this.db.query(`SELECT coalesce(max(global_position), 0) AS head FROM events`);
+    return Number(row.head);
+  }
+
+  onAppended(listener: (head: number) => void): () => void {
+    this.appended.on('head', listener);
+    return () => this.appended.off('head', listener);
+  }
+
+  private toRecorded(row: EventRow): RecordedEvent<Event> {
+    return toRecordedEvent(row, this.upcast);
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, this.maxBatch);
+        try {
+          await this.commit(batch);
+        } catch (error) {
+          if (batch.length === 1) batch[0]!.reject(error);
+          // One bad append must not fail the others that happened to share its transaction.
+          else for (const one of batch) await this.commit([one]).catch(one.reject);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async commit(batch: PendingAppend[]): Promise<void> {
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    let outcomes: Outcome[];
+    try {
+      await runner.query(`BEGIN; SELECT pg_advisory_xact_lock(${APPEND_LOCK});`);
+      outcomes = await this.writeBatch(runner, batch);
+      await runner.query('COMMIT');
+    } catch (error) {
+      await runner.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+    let head = 0;
+    outcomes.forEach((outcome, index) => {
+      if (outcome.ok) {
+        head = Math.max(head, outcome.result.lastPosition);
+        batch[index]!.resolve(outcome.result);
+      } else batch[index]!.reject(outcome.error);
+    });
+    if (head > 0) this.appended.emit('head', head);
+  }
+
+  private async writeBatch(runner: QueryRunner, batch: PendingAppend[]): Promise<Outcome[]> {
+    const streamIds = [...new Set(batch.map((append) => append.streamId))];
+    const [state] = await runner.query(
+      `SELECT (SELECT coalesce(max(global_position), 0) FROM events) AS head,
+              (SELECT coalesce(json_object_agg(stream_id, version), '{}') FROM (
+                 SELECT stream_id, max(stream_version) AS version FROM events WHERE stream_id = ANY($1) GROUP BY stream_id
+               ) AS s) AS versions`,
+      [streamIds],
+    );
+    let position = Number(state.head);
+    const versions = new Map<string, number>(Object.entries(state.versions as Record<string, number>));
+    const occurredAt = this.now();
+    const rows: RecordedEvent<Event>[] = [];
+    const outcomes = batch.map((append): Outcome => {
+      const actual = versions.get(append.streamId) ?? 0;
+      if (append.expectedVersion !== 'any' && append.expectedVersion !== actual) {
+        return { ok: false, error: new WrongExpectedVersion(append.streamId, append.expectedVersion, actual) };
+      }
+      const recorded = append.events.map((event, index) =>
+        stamp(event, {
+          eventId: randomUUID(),
+          streamId: append.streamId,
+          streamVersion: actual + index + 1,
+          globalPosition: ++position,
+          occurredAt: occurredAt.toISOString(),
+          correlationId: append.metadata.correlationId,
+          causationId: append.metadata.causationId,
+          actor: append.metadata.actor,
+          schemaVersion: currentSchemaVersions[event.type as keyof typeof currentSchemaVersions] ?? 1,
+        }),
+      );
+      versions.set(append.streamId, actual + recorded.length);
+      rows.push(...recorded);
+      return { ok: true, result: { nextExpectedVersion: actual + recorded.length, lastPosition: position, events: recorded } };
+    });
+    if (rows.length > 0) await insertEvents(runner, rows, this.options.outbox);
+    return outcomes;
+  }
+}
+
+type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+
+const stamp = (event: Event, metadata: RecordedEvent<Event>['metadata']): RecordedEvent<Event> => ({
+  type: event.type,
+  data: event.data,
+  metadata,
+});
+
+async function insertEvents(runner: QueryRunner, rows: readonly RecordedEvent<Event>[], outbox: boolean): Promise<void> {
+  const column = <T>(pick: (event: RecordedEvent<Event>) => T) => rows.map(pick);
+  const params = [
+    column((e) => e.metadata.globalPosition),
+    column((e) => e.metadata.streamId),
+    column((e) => e.metadata.streamVersion),
+    column((e) => e.metadata.eventId),
+    column((e) => e.type),
+    column((e) => e.metadata.schemaVersion),
+    column((e) => JSON.stringify(e.data)),
+    column((e) => e.metadata.occurredAt),
+    column((e) => e.metadata.correlationId),
+    column((e) => e.metadata.causationId),
+    column((e) => e.metadata.actor),
+    rows.at(-1)!.metadata.globalPosition,
+  ];
+  await runner.query(
+    `WITH inserted AS (
+       INSERT INTO events (${COLUMNS})
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::int[], $7::jsonb[],
+                            $8::timestamptz[], $9::text[], $10::text[], $11::text[])
+       RETURNING global_position, stream_id
+     )${outbox ? `, queued AS (INSERT INTO outbox (global_position, stream_id) SELECT global_position, stream_id FROM inserted)` : ''}
+     SELECT pg_notify('${EVENTS_CHANNEL}', $12::text)`,
+    params,
+  );
+}
+
+export function toRecordedEvent(row: EventRow, upcast: UpcastFn): RecordedEvent<Event> {
+  const current = upcast({ type: row.type, schemaVersion: row.schema_version, data: row.data });
+  return {
+    type: current.type,
+    data: current.data,
+    metadata: {
+      eventId: row.event_id,
+      streamId: row.stream_id,
+      streamVersion: row.stream_version,
+      globalPosition: Number(row.global_position),
+      occurredAt: row.occurred_at.toISOString(),
+      correlationId: row.correlation_id,
+      causationId: row.causation_id,
+      actor: row.actor as Actor,
+      schemaVersion: current.schemaVersion,
+    },
+  };
+}
+
+/** Also used inside subscriber transactions, hence the free function over any query runner. */
+export async function readEventsAfter(
+  db: Pick<DataSource | QueryRunner, 'query'>,
+  position: number,
+  limit: number,
+  upcast: UpcastFn,
+): Promise<RecordedEvent<Event>[]> {
+  const rows: EventRow[] = await db.query(
+    `SELECT ${COLUMNS} FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2`,
+    [position, limit],
+  );
+  return rows.map((row) => toRecordedEvent(row, upcast));
+}

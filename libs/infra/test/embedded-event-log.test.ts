@@ -1,0 +1,4 @@
+import { logModes } from './support/backbones.js';
+import { eventLogContract } from './event-log.contract.js';
+
+eventLogContract(logModes[0]!);

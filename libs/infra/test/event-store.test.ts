@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { installationDecider, streamIds, upcasterRegistry, type Event } from '#domain';
+import { handleCommand, PostgresEventStore, WrongExpectedVersion } from '#infra';
+import { logModes, openTestBackbone, systemMetadata, type TestBackbone } from './support/backbones.js';
+
+const pushed = (sha: string): Event => ({ type: 'PushIgnored', data: { deliveryId: sha, owner: 'o', repo: 'r', ref: 'refs/tags/v1', sha, reason: 'tag' } });
+
+describe('event store on Postgres', () => {
+  let backbone: TestBackbone;
+  beforeAll(async () => {
+    backbone = await openTestBackbone(logModes[0]!);
+  });
+  afterAll(() => backbone.close());
+
+  it('appends to a new stream and reads it back with the full envelope', async () => {
+    const result = await backbone.store.append('s-new', 0, [pushed('a'), pushed('b')], {
+      correlationId: 'delivery-1',
+      causationId: 'command-1',
+      actor: 'github:alexellis',
+    });
+    expect(result.nextExpectedVersion).toBe(2);
+    const { version, events } = await backbone.store.readStream('s-new');
+    expect(version).toBe(2);
+    expect(events.map((event) => [event.data, event.metadata.streamVersion])).toEqual([
+      [pushed('a').data, 1],
+      [pushed('b').data, 2],
+    ]);
+    expect(events[1]!.metadata).toMatchObject({
+      streamId: 's-new',
+      correlationId: 'delivery-1',
+      causationId: 'command-1',
+      actor: 'github:alexellis',
+      schemaVersion: 1,
+      globalPosition: events[0]!.metadata.globalPosition + 1,
+    });
+    expect(events[0]!.metadata.eventId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(Date.parse(events[0]!.metadata.occurredAt)).not.toBeNaN();
+  });
+
+  it('lets exactly one of two appends with the same expected version win', async () => {
+    await backbone.store.append('s-race', 0, [pushed('0')], systemMetadata);
+    const outcomes = await Promise.allSettled([
+      backbone.store.append('s-race', 1, [pushed('x')], systemMetadata),
+      backbone.store.append('s-race', 1, [pushed('y')], systemMetadata),
+    ]);
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    const [rejected] = outcomes.filter((outcome) => outcome.status === 'rejected');
+    expect(rejected!.reason).toBeInstanceOf(WrongExpectedVersion);
+    expect(rejected!.reason).toMatchObject({ streamId: 's-race', expected: 1, actual: 2 });
+    expect((await backbone.store.readStream('s-race')).version).toBe(2);
+  });
+
+  it('rejects an append to a stream that already exists when none was expected', async () => {
+    await backbone.store.append('s-exists', 0, [pushed('a')], systemMetadata);
+    await expect(backbone.store.append('s-exists', 0, [pushed('b')], systemMetadata)).rejects.toBeInstanceOf(WrongExpectedVersion);
+  });
+
+  it('isolates a conflicting append from the others committed in the same group', async () => {
+    const streams = Array.from({ length: 40 }, (_, index) => `s-group-${index}`);
+    const outcomes = await Promise.allSettled(
+      streams.flatMap((stream) => [backbone.store.append(stream, 0, [pushed('a')], systemMetadata), backbone.store.append(stream, 0, [pushed('b')], systemMetadata)]),
+    );
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(40);
+    expect(outcomes.filter((outcome) => outcome.status === 'rejected' && outcome.reason instanceof WrongExpectedVersion)).toHaveLength(40);
+    for (const stream of streams) expect((await backbone.store.readStream(stream)).version).toBe(1);
+  });
+
+  it('assigns gapless global positions in commit order under concurrency', async () => {
+    const before = await backbone.store.headPosition();
+    await Promise.all(Array.from({ length: 200 }, (_, index) => backbone.store.append(`s-pos-${index % 20}`, 'any', [pushed(`${index}`)], systemMetadata)));
+    const all = await backbone.store.readAll(before, 1000);
+    expect(all.map((event) => event.metadata.globalPosition)).toEqual(Array.from({ length: 200 }, (_, index) => before + index + 1));
+    const versions = new Map<string, number>();
+    for (const event of all) {
+      const previous = versions.get(event.metadata.streamId) ?? 0;
+      expect(event.metadata.streamVersion).toBe(previous + 1);
+      versions.set(event.metadata.streamId, event.metadata.streamVersion);
+    }
+  });
+
+  it('reads an event stored at an old schemaVersion as the current version', async () => {
+    const current = { PushIgnored: 2 };
+    const upcast = upcasterRegistry(
+      [{ type: 'PushIgnored', from: 1, upcast: (data) => ({ ...(data as object), branch: null }) }],
+      current,
+    );
+    await backbone.store.append('s-old', 0, [pushed('old')], systemMetadata);
+    const [stored] = await backbone.db.query(`SELECT schema_version FROM events WHERE stream_id = 's-old'`);
+    expect(stored.schema_version).toBe(1);
+    const upcasting = new PostgresEventStore(backbone.db, { outbox: false, upcast });
+    const { events } = await upcasting.readStream('s-old');
+    expect(events[0]!.metadata.schemaVersion).toBe(2);
+    expect(events[0]!.data).toEqual({ ...(pushed('old').data as object), branch: null });
+    const fromAll = await upcasting.readAll(events[0]!.metadata.globalPosition - 1, 1);
+    expect(fromAll[0]!.data).toEqual(events[0]!.data);
+  });
+
+  it('retries a command with a fresh load when another writer got there first', async () => {
+    const stream = streamIds.installation(42);
+    const account = { installationId: 42, account: 'openfaas', accountId: 1 };
+    const repo = (name: string) => ({ owner: 'openfaas', repo: name, repositoryId: name.length, private: false });
+    await backbone.store.append(stream, 0, [{ type: 'InstallationCreated', data: { ...account, repositories: [] } }], systemMetadata);
+    const results = await Promise.all(
+      ['a', 'bb', 'ccc', 'dddd', 'a'].map((name) =>
+        handleCommand(backbone.store, installationDecider, stream, { type: 'AddRepositories', data: { installationId: 42, repositories: [repo(name)] } }, systemMetadata),
+      ),
+    );
+    const { events } = await backbone.store.readStream(stream);
+    expect(events.filter((event) => event.type === 'RepositoryAdded').map((event) => (event.data as { repo: string }).repo).sort()).toEqual(['a', 'bb', 'ccc', 'dddd']);
+    expect(results.filter((result) => result.result === null)).toHaveLength(1);
+  });
+
+  it('writes no outbox rows when the events table is the log', async () => {
+    const [row] = await backbone.db.query(`SELECT count(*)::int AS n FROM outbox`);
+    expect(row.n).toBe(0);
+  });
+});

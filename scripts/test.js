@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// `npm test`: type-check and build (child-process tests run the built code), start what the suite needs that
+// the environment does not name, run Jest in native ESM mode, and stop what it started.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const run = (command, args, options = {}) => execFileSync(command, args, { cwd: root, stdio: 'inherit', ...options });
+
+run(process.execPath, ['node_modules/typescript/bin/tsc', '-b']);
+run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.jest.json', '--noEmit']);
+
+const env = { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+let startedKafka = false;
+if (!env.KAFKA_BROKERS) {
+  // No Kafka named: run our own single-node broker so the Kafka half of the suite runs too.
+  env.KAFKA_PORT = env.KAFKA_PORT ?? '19092';
+  env.KAFKA_CONTROLLER_PORT = env.KAFKA_CONTROLLER_PORT ?? '19093';
+  env.KAFKA_STATE_DIR = env.KAFKA_STATE_DIR ?? join(root, '.cache', 'kafka-test');
+  const out = execFileSync('bash', [join(root, 'deploy/local/kafka.sh'), 'start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  env.KAFKA_BROKERS = out.toString().trim().split('\n').at(-1).replace(/^KAFKA_BROKERS=/, '');
+  startedKafka = true;
+}
+
+const jest = spawnSync(
+  process.execPath,
+  ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning', 'node_modules/jest/bin/jest.js', ...process.argv.slice(2)],
+  { cwd: root, env, stdio: 'inherit' },
+);
+
+if (startedKafka) spawnSync('bash', [join(root, 'deploy/local/kafka.sh'), 'stop'], { cwd: root, env, stdio: 'inherit' });
+process.exit(jest.status ?? 1);
