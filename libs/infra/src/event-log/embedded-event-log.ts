@@ -27,6 +27,11 @@ export class EmbeddedEventLog implements EventLog {
   /** Nothing to publish: appending to the events table is publishing. */
   async start(): Promise<void> {}
 
+  /** The log is the events table: reachable whenever the database is. */
+  async checkReachable(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+
   async subscribe(subscriber: string, handler: CheckpointedHandler, options: SubscribeOptions = {}): Promise<Subscription> {
     const subscription = new EmbeddedSubscription(subscriber, handler, options.batchSize ?? 500, this.db, this.signal, this.log, this.upcast);
     this.subscriptions.add(subscription);

@@ -19,6 +19,8 @@ export interface EventLog {
   readonly mode: 'embedded' | 'kafka';
   /** Starts publishing (the outbox relay, for Kafka). */
   start(): Promise<void>;
+  /** Throws when the log cannot be reached (readiness). */
+  checkReachable(): Promise<void>;
   subscribe(subscriber: string, handler: CheckpointedHandler, options?: SubscribeOptions): Promise<Subscription>;
   close(): Promise<void>;
 }

@@ -70,6 +70,16 @@ export class KafkaEventLog implements EventLog {
     }
   }
 
+  async checkReachable(): Promise<void> {
+    const admin = this.kafka.admin({ retry: { retries: 0 } });
+    await admin.connect();
+    try {
+      await admin.fetchTopicMetadata({ topics: [this.settings.topic] });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Starts the outbox relay in this process (one relay publishes at a time across processes). */
   async start(): Promise<void> {
     await this.ensureTopic();

@@ -1,0 +1,100 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const main = join(root, 'dist/apps/api/main.js');
+const bareEnv = () => {
+  const env = { ...process.env };
+  for (const name of ['DATABASE_URL', 'KAFKA_BROKERS', 'KAFKA_TOPIC', 'PORT', 'DATA_DIR']) delete env[name];
+  return env;
+};
+
+/** Starts the built api like `npm start` does and resolves with its base URL once it listens. */
+function start(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, [main], { cwd: root, env: { ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line within 60 s:\n${output}`)), 60_000);
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1]!, output: () => output });
+      }
+    };
+    child.stdout!.on('data', read);
+    child.stderr!.on('data', read);
+    child.once('exit', (code) => reject(new Error(`exited ${code} before listening:\n${output}`)));
+  });
+}
+
+const stop = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGINT');
+  });
+
+describe('npm start', () => {
+  const dataDir = join(tmpdir(), `faasline-start-${randomUUID()}`);
+  let database: TestDatabase | undefined;
+  afterAll(async () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    await database?.drop();
+  });
+
+  it('boots on embedded defaults, answers health checks and stops cleanly on Ctrl-C', async () => {
+    const { child, url, output } = await start({ ...bareEnv(), DATA_DIR: dataDir });
+    try {
+      expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
+      const ready = await fetch(`${url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ok', checks: { database: 'ok', log: 'ok' } });
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/^faasline_events_head_position 0$/m);
+      expect(output()).toContain(`embedded PostgreSQL in ${dataDir}`);
+      expect(output()).toContain('event log: embedded');
+    } finally {
+      expect(await stop(child)).toBe(0);
+    }
+    // Nothing left running: the embedded server's postmaster.pid is removed by a clean stop.
+    expect(spawnSync('test', ['-e', join(dataDir, 'postgres', 'postmaster.pid')]).status).not.toBe(0);
+  }, 90_000);
+
+  it('uses the Postgres and Kafka it is given', async () => {
+    database = await provisionTestDatabase();
+    const { child, url, output } = await start({
+      ...bareEnv(),
+      DATA_DIR: dataDir,
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
+      KAFKA_TOPIC: `faasline.start.${randomUUID()}`,
+    });
+    try {
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      expect(output()).toContain('storage: PostgreSQL at DATABASE_URL');
+      expect(output()).toContain('event log: Kafka topic faasline.start.');
+    } finally {
+      expect(await stop(child)).toBe(0);
+    }
+  }, 90_000);
+
+  it.each([
+    ['PORT', 'http'],
+    ['KAFKA_BROKERS', 'nohostport'],
+    ['DATABASE_URL', 'mysql://db/x'],
+    ['ENABLE_DOCKERFILE_LANG', 'perhaps'],
+  ])('stops with one line naming %s when it is bad', (variable, value) => {
+    const result = spawnSync(process.execPath, [main], { cwd: root, env: { ...bareEnv(), DATA_DIR: dataDir, [variable]: value }, encoding: 'utf8', timeout: 30_000 });
+    expect(result.status).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^faasline: configuration error: ${variable}: `));
+  });
+});
