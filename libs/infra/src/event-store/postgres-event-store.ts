@@ -111,6 +111,9 @@ export class PostgresEventStore implements EventStore {
     this.flushing = true;
     try {
       while (this.pending.length > 0) {
+        // Writers woken by the previous commit re-append after a few promise hops; one macrotask lets them
+        // join this group instead of waiting out a whole commit for the next one.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.pending.splice(0, this.maxBatch);
         try {
           await this.commit(batch);
