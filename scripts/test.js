@@ -2,6 +2,7 @@
 // `npm test`: type-check and build (child-process tests run the built code), start what the suite needs that
 // the environment does not name, run Jest in native ESM mode, and stop what it started.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,11 +24,19 @@ if (!env.KAFKA_BROKERS) {
   startedKafka = true;
 }
 
+mkdirSync(join(root, '.cache'), { recursive: true });
+const results = join(root, '.cache', 'jest-results.json');
+rmSync(results, { force: true });
 const jest = spawnSync(
   process.execPath,
-  ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning', 'node_modules/jest/bin/jest.js', ...process.argv.slice(2)],
+  ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning', 'node_modules/jest/bin/jest.js', '--json', `--outputFile=${results}`, ...process.argv.slice(2)],
   { cwd: root, env, stdio: 'inherit' },
 );
 
 if (startedKafka) spawnSync('bash', [join(root, 'deploy/local/kafka.sh'), 'stop'], { cwd: root, env, stdio: 'inherit' });
+// The closing line CI tools read, in the plain form any of them understands.
+if (existsSync(results)) {
+  const { numPassedTests, numFailedTests, numPendingTests } = JSON.parse(readFileSync(results, 'utf8'));
+  console.log(`tests: ${numPassedTests} passed, ${numFailedTests} failed${numPendingTests ? `, ${numPendingTests} skipped` : ''}`);
+}
 process.exit(jest.status ?? 1);

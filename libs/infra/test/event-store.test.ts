@@ -37,6 +37,16 @@ describe('event store on Postgres', () => {
     expect(Date.parse(events[0]!.metadata.occurredAt)).not.toBeNaN();
   });
 
+  it('stores hostile text exactly as given', async () => {
+    const stream = `repository-o'brien/\\x"; DROP TABLE events; --`;
+    const data = { deliveryId: "'); DELETE FROM events; --", owner: 'back\\slash \\\' quote', repo: 'ünïcødé 🚀 $$ $1 E\'\'', ref: '\n\t', sha: '\u2028', reason: '{"json": [1]}' };
+    await backbone.store.append(stream, 0, [{ type: 'PushIgnored', data }], { correlationId: "c'1", causationId: 'c\\2', actor: "github:o'brien" });
+    const { events } = await backbone.store.readStream(stream);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.data).toEqual(data);
+    expect(events[0]!.metadata).toMatchObject({ streamId: stream, correlationId: "c'1", causationId: 'c\\2', actor: "github:o'brien" });
+  });
+
   it('lets exactly one of two appends with the same expected version win', async () => {
     await backbone.store.append('s-race', 0, [pushed('0')], systemMetadata);
     const outcomes = await Promise.allSettled([
