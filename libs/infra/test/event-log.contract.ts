@@ -9,6 +9,7 @@ import {
   createAppliedTable,
   eventually,
   openTestBackbone,
+  recordApplied,
   summariseApplied,
   systemMetadata,
   type LogMode,
@@ -17,20 +18,6 @@ import {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const event = (n: number): Event => ({ type: 'PushIgnored', data: { deliveryId: `d${n}`, owner: 'o', repo: 'r', ref: 'refs/heads/x', sha: `${n}`, reason: 'test' } });
-
-const recordApplied =
-  (subscriber: string): CheckpointedHandler =>
-  async (events, tx) => {
-    for (const applied of events) {
-      await tx.query(`INSERT INTO applied (subscriber, event_id, stream_id, version, position) VALUES ($1, $2, $3, $4, $5)`, [
-        subscriber,
-        applied.metadata.eventId,
-        applied.metadata.streamId,
-        applied.metadata.streamVersion,
-        applied.metadata.globalPosition,
-      ]);
-    }
-  };
 
 /** 1,000 single-event appends over 100 streams from concurrent writers; returns when all are committed. */
 async function appendConcurrently(backbone: TestBackbone, prefix: string, total = 1000, streams = 100): Promise<void> {

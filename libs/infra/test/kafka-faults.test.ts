@@ -5,26 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Event } from '#domain';
-import type { CheckpointedHandler, Config } from '#infra';
-import { createAppliedTable, eventually, logModes, openTestBackbone, summariseApplied, systemMetadata, type TestBackbone } from './support/backbones.js';
+import type { Config } from '#infra';
+import { createAppliedTable, eventually, logModes, recordApplied, openTestBackbone, summariseApplied, systemMetadata, type TestBackbone } from './support/backbones.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const event = (n: number): Event => ({ type: 'PushIgnored', data: { deliveryId: `d${n}`, owner: 'o', repo: 'r', ref: 'refs/heads/x', sha: `${n}`, reason: 'fault test' } });
 const kafkaMode = logModes[1]!;
-
-const recordApplied =
-  (subscriber: string): CheckpointedHandler =>
-  async (events, tx) => {
-    for (const applied of events) {
-      await tx.query(`INSERT INTO applied (subscriber, event_id, stream_id, version, position) VALUES ($1, $2, $3, $4, $5)`, [
-        subscriber,
-        applied.metadata.eventId,
-        applied.metadata.streamId,
-        applied.metadata.streamVersion,
-        applied.metadata.globalPosition,
-      ]);
-    }
-  };
 
 async function messagesOnTopic(kafka: NonNullable<Config['kafka']>): Promise<number> {
   const admin = new Kafka({ brokers: [...kafka.brokers], logLevel: logLevel.NOTHING }).admin();

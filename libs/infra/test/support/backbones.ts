@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { openBackbone, silentLogger, type Backbone, type Config, type Logger } from '#infra';
+import { openBackbone, silentLogger, type Backbone, type CheckpointedHandler, type Config, type Logger } from '#infra';
 import { provisionTestDatabase, type TestDatabase } from './test-database.js';
 
 export type LogMode = Readonly<{ name: string; kafka: () => Config['kafka'] }>;
@@ -40,6 +40,21 @@ export async function createAppliedTable(db: DataSource): Promise<void> {
     seq bigserial PRIMARY KEY, subscriber text NOT NULL, event_id uuid NOT NULL, stream_id text NOT NULL,
     version integer NOT NULL, position bigint NOT NULL)`);
 }
+
+/** Records each event it applies as one row of `applied`, inside the subscriber's transaction. */
+export const recordApplied =
+  (subscriber: string): CheckpointedHandler =>
+  async (events, tx) => {
+    for (const applied of events) {
+      await tx.query(`INSERT INTO applied (subscriber, event_id, stream_id, version, position) VALUES ($1, $2, $3, $4, $5)`, [
+        subscriber,
+        applied.metadata.eventId,
+        applied.metadata.streamId,
+        applied.metadata.streamVersion,
+        applied.metadata.globalPosition,
+      ]);
+    }
+  };
 
 export type AppliedSummary = Readonly<{ total: number; distinct: number; outOfOrderStreams: number }>;
 
