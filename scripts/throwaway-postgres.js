@@ -1,9 +1,10 @@
-// Plain JS: Jest's global setup and the benches load this with Node's own loader, before any TypeScript.
+// Plain JS: Jest's global setup, the test support code and the benches load this with Node's own loader.
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 
 const freePort = () =>
   new Promise((resolve, reject) => {
@@ -53,4 +54,22 @@ export async function startThrowawayPostgres() {
       rmSync(databaseDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A database of its own on the server at `serverUrl`; `drop` forces out any connection left behind. */
+export async function createScratchDatabase(serverUrl, prefix) {
+  const name = `${prefix}_${randomUUID().replaceAll('-', '')}`;
+  const admin = async (sql) => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { EventLog, Subscription } from '#infra';
-import { EVENT_LOG } from './tokens.js';
+import type { Backbone, Subscription } from '#infra';
+import { BACKBONE } from './tokens.js';
 import { PROJECTIONS, type Projection } from './projection.js';
 
 /** Keeps every registered read model up to date: one checkpointed subscription per projection. */
@@ -9,12 +9,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private subscriptions: Subscription[] = [];
 
   constructor(
-    @Inject(EVENT_LOG) private readonly log: EventLog,
+    @Inject(BACKBONE) private readonly backbone: Backbone,
     @Inject(PROJECTIONS) private readonly projections: readonly Projection[],
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscriptions = await Promise.all(this.projections.map((projection) => this.log.subscribe(projection.name, projection.handle)));
+    this.subscriptions = await Promise.all(this.projections.map((projection) => this.backbone.log.subscribe(projection.name, projection.handle)));
   }
 
   async onApplicationShutdown(): Promise<void> {

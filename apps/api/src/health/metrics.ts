@@ -2,7 +2,7 @@ import type { Backbone } from '#infra';
 
 /** Prometheus text exposition of the backbone: how far the log got and how far each subscriber is behind. */
 export async function readMetrics(backbone: Backbone): Promise<string> {
-  const [head] = await backbone.db.query(`SELECT coalesce(max(global_position), 0) AS head FROM events`);
+  const head = await backbone.store.headPosition();
   const [outbox] = await backbone.db.query(`SELECT count(*)::bigint AS pending FROM outbox`);
   const checkpoints: { subscriber: string; position: string }[] = await backbone.db.query(
     `SELECT subscriber, position FROM subscription_checkpoints ORDER BY subscriber`,
@@ -10,14 +10,14 @@ export async function readMetrics(backbone: Backbone): Promise<string> {
   const lines = [
     '# HELP faasline_events_head_position Global position of the newest committed event.',
     '# TYPE faasline_events_head_position gauge',
-    `faasline_events_head_position ${head.head}`,
+    `faasline_events_head_position ${head}`,
     '# HELP faasline_outbox_pending Events committed but not yet acknowledged by Kafka.',
     '# TYPE faasline_outbox_pending gauge',
     `faasline_outbox_pending ${outbox.pending}`,
     '# HELP faasline_subscriber_lag_events Committed events a subscriber has not applied yet.',
     '# TYPE faasline_subscriber_lag_events gauge',
     ...checkpoints.map(
-      (row) => `faasline_subscriber_lag_events{subscriber="${row.subscriber.replace(/["\\\n]/g, '_')}"} ${Number(head.head) - Number(row.position)}`,
+      (row) => `faasline_subscriber_lag_events{subscriber="${row.subscriber.replace(/["\\\n]/g, '_')}"} ${head - Number(row.position)}`,
     ),
   ];
   return `${lines.join('\n')}\n`;

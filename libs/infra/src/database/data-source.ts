@@ -1,13 +1,11 @@
-import { DataSource, type MixedList, type EntitySchema } from 'typeorm';
+import { DataSource, type DataSourceOptions, type MigrationInterface } from 'typeorm';
 import { EventStore1764057600000 } from './migrations/1764057600000-event-store.js';
 
 export const eventStoreMigrations = [EventStore1764057600000];
 
 export type DataSourceParts = Readonly<{
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  entities?: MixedList<Function | string | EntitySchema>;
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  migrations?: MixedList<Function | string>;
+  entities?: DataSourceOptions['entities'];
+  migrations?: readonly (new () => MigrationInterface)[];
   poolSize?: number;
   applicationName?: string;
 }>;
@@ -18,7 +16,7 @@ export async function openDataSource(url: string, parts: DataSourceParts = {}): 
     type: 'postgres',
     url,
     entities: parts.entities ?? [],
-    migrations: [...eventStoreMigrations, ...((parts.migrations as unknown[]) ?? [])] as DataSourceParts['migrations'],
+    migrations: [...eventStoreMigrations, ...(parts.migrations ?? [])],
     migrationsRun: false,
     synchronize: false,
     logging: false,

@@ -26,6 +26,7 @@ export class KafkaEventLog implements EventLog {
   private readonly kafka: Kafka;
   private readonly subscriptions = new Set<KafkaSubscription>();
   private relay: OutboxRelay | null = null;
+  private topicReady: Promise<void> | null = null;
 
   constructor(
     private readonly db: DataSource,
@@ -43,8 +44,16 @@ export class KafkaEventLog implements EventLog {
     });
   }
 
-  /** Creates the topic if missing: infinite retention, never compacted, auto-creation is off on the broker. */
-  async ensureTopic(): Promise<void> {
+  /** Creates the topic if missing, once per process: infinite retention, never compacted, auto-creation is off on the broker. */
+  ensureTopic(): Promise<void> {
+    this.topicReady ??= this.createTopic().catch((error) => {
+      this.topicReady = null; // a broker that was down is asked again next time
+      throw error;
+    });
+    return this.topicReady;
+  }
+
+  private async createTopic(): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {

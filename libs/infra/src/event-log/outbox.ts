@@ -7,9 +7,7 @@ export const RELAY_LOCK = 7166740102;
 /** Oldest unpublished events first: the topic receives each stream in version order. */
 export async function readOutbox(runner: QueryRunner, limit: number): Promise<RecordedEvent<Event>[]> {
   const rows: EventRow[] = await runner.query(
-    `SELECT e.global_position, e.stream_id, e.stream_version, e.event_id, e.type, e.schema_version, e.data,
-            e.occurred_at, e.correlation_id, e.causation_id, e.actor
-       FROM outbox o JOIN events e ON e.global_position = o.global_position
+    `SELECT e.* FROM outbox o JOIN events e ON e.global_position = o.global_position
       ORDER BY o.global_position LIMIT $1`,
     [limit],
   );

@@ -86,7 +86,7 @@ export class PostgresEventStore implements EventStore {
       `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`,
       [streamId],
     );
-    const events = rows.map((row) => this.toRecorded(row));
+    const events = rows.map((row) => toRecordedEvent(row, this.upcast));
     return { version: events.at(-1)?.metadata.streamVersion ?? 0, events };
   }
 
@@ -102,10 +102,6 @@ export class PostgresEventStore implements EventStore {
   onAppended(listener: (head: number) => void): () => void {
     this.appended.on('head', listener);
     return () => this.appended.off('head', listener);
-  }
-
-  private toRecorded(row: EventRow): RecordedEvent<Event> {
-    return toRecordedEvent(row, this.upcast);
   }
 
   private async flush(): Promise<void> {
