@@ -1,21 +1,36 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import type { Backbone, Config } from '#infra';
+import type { Backbone, Config, Logger } from '#infra';
 import { BackboneModule, ProjectorModule } from '#projector';
 import { HealthController } from './health/health.controller.js';
+import { PipelineModule } from './pipeline/pipeline.module.js';
+import { WEBHOOK_SECRET } from './tokens.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
-/** The api process; with `withProjector` it also keeps the read models (one process on one machine). */
+export type ApiOptions = Readonly<{
+  /** Keep the read models in this process too (one process on one machine). */
+  withProjector: boolean;
+  webhookSecret: string;
+}>;
+
+/** The api process: webhook ingress, the pipeline steps, health; with `withProjector` also the read models. */
 @Module({})
 export class AppModule {
-  static register(backbone: Backbone, config: Config, options: { withProjector: boolean }): DynamicModule {
+  static register(backbone: Backbone, config: Config, logger: Logger, options: ApiOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        BackboneModule.register(backbone, config),
+        BackboneModule.register(backbone, config, logger),
         CqrsModule.forRoot({ rethrowUnhandled: true }),
+        { module: SecretsModule, global: true, providers: [{ provide: WEBHOOK_SECRET, useValue: options.webhookSecret }], exports: [WEBHOOK_SECRET] },
+        WebhooksModule,
+        PipelineModule,
         ...(options.withProjector ? [ProjectorModule] : []),
       ],
       controllers: [HealthController],
     };
   }
 }
+
+@Module({})
+class SecretsModule {}

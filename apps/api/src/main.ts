@@ -1,8 +1,7 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { loadOrCreateSecret } from '#infra';
 import { openFromEnvironment } from '#projector';
-import { AppModule } from './app.module.js';
+import { createApi } from './api-app.js';
 
 /**
  * `npm start`: api and projector in one process. With nothing configured that means an embedded PostgreSQL
@@ -11,11 +10,8 @@ import { AppModule } from './app.module.js';
 const { config, backbone, logger } = await openFromEnvironment('api');
 const withProjector = process.env.FAASLINE_PROJECTOR !== 'separate';
 
-const app = await NestFactory.create<NestFastifyApplication>(
-  AppModule.register(backbone, config, { withProjector }),
-  new FastifyAdapter({ bodyLimit: 25 * 1024 * 1024 }),
-  { logger: ['error', 'warn'] },
-);
+const webhookSecret = await loadOrCreateSecret(config.githubWebhookSecret, config.dataDir, 'github-webhook-secret');
+const app = await createApi(backbone, config, logger, { withProjector, webhookSecret: webhookSecret.value });
 await backbone.log.start();
 await app.listen(config.port, config.host);
 
@@ -34,6 +30,8 @@ process.once('SIGTERM', () => void shutdown('SIGTERM'));
 const address = app.getHttpServer().address();
 const port = typeof address === 'object' && address ? address.port : config.port;
 logger.info(`faasline api listening on http://${config.host}:${port}`);
+logger.info(`webhook URL: ${config.publicUrl}/webhooks/github`);
+logger.info(`webhook secret: ${webhookSecret.path ? `stored in ${webhookSecret.path}` : 'from GITHUB_WEBHOOK_SECRET'}`);
 logger.info(`storage: ${backbone.storage === 'embedded' ? `embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL at DATABASE_URL'}`);
 logger.info(`event log: ${backbone.log.mode === 'kafka' ? `Kafka topic ${config.kafka!.topic}` : 'embedded (events table)'}`);
 logger.info(`projector: ${withProjector ? 'in this process' : 'separate process'}`);

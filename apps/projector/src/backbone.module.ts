@@ -1,19 +1,20 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import type { Backbone, Config } from '#infra';
-import { BACKBONE, CONFIG } from './tokens.js';
+import { consoleLogger, type Backbone, type Config, type Logger } from '#infra';
+import { BACKBONE, CONFIG, LOGGER } from './tokens.js';
 
 /** Hands the already-opened storage and log to Nest; main.ts owns their lifecycle. */
 @Global()
 @Module({})
 export class BackboneModule {
-  static register(backbone: Backbone, config: Config): DynamicModule {
+  static register(backbone: Backbone, config: Config, logger: Logger = consoleLogger('faasline')): DynamicModule {
     return {
       module: BackboneModule,
       providers: [
         { provide: BACKBONE, useValue: backbone },
         { provide: CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
       ],
-      exports: [BACKBONE, CONFIG],
+      exports: [BACKBONE, CONFIG, LOGGER],
     };
   }
 }

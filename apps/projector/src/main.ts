@@ -8,7 +8,7 @@ import { openFromEnvironment } from './bootstrap.js';
 /** The projector on its own: scale it out as a consumer group (Kafka) or run it beside the api. */
 const { config, backbone, logger } = await openFromEnvironment('projector');
 
-@Module({ imports: [BackboneModule.register(backbone, config), ProjectorModule] })
+@Module({ imports: [BackboneModule.register(backbone, config, logger), ProjectorModule] })
 class ProjectorAppModule {}
 
 const app = await NestFactory.createApplicationContext(ProjectorAppModule, { logger: ['error', 'warn'] });

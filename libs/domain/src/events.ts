@@ -70,21 +70,38 @@ export type PushIgnored = Event<'PushIgnored', {
   reason: string;
 }>;
 
-/** A function of a stack file, resolved for one commit. Secret names only, never values. */
+export type ResourceQuantities = Readonly<{ memory?: string; cpu?: string }>;
+
+/**
+ * A function of a stack file, resolved for one commit: everything the build and the deploy need. Secrets are
+ * the deployed names (`<owner>-<name>`), never values.
+ */
 export type FunctionSpec = Readonly<{
+  /** The key under `functions:` in the stack file. */
   function: string;
+  /** `<lowercase owner>-<function>`: the OpenFaaS service name. */
   name: string;
   lang: string;
+  handler: string;
   image: string;
+  fprocess: string | null;
+  /** sha256 of the build context and build arguments; equal digests build equal images. */
   contextDigest: string;
+  contextBytes: number;
+  buildArgs: Readonly<Record<string, string>>;
+  /** Inline `environment` overridden by each `environment_file` in order. */
   environment: Readonly<Record<string, string>>;
   labels: Readonly<Record<string, string>>;
   annotations: Readonly<Record<string, string>>;
   secrets: readonly string[];
-  limits: Readonly<{ memory?: string; cpu?: string }>;
-  requests: Readonly<{ memory?: string; cpu?: string }>;
+  limits: ResourceQuantities;
+  requests: ResourceQuantities;
   readOnlyRootFilesystem: boolean;
+  constraints: readonly string[];
 }>;
+
+/** A function of the stack file that cannot be built; the reason is shown on its commit status. */
+export type FunctionRejection = Readonly<{ function: string; name: string; reason: string }>;
 
 export type SourceFetched = Event<'SourceFetched', {
   deliveryId: string;
@@ -92,13 +109,18 @@ export type SourceFetched = Event<'SourceFetched', {
   repo: string;
   branch: string;
   sha: string;
+  /** `stack.yaml` or `stack.yml`. */
+  stackFile: string;
   functions: readonly FunctionSpec[];
+  rejected: readonly FunctionRejection[];
 }>;
 export type SourceRejected = Event<'SourceRejected', {
   deliveryId: string;
   owner: string;
   repo: string;
+  branch: string;
   sha: string;
+  /** At most 140 characters: it is the commit status description. */
   reason: string;
 }>;
 

@@ -9,3 +9,13 @@ export {
   type InstallationEvent,
   type InstallationState,
 } from './installation/installation.decider.js';
+export * from './stack-file/stack-file.js';
+export * from './stack-file/stack-file.rules.js';
+export {
+  repositoryDecider,
+  type PushDelivery,
+  type PushPolicy,
+  type RepositoryCommand,
+  type RepositoryEvent,
+  type RepositoryState,
+} from './repository/repository.decider.js';

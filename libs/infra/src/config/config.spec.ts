@@ -28,6 +28,10 @@ describe('configuration', () => {
     [{ BUILD_CONCURRENCY: '0' }, /^BUILD_CONCURRENCY: /],
     [{ BUILDKIT_ADDR: 'localhost:1234' }, /^BUILDKIT_ADDR: /],
     [{ REGISTRY: 'Docker.io/Alex' }, /^REGISTRY: /],
+    [{ GITHUB_APP_ID: '123' }, /^GITHUB_APP_PRIVATE_KEY: or GITHUB_APP_PRIVATE_KEY_FILE is required/],
+    [{ GITHUB_APP_PRIVATE_KEY_FILE: '/k.pem' }, /^GITHUB_APP_ID: is required/],
+    [{ GITHUB_APP_ID: '1', GITHUB_APP_PRIVATE_KEY: 'secret' }, /^GITHUB_APP_PRIVATE_KEY: is not a PEM private key/],
+    [{ GIT_FETCH_TIMEOUT: '0' }, /^GIT_FETCH_TIMEOUT: /],
   ])('names the variable in one line for %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

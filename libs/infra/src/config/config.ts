@@ -19,6 +19,10 @@ export type Config = Readonly<{
   databaseUrl: string | null;
   kafka: Readonly<{ brokers: readonly string[]; topic: string; partitions: number; replicationFactor: number }> | null;
   githubApiUrl: string;
+  /** null: generated at first start and kept in DATA_DIR. */
+  githubWebhookSecret: string | null;
+  githubToken: string | null;
+  githubApp: Readonly<{ appId: string; privateKey: string | null; privateKeyFile: string | null }> | null;
   gitAllowedHosts: readonly string[];
   customers: readonly string[] | null;
   customersFile: string | null;
@@ -31,6 +35,9 @@ export type Config = Readonly<{
   enableDockerfileLang: boolean;
   maxFunctionsPerRepo: number;
   buildConcurrency: number;
+  /** Operator template folders (`<lang>/template.yml`), searched before the built-in set. */
+  templatesDirs: readonly string[];
+  source: Readonly<{ concurrency: number; fetchTimeoutMs: number; maxRepoBytes: number; maxRepoFiles: number; maxContextBytes: number }>;
 }>;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -68,6 +75,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
         }
       : null,
     githubApiUrl: url('GITHUB_API_URL', read('GITHUB_API_URL') ?? 'https://api.github.com', ['http:', 'https:']),
+    githubWebhookSecret: read('GITHUB_WEBHOOK_SECRET') ?? null,
+    githubToken: read('GITHUB_TOKEN') ?? null,
+    githubApp: githubApp(read),
     gitAllowedHosts: list(read('GIT_ALLOWED_HOSTS') ?? 'github.com').map((host) => host.toLowerCase()),
     customers: read('CUSTOMERS') ? list(read('CUSTOMERS')!).map((owner) => owner.toLowerCase()) : null,
     customersFile: read('CUSTOMERS_FILE') ?? null,
@@ -80,6 +90,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     enableDockerfileLang: boolean(read, 'ENABLE_DOCKERFILE_LANG', false),
     maxFunctionsPerRepo: integer(read, 'MAX_FUNCTIONS_PER_REPO', 20, 1, 1000),
     buildConcurrency: integer(read, 'BUILD_CONCURRENCY', 2, 1, 64),
+    templatesDirs: list(read('TEMPLATES_DIR') ?? '').map((dir) => (isAbsolute(dir) ? dir : resolve(cwd, dir))),
+    source: {
+      concurrency: integer(read, 'FETCH_CONCURRENCY', 4, 1, 64),
+      fetchTimeoutMs: integer(read, 'GIT_FETCH_TIMEOUT', 120, 1, 3600) * 1000,
+      maxRepoBytes: integer(read, 'MAX_REPO_MB', 200, 1, 100_000) * 1024 * 1024,
+      maxRepoFiles: integer(read, 'MAX_REPO_FILES', 20_000, 1, 10_000_000),
+      maxContextBytes: integer(read, 'MAX_HANDLER_MB', 25, 1, 10_000) * 1024 * 1024,
+    },
   };
 }
 
@@ -121,6 +139,20 @@ function hostPort(name: string, value: string): string {
   const match = /^([a-zA-Z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(value);
   if (!match || Number(match[2]) > 65535) throw new ConfigError(name, `"${value}" is not host:port`);
   return value;
+}
+
+function githubApp(read: (name: string) => string | undefined): Config['githubApp'] {
+  const appId = read('GITHUB_APP_ID');
+  const privateKey = read('GITHUB_APP_PRIVATE_KEY') ?? null;
+  const privateKeyFile = read('GITHUB_APP_PRIVATE_KEY_FILE') ?? null;
+  if (appId === undefined) {
+    if (privateKey || privateKeyFile) throw new ConfigError('GITHUB_APP_ID', 'is required with GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE');
+    return null;
+  }
+  if (!/^\d+$|^Iv[0-9A-Za-z.]+$/.test(appId)) throw new ConfigError('GITHUB_APP_ID', 'must be the numeric App ID or the Client ID');
+  if (!privateKey && !privateKeyFile) throw new ConfigError('GITHUB_APP_PRIVATE_KEY', 'or GITHUB_APP_PRIVATE_KEY_FILE is required with GITHUB_APP_ID');
+  if (privateKey && !privateKey.includes('PRIVATE KEY')) throw new ConfigError('GITHUB_APP_PRIVATE_KEY', 'is not a PEM private key');
+  return { appId, privateKey, privateKeyFile };
 }
 
 function buildkitAddress(value: string): string {

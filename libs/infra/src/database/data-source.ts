@@ -1,7 +1,8 @@
 import { DataSource, type DataSourceOptions, type MigrationInterface } from 'typeorm';
 import { EventStore1764057600000 } from './migrations/1764057600000-event-store.js';
+import { Pipeline1764230400000 } from './migrations/1764230400000-pipeline.js';
 
-export const eventStoreMigrations = [EventStore1764057600000];
+export const eventStoreMigrations = [EventStore1764057600000, Pipeline1764230400000];
 
 export type DataSourceParts = Readonly<{
   entities?: DataSourceOptions['entities'];

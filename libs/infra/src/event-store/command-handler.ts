@@ -28,3 +28,18 @@ export async function handleCommand<C extends Command, E extends Event, S>(
     }
   }
 }
+
+/**
+ * For decisions that by design read no earlier events (a push is accepted on its own merits): decide against
+ * the initial state and append without a version check, so concurrent writers to one stream never conflict.
+ */
+export async function recordDecision<C extends Command, E extends Event, S>(
+  store: EventStore,
+  decider: Decider<C, E, S>,
+  streamId: string,
+  command: C,
+  metadata: CausationMetadata,
+): Promise<AppendResult | null> {
+  const decided = decider.decide(command, decider.initialState());
+  return decided.length === 0 ? null : store.append(streamId, 'any', decided, metadata);
+}

@@ -3,9 +3,25 @@ import type { Actor, Event, RecordedEvent } from '#domain';
 /** `0` means the stream must not exist yet; `'any'` skips the check (for streams with a single writer). */
 export type ExpectedVersion = number | 'any';
 
-export type CausationMetadata = Readonly<{ correlationId: string; causationId: string; actor: Actor }>;
+export type CausationMetadata = Readonly<{
+  correlationId: string;
+  causationId: string;
+  actor: Actor;
+  /**
+   * Makes the append happen at most once: its event ids derive from this key, and an append whose first id is
+   * already stored is answered `duplicate` without writing. A webhook delivery id, or the id of the event a
+   * pipeline step reacted to, so a redelivery or a re-run after a crash records nothing twice.
+   */
+  idempotencyKey?: string;
+}>;
 
-export type AppendResult = Readonly<{ nextExpectedVersion: number; lastPosition: number; events: readonly RecordedEvent<Event>[] }>;
+export type AppendResult = Readonly<{
+  nextExpectedVersion: number;
+  lastPosition: number;
+  events: readonly RecordedEvent<Event>[];
+  /** The idempotency key had been appended before; nothing was written. */
+  duplicate: boolean;
+}>;
 
 export type StreamRead = Readonly<{ version: number; events: readonly RecordedEvent<Event>[] }>;
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { PoolClient } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
@@ -154,6 +154,8 @@ export class PostgresEventStore implements EventStore {
    */
   private async writeBatch(client: SqlClient, batch: PendingAppend[]): Promise<Outcome[]> {
     const streamIds = [...new Set(batch.map((append) => append.streamId))];
+    const keyedIds = batch.flatMap((append) => (append.metadata.idempotencyKey === undefined ? [] : [idempotentEventId(append.metadata.idempotencyKey, 0)]));
+    // Appenders are serialised by the lock, so an id not stored yet cannot be stored by anyone else before COMMIT.
     const results = (await client.query(
       `BEGIN; SELECT pg_advisory_xact_lock(${APPEND_LOCK});
        SELECT (SELECT coalesce(max(global_position), 0) FROM events) AS head,
@@ -161,21 +163,29 @@ export class PostgresEventStore implements EventStore {
                  SELECT stream_id, max(stream_version) AS version FROM events
                   WHERE stream_id = ANY(ARRAY[${streamIds.map((id) => client.escapeLiteral(id)).join(',')}]::text[])
                   GROUP BY stream_id
-               ) AS s) AS versions`,
-    )) as unknown as { rows: { head: string; versions: Record<string, number> }[] }[];
+               ) AS s) AS versions,
+              ${keyedIds.length === 0 ? `'[]'::json` : `(SELECT coalesce(json_agg(event_id), '[]') FROM events WHERE event_id = ANY(ARRAY[${keyedIds.map((id) => `'${id}'`).join(',')}]::uuid[]))`} AS existing`,
+    )) as unknown as { rows: { head: string; versions: Record<string, number>; existing: string[] }[] }[];
     const state = results[2]!.rows[0]!;
     let position = Number(state.head);
     const versions = new Map<string, number>(Object.entries(state.versions));
+    const seen = new Set(state.existing);
     const occurredAt = this.now();
     const rows: RecordedEvent<Event>[] = [];
     const outcomes = batch.map((append): Outcome => {
       const actual = versions.get(append.streamId) ?? 0;
+      const key = append.metadata.idempotencyKey;
+      if (key !== undefined) {
+        const first = idempotentEventId(key, 0);
+        if (seen.has(first)) return { ok: true, result: { nextExpectedVersion: actual, lastPosition: position, events: [], duplicate: true } };
+        seen.add(first);
+      }
       if (append.expectedVersion !== 'any' && append.expectedVersion !== actual) {
         return { ok: false, error: new WrongExpectedVersion(append.streamId, append.expectedVersion, actual) };
       }
       const recorded = append.events.map((event, index) =>
         stamp(event, {
-          eventId: randomUUID(),
+          eventId: key === undefined ? randomUUID() : idempotentEventId(key, index),
           streamId: append.streamId,
           streamVersion: actual + index + 1,
           globalPosition: ++position,
@@ -188,7 +198,7 @@ export class PostgresEventStore implements EventStore {
       );
       versions.set(append.streamId, actual + recorded.length);
       rows.push(...recorded);
-      return { ok: true, result: { nextExpectedVersion: actual + recorded.length, lastPosition: position, events: recorded } };
+      return { ok: true, result: { nextExpectedVersion: actual + recorded.length, lastPosition: position, events: recorded, duplicate: false } };
     });
     if (rows.length > 0) await insertEvents(client, rows, this.options.outbox);
     await client.query('COMMIT');
@@ -197,6 +207,17 @@ export class PostgresEventStore implements EventStore {
 }
 
 type SqlClient = Pick<PoolClient, 'query' | 'escapeLiteral'>;
+
+const IDEMPOTENCY_NAMESPACE = 'faasline.idempotency.v1';
+
+/** A name-based (version 5 layout) UUID: the same key and index always give the same event id. */
+export function idempotentEventId(key: string, index: number): string {
+  const hash = createHash('sha1').update(`${IDEMPOTENCY_NAMESPACE}\0${key}\0${index}`).digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
 

@@ -1,0 +1,1 @@
+export const SOURCE_READER = Symbol('SOURCE_READER');

@@ -1,0 +1,4 @@
+/** Injection tokens of the api process. */
+export const CUSTOMERS = Symbol('CUSTOMERS');
+export const WEBHOOK_SECRET = Symbol('WEBHOOK_SECRET');
+export const INGRESS_COUNTERS = Symbol('INGRESS_COUNTERS');

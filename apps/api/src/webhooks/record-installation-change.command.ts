@@ -1,0 +1,9 @@
+import type { InstallationCommand } from '#domain';
+
+export class RecordInstallationChangeCommand {
+  constructor(
+    readonly deliveryId: string,
+    readonly sender: string,
+    readonly change: InstallationCommand,
+  ) {}
+}

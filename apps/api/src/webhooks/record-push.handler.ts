@@ -1,0 +1,30 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { repositoryDecider, streamIds } from '#domain';
+import { recordDecision, type Backbone, type CustomerList } from '#infra';
+import { BACKBONE, CONFIG } from '#projector';
+import type { Config } from '#infra';
+import { CUSTOMERS } from '../tokens.js';
+import { RecordPushCommand, type RecordOutcome } from './record-push.command.js';
+
+/** Records whether a push builds. The delivery id makes a redelivery a no-op. */
+@CommandHandler(RecordPushCommand)
+export class RecordPushHandler implements ICommandHandler<RecordPushCommand, RecordOutcome> {
+  constructor(
+    @Inject(BACKBONE) private readonly backbone: Backbone,
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CUSTOMERS) private readonly customers: CustomerList,
+  ) {}
+
+  async execute({ delivery, sender }: RecordPushCommand): Promise<RecordOutcome> {
+    const policy = { customers: await this.customers(), buildBranch: this.config.buildBranch };
+    const result = await recordDecision(
+      this.backbone.store,
+      repositoryDecider,
+      streamIds.repository(delivery.owner, delivery.repo),
+      { type: 'RecordPush', data: { ...delivery, policy } },
+      { correlationId: delivery.deliveryId, causationId: delivery.deliveryId, actor: `github:${sender}`, idempotencyKey: `delivery:${delivery.deliveryId}` },
+    );
+    return { status: result!.duplicate ? 'duplicate' : 'recorded', events: result!.events.map((event) => event.type) };
+  }
+}

@@ -1,0 +1,72 @@
+import { describe, it } from '@jest/globals';
+import { specFor } from '../spec.js';
+import { repositoryDecider, type PushDelivery, type PushPolicy, type RepositoryCommand, type RepositoryEvent } from './repository.decider.js';
+
+const given = specFor(repositoryDecider);
+const everyone: PushPolicy = { customers: null, buildBranch: null };
+
+const delivery = (overrides: Partial<PushDelivery> = {}): PushDelivery => ({
+  deliveryId: 'd-1',
+  owner: 'Alexellis',
+  ownerId: 653013,
+  repo: 'go-fns',
+  repositoryId: 42,
+  private: false,
+  ref: 'refs/heads/master',
+  before: 'a'.repeat(40),
+  after: 'b'.repeat(40),
+  defaultBranch: 'master',
+  cloneUrl: 'https://github.com/alexellis/go-fns.git',
+  installationId: 7,
+  pusher: 'alexellis',
+  receivedAt: '2026-11-25T00:00:00.000Z',
+  ...overrides,
+});
+
+const push = (overrides: Partial<PushDelivery> = {}, policy = everyone): RepositoryCommand => ({
+  type: 'RecordPush',
+  data: { ...delivery(overrides), policy },
+});
+
+const received = (overrides: Partial<PushDelivery> = {}): RepositoryEvent => {
+  const { defaultBranch: _default, after, ...rest } = delivery(overrides);
+  return { type: 'PushReceived', data: { ...rest, sha: after, branch: rest.ref.replace('refs/heads/', '') } };
+};
+
+const ignored = (reason: string, overrides: Partial<PushDelivery> = {}): RepositoryEvent => {
+  const d = delivery(overrides);
+  return { type: 'PushIgnored', data: { deliveryId: d.deliveryId, owner: d.owner, repo: d.repo, ref: d.ref, sha: d.after, reason } };
+};
+
+describe('repository decider: which pushes build', () => {
+  it('accepts a push to the default branch', () => given().when(push()).then(received()));
+
+  it('accepts a push to the configured build branch instead of the default one', () =>
+    given().when(push({ ref: 'refs/heads/live' }, { customers: null, buildBranch: 'live' })).then(received({ ref: 'refs/heads/live' })));
+
+  it('ignores other branches with OpenFaaS Cloud’s wording', () =>
+    given()
+      .when(push({ ref: 'refs/heads/dev' }))
+      .then(ignored('skipping build for: dev branch, the build branch is: master', { ref: 'refs/heads/dev' })));
+
+  it('ignores tag pushes', () =>
+    given().when(push({ ref: 'refs/tags/simple-tag' })).then(ignored('tag push simple-tag: only branch pushes build', { ref: 'refs/tags/simple-tag' })));
+
+  it('ignores a deleted build branch', () =>
+    given().when(push({ after: '0'.repeat(40) })).then(ignored('branch master was deleted', { after: '0'.repeat(40) })));
+
+  it('checks the owner against CUSTOMERS case-insensitively', () => {
+    given().when(push({}, { customers: ['alexellis'], buildBranch: null })).then(received());
+    given().when(push({ owner: 'someone' }, { customers: ['alexellis'], buildBranch: null }))
+      .then(ignored('owner someone is not in CUSTOMERS', { owner: 'someone' }));
+  });
+
+  it('does not need earlier events to decide: a second push is accepted after the first', () =>
+    given(received()).when(push({ deliveryId: 'd-2' })).then(received({ deliveryId: 'd-2' })));
+
+  it('cuts a source rejection to a commit status description', () => {
+    const reason = 'x'.repeat(300);
+    const data = { deliveryId: 'd-1', owner: 'alexellis', repo: 'go-fns', branch: 'master', sha: 'b'.repeat(40), reason };
+    given().when({ type: 'RecordSourceRejected', data }).then({ type: 'SourceRejected', data: { ...data, reason: `${'x'.repeat(139)}…` } });
+  });
+});

@@ -1,0 +1,106 @@
+import type { Command, Decider } from '../decider.js';
+import type { PushIgnored, PushReceived, SourceFetched, SourceRejected } from '../events.js';
+import { statusDescription } from '../naming.js';
+
+export type RepositoryEvent = PushReceived | PushIgnored | SourceFetched | SourceRejected;
+
+/** What the server is configured to build; it travels with the command so the decision stays pure. */
+export type PushPolicy = Readonly<{
+  /** Lower-cased owners allowed to build, or null for everyone. */
+  customers: readonly string[] | null;
+  /** The branch that deploys, or null for the repository's default branch. */
+  buildBranch: string | null;
+}>;
+
+export type PushDelivery = Readonly<{
+  deliveryId: string;
+  owner: string;
+  ownerId: number;
+  repo: string;
+  repositoryId: number;
+  private: boolean;
+  ref: string;
+  before: string;
+  after: string;
+  defaultBranch: string;
+  cloneUrl: string;
+  installationId: number | null;
+  pusher: string;
+  receivedAt: string;
+}>;
+
+export type RepositoryCommand =
+  | Command<'RecordPush', PushDelivery & { policy: PushPolicy }>
+  | Command<'RecordSourceFetched', SourceFetched['data']>
+  | Command<'RecordSourceRejected', SourceRejected['data']>;
+
+export type RepositoryState = Readonly<{ lastAccepted: Readonly<{ sha: string; branch: string; deliveryId: string }> | null }>;
+
+export const initialState = (): RepositoryState => ({ lastAccepted: null });
+
+export function evolve(state: RepositoryState, event: RepositoryEvent): RepositoryState {
+  return event.type === 'PushReceived'
+    ? { lastAccepted: { sha: event.data.sha, branch: event.data.branch, deliveryId: event.data.deliveryId } }
+    : state;
+}
+
+const ZERO_SHA = /^0+$/;
+const BRANCH_PREFIX = 'refs/heads/';
+
+/**
+ * Whether a push builds. The decision reads only the delivery and the policy, never earlier events, so
+ * ingress appends without loading the stream; the stream's order is the order pushes were accepted in.
+ * Duplicate deliveries are the store's to drop (the delivery id is the append's idempotency key).
+ */
+export function decide(command: RepositoryCommand, _state: RepositoryState): RepositoryEvent[] {
+  switch (command.type) {
+    case 'RecordPush': {
+      const push = command.data;
+      const reason = ignoreReason(push, push.policy);
+      if (reason !== null) {
+        return [{ type: 'PushIgnored', data: { deliveryId: push.deliveryId, owner: push.owner, repo: push.repo, ref: push.ref, sha: push.after, reason } }];
+      }
+      return [
+        {
+          type: 'PushReceived',
+          data: {
+            deliveryId: push.deliveryId,
+            owner: push.owner,
+            ownerId: push.ownerId,
+            repo: push.repo,
+            repositoryId: push.repositoryId,
+            private: push.private,
+            ref: push.ref,
+            branch: push.ref.slice(BRANCH_PREFIX.length),
+            before: push.before,
+            sha: push.after,
+            cloneUrl: push.cloneUrl,
+            installationId: push.installationId,
+            pusher: push.pusher,
+            receivedAt: push.receivedAt,
+          },
+        },
+      ];
+    }
+    case 'RecordSourceFetched':
+      return [{ type: 'SourceFetched', data: command.data }];
+    case 'RecordSourceRejected':
+      return [{ type: 'SourceRejected', data: { ...command.data, reason: statusDescription(command.data.reason) } }];
+  }
+}
+
+function ignoreReason(push: PushDelivery, policy: PushPolicy): string | null {
+  if (policy.customers !== null && !policy.customers.includes(push.owner.toLowerCase())) {
+    return `owner ${push.owner} is not in CUSTOMERS`;
+  }
+  if (push.ref.startsWith('refs/tags/')) return `tag push ${push.ref.slice('refs/tags/'.length)}: only branch pushes build`;
+  if (!push.ref.startsWith(BRANCH_PREFIX)) return `ref ${push.ref} is not a branch`;
+  if (ZERO_SHA.test(push.after)) return `branch ${push.ref.slice(BRANCH_PREFIX.length)} was deleted`;
+  const buildBranch = policy.buildBranch ?? push.defaultBranch;
+  const branch = push.ref.slice(BRANCH_PREFIX.length);
+  // OpenFaaS Cloud's wording, kept for users who grep their commit statuses for it.
+  if (branch !== buildBranch) return statusDescription(`skipping build for: ${branch} branch, the build branch is: ${buildBranch}`);
+  return null;
+}
+
+export const repositoryDecider: Decider<RepositoryCommand, RepositoryEvent, RepositoryState> = { decide, evolve, initialState };

@@ -1,0 +1,147 @@
+import type { FunctionRejection, FunctionSpec } from '../events.js';
+import {
+  deployedSecretName,
+  functionName,
+  functionNameProblem,
+  imageRef,
+  isEnvironmentName,
+  isSecretName,
+  statusDescription,
+} from '../naming.js';
+import { PROVIDER_NAMES, repositoryPath, type StackFile, type StackFunction } from './stack-file.js';
+
+/** What the server allows and what the push is: everything the rules need besides the file itself. */
+export type StackPolicy = Readonly<{
+  owner: string;
+  repo: string;
+  branch: string;
+  sha: string;
+  registry: string;
+  maxFunctions: number;
+  enableDockerfileLang: boolean;
+  gitAllowedHosts: readonly string[];
+}>;
+
+/** A function that passed every rule that needs no file system; the source step fills in the rest. */
+export type FunctionPlan = Omit<FunctionSpec, 'contextDigest' | 'contextBytes'> &
+  Readonly<{ environmentFiles: readonly string[]; buildOptions: readonly string[] }>;
+
+export type FunctionVerdict = Readonly<{ ok: true; plan: FunctionPlan }> | Readonly<{ ok: false; rejection: FunctionRejection }>;
+
+/** OpenFaaS Cloud's annotation allow-list: anything else could steer the platform (ingress, profiles, …). */
+export const USER_ANNOTATIONS = ['topic', 'schedule', 'com.openfaas.health.http.path', 'com.openfaas.health.http.initialDelay'] as const;
+
+/** Labels faasline writes itself; a user-set one would let a repo claim another owner's functions. */
+const RESERVED_LABEL_PREFIX = 'com.openfaas.cloud.';
+
+const QUANTITY = /^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+const TEMPLATE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
+
+/** Problems that stop the whole push: the stack file as a whole is unusable. */
+export function stackFileProblem(stack: StackFile, fileName: string, policy: StackPolicy): string | null {
+  if (!(PROVIDER_NAMES as readonly string[]).includes(stack.provider.name)) {
+    return `${fileName}: provider.name must be "openfaas", not "${stack.provider.name.slice(0, 40)}"`;
+  }
+  if (stack.version !== null && stack.version !== '1.0') return `${fileName}: version must be "1.0", not "${stack.version.slice(0, 20)}"`;
+  if (stack.functions.length === 0) return `${fileName} declares no functions`;
+  if (stack.functions.length > policy.maxFunctions) {
+    return `${fileName} declares ${stack.functions.length} functions; the limit is ${policy.maxFunctions} (MAX_FUNCTIONS_PER_REPO)`;
+  }
+  for (const template of stack.configuration.templates) {
+    if (!TEMPLATE_NAME.test(template.name)) return `${fileName}: template name "${template.name.slice(0, 40)}" is not valid`;
+    if (template.source !== null) {
+      const problem = templateSourceProblem(template.source, policy.gitAllowedHosts);
+      if (problem) return `${fileName}: template ${template.name}: ${problem}`;
+    }
+  }
+  for (const path of stack.configuration.copy) {
+    if (repositoryPath(path) === null) return `${fileName}: configuration.copy path "${path.slice(0, 60)}" points outside the repository`;
+  }
+  return null;
+}
+
+/** Why a git URL may not be fetched, or null: only http(s) to an allowed host (host or host:port). */
+export function templateSourceProblem(source: string, allowedHosts: readonly string[]): string | null {
+  let url: URL;
+  try {
+    url = new URL(source.replace(/#.*$/, ''));
+  } catch {
+    return `source "${source.slice(0, 60)}" is not a URL`;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `source "${source.slice(0, 60)}" must be an http(s) git URL`;
+  return isAllowedHost(url, allowedHosts) ? null : `host ${url.host} is not in GIT_ALLOWED_HOSTS`;
+}
+
+export const isAllowedHost = (url: URL, allowedHosts: readonly string[]) =>
+  allowedHosts.includes(url.host.toLowerCase()) || (url.port === '' && allowedHosts.includes(url.hostname.toLowerCase()));
+
+/**
+ * The per-function rules of OpenFaaS Cloud, with its gaps closed. A broken function fails alone, with a reason
+ * the user sees on its commit status; its siblings still deploy.
+ */
+export function planFunction(fn: StackFunction, policy: StackPolicy, languages: ReadonlySet<string>): FunctionVerdict {
+  const name = functionName(policy.owner, fn.key);
+  const reject = (reason: string): FunctionVerdict => ({
+    ok: false,
+    rejection: { function: fn.key, name, reason: statusDescription(`${fn.key}: ${reason}`) },
+  });
+  const nameProblem = functionNameProblem(name);
+  if (nameProblem) return reject(nameProblem);
+  const lang = fn.lang.toLowerCase();
+  if (lang === '') return reject('lang is missing');
+  if (lang === 'dockerfile' && !policy.enableDockerfileLang) return reject('lang dockerfile is disabled on this server (ENABLE_DOCKERFILE_LANG)');
+  if (lang !== 'dockerfile' && !languages.has(lang)) return reject(`no template for lang "${fn.lang.slice(0, 40)}"`);
+  if (fn.handler === '') return reject('handler is missing');
+  const handler = repositoryPath(fn.handler);
+  if (handler === null) return reject(`handler "${fn.handler.slice(0, 60)}" must be a folder inside the repository`);
+  if (fn.image === '') return reject('image is missing');
+  if (!/^[a-z0-9]([a-z0-9._/:@-]*[a-zA-Z0-9_])?$/i.test(fn.image)) return reject(`image "${fn.image.slice(0, 60)}" is not a valid image name`);
+  if (fn.skipBuild) return reject('skip_build is not supported: every function is built from its handler');
+  const environmentFiles: string[] = [];
+  for (const file of fn.environmentFiles) {
+    const path = repositoryPath(file);
+    if (path === null) return reject(`environment_file "${file.slice(0, 60)}" points outside the repository`);
+    environmentFiles.push(path);
+  }
+  const badEnv = Object.keys(fn.environment).find((key) => !isEnvironmentName(key));
+  if (badEnv !== undefined) return reject(environmentNameProblem(badEnv));
+  const badSecret = fn.secrets.find((secret) => !isSecretName(secret) || !isSecretName(deployedSecretName(policy.owner, secret)));
+  if (badSecret !== undefined) return reject(`secret name "${badSecret.slice(0, 60)}" must be lower-case letters, digits, "-" and "."`);
+  const reserved = Object.keys(fn.labels).find((key) => key.startsWith(RESERVED_LABEL_PREFIX));
+  if (reserved !== undefined) return reject(`label "${reserved.slice(0, 60)}" is reserved for faasline`);
+  const badBuildArg = Object.keys(fn.buildArgs).find((key) => !isEnvironmentName(key));
+  if (badBuildArg !== undefined) return reject(`build_args name "${badBuildArg.slice(0, 60)}" is not valid`);
+  for (const [kind, quantities] of [['limits', fn.limits], ['requests', fn.requests]] as const) {
+    for (const [resource, value] of Object.entries(quantities)) {
+      if (value !== undefined && !QUANTITY.test(value)) return reject(`${kind}.${resource} "${value.slice(0, 30)}" is not a quantity like 128Mi or 100m`);
+    }
+  }
+  return {
+    ok: true,
+    plan: {
+      function: fn.key,
+      name,
+      lang,
+      handler,
+      image: imageRef({ registry: policy.registry, owner: policy.owner, repo: policy.repo, image: fn.image, branch: policy.branch, sha: policy.sha }),
+      fprocess: fn.fprocess,
+      buildArgs: fn.buildArgs,
+      buildOptions: fn.buildOptions,
+      environment: fn.environment,
+      environmentFiles,
+      labels: fn.labels,
+      annotations: Object.fromEntries(
+        Object.entries(fn.annotations).filter(([key]) => (USER_ANNOTATIONS as readonly string[]).includes(key)),
+      ),
+      secrets: fn.secrets.map((secret) => deployedSecretName(policy.owner, secret)),
+      limits: fn.limits,
+      requests: fn.requests,
+      // OpenFaaS Cloud's default: a function writes only to /tmp unless its stack file says otherwise.
+      readOnlyRootFilesystem: fn.readonlyRootFilesystem ?? true,
+      constraints: fn.constraints,
+    },
+  };
+}
+
+export const environmentNameProblem = (name: string) =>
+  `environment variable name "${name.slice(0, 60)}" must be letters, digits, "_", "-" or ".", not starting with a digit`;

@@ -1,0 +1,144 @@
+import pg from 'pg';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Logger } from '../logger.js';
+
+const JOBS_CHANNEL = 'faasline_jobs';
+/** Advisory lock class for running jobs; the object id is the job id's hash. */
+const JOB_LOCK = 7166740103;
+const POLL_MS = 2000;
+
+export type StepJob<P> = Readonly<{ id: string; step: string; payload: P; attempts: number }>;
+
+/** What a worker reports: the job is finished (whatever its business outcome), or worth trying again later. */
+export type StepOutcome = Readonly<{ done: true }> | Readonly<{ done: false; retryAfterMs: number; error: string }>;
+
+/** `signal` aborts when the runner closes: the job is left to run again after the restart. */
+export type StepWorker<P> = (job: StepJob<P>, signal: AbortSignal) => Promise<StepOutcome>;
+
+/**
+ * Enqueues a step inside a subscriber's transaction, so the job exists exactly when the subscriber's checkpoint
+ * says the event was handled. The id is the idempotency key: enqueueing twice is harmless.
+ */
+export async function enqueueStep(tx: EntityManager, step: string, id: string, payload: unknown): Promise<void> {
+  await tx.query(
+    `WITH queued AS (INSERT INTO pipeline_jobs (id, step, payload) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING 1)
+     SELECT pg_notify('${JOBS_CHANNEL}', $2) FROM queued`,
+    [id, step, JSON.stringify(payload)],
+  );
+}
+
+export type StepRunner = Readonly<{ close: () => Promise<void>; idle: () => boolean }>;
+
+/**
+ * Runs the jobs of one step with bounded parallelism, across any number of processes. A running job holds a
+ * session advisory lock on a dedicated connection: if the process dies the connection drops, the lock goes with
+ * it and another process (or this one restarted) picks the job up at once — no lease to wait out. Workers must
+ * be idempotent: a job killed halfway runs again from the start.
+ */
+export async function runSteps<P>(
+  db: DataSource,
+  databaseUrl: string,
+  step: string,
+  options: Readonly<{ concurrency: number; logger: Logger }>,
+  worker: StepWorker<P>,
+): Promise<StepRunner> {
+  const locks = new pg.Client({ connectionString: databaseUrl, application_name: `faasline-steps-${step}` });
+  await locks.connect();
+  locks.on('error', (error) => options.logger.error(`step ${step}: lock connection: ${error.message}`));
+  await locks.query(`LISTEN ${JOBS_CHANNEL}`);
+  const running = new Map<string, Promise<void>>();
+  const stopping = new AbortController();
+  let closed = false;
+  let scanning: Promise<void> | null = null;
+  let rescan = false;
+
+  const scan = async () => {
+    const rows: { id: string; payload: P; attempts: number }[] = await db.query(
+      `SELECT id, payload, attempts FROM pipeline_jobs
+        WHERE step = $1 AND done_at IS NULL AND not_before <= now() ORDER BY seq LIMIT 64`,
+      [step],
+    );
+    for (const row of rows) {
+      if (closed || running.size >= options.concurrency) return;
+      if (running.has(row.id)) continue;
+      const [{ locked }] = (await locks.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [JOB_LOCK, row.id])).rows;
+      if (!locked) continue;
+      // Between the scan and the lock another process may have finished it.
+      const [claimed] = await db.query(
+        `UPDATE pipeline_jobs SET attempts = attempts + 1 WHERE id = $1 AND done_at IS NULL AND not_before <= now() RETURNING attempts`,
+        [row.id],
+      );
+      if (!claimed) {
+        await unlock(row.id);
+        continue;
+      }
+      const job: StepJob<P> = { id: row.id, step, payload: row.payload, attempts: claimed.attempts };
+      running.set(row.id, execute(job));
+    }
+  };
+
+  const unlock = (id: string) => locks.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, id]).then(() => undefined);
+
+  const execute = async (job: StepJob<P>) => {
+    try {
+      let outcome: StepOutcome;
+      try {
+        outcome = await worker(job, stopping.signal);
+      } catch (error) {
+        outcome = { done: false, retryAfterMs: Math.min(60_000, 1000 * 2 ** job.attempts), error: (error as Error).message };
+      }
+      if (closed) return;
+      if (outcome.done) await db.query(`UPDATE pipeline_jobs SET done_at = now() WHERE id = $1`, [job.id]);
+      else {
+        options.logger.warn(`step ${step}: job ${job.id} attempt ${job.attempts} failed, retrying: ${outcome.error}`);
+        await db.query(
+          `UPDATE pipeline_jobs SET not_before = now() + make_interval(secs => $2), last_error = $3 WHERE id = $1`,
+          [job.id, outcome.retryAfterMs / 1000, outcome.error.slice(0, 2000)],
+        );
+      }
+      await unlock(job.id);
+    } catch (error) {
+      if (!closed) options.logger.error(`step ${step}: job ${job.id}: ${(error as Error).message}`);
+    } finally {
+      running.delete(job.id);
+      wake();
+    }
+  };
+
+  const wake = () => {
+    if (closed) return;
+    if (scanning) {
+      rescan = true;
+      return;
+    }
+    scanning = (async () => {
+      do {
+        rescan = false;
+        try {
+          await scan();
+        } catch (error) {
+          if (!closed) options.logger.error(`step ${step}: ${(error as Error).message}`);
+        }
+      } while (rescan && !closed);
+      scanning = null;
+    })();
+  };
+
+  locks.on('notification', (message) => {
+    if (message.payload === step) wake();
+  });
+  const poll = setInterval(wake, POLL_MS);
+  wake();
+
+  return {
+    idle: () => running.size === 0,
+    close: async () => {
+      closed = true;
+      stopping.abort();
+      clearInterval(poll);
+      await scanning;
+      await Promise.allSettled(running.values());
+      await locks.end().catch(() => undefined);
+    },
+  };
+}
