@@ -1,11 +1,16 @@
 import { Controller, Get, Header, HttpCode, HttpException, HttpStatus, Inject } from '@nestjs/common';
 import type { Backbone } from '#infra';
 import { BACKBONE } from '#projector';
+import { INGRESS_COUNTERS } from '../tokens.js';
+import type { WebhookCounters } from '../webhooks/webhook-counters.js';
 import { readMetrics } from './metrics.js';
 
 @Controller()
 export class HealthController {
-  constructor(@Inject(BACKBONE) private readonly backbone: Backbone) {}
+  constructor(
+    @Inject(BACKBONE) private readonly backbone: Backbone,
+    @Inject(INGRESS_COUNTERS) private readonly webhooks: WebhookCounters,
+  ) {}
 
   /** Alive: the process answers. Orchestrators restart it when this fails. */
   @Get('healthz')
@@ -26,6 +31,6 @@ export class HealthController {
   @Get('metrics')
   @Header('Content-Type', 'text/plain; version=0.0.4')
   async metrics() {
-    return readMetrics(this.backbone);
+    return `${await readMetrics(this.backbone)}${this.webhooks.prometheus().join('\n')}\n`;
   }
 }

@@ -3,8 +3,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from '../logger.js';
 
 const JOBS_CHANNEL = 'faasline_jobs';
-/** Advisory lock class for running jobs; the object id is the job id's hash. */
-const JOB_LOCK = 7166740103;
+/** Advisory lock class (int4, the two-key form) for running jobs; the object id is the job id's hash. */
+const JOB_LOCK = 716674103;
 const POLL_MS = 2000;
 
 export type StepJob<P> = Readonly<{ id: string; step: string; payload: P; attempts: number }>;

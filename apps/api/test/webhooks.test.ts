@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHmac, randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { loadConfig, openBackbone, silentLogger, type Backbone } from '#infra';
+import { createApi } from '../src/api-app.js';
+import { eventually } from '../../../libs/infra/test/support/backbones.js';
+import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
+
+const fixtures = join(import.meta.dirname, '../../../../shared/fixtures/github');
+const secret = "It's a Secret to Everybody";
+let database: TestDatabase;
+let backbone: Backbone;
+let app: NestFastifyApplication;
+let url: string;
+let dataDir: string;
+
+beforeAll(async () => {
+  database = await provisionTestDatabase();
+  dataDir = mkdtempSync(join(tmpdir(), 'faasline-webhooks-'));
+  // Only loopback git hosts: the fixtures' github.com clone URLs must be refused by the source step, not fetched.
+  const config = loadConfig({ DATABASE_URL: database.url, DATA_DIR: dataDir, GIT_ALLOWED_HOSTS: '127.0.0.1:1' });
+  backbone = await openBackbone(config, silentLogger);
+  app = await createApi(backbone, config, silentLogger, { withProjector: false, webhookSecret: secret });
+  await backbone.log.start();
+  await app.listen(0, '127.0.0.1');
+  url = await app.getUrl();
+});
+
+afterAll(async () => {
+  await app.close();
+  await backbone.close();
+  await database.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const sign = (body: string | Buffer, key = secret) => `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
+
+async function deliver(event: string, body: string | Buffer, headers: Record<string, string> = {}) {
+  const deliveryId = headers['x-github-delivery'] ?? randomUUID();
+  const response = await fetch(`${url}/webhooks/github`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': deliveryId, 'x-hub-signature-256': sign(body), ...headers },
+    body,
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown>, deliveryId };
+}
+
+const eventsOf = async (deliveryId: string) =>
+  (await backbone.store.readAll(0, 10_000)).filter((event) => event.metadata.correlationId === deliveryId);
+
+const fixture = (path: string) => readFileSync(join(fixtures, path), 'utf8');
+
+describe('POST /webhooks/github with every GitHub fixture', () => {
+  const expectations: Record<string, { status: number; events: string[]; reason?: RegExp }> = {
+    'octokit-webhooks-examples/push.0.created-tags_simple-tag.json': { status: 202, events: ['PushIgnored'], reason: /tag push simple-tag/ },
+    'octokit-webhooks-examples/push.1.deleted-tags_simple-tag.json': { status: 202, events: ['PushIgnored'], reason: /tag push/ },
+    'octokit-webhooks-examples/push.2.deleted-tags_simple-tag.json': { status: 202, events: ['PushIgnored'], reason: /tag push/ },
+    'octokit-webhooks-examples/push.3.deleted-tags_simple-tag.json': { status: 202, events: ['PushIgnored'], reason: /tag push/ },
+    'octokit-webhooks-examples/push.4.created-heads_master.json': { status: 202, events: ['PushReceived'] },
+    'octokit-webhooks-examples/push.5.created-heads_master.json': { status: 202, events: ['PushReceived'] },
+    'octokit-webhooks-examples/push.6.deleted-tags_simple-tag.json': { status: 202, events: ['PushIgnored'], reason: /tag push/ },
+    'ofc-sample-json/fullsample.json': { status: 202, events: ['PushIgnored'], reason: /^skipping build for: idea branch, the build branch is: master$/ },
+    'ofc-sample-json/idea-raw.json': { status: 202, events: ['PushIgnored'], reason: /skipping build for: idea branch/ },
+    'ofc-sample-json/go-fns.json': { status: 202, events: ['PushReceived'] },
+    'ofc-sample-json/push-apr.json': { status: 202, events: ['PushReceived'] },
+    'ofc-sample-json/raw-gh.json': { status: 202, events: ['PushReceived'] },
+    'ofc-sample-json/raw-non-master.json': { status: 202, events: ['PushIgnored'], reason: /skipping build for: test branch/ },
+    'ofc-sample-json/remove_installation.json': { status: 202, events: ['RepositoryRemoved'] },
+    'octokit-webhooks-examples/installation.0.deleted.json': { status: 202, events: ['InstallationDeleted'] },
+    'octokit-webhooks-examples/installation.1.created.json': { status: 202, events: ['InstallationCreated'] },
+    'octokit-webhooks-examples/installation.2.created.json': { status: 202, events: [] },
+    'octokit-webhooks-examples/installation.3.deleted.json': { status: 202, events: [] },
+    'octokit-webhooks-examples/installation.4.new_permissions_accepted.json': { status: 200, events: [] },
+    'octokit-webhooks-examples/installation.5.suspend.json': { status: 200, events: [] },
+    'octokit-webhooks-examples/installation.6.unsuspend.json': { status: 200, events: [] },
+    'octokit-webhooks-examples/installation_repositories.0.added.json': { status: 202, events: ['RepositoryAdded'] },
+    'octokit-webhooks-examples/installation_repositories.1.added.json': { status: 202, events: [] },
+    'octokit-webhooks-examples/installation_repositories.2.removed.json': { status: 202, events: ['RepositoryRemoved'] },
+  };
+
+  it('covers every push, installation and installation_repositories fixture', () => {
+    const all = ['octokit-webhooks-examples', 'ofc-sample-json'].flatMap((dir) =>
+      readdirSync(join(fixtures, dir))
+        .filter((file) => /^(push|installation)/.test(file) || dir === 'ofc-sample-json')
+        .map((file) => `${dir}/${file}`),
+    );
+    expect(Object.keys(expectations).sort()).toEqual(all.sort());
+  });
+
+  it.each(Object.entries(expectations))('%s', async (path, expected) => {
+    const body = fixture(path);
+    const event = path.includes('installation_repositories') || path.includes('remove_installation') ? 'installation_repositories' : path.includes('installation') ? 'installation' : 'push';
+    const answer = await deliver(event, body);
+    expect(answer.status).toBe(expected.status);
+    const recorded = await eventsOf(answer.deliveryId);
+    expect(recorded.map((e) => e.type)).toEqual(expected.events);
+    if (expected.reason) expect((recorded[0]!.data as { reason: string }).reason).toMatch(expected.reason);
+    for (const e of recorded) expect(e.metadata.actor).toMatch(/^github:/);
+  });
+
+  it('sends every accepted push through the source step, which refuses hosts outside GIT_ALLOWED_HOSTS', async () => {
+    const answer = await deliver('push', fixture('ofc-sample-json/go-fns.json'));
+    const [received] = await eventsOf(answer.deliveryId);
+    await eventually(async () => (await eventsOf(answer.deliveryId)).length === 2, 30_000, 'SourceRejected');
+    const [, rejected] = await eventsOf(answer.deliveryId);
+    expect(rejected).toMatchObject({
+      type: 'SourceRejected',
+      data: { owner: 'alexellis', repo: 'go-fns-tester', sha: '27c584a2bcb7843f79249dfb058d6daeb164d69f', reason: 'clone URL host github.com is not in GIT_ALLOWED_HOSTS' },
+      metadata: { causationId: received!.metadata.eventId, actor: 'system:source' },
+    });
+  });
+
+  it('answers ping with 200 and records nothing', async () => {
+    const answer = await deliver('ping', fixture('octokit-webhooks-examples/ping.0.json'));
+    expect(answer).toMatchObject({ status: 200, body: { status: 'pong' } });
+    expect(await eventsOf(answer.deliveryId)).toEqual([]);
+  });
+});
+
+describe('refused and repeated deliveries', () => {
+  const push = () => fixture('ofc-sample-json/push-apr.json');
+
+  it('records a repeated X-GitHub-Delivery once and answers the repeat with 200', async () => {
+    const deliveryId = randomUUID();
+    const answers = await Promise.all([1, 2, 3].map(() => deliver('push', push(), { 'x-github-delivery': deliveryId })));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 202]);
+    const again = await deliver('push', push(), { 'x-github-delivery': deliveryId });
+    expect(again).toMatchObject({ status: 200, body: { status: 'duplicate' } });
+    expect((await eventsOf(deliveryId)).filter((e) => e.type === 'PushReceived')).toHaveLength(1);
+  });
+
+  it('refuses a wrong or missing signature with 401 and records nothing', async () => {
+    const unsigned = (body: string, deliveryId: string) =>
+      fetch(`${url}/webhooks/github`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': deliveryId }, body });
+    const wrong = await deliver('push', push(), { 'x-hub-signature-256': sign(push(), 'not the secret') });
+    expect(wrong).toMatchObject({ status: 401, body: { message: 'X-Hub-Signature-256 does not match the payload' } });
+    const tampered = await deliver('push', push().replace('kubecon-tester', 'kubecon-testes'), { 'x-hub-signature-256': sign(push()) });
+    expect(tampered.status).toBe(401);
+    const [missing, garbage] = [randomUUID(), randomUUID()];
+    expect((await unsigned(push(), missing)).status).toBe(401);
+    expect((await unsigned('{not json', garbage)).status).toBe(401);
+    for (const deliveryId of [wrong.deliveryId, tampered.deliveryId, missing, garbage]) expect(await eventsOf(deliveryId)).toEqual([]);
+  });
+
+  it('refuses a signed body that is not a valid payload with 400 and the reason', async () => {
+    const noRepository = JSON.stringify({ ...JSON.parse(push()), repository: undefined });
+    expect(await deliver('push', noRepository)).toMatchObject({ status: 400, body: { message: 'repository must be an object' } });
+    const badSha = JSON.stringify({ ...JSON.parse(push()), after: 'HEAD' });
+    expect(await deliver('push', badSha)).toMatchObject({ status: 400, body: { message: 'after must be a 40-character commit SHA' } });
+    expect(await deliver('push', '{not json')).toMatchObject({ status: 400, body: { message: 'the body is not JSON' } });
+    expect(await deliver('installation', JSON.stringify({ action: 'created' }))).toMatchObject({ status: 400, body: { message: 'installation must be an object' } });
+  });
+
+  it('accepts GitHub’s form encoding, signed over the form body', async () => {
+    const body = new URLSearchParams({ payload: push() }).toString();
+    const answer = await deliver('push', body, { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(answer.status).toBe(202);
+  });
+
+  it('answers 413 over 25 MB and counts every refusal in /metrics', async () => {
+    const huge = Buffer.alloc(25 * 1024 * 1024 + 1, 'a');
+    const response = await fetch(`${url}/webhooks/github`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': sign(huge) }, body: huge });
+    expect(response.status).toBe(413);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/^faasline_webhook_rejected_total\{reason="too_large"\} 1$/m);
+    expect(metrics).toMatch(/^faasline_webhook_rejected_total\{reason="signature"\} [1-9]/m);
+    expect(metrics).toMatch(/^faasline_webhook_rejected_total\{reason="payload"\} [1-9]/m);
+  });
+});
