@@ -20,15 +20,17 @@ export type GitFixtures = Readonly<{
 const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', args, {
     cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' },
   }).toString().trim();
 
 /** Real repositories on disk, served read-only over git smart HTTP on loopback. */
-export async function gitFixtures(options: { token?: string; onUploadPack?: () => Promise<void> | void } = {}): Promise<GitFixtures> {
+export async function gitFixtures(options: { token?: string; beforeUploadPack?: () => Promise<void> } = {}): Promise<GitFixtures> {
   const root = mkdtempSync(join(tmpdir(), 'faasline-git-'));
   const server = await serveGitRepositories({
     resolve: (path) => join(root, path.replace(/\.git$/, ''), '.git'),
     ...(options.token ? { token: options.token } : {}),
+    ...(options.beforeUploadPack ? { beforeUploadPack: options.beforeUploadPack } : {}),
   });
   return {
     root,

@@ -30,8 +30,11 @@ process.once('SIGTERM', () => void shutdown('SIGTERM'));
 const address = app.getHttpServer().address();
 const port = typeof address === 'object' && address ? address.port : config.port;
 logger.info(`faasline api listening on http://${config.host}:${port}`);
-logger.info(`webhook URL: ${config.publicUrl}/webhooks/github`);
+// PORT=0 picks a free port; the default public URL then has to follow the port actually bound.
+const publicUrl = config.port === 0 && !process.env.PUBLIC_URL ? `http://${config.host}:${port}` : config.publicUrl;
+logger.info(`webhook URL: ${publicUrl}/webhooks/github`);
 logger.info(`webhook secret: ${webhookSecret.path ? `stored in ${webhookSecret.path}` : 'from GITHUB_WEBHOOK_SECRET'}`);
 logger.info(`storage: ${backbone.storage === 'embedded' ? `embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL at DATABASE_URL'}`);
 logger.info(`event log: ${backbone.log.mode === 'kafka' ? `Kafka topic ${config.kafka!.topic}` : 'embedded (events table)'}`);
 logger.info(`projector: ${withProjector ? 'in this process' : 'separate process'}`);
+if (config.customers === null && config.customersFile === null) logger.warn('CUSTOMERS and CUSTOMERS_FILE are unset: pushes from every owner build');

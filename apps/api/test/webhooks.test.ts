@@ -9,7 +9,7 @@ import { createApi } from '../src/api-app.js';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
 
-const fixtures = join(import.meta.dirname, '../../../../shared/fixtures/github');
+const fixtures = join(import.meta.dirname, '../../../test/fixtures/github');
 const secret = "It's a Secret to Everybody";
 let database: TestDatabase;
 let backbone: Backbone;

@@ -124,4 +124,18 @@ describe('event store on Postgres', () => {
     const [row] = await backbone.db.query(`SELECT count(*)::int AS n FROM outbox`);
     expect(row.n).toBe(0);
   });
+
+  it('appends an idempotency key once, even when the duplicates share a group commit', async () => {
+    const metadata = { ...systemMetadata, idempotencyKey: 'delivery:same' };
+    const results = await Promise.all([1, 2, 3, 4].map(() => backbone.store.append('s-idempotent', 'any', [pushed('x'), pushed('y')], metadata)));
+    expect(results.filter((result) => !result.duplicate)).toHaveLength(1);
+    expect(results.filter((result) => result.duplicate).every((result) => result.events.length === 0)).toBe(true);
+    const later = await backbone.store.append('s-idempotent', 'any', [pushed('z')], metadata);
+    expect(later.duplicate).toBe(true);
+    const { events } = await backbone.store.readStream('s-idempotent');
+    expect(events.map((event) => (event.data as { sha: string }).sha)).toEqual(['x', 'y']);
+    const other = await backbone.store.append('s-idempotent', 'any', [pushed('w')], { ...systemMetadata, idempotencyKey: 'delivery:other' });
+    expect(other.duplicate).toBe(false);
+    expect(other.events[0]!.metadata.eventId).not.toBe(events[0]!.metadata.eventId);
+  });
 });

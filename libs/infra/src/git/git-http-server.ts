@@ -12,6 +12,8 @@ export type GitHttpServerOptions = Readonly<{
   port?: number;
   /** When set, requests must carry this token as HTTP basic auth password (GitHub's `x-access-token`). */
   token?: string;
+  /** Awaited before a pack is served: tests hold a fetch half-way with it. */
+  beforeUploadPack?: () => Promise<void>;
 }>;
 
 const ROUTE = /^\/(.+?\.git)(\/(?:info\/refs|git-upload-pack|HEAD|objects\/.*))$/;
@@ -43,6 +45,7 @@ async function handle(options: GitHttpServerOptions, request: IncomingMessage, r
     response.setHeader('WWW-Authenticate', 'Basic realm="git"');
     return end(response, 401, 'authentication required');
   }
+  if (match[2] === '/git-upload-pack') await options.beforeUploadPack?.();
   const backend = spawn('git', ['http-backend'], {
     env: {
       PATH: process.env.PATH,

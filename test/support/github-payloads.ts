@@ -1,0 +1,27 @@
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const githubFixtures = join(import.meta.dirname, '../fixtures/github');
+
+export const readFixture = (path: string) => readFileSync(join(githubFixtures, path), 'utf8');
+
+export const signPayload = (body: string | Buffer, secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+
+export type PushFields = Readonly<{ owner: string; repo: string; sha: string; cloneUrl: string; ref?: string; private?: boolean; installationId?: number }>;
+
+/** A real captured push delivery (OpenFaaS Cloud's push-apr.json, ~8 KB) pointed at another repository and commit. */
+export function pushPayload(fields: PushFields): string {
+  const payload = JSON.parse(readFixture('ofc-sample-json/push-apr.json'));
+  payload.ref = fields.ref ?? 'refs/heads/master';
+  payload.after = fields.sha;
+  payload.head_commit.id = fields.sha;
+  payload.repository.name = fields.repo;
+  payload.repository.full_name = `${fields.owner}/${fields.repo}`;
+  payload.repository.owner.login = fields.owner;
+  payload.repository.owner.name = fields.owner;
+  payload.repository.clone_url = fields.cloneUrl;
+  payload.repository.private = fields.private ?? false;
+  payload.installation = { id: fields.installationId ?? 67049 };
+  return JSON.stringify(payload);
+}
