@@ -10,6 +10,8 @@ import { WebhooksModule } from './webhooks/webhooks.module.js';
 export type ApiOptions = Readonly<{
   /** Keep the read models in this process too (one process on one machine). */
   withProjector: boolean;
+  /** Run the pipeline steps here too; off for ingress-only instances when workers run elsewhere. */
+  withPipeline: boolean;
   webhookSecret: string;
 }>;
 
@@ -24,7 +26,7 @@ export class AppModule {
         CqrsModule.forRoot({ rethrowUnhandled: true }),
         { module: SecretsModule, global: true, providers: [{ provide: WEBHOOK_SECRET, useValue: options.webhookSecret }], exports: [WEBHOOK_SECRET] },
         WebhooksModule,
-        PipelineModule,
+        ...(options.withPipeline ? [PipelineModule] : []),
         ...(options.withProjector ? [ProjectorModule] : []),
       ],
       controllers: [HealthController],

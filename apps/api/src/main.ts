@@ -9,9 +9,10 @@ import { createApi } from './api-app.js';
  */
 const { config, backbone, logger } = await openFromEnvironment('api');
 const withProjector = process.env.FAASLINE_PROJECTOR !== 'separate';
+const withPipeline = process.env.FAASLINE_PIPELINE !== 'separate';
 
 const webhookSecret = await loadOrCreateSecret(config.githubWebhookSecret, config.dataDir, 'github-webhook-secret');
-const app = await createApi(backbone, config, logger, { withProjector, webhookSecret: webhookSecret.value });
+const app = await createApi(backbone, config, logger, { withProjector, withPipeline, webhookSecret: webhookSecret.value });
 await backbone.log.start();
 await app.listen(config.port, config.host);
 
@@ -37,4 +38,5 @@ logger.info(`webhook secret: ${webhookSecret.path ? `stored in ${webhookSecret.p
 logger.info(`storage: ${backbone.storage === 'embedded' ? `embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL at DATABASE_URL'}`);
 logger.info(`event log: ${backbone.log.mode === 'kafka' ? `Kafka topic ${config.kafka!.topic}` : 'embedded (events table)'}`);
 logger.info(`projector: ${withProjector ? 'in this process' : 'separate process'}`);
+logger.info(`pipeline: ${withPipeline ? 'in this process' : 'separate process'}`);
 if (config.customers === null && config.customersFile === null) logger.warn('CUSTOMERS and CUSTOMERS_FILE are unset: pushes from every owner build');

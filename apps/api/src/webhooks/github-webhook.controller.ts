@@ -37,14 +37,15 @@ export class GithubWebhookController {
     @Headers('x-github-delivery') deliveryId: string | undefined,
     @Headers('x-hub-signature-256') signature: string | undefined,
   ): Promise<Record<string, unknown>> {
-    const raw = request.rawBody ?? Buffer.alloc(0);
-    if (!signature || !(await this.verify(raw, signature))) {
+    // Decoded once: the signature is over these bytes and the payload is parsed from the same text.
+    const text = (request.rawBody ?? Buffer.alloc(0)).toString('utf8');
+    if (!signature || !(await this.verify(text, signature))) {
       this.counters.reject('signature');
       throw new HttpException({ message: signature ? 'X-Hub-Signature-256 does not match the payload' : 'X-Hub-Signature-256 is missing' }, HttpStatus.UNAUTHORIZED);
     }
     if (!event) return this.badRequest('X-GitHub-Event is missing');
     if (!deliveryId || !DELIVERY_ID.test(deliveryId)) return this.badRequest('X-GitHub-Delivery is missing or not a delivery id');
-    const body = decodeBody(raw, request.headers['content-type']);
+    const body = decodeBody(text, request.headers['content-type']);
     if (body === undefined) return this.badRequest('the body is not JSON');
     const receivedAt = new Date().toISOString();
 
@@ -81,8 +82,8 @@ export class GithubWebhookController {
     }
   }
 
-  private verify(raw: Buffer, signature: string): Promise<boolean> {
-    return this.webhooks.verify(raw.toString('utf8'), signature).catch(() => false);
+  private verify(text: string, signature: string): Promise<boolean> {
+    return this.webhooks.verify(text, signature).catch(() => false);
   }
 
   private record(deliveryId: string, sender: string, change: InstallationCommand): Promise<RecordOutcome> {
@@ -112,13 +113,13 @@ export class GithubWebhookController {
 }
 
 /** JSON, or GitHub's form encoding (`payload=<json>`) when a hook is configured that way. */
-function decodeBody(raw: Buffer, contentType: string | undefined): unknown {
+function decodeBody(text: string, contentType: string | undefined): unknown {
   try {
     if (contentType?.startsWith('application/x-www-form-urlencoded')) {
-      const payload = new URLSearchParams(raw.toString('utf8')).get('payload');
+      const payload = new URLSearchParams(text).get('payload');
       return payload === null ? undefined : JSON.parse(payload);
     }
-    return JSON.parse(raw.toString('utf8'));
+    return JSON.parse(text);
   } catch {
     return undefined;
   }

@@ -159,11 +159,11 @@ export class PostgresEventStore implements EventStore {
     const results = (await client.query(
       `BEGIN; SELECT pg_advisory_xact_lock(${APPEND_LOCK});
        SELECT (SELECT coalesce(max(global_position), 0) FROM events) AS head,
-              (SELECT coalesce(json_object_agg(stream_id, version), '{}') FROM (
-                 SELECT stream_id, max(stream_version) AS version FROM events
-                  WHERE stream_id = ANY(ARRAY[${streamIds.map((id) => client.escapeLiteral(id)).join(',')}]::text[])
-                  GROUP BY stream_id
-               ) AS s) AS versions,
+              (SELECT coalesce(json_object_agg(id, version), '{}') FROM (
+                 -- One backward index probe per stream: max() with GROUP BY would read every event of a long stream.
+                 SELECT id, (SELECT stream_version FROM events WHERE stream_id = id ORDER BY stream_version DESC LIMIT 1) AS version
+                   FROM unnest(ARRAY[${streamIds.map((id) => client.escapeLiteral(id)).join(',')}]::text[]) AS s(id)
+               ) AS s WHERE version IS NOT NULL) AS versions,
               ${keyedIds.length === 0 ? `'[]'::json` : `(SELECT coalesce(json_agg(event_id), '[]') FROM events WHERE event_id = ANY(ARRAY[${keyedIds.map((id) => `'${id}'`).join(',')}]::uuid[]))`} AS existing`,
     )) as unknown as { rows: { head: string; versions: Record<string, number>; existing: string[] }[] }[];
     const state = results[2]!.rows[0]!;

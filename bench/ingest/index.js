@@ -1,0 +1,83 @@
+// Signed push deliveries accepted and durably recorded per second: the api against two bare Node baselines
+// measured in the same run — signature only (the ceiling) and one INSERT per request (the naive durable design).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { freshDatabase, startPostgres } from '../postgres.js';
+import { SECRET } from './payload.js';
+
+const here = new URL('.', import.meta.url).pathname;
+const root = join(here, '../..');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 50;
+
+function serve(args, env = {}) {
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const read = (chunk) => {
+      output += chunk;
+      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
+      if (match) resolve({ url: match[1], stop: () => new Promise((done) => (child.once('exit', done), child.kill('SIGTERM'))) });
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
+    child.once('exit', (code) => reject(new Error(`server exited ${code}:\n${output}`)));
+  });
+}
+
+function load(url, seconds) {
+  const run = spawnSync(process.execPath, [join(here, 'load.js'), url, String(seconds), String(CONNECTIONS)], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(run.stderr);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1));
+}
+
+async function measure(name, start) {
+  const server = await start();
+  try {
+    load(server.url, 2); // warm-up: JIT, pools, first pages of the tables
+    const result = load(server.url, SECONDS);
+    console.log(`${name.padEnd(34)} ${String(Math.round(result.rps)).padStart(6)} deliveries/s   p50 ${result.p50} ms  p99 ${result.p99} ms   non-2xx ${result.non2xx}  errors ${result.errors}`);
+    return { ...result, server };
+  } finally {
+    await server.stop();
+  }
+}
+
+const pgServer = await startPostgres();
+const dataDir = mkdtempSync(join(tmpdir(), 'faasline-bench-ingest-'));
+const databases = [];
+const fresh = async () => {
+  const db = await freshDatabase(pgServer.url);
+  databases.push(db);
+  return db.url;
+};
+try {
+  console.log(`load: autocannon, ${CONNECTIONS} connections, ${SECONDS} s, one ~8 KB signed push per request, unique delivery ids`);
+  const ceiling = await measure('baseline: verify only (ceiling)', () => serve([join(here, 'baseline-server.js'), 'verify']));
+  const naiveDb = await fresh();
+  const naive = await measure('baseline: one INSERT per request', () => serve([join(here, 'baseline-server.js'), 'insert', naiveDb]));
+  const api = async (name, pipeline) => {
+    const url = await fresh();
+    const env = { PORT: '0', DATABASE_URL: url, DATA_DIR: dataDir, GITHUB_WEBHOOK_SECRET: SECRET, KAFKA_BROKERS: '', CUSTOMERS: '', GIT_ALLOWED_HOSTS: '127.0.0.1:1', FAASLINE_PIPELINE: pipeline };
+    const result = await measure(name, () => serve([join(root, 'dist/apps/api/main.js')], env));
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const [{ n }] = (await client.query(`SELECT count(*)::int AS n FROM events WHERE type = 'PushReceived'`)).rows;
+    await client.end();
+    // Warm-up and measured run together: every 2xx must have its event, since 202 is sent after the commit.
+    console.log(`${''.padEnd(34)} PushReceived stored: ${n}`);
+    return result;
+  };
+  const ingress = await api('faasline api, ingress node', 'separate');
+  const allInOne = await api('faasline api, pipeline in-process', '');
+  for (const [name, ours] of [['ingress node', ingress], ['pipeline in-process', allInOne]]) {
+    console.log(`${name}: ${(ours.rps / naive.rps).toFixed(2)}x naive durable (goal >= 3), ${(ours.rps / ceiling.rps).toFixed(2)}x ceiling (goal >= 0.3)`);
+  }
+} finally {
+  for (const db of databases) await db.drop().catch(() => undefined);
+  await pgServer.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}

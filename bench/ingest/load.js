@@ -1,0 +1,20 @@
+// The load generator, in its own process so it does not share an event loop with the server it measures.
+import { randomUUID } from 'node:crypto';
+import autocannon from 'autocannon';
+import { body, signature } from './payload.js';
+
+const [url, seconds, connections] = process.argv.slice(2);
+const result = await autocannon({
+  url: `${url}/webhooks/github`,
+  connections: Number(connections),
+  duration: Number(seconds),
+  requests: [
+    {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': signature },
+      setupRequest: (request) => ({ ...request, headers: { ...request.headers, 'x-github-delivery': randomUUID() } }),
+    },
+  ],
+});
+console.log(JSON.stringify({ rps: result.requests.average, total: result.requests.total, ok: result['2xx'], non2xx: result.non2xx, errors: result.errors, p50: result.latency.p50, p99: result.latency.p99 }));
