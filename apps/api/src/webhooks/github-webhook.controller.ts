@@ -22,7 +22,7 @@ export class GithubWebhookController {
   private readonly webhooks: Webhooks;
 
   constructor(
-    private readonly commands: CommandBus,
+    @Inject(CommandBus) private readonly commands: CommandBus,
     @Inject(WEBHOOK_SECRET) secret: string,
     @Inject(INGRESS_COUNTERS) private readonly counters: WebhookCounters,
   ) {

@@ -62,6 +62,9 @@ export function stackFileProblem(stack: StackFile, fileName: string, policy: Sta
 
 /** Why a git URL may not be fetched, or null: only http(s) to an allowed host (host or host:port). */
 export function templateSourceProblem(source: string, allowedHosts: readonly string[]): string | null {
+  const ref = /#(.*)$/.exec(source)?.[1];
+  // A ref reaches git's command line: only names git itself would accept, never anything that reads as an option.
+  if (ref !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$/.test(ref)) return `ref "${ref.slice(0, 40)}" is not a branch, tag or commit name`;
   let url: URL;
   try {
     url = new URL(source.replace(/#.*$/, ''));

@@ -15,15 +15,21 @@ export type StepOutcome = Readonly<{ done: true }> | Readonly<{ done: false; ret
 /** `signal` aborts when the runner closes: the job is left to run again after the restart. */
 export type StepWorker<P> = (job: StepJob<P>, signal: AbortSignal) => Promise<StepOutcome>;
 
+export type QueuedStep = Readonly<{ id: string; payload: unknown }>;
+
 /**
- * Enqueues a step inside a subscriber's transaction, so the job exists exactly when the subscriber's checkpoint
- * says the event was handled. The id is the idempotency key: enqueueing twice is harmless.
+ * Enqueues steps inside a subscriber's transaction, so each job exists exactly when the subscriber's checkpoint
+ * says its event was handled. The id is the idempotency key: enqueueing twice is harmless. One statement per batch.
  */
-export async function enqueueStep(tx: EntityManager, step: string, id: string, payload: unknown): Promise<void> {
+export async function enqueueSteps(tx: EntityManager, step: string, jobs: readonly QueuedStep[]): Promise<void> {
+  if (jobs.length === 0) return;
   await tx.query(
-    `WITH queued AS (INSERT INTO pipeline_jobs (id, step, payload) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING 1)
-     SELECT pg_notify('${JOBS_CHANNEL}', $2) FROM queued`,
-    [id, step, JSON.stringify(payload)],
+    `WITH queued AS (
+       INSERT INTO pipeline_jobs (id, step, payload)
+       SELECT id, $1, payload FROM unnest($2::text[], $3::jsonb[]) AS j(id, payload)
+       ON CONFLICT (id) DO NOTHING RETURNING 1)
+     SELECT pg_notify('${JOBS_CHANNEL}', $1) WHERE EXISTS (SELECT 1 FROM queued)`,
+    [step, jobs.map((job) => job.id), jobs.map((job) => JSON.stringify(job.payload))],
   );
 }
 

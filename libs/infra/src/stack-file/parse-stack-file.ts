@@ -28,7 +28,7 @@ export function parseStackFile(text: string, fileName: string, variables: Readon
     throw error;
   }
   try {
-    return { ok: true, stack: toStackFile(document, fileName) };
+    return { ok: true, stack: toStackFile(document) };
   } catch (error) {
     if (error instanceof StackShapeError) return { ok: false, reason: `${fileName}: ${error.message}` };
     throw error;
@@ -50,8 +50,8 @@ export function substituteVariables(text: string, variables: Readonly<Record<str
 type Node = unknown;
 const isMap = (node: Node): node is Record<string, Node> => typeof node === 'object' && node !== null && !Array.isArray(node);
 
-function toStackFile(document: Node, fileName: string): StackFile {
-  if (!isMap(document)) throw new StackShapeError(`${fileName} must be a mapping with provider and functions`);
+function toStackFile(document: Node): StackFile {
+  if (!isMap(document)) throw new StackShapeError("the file must be a mapping with provider and functions");
   const provider = optionalMap(document.provider, 'provider');
   const functions = optionalMap(document.functions, 'functions');
   const configuration = optionalMap(document.configuration, 'configuration');

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { repositoryDecider, streamIds, type PushReceived, type RecordedEvent } from '#domain';
-import { enqueueStep, recordDecision, runSteps, type Backbone, type Logger, type StepOutcome, type StepRunner, type Subscription } from '#infra';
+import { enqueueSteps, recordDecision, runSteps, type Backbone, type Logger, type StepOutcome, type StepRunner, type Subscription } from '#infra';
 import { BACKBONE, LOGGER } from '#projector';
 import { SOURCE_READER } from '../pipeline.tokens.js';
 import { readSource, type SourceReader } from './read-source.js';
@@ -25,11 +25,13 @@ export class FetchSourceStep implements OnApplicationBootstrap, OnApplicationShu
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscription = await this.backbone.log.subscribe(`pipeline.${FETCH_SOURCE}`, async (events, tx) => {
-      for (const event of events) {
-        if (event.type === 'PushReceived') await enqueueStep(tx, FETCH_SOURCE, `${FETCH_SOURCE}:${event.metadata.eventId}`, event);
-      }
-    });
+    this.subscription = await this.backbone.log.subscribe(`pipeline.${FETCH_SOURCE}`, (events, tx) =>
+      enqueueSteps(
+        tx,
+        FETCH_SOURCE,
+        events.filter((event) => event.type === 'PushReceived').map((event) => ({ id: `${FETCH_SOURCE}:${event.metadata.eventId}`, payload: event })),
+      ),
+    );
     this.runner = await runSteps<RecordedEvent<PushReceived>>(
       this.backbone.db,
       this.backbone.databaseUrl,

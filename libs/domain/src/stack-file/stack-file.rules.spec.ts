@@ -1,0 +1,110 @@
+import { describe, expect, it } from '@jest/globals';
+import { repositoryPath, type StackFile, type StackFunction } from './stack-file.js';
+import { planFunction, stackFileProblem, templateSourceProblem, type StackPolicy } from './stack-file.rules.js';
+
+const policy: StackPolicy = {
+  owner: 'AlexEllis',
+  repo: 'go-fns',
+  branch: 'master',
+  sha: '27c584a2bcb7843f79249dfb058d6daeb164d69f',
+  registry: 'registry:5000',
+  maxFunctions: 2,
+  enableDockerfileLang: false,
+  gitAllowedHosts: ['github.com', 'git.local:8443'],
+};
+
+const fn = (overrides: Partial<StackFunction> = {}): StackFunction => ({
+  key: 'fn1',
+  lang: 'node20',
+  handler: './fn1',
+  image: 'alexellis2/fn1:0.4',
+  fprocess: null,
+  environment: {},
+  environmentFiles: [],
+  secrets: [],
+  labels: {},
+  annotations: {},
+  limits: {},
+  requests: {},
+  buildArgs: {},
+  buildOptions: [],
+  skipBuild: false,
+  readonlyRootFilesystem: null,
+  constraints: [],
+  namespace: null,
+  platforms: null,
+  ...overrides,
+});
+
+const stack = (functions: StackFunction[], overrides: Partial<StackFile> = {}): StackFile => ({
+  version: '1.0',
+  provider: { name: 'openfaas', gateway: null },
+  functions,
+  configuration: { templates: [], copy: [] },
+  ...overrides,
+});
+
+const languages = new Set(['node20']);
+const reason = (verdict: ReturnType<typeof planFunction>) => (verdict.ok ? null : verdict.rejection.reason);
+
+describe('stack file rules', () => {
+  it('normalises repository paths and refuses escapes', () => {
+    expect(repositoryPath('./fn1/')).toBe('fn1');
+    expect(repositoryPath('a/./b/../c')).toBe('a/c');
+    expect(repositoryPath('.')).toBe('.');
+    expect(repositoryPath('../x')).toBeNull();
+    expect(repositoryPath('a/../../x')).toBeNull();
+    expect(repositoryPath('/etc')).toBeNull();
+    expect(repositoryPath('C:/x')).toBeNull();
+  });
+
+  it('refuses whole files: provider, version, no functions, too many', () => {
+    expect(stackFileProblem(stack([fn()]), 'stack.yml', policy)).toBeNull();
+    expect(stackFileProblem(stack([fn()], { provider: { name: 'faas', gateway: null } }), 'stack.yml', policy)).toBeNull();
+    expect(stackFileProblem(stack([fn()], { provider: { name: '', gateway: null } }), 'stack.yml', policy)).toMatch(/provider\.name must be "openfaas"/);
+    expect(stackFileProblem(stack([fn()], { version: '2.0' }), 'stack.yml', policy)).toMatch(/version must be "1\.0"/);
+    expect(stackFileProblem(stack([]), 'stack.yml', policy)).toBe('stack.yml declares no functions');
+    expect(stackFileProblem(stack([fn(), fn(), fn()]), 'stack.yml', policy)).toMatch(/3 functions; the limit is 2/);
+  });
+
+  it('pulls templates only over http(s) from allowed hosts', () => {
+    expect(templateSourceProblem('https://github.com/openfaas/templates#1.0', policy.gitAllowedHosts)).toBeNull();
+    expect(templateSourceProblem('https://git.local:8443/t.git', policy.gitAllowedHosts)).toBeNull();
+    expect(templateSourceProblem('https://git.local/t.git', policy.gitAllowedHosts)).toMatch(/not in GIT_ALLOWED_HOSTS/);
+    expect(templateSourceProblem('file:///etc', policy.gitAllowedHosts)).toMatch(/must be an http\(s\) git URL/);
+    expect(templateSourceProblem('git@github.com:x/y', policy.gitAllowedHosts)).toMatch(/not a URL/);
+    expect(templateSourceProblem('https://github.com/x/y#--upload-pack=touch /tmp/p', policy.gitAllowedHosts)).toMatch(/is not a branch, tag or commit name/);
+  });
+
+  it('resolves a function the way OpenFaaS Cloud named and deployed it', () => {
+    const verdict = planFunction(fn({ secrets: ['db'], annotations: { topic: 't', 'com.openfaas.profile': 'x' } }), policy, languages);
+    expect(verdict).toMatchObject({
+      ok: true,
+      plan: {
+        name: 'alexellis-fn1',
+        image: 'registry:5000/alexellis/go-fns-fn1:0.4-master-27c584a',
+        handler: 'fn1',
+        secrets: ['alexellis-db'],
+        annotations: { topic: 't' },
+        readOnlyRootFilesystem: true,
+      },
+    });
+  });
+
+  it('fails one function with a reason a user can act on', () => {
+    expect(reason(planFunction(fn({ lang: 'rust' }), policy, languages))).toBe('fn1: no template for lang "rust"');
+    expect(reason(planFunction(fn({ lang: 'Dockerfile' }), policy, languages))).toMatch(/ENABLE_DOCKERFILE_LANG/);
+    expect(planFunction(fn({ lang: 'Dockerfile' }), { ...policy, enableDockerfileLang: true }, languages).ok).toBe(true);
+    expect(reason(planFunction(fn({ handler: '../up' }), policy, languages))).toMatch(/must be a folder inside the repository/);
+    expect(reason(planFunction(fn({ environmentFiles: ['/etc/env'] }), policy, languages))).toMatch(/environment_file "\/etc\/env" points outside/);
+    expect(reason(planFunction(fn({ key: 'Fn' }), policy, languages))).toMatch(/lower-case letters/);
+    expect(reason(planFunction(fn({ image: 'bad image' }), policy, languages))).toMatch(/not a valid image name/);
+    expect(reason(planFunction(fn({ limits: { memory: '1 GB' } }), policy, languages))).toMatch(/is not a quantity/);
+    expect(reason(planFunction(fn({ buildArgs: { 'BAD ARG': 'x' } }), policy, languages))).toMatch(/build_args name/);
+  });
+
+  it('keeps every rejection within a commit status description', () => {
+    const long = planFunction(fn({ key: 'x'.repeat(200), lang: 'y'.repeat(300) }), policy, languages);
+    expect(reason(long)!.length).toBeLessThanOrEqual(140);
+  });
+});
