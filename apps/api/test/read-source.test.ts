@@ -194,10 +194,27 @@ describe('fetching', () => {
     expect(outcome).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/could not fetch the repository/) });
   });
 
+  it('stops a fetch that takes longer than GIT_FETCH_TIMEOUT', async () => {
+    let release!: () => void;
+    const slow = await gitFixtures({ beforeUploadPack: () => new Promise<void>((resolve) => (release = resolve)) });
+    try {
+      const sha = slow.commit('alexellis', 'slow', { 'stack.yml': 'x' });
+      const base = reader();
+      const limited = { ...base, config: { ...base.config, gitAllowedHosts: [new URL(slow.server.url).host], source: { ...base.config.source, fetchTimeoutMs: 500 } } };
+      expect(await readSource(limited, pushOf(slow, 'alexellis', 'slow', sha))).toEqual({ kind: 'rejected', reason: 'fetching the repository took longer than 1 s' });
+    } finally {
+      release?.();
+      await slow.close();
+    }
+  });
+
   it('stops at the repository limits before checking out', async () => {
     const sha = git.commit('alexellis', 'big', { 'stack.yml': 'x', ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}.txt`, `${i}`])) });
     const base = reader();
     const limited = { ...base, config: { ...base.config, source: { ...base.config.source, maxRepoFiles: 10 } } };
     expect(await readSource(limited, pushOf(git, 'alexellis', 'big', sha))).toEqual({ kind: 'rejected', reason: 'the repository has 31 files; the limit is 10' });
+    const heavy = git.commit('alexellis', 'heavy', { 'stack.yml': 'x', 'blob.bin': 'x'.repeat(2 * 1024 * 1024) });
+    const small = { ...base, config: { ...base.config, source: { ...base.config.source, maxRepoBytes: 1024 * 1024 } } };
+    expect(await readSource(small, pushOf(git, 'alexellis', 'heavy', heavy))).toEqual({ kind: 'rejected', reason: 'the repository holds 2.0 MB; the limit is 1.0 MB' });
   });
 });
