@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHmac, randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -8,8 +8,8 @@ import { loadConfig, openBackbone, silentLogger, type Backbone } from '#infra';
 import { createApi } from '../src/api-app.js';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
+import { githubFixtures as fixtures, readFixture as fixture, signPayload } from '../../../test/support/github-payloads.js';
 
-const fixtures = join(import.meta.dirname, '../../../test/fixtures/github');
 const secret = "It's a Secret to Everybody";
 let database: TestDatabase;
 let backbone: Backbone;
@@ -36,7 +36,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const sign = (body: string | Buffer, key = secret) => `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
+const sign = (body: string | Buffer, key = secret) => signPayload(body, key);
 
 async function deliver(event: string, body: string | Buffer, headers: Record<string, string> = {}) {
   const deliveryId = headers['x-github-delivery'] ?? randomUUID();
@@ -50,8 +50,6 @@ async function deliver(event: string, body: string | Buffer, headers: Record<str
 
 const eventsOf = async (deliveryId: string) =>
   (await backbone.store.readAll(0, 10_000)).filter((event) => event.metadata.correlationId === deliveryId);
-
-const fixture = (path: string) => readFileSync(join(fixtures, path), 'utf8');
 
 describe('POST /webhooks/github with every GitHub fixture', () => {
   const expectations: Record<string, { status: number; events: string[]; reason?: RegExp }> = {

@@ -12,22 +12,8 @@ export type PushPolicy = Readonly<{
   buildBranch: string | null;
 }>;
 
-export type PushDelivery = Readonly<{
-  deliveryId: string;
-  owner: string;
-  ownerId: number;
-  repo: string;
-  repositoryId: number;
-  private: boolean;
-  ref: string;
-  before: string;
-  after: string;
-  defaultBranch: string;
-  cloneUrl: string;
-  installationId: number | null;
-  pusher: string;
-  receivedAt: string;
-}>;
+/** A push as GitHub delivered it: what `PushReceived` records, before the branch is known to be the build branch. */
+export type PushDelivery = Omit<PushReceived['data'], 'branch' | 'sha'> & Readonly<{ after: string; defaultBranch: string }>;
 
 export type RepositoryCommand =
   | Command<'RecordPush', PushDelivery & { policy: PushPolicy }>
