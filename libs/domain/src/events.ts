@@ -125,6 +125,8 @@ export type SourceRejected = Event<'SourceRejected', {
 }>;
 
 type BuildRef = { buildId: string; name: string; owner: string; repo: string; sha: string; contextDigest: string };
+/** A build result for a commit older than the newest accepted push on its branch: recorded, never deployed. */
+export type BuildSuperseded = Event<'BuildSuperseded', BuildRef & { image: string; supersededBy: string }>;
 export type BuildStarted = Event<'BuildStarted', BuildRef>;
 export type BuildSucceeded = Event<'BuildSucceeded', BuildRef & {
   image: string;
@@ -150,12 +152,16 @@ export type FunctionDeployed = Event<'FunctionDeployed', {
   image: string;
   endpoint: string;
   deliveryId: string;
+  buildId: string;
+  /** The push's place in its repository stream: a deploy never replaces one from a later push. */
+  pushSequence: number;
 }>;
 export type DeployFailed = Event<'DeployFailed', {
   name: string;
   owner: string;
   repo: string;
   sha: string;
+  buildId: string;
   reason: string;
 }>;
 export type FunctionRemoved = Event<'FunctionRemoved', {
@@ -189,6 +195,7 @@ export type FaaslineEvent =
   | BuildSucceeded
   | BuildReused
   | BuildFailed
+  | BuildSuperseded
   | FunctionDeployed
   | DeployFailed
   | FunctionRemoved
@@ -210,6 +217,7 @@ export const currentSchemaVersions: Readonly<Record<EventType, number>> = {
   BuildSucceeded: 1,
   BuildReused: 1,
   BuildFailed: 1,
+  BuildSuperseded: 1,
   FunctionDeployed: 1,
   DeployFailed: 1,
   FunctionRemoved: 1,

@@ -19,3 +19,10 @@ export {
   type RepositoryEvent,
   type RepositoryState,
 } from './repository/repository.decider.js';
+export {
+  functionDecider,
+  type FunctionCommand,
+  type FunctionEvent,
+  type FunctionState,
+} from './function/function.decider.js';
+export * from './pipeline/pipeline.process.js';

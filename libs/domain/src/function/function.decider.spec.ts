@@ -1,0 +1,63 @@
+import { describe, it } from '@jest/globals';
+import { specFor } from '../spec.js';
+import { functionDecider, type FunctionCommand, type FunctionEvent } from './function.decider.js';
+
+const given = specFor(functionDecider);
+const ref = (buildId: string, contextDigest = 'sha256:aaa', sha = 'a'.repeat(40)) => ({ buildId, name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', sha, contextDigest });
+const started = (buildId: string, digest?: string): FunctionEvent => ({ type: 'BuildStarted', data: ref(buildId, digest) });
+const succeeded = (buildId: string, image: string, digest?: string): FunctionEvent => ({
+  type: 'BuildSucceeded',
+  data: { ...ref(buildId, digest), image, durationMs: 10, logRef: buildId, logTail: '' },
+});
+const deployment = (pushSequence: number, sha: string) => ({
+  name: 'alexellis-fn1',
+  owner: 'alexellis',
+  repo: 'fns',
+  function: 'fn1',
+  branch: 'master',
+  sha,
+  image: `img:${sha}`,
+  endpoint: 'http://gw/function/alexellis-fn1',
+  deliveryId: `d-${pushSequence}`,
+  buildId: `b-${pushSequence}`,
+  pushSequence,
+});
+const deployed = (pushSequence: number, sha: string): FunctionEvent => ({ type: 'FunctionDeployed', data: deployment(pushSequence, sha) });
+const deploy = (pushSequence: number, sha: string, newest = pushSequence, newestSha = sha): FunctionCommand => ({
+  type: 'Deploy',
+  data: { ...deployment(pushSequence, sha), contextDigest: 'sha256:aaa', newestPushSequence: newest, newestSha },
+});
+const superseded = (pushSequence: number, sha: string, by: string): FunctionEvent => ({
+  type: 'BuildSuperseded',
+  data: { buildId: `b-${pushSequence}`, name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', sha, contextDigest: 'sha256:aaa', image: `img:${sha}`, supersededBy: by },
+});
+
+describe('function decider', () => {
+  it('builds a context it has never built', () => given().when({ type: 'StartBuild', data: ref('b1') }).then(started('b1')));
+
+  it('reuses the image of an earlier successful build with the same context digest', () =>
+    given(started('b1'), succeeded('b1', 'reg/fn1:1'))
+      .when({ type: 'StartBuild', data: ref('b2') })
+      .then({ type: 'BuildReused', data: { ...ref('b2'), image: 'reg/fn1:1', reusedBuildId: 'b1' } }));
+
+  it('builds again when the digest changed, or when the earlier build failed', () => {
+    given(started('b1'), succeeded('b1', 'reg/fn1:1')).when({ type: 'StartBuild', data: ref('b2', 'sha256:bbb') }).then(started('b2', 'sha256:bbb'));
+    given(started('b1'), { type: 'BuildFailed', data: { ...ref('b1'), reason: 'x', durationMs: 1, logRef: 'b1', logTail: '' } })
+      .when({ type: 'StartBuild', data: ref('b2') })
+      .then(started('b2'));
+  });
+
+  it('deploys the newest push', () => given(deployed(1, 'a')).when(deploy(2, 'b')).then(deployed(2, 'b')));
+
+  it('never deploys a build whose push is older than the newest accepted push on the branch', () =>
+    given().when(deploy(1, 'a', 2, 'b')).then(superseded(1, 'a', 'b')));
+
+  it('never replaces a deploy of a later push, however late the older build finishes', () =>
+    given(deployed(2, 'b')).when(deploy(1, 'a')).then(superseded(1, 'a', 'b')));
+
+  it('removes a function once', () => {
+    const removal: FunctionCommand = { type: 'Remove', data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'not-in-stack' } };
+    given(deployed(1, 'a')).when(removal).then({ type: 'FunctionRemoved', data: removal.data });
+    given(deployed(1, 'a'), { type: 'FunctionRemoved', data: removal.data }).when(removal).thenNothing();
+  });
+});
