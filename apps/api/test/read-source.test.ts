@@ -208,6 +208,22 @@ describe('fetching', () => {
     }
   });
 
+  it('asks to retry, recording nothing, when a shutdown interrupts the fetch', async () => {
+    let release!: () => void;
+    const slow = await gitFixtures({ beforeUploadPack: () => new Promise<void>((resolve) => (release = resolve)) });
+    try {
+      const sha = slow.commit('alexellis', 'slow', { 'stack.yml': 'x' });
+      const base = reader();
+      const shutdown = new AbortController();
+      setTimeout(() => shutdown.abort(), 300);
+      const outcome = await readSource({ ...base, config: { ...base.config, gitAllowedHosts: [new URL(slow.server.url).host] } }, pushOf(slow, 'alexellis', 'slow', sha), shutdown.signal);
+      expect(outcome).toEqual({ kind: 'retry', reason: 'the fetch was interrupted by a shutdown' });
+    } finally {
+      release?.();
+      await slow.close();
+    }
+  });
+
   it('stops at the repository limits before checking out', async () => {
     const sha = git.commit('alexellis', 'big', { 'stack.yml': 'x', ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}.txt`, `${i}`])) });
     const base = reader();

@@ -183,6 +183,28 @@ export const corpus = (templateRepoUrl: string, forbiddenTemplateUrl: string): C
     check: (source) => expectEqual(source.functions[1]!.environment, { a: '1', b: '2' }),
   },
   {
+    name: 'configuration.copy puts shared files into every handler',
+    files: { 'stack.yml': stack(fn('fn1'), 'configuration:\n  copy:\n    - ./common\n    - VERSION\n'), ...handler, 'common/util.js': 'exports.x = 1;\n', VERSION: '1.2.3\n' },
+    functions: ['alexellis-fn1'],
+  },
+  {
+    name: 'configuration.copy through a symlinked folder to /etc',
+    files: { 'stack.yml': stack(fn('fn1'), 'configuration:\n  copy:\n    - link/passwd\n'), ...handler, link: { symlink: '/etc' } },
+    functions: [],
+    functionRejections: { fn1: /link\/passwd is a symlink to outside the repository/ },
+  },
+  {
+    name: 'an environment_file reached through a symlinked folder',
+    files: { 'stack.yml': stack(fn('fn1', '    environment_file:\n      - link/hostname\n')), ...handler, link: { symlink: '/etc' } },
+    functions: [],
+    functionRejections: { fn1: /environment_file link\/hostname is reached through a symlink to outside the repository/ },
+  },
+  {
+    name: 'a template source whose URL parsers would disagree on the host',
+    files: { 'stack.yml': stack(fn('fn1'), 'configuration:\n  templates:\n    - name: golang-middleware\n      source: "https://github.com\\\\@127.0.0.1:1/t.git"\n'), ...handler },
+    rejected: /contains a backslash/,
+  },
+  {
     name: 'a template pulled from an allowed git host by configuration.templates',
     files: { 'stack.yml': stack(fn('fn1').replace('node20', 'golang-middleware'), `configuration:\n  templates:\n    - name: golang-middleware\n      source: ${templateRepoUrl}\n`), ...handler },
     functions: ['alexellis-fn1'],

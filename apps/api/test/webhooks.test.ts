@@ -130,6 +130,14 @@ describe('refused and repeated deliveries', () => {
     expect((await eventsOf(deliveryId)).filter((e) => e.type === 'PushReceived')).toHaveLength(1);
   });
 
+  it('answers a redelivered installation event with 200', async () => {
+    const deliveryId = randomUUID();
+    const body = fixture('octokit-webhooks-examples/installation_repositories.2.removed.json').replace('"id": 2,', '"id": 4242,');
+    expect((await deliver('installation_repositories', body, { 'x-github-delivery': deliveryId })).status).toBe(202);
+    expect(await deliver('installation_repositories', body, { 'x-github-delivery': deliveryId })).toMatchObject({ status: 200, body: { status: 'duplicate' } });
+    expect(await eventsOf(deliveryId)).toHaveLength(1);
+  });
+
   it('refuses a wrong or missing signature with 401 and records nothing', async () => {
     const unsigned = (body: string, deliveryId: string) =>
       fetch(`${url}/webhooks/github`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': deliveryId }, body });

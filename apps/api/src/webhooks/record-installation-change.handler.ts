@@ -12,12 +12,15 @@ export class RecordInstallationChangeHandler implements ICommandHandler<RecordIn
   constructor(@Inject(BACKBONE) private readonly backbone: Backbone) {}
 
   async execute({ deliveryId, sender, change }: RecordInstallationChangeCommand): Promise<RecordOutcome> {
+    const idempotencyKey = `delivery:${deliveryId}`;
     const { result } = await handleCommand(this.backbone.store, installationDecider, streamIds.installation(change.data.installationId), change, {
       correlationId: deliveryId,
       causationId: deliveryId,
       actor: `github:${sender}`,
-      idempotencyKey: `delivery:${deliveryId}`,
+      idempotencyKey,
     });
-    return { status: result?.duplicate ? 'duplicate' : 'recorded', events: result?.events.map((event) => event.type) ?? [] };
+    // A redelivery usually changes nothing, so the decider alone cannot tell it from a new no-op delivery.
+    const duplicate = result ? result.duplicate : await this.backbone.store.wasAppended(idempotencyKey);
+    return { status: duplicate ? 'duplicate' : 'recorded', events: result?.events.map((event) => event.type) ?? [] };
   }
 }

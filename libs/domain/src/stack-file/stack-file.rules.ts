@@ -60,18 +60,31 @@ export function stackFileProblem(stack: StackFile, fileName: string, policy: Sta
   return null;
 }
 
-/** Why a git URL may not be fetched, or null: only http(s) to an allowed host (host or host:port). */
+/** Why a git template source may not be fetched, or null: a plain http(s) URL to an allowed host, `#ref` optional. */
 export function templateSourceProblem(source: string, allowedHosts: readonly string[]): string | null {
   const ref = /#(.*)$/.exec(source)?.[1];
   // A ref reaches git's command line: only names git itself would accept, never anything that reads as an option.
   if (ref !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$/.test(ref)) return `ref "${ref.slice(0, 40)}" is not a branch, tag or commit name`;
+  const problem = gitUrlProblem(source.replace(/#.*$/, ''), allowedHosts);
+  return problem && `source ${problem}`;
+}
+
+/**
+ * Why a git URL may not be fetched, or null: http(s) only, no credentials, no characters that URL parsers
+ * disagree on (a backslash makes Node and curl see different hosts), and an allowed host.
+ */
+export function gitUrlProblem(text: string, allowedHosts: readonly string[]): string | null {
+  const shown = `"${text.slice(0, 60)}"`;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
+  if (/[\\\s\x00-\x1f]/.test(text)) return `${shown} contains a backslash, space or control character`;
   let url: URL;
   try {
-    url = new URL(source.replace(/#.*$/, ''));
+    url = new URL(text);
   } catch {
-    return `source "${source.slice(0, 60)}" is not a URL`;
+    return `${shown} is not a URL`;
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `source "${source.slice(0, 60)}" must be an http(s) git URL`;
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `${shown} must be an http(s) git URL`;
+  if (url.username !== '' || url.password !== '') return `${shown} must not carry credentials`;
   return isAllowedHost(url, allowedHosts) ? null : `host ${url.host} is not in GIT_ALLOWED_HOSTS`;
 }
 

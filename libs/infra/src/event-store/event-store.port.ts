@@ -31,6 +31,8 @@ export interface EventStore {
   /** Events after `position` in commit order, at most `limit`. */
   readAll(position: number, limit: number): Promise<readonly RecordedEvent<Event>[]>;
   headPosition(): Promise<number>;
+  /** Whether an append with this idempotency key was stored. */
+  wasAppended(idempotencyKey: string): Promise<boolean>;
   /** Called in this process after each commit with the new head position; returns an unsubscribe function. */
   onAppended(listener: (head: number) => void): () => void;
 }

@@ -99,6 +99,11 @@ export class PostgresEventStore implements EventStore {
     return Number(row.head);
   }
 
+  async wasAppended(idempotencyKey: string): Promise<boolean> {
+    const rows = await this.db.query(`SELECT 1 FROM events WHERE event_id = $1`, [idempotentEventId(idempotencyKey, 0)]);
+    return rows.length > 0;
+  }
+
   onAppended(listener: (head: number) => void): () => void {
     this.appended.on('head', listener);
     return () => this.appended.off('head', listener);
@@ -175,14 +180,12 @@ export class PostgresEventStore implements EventStore {
     const outcomes = batch.map((append): Outcome => {
       const actual = versions.get(append.streamId) ?? 0;
       const key = append.metadata.idempotencyKey;
-      if (key !== undefined) {
-        const first = idempotentEventId(key, 0);
-        if (seen.has(first)) return { ok: true, result: { nextExpectedVersion: actual, lastPosition: position, events: [], duplicate: true } };
-        seen.add(first);
-      }
+      const first = key === undefined ? null : idempotentEventId(key, 0);
+      if (first !== null && seen.has(first)) return { ok: true, result: { nextExpectedVersion: actual, lastPosition: position, events: [], duplicate: true } };
       if (append.expectedVersion !== 'any' && append.expectedVersion !== actual) {
         return { ok: false, error: new WrongExpectedVersion(append.streamId, append.expectedVersion, actual) };
       }
+      if (first !== null) seen.add(first);
       const recorded = append.events.map((event, index) =>
         stamp(event, {
           eventId: key === undefined ? randomUUID() : idempotentEventId(key, index),

@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 
 export type FetchLimits = Readonly<{
@@ -33,14 +34,27 @@ export class FetchFailed extends Error {
 }
 
 /**
- * Fetches exactly one commit, shallow, into `dir` and checks it out. The tree is measured before checkout, so a
- * repository over the limits never lands on disk; the time limit covers the whole fetch.
+ * Fetches exactly one commit, shallow, into `dir` and checks it out. The download is cut off once its pack
+ * outgrows the byte limit, and the tree is measured before checkout, so a repository over the limits is never
+ * checked out; the time limit covers the whole fetch. An abort through `signal` is retryable, not a refusal.
  */
 export async function fetchCommit(request: FetchRequest): Promise<void> {
   await mkdir(request.dir, { recursive: true });
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), request.limits.timeoutMs);
-  request.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+  let stopped: FetchFailed | null = null;
+  const stop = (reason: FetchFailed) => {
+    stopped ??= reason;
+    controller.abort();
+  };
+  const timer = setTimeout(() => stop(new FetchFailed(`fetching the repository took longer than ${Math.round(request.limits.timeoutMs / 1000)} s`, false)), request.limits.timeoutMs);
+  // The download itself is watched: a pack far bigger than the allowed tree is cut off before it fills the disk.
+  const watcher = setInterval(() => {
+    void packBytes(request.dir).then((bytes) => {
+      if (bytes > request.limits.maxBytes) stop(new FetchFailed(`the repository download passed ${megabytes(request.limits.maxBytes)}; the limit is ${megabytes(request.limits.maxBytes)}`, false));
+    });
+  }, 200);
+  const interrupted = () => stop(new FetchFailed('the fetch was interrupted by a shutdown', true));
+  request.signal?.addEventListener('abort', interrupted, { once: true });
   const git = gitIn(request.dir, request.token, controller.signal);
   try {
     await git.init();
@@ -48,12 +62,21 @@ export async function fetchCommit(request: FetchRequest): Promise<void> {
     await checkTree(git, request.limits);
     await git.raw(['checkout', '--quiet', '--detach', 'FETCH_HEAD']);
   } catch (error) {
+    if (stopped) throw stopped;
     if (error instanceof FetchFailed) throw error;
-    if (controller.signal.aborted) throw new FetchFailed(`fetching the repository took longer than ${Math.round(request.limits.timeoutMs / 1000)} s`, false);
     throw describeGitError(error as Error, request.sha);
   } finally {
     clearTimeout(timer);
+    clearInterval(watcher);
+    request.signal?.removeEventListener('abort', interrupted);
   }
+}
+
+async function packBytes(dir: string): Promise<number> {
+  const packs = join(dir, '.git', 'objects', 'pack');
+  const files = await readdir(packs).catch(() => [] as string[]);
+  const sizes = await Promise.all(files.map((file) => stat(join(packs, file)).then((info) => info.size, () => 0)));
+  return sizes.reduce((sum, size) => sum + size, 0);
 }
 
 /** `git ls-remote` for one ref: the commit a branch or tag points at (template sources pin by it). */

@@ -55,7 +55,7 @@ export async function shrinkwrap(input: ShrinkwrapInput): Promise<BuildContext> 
   await addTree(entries, budget, repoRoot, handlerDir, destination, true);
   for (const path of input.copy) {
     const source = join(repoRoot, path);
-    const info = await lstat(source).catch(() => null);
+    const info = await stat(source).catch(() => null);
     if (info === null) throw new ContextProblem(`configuration.copy path ${path} does not exist`);
     const target = destination === '' ? path : `${destination}/${path}`;
     if (info.isDirectory()) await addTree(entries, budget, repoRoot, await checkedFolder(repoRoot, path, 'configuration.copy path'), target, false);
@@ -94,14 +94,11 @@ async function addTree(entries: Map<string, Entry>, budget: Budget, root: string
 }
 
 async function addFile(entries: Map<string, Entry>, budget: Budget, root: string, path: string, target: string): Promise<void> {
-  const info = await lstat(path);
-  let real = path;
-  if (info.isSymbolicLink()) {
-    real = await realpath(path).catch(() => '');
-    if (real === '') throw new ContextProblem(`${target} is a broken symlink`);
-    if (!inside(root, real)) throw new ContextProblem(`${target} is a symlink to outside the repository`);
-  }
-  const resolved = info.isSymbolicLink() ? await stat(real) : info;
+  // realpath on every file, not only on links: a linked folder anywhere above the file would otherwise lead out.
+  const real = await realpath(path).catch(() => '');
+  if (real === '') throw new ContextProblem(`${target} is a broken symlink`);
+  if (!inside(root, real)) throw new ContextProblem(`${target} is a symlink to outside the repository`);
+  const resolved = await stat(real);
   if (resolved.isDirectory()) throw new ContextProblem(`${target} is a symlink to a folder; only files may be linked`);
   if (!resolved.isFile()) throw new ContextProblem(`${target} is not a regular file`);
   budget.files += 1;

@@ -38,74 +38,106 @@ export type StepRunner = Readonly<{ close: () => Promise<void>; idle: () => bool
 /**
  * Runs the jobs of one step with bounded parallelism, across any number of processes. A running job holds a
  * session advisory lock on a dedicated connection: if the process dies the connection drops, the lock goes with
- * it and another process (or this one restarted) picks the job up at once — no lease to wait out. Workers must
- * be idempotent: a job killed halfway runs again from the start.
+ * it and another process (or this one restarted) picks the job up at once — no lease to wait out. If that
+ * connection is lost while the process lives, its running jobs are aborted (their locks are gone) and it
+ * reconnects. Workers must be idempotent: a job interrupted halfway runs again from the start.
  */
 export async function runSteps<P>(
   db: DataSource,
   databaseUrl: string,
   step: string,
-  options: Readonly<{ concurrency: number; logger: Logger }>,
+  options: Readonly<{ concurrency: number; logger: Logger; reconnectMs?: number }>,
   worker: StepWorker<P>,
 ): Promise<StepRunner> {
-  const locks = new pg.Client({ connectionString: databaseUrl, application_name: `faasline-steps-${step}` });
-  await locks.connect();
-  locks.on('error', (error) => options.logger.error(`step ${step}: lock connection: ${error.message}`));
-  await locks.query(`LISTEN ${JOBS_CHANNEL}`);
   const running = new Map<string, Promise<void>>();
-  const stopping = new AbortController();
   let closed = false;
   let scanning: Promise<void> | null = null;
   let rescan = false;
+  let session: { client: pg.Client; jobs: AbortController } | null = null;
 
-  const scan = async () => {
-    const rows: { id: string; payload: P; attempts: number }[] = await db.query(
-      `SELECT id, payload, attempts FROM pipeline_jobs
-        WHERE step = $1 AND done_at IS NULL AND not_before <= now() ORDER BY seq LIMIT 64`,
-      [step],
-    );
-    for (const row of rows) {
-      if (closed || running.size >= options.concurrency) return;
-      if (running.has(row.id)) continue;
-      const [{ locked }] = (await locks.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [JOB_LOCK, row.id])).rows;
-      if (!locked) continue;
-      // Between the scan and the lock another process may have finished it.
-      const [claimed] = await db.query(
-        `UPDATE pipeline_jobs SET attempts = attempts + 1 WHERE id = $1 AND done_at IS NULL AND not_before <= now() RETURNING attempts`,
-        [row.id],
-      );
-      if (!claimed) {
-        await unlock(row.id);
-        continue;
-      }
-      const job: StepJob<P> = { id: row.id, step, payload: row.payload, attempts: claimed.attempts };
-      running.set(row.id, execute(job));
+  const connect = async () => {
+    const client = new pg.Client({ connectionString: databaseUrl, application_name: `faasline-steps-${step}` });
+    const current = { client, jobs: new AbortController() };
+    const lost = (why: string) => {
+      if (session !== current) return;
+      session = null;
+      current.jobs.abort();
+      client.end().catch(() => undefined);
+      if (closed) return;
+      options.logger.error(`step ${step}: lock connection lost (${why}); running jobs stopped, reconnecting`);
+      setTimeout(() => void reconnect(), options.reconnectMs ?? 1000);
+    };
+    client.on('error', (error) => lost(error.message));
+    client.on('end', () => lost('closed'));
+    client.on('notification', (message) => {
+      if (message.payload === step) wake();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${JOBS_CHANNEL}`);
+    session = current;
+  };
+
+  const reconnect = async () => {
+    if (closed) return;
+    try {
+      await connect();
+      wake();
+    } catch (error) {
+      options.logger.error(`step ${step}: reconnecting: ${(error as Error).message}`);
+      setTimeout(() => void reconnect(), options.reconnectMs ?? 1000);
     }
   };
 
-  const unlock = (id: string) => locks.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, id]).then(() => undefined);
+  const scan = async () => {
+    const current = session;
+    if (!current) return;
+    const rows: { id: string; payload: P }[] = await db.query(
+      `SELECT id, payload FROM pipeline_jobs WHERE step = $1 AND done_at IS NULL AND not_before <= now() ORDER BY seq LIMIT 64`,
+      [step],
+    );
+    for (const row of rows) {
+      if (closed || session !== current || running.size >= options.concurrency) return;
+      if (running.has(row.id)) continue;
+      const [{ locked }] = (await current.client.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [JOB_LOCK, row.id])).rows;
+      if (!locked) continue;
+      // Between the scan and the lock another process may have finished it.
+      // As a SELECT: TypeORM answers a bare UPDATE … RETURNING with [rows, count] instead of the rows.
+      const [claimed] = await db.query(
+        `WITH claimed AS (
+           UPDATE pipeline_jobs SET attempts = attempts + 1 WHERE id = $1 AND done_at IS NULL AND not_before <= now() RETURNING attempts)
+         SELECT attempts FROM claimed`,
+        [row.id],
+      );
+      if (!claimed) {
+        await current.client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, row.id]);
+        continue;
+      }
+      running.set(row.id, execute({ id: row.id, step, payload: row.payload, attempts: claimed.attempts }, current));
+    }
+  };
 
-  const execute = async (job: StepJob<P>) => {
+  const execute = async (job: StepJob<P>, current: { client: pg.Client; jobs: AbortController }) => {
     try {
       let outcome: StepOutcome;
       try {
-        outcome = await worker(job, stopping.signal);
+        outcome = await worker(job, current.jobs.signal);
       } catch (error) {
         outcome = { done: false, retryAfterMs: Math.min(60_000, 1000 * 2 ** job.attempts), error: (error as Error).message };
       }
-      if (closed) return;
+      // A finished job is finished whatever happened to the lock: its effects were idempotent appends.
       if (outcome.done) await db.query(`UPDATE pipeline_jobs SET done_at = now() WHERE id = $1`, [job.id]);
-      else {
+      else if (!current.jobs.signal.aborted) {
         options.logger.warn(`step ${step}: job ${job.id} attempt ${job.attempts} failed, retrying: ${outcome.error}`);
-        await db.query(
-          `UPDATE pipeline_jobs SET not_before = now() + make_interval(secs => $2), last_error = $3 WHERE id = $1`,
-          [job.id, outcome.retryAfterMs / 1000, outcome.error.slice(0, 2000)],
-        );
+        await db.query(`UPDATE pipeline_jobs SET not_before = now() + make_interval(secs => $2), last_error = $3 WHERE id = $1`, [
+          job.id,
+          outcome.retryAfterMs / 1000,
+          outcome.error.slice(0, 2000),
+        ]);
       }
-      await unlock(job.id);
     } catch (error) {
       if (!closed) options.logger.error(`step ${step}: job ${job.id}: ${(error as Error).message}`);
     } finally {
+      if (session === current) await current.client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, job.id]).catch(() => undefined);
       running.delete(job.id);
       wake();
     }
@@ -130,9 +162,7 @@ export async function runSteps<P>(
     })();
   };
 
-  locks.on('notification', (message) => {
-    if (message.payload === step) wake();
-  });
+  await connect();
   const poll = setInterval(wake, POLL_MS);
   wake();
 
@@ -140,11 +170,13 @@ export async function runSteps<P>(
     idle: () => running.size === 0,
     close: async () => {
       closed = true;
-      stopping.abort();
       clearInterval(poll);
+      const current = session;
+      current?.jobs.abort();
       await scanning;
       await Promise.allSettled(running.values());
-      await locks.end().catch(() => undefined);
+      session = null;
+      await current?.client.end().catch(() => undefined);
     },
   };
 }

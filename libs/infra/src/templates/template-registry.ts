@@ -59,7 +59,8 @@ export class TemplateRegistry {
       }
       const problem = templateSourceProblem(source.source, this.options.gitAllowedHosts);
       if (problem) throw new TemplateProblem(`template ${source.name}: ${problem}`);
-      const [url = '', ref = null] = source.source.split('#', 2) as [string, string?];
+      const [raw = '', ref = null] = source.source.split('#', 2) as [string, string?];
+      const url = new URL(raw).href;
       const checkout = await this.checkout(url, ref || null, token);
       const template = (await readTemplates(join(checkout.dir, 'template'), `${url}#${checkout.commit}`)).find(
         (candidate) => candidate.name === source.name.toLowerCase(),

@@ -3,7 +3,7 @@ import { repositoryDecider, streamIds, type PushReceived, type RecordedEvent } f
 import { enqueueSteps, recordDecision, runSteps, type Backbone, type Logger, type StepOutcome, type StepRunner, type Subscription } from '#infra';
 import { BACKBONE, LOGGER } from '#projector';
 import { SOURCE_READER } from '../pipeline.tokens.js';
-import { readSource, type SourceReader } from './read-source.js';
+import { readSource, type SourceOutcome, type SourceReader } from './read-source.js';
 
 export const FETCH_SOURCE = 'fetch-source';
 const MAX_ATTEMPTS = 4;
@@ -48,7 +48,16 @@ export class FetchSourceStep implements OnApplicationBootstrap, OnApplicationShu
 
   private async run(event: RecordedEvent<PushReceived>, attempt: number, signal: AbortSignal): Promise<StepOutcome> {
     const push = event.data;
-    const outcome = await readSource(this.reader, push, signal);
+    let outcome: SourceOutcome;
+    try {
+      outcome = await readSource(this.reader, push, signal);
+    } catch (error) {
+      // Unexpected (a token that cannot be had, a full disk, a bug): retried, then refused in words that leak nothing.
+      this.logger.error(`source ${push.owner}/${push.repo}@${push.sha.slice(0, 7)} attempt ${attempt}: ${(error as Error).message}`);
+      outcome = { kind: 'retry', reason: 'faasline could not read the source; the server log has the details' };
+    }
+    // Shutting down: leave the job for the next start, record nothing.
+    if (signal.aborted) return { done: false, retryAfterMs: 0, error: 'interrupted by shutdown' };
     if (outcome.kind === 'retry' && attempt < MAX_ATTEMPTS) {
       return { done: false, retryAfterMs: 1000 * 2 ** attempt, error: outcome.reason };
     }

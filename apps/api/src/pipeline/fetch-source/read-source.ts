@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { lstat, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, readFile, realpath, rm } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import {
   environmentNameProblem,
-  isAllowedHost,
+  gitUrlProblem,
   isEnvironmentName,
   planFunction,
   repositoryPath,
@@ -68,20 +68,16 @@ export async function readSource(reader: SourceReader, push: PushReceived['data'
 
 async function fetchAndPackage(reader: SourceReader, push: PushReceived['data'], workDir: string, signal?: AbortSignal): Promise<SourceFetched['data']> {
   const { config } = reader;
-  let cloneUrl: URL;
-  try {
-    cloneUrl = new URL(push.cloneUrl);
-  } catch {
-    throw new Rejected('the clone URL is not a URL');
-  }
-  if (cloneUrl.protocol !== 'https:' && cloneUrl.protocol !== 'http:') throw new Rejected('the clone URL must be http(s)');
-  if (!isAllowedHost(cloneUrl, config.gitAllowedHosts)) throw new Rejected(`clone URL host ${cloneUrl.host} is not in GIT_ALLOWED_HOSTS`);
+  const problem = gitUrlProblem(push.cloneUrl, config.gitAllowedHosts);
+  if (problem) throw new Rejected(`clone URL ${problem}`);
+  // git gets the URL as we parsed it, never the raw text: parsers disagree on oddities like backslashes.
+  const cloneUrl = new URL(push.cloneUrl).href;
   const token = push.private ? await reader.credentials.tokenFor(push.installationId) : null;
   if (push.private && token === null) throw new Rejected('private repository: configure GITHUB_TOKEN or a GitHub App to fetch it');
 
   const repoDir = join(workDir, 'repo');
   await fetchCommit({
-    url: push.cloneUrl,
+    url: cloneUrl,
     sha: push.sha,
     dir: repoDir,
     token,
@@ -106,9 +102,10 @@ async function fetchAndPackage(reader: SourceReader, push: PushReceived['data'],
     enableDockerfileLang: config.enableDockerfileLang,
     gitAllowedHosts: config.gitAllowedHosts,
   };
-  const problem = stackFileProblem(stack, stackFile, policy);
-  if (problem) throw new Rejected(problem);
-  const templates = await reader.templates.resolve(stack.configuration.templates, token);
+  const stackProblem = stackFileProblem(stack, stackFile, policy);
+  if (stackProblem) throw new Rejected(stackProblem);
+  // Template sources are public: the push's token must never travel to a URL a stack file chose.
+  const templates = await reader.templates.resolve(stack.configuration.templates, null);
   const languages = new Set(templates.keys());
 
   const functions: FunctionSpec[] = [];
@@ -179,6 +176,10 @@ async function readEnvironmentFile(repoDir: string, file: string): Promise<Recor
   const info = await lstat(path).catch(() => null);
   if (info === null) throw new Rejected(`environment_file ${file} does not exist`);
   if (!info.isFile()) throw new Rejected(`environment_file ${file} must be a regular file, not a symlink or folder`);
+  // lstat only looks at the last step; a linked folder on the way must not lead out of the repository either.
+  const root = await realpath(repoDir);
+  const real = await realpath(path);
+  if (!real.startsWith(`${root}${sep}`)) throw new Rejected(`environment_file ${file} is reached through a symlink to outside the repository`);
   if (info.size > MAX_STACK_FILE_BYTES) throw new Rejected(`environment_file ${file} is too large`);
   const parsed = parseEnvironmentFile(await readFile(path, 'utf8'), file);
   if (!parsed.ok) throw new Rejected(parsed.reason);
