@@ -4,7 +4,7 @@ import type { Backbone, Config, Logger } from '#infra';
 import { BackboneModule, ProjectorModule } from '#projector';
 import { HealthController } from './health/health.controller.js';
 import { PipelineModule } from './pipeline/pipeline.module.js';
-import { WEBHOOK_SECRET } from './tokens.js';
+import { ADMIN_TOKEN, GATEWAY_PASSWORD, WEBHOOK_SECRET } from './tokens.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 export type ApiOptions = Readonly<{
@@ -13,6 +13,9 @@ export type ApiOptions = Readonly<{
   /** Run the pipeline steps here too; off for ingress-only instances when workers run elsewhere. */
   withPipeline: boolean;
   webhookSecret: string;
+  /** Basic-auth password of the OpenFaaS gateway (OPENFAAS_PASSWORD, or the one generated for the embedded gateway). */
+  gatewayPassword: string;
+  adminToken: string;
 }>;
 
 /** The api process: webhook ingress, the pipeline steps, health; with `withProjector` also the read models. */
@@ -24,7 +27,16 @@ export class AppModule {
       imports: [
         BackboneModule.register(backbone, config, logger),
         CqrsModule.forRoot({ rethrowUnhandled: true }),
-        { module: SecretsModule, global: true, providers: [{ provide: WEBHOOK_SECRET, useValue: options.webhookSecret }], exports: [WEBHOOK_SECRET] },
+        {
+          module: SecretsModule,
+          global: true,
+          providers: [
+            { provide: WEBHOOK_SECRET, useValue: options.webhookSecret },
+            { provide: GATEWAY_PASSWORD, useValue: options.gatewayPassword },
+            { provide: ADMIN_TOKEN, useValue: options.adminToken },
+          ],
+          exports: [WEBHOOK_SECRET, GATEWAY_PASSWORD, ADMIN_TOKEN],
+        },
         WebhooksModule,
         ...(options.withPipeline ? [PipelineModule] : []),
         ...(options.withProjector ? [ProjectorModule] : []),

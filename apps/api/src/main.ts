@@ -12,7 +12,15 @@ const withProjector = process.env.FAASLINE_PROJECTOR !== 'separate';
 const withPipeline = process.env.FAASLINE_PIPELINE !== 'separate';
 
 const webhookSecret = await loadOrCreateSecret(config.githubWebhookSecret, config.dataDir, 'github-webhook-secret');
-const app = await createApi(backbone, config, logger, { withProjector, withPipeline, webhookSecret: webhookSecret.value });
+const adminToken = await loadOrCreateSecret(config.adminToken, config.dataDir, 'admin-token');
+const gatewayPassword = await loadOrCreateSecret(config.openfaasPassword, config.dataDir, 'openfaas-password');
+const app = await createApi(backbone, config, logger, {
+  withProjector,
+  withPipeline,
+  webhookSecret: webhookSecret.value,
+  adminToken: adminToken.value,
+  gatewayPassword: gatewayPassword.value,
+});
 await backbone.log.start();
 await app.listen(config.port, config.host);
 
@@ -35,6 +43,8 @@ logger.info(`faasline api listening on http://${config.host}:${port}`);
 const publicUrl = config.port === 0 && !process.env.PUBLIC_URL ? `http://${config.host}:${port}` : config.publicUrl;
 logger.info(`webhook URL: ${publicUrl}/webhooks/github`);
 logger.info(`webhook secret: ${webhookSecret.path ? `stored in ${webhookSecret.path}` : 'from GITHUB_WEBHOOK_SECRET'}`);
+logger.info(`admin token: ${adminToken.path ? `stored in ${adminToken.path}` : 'from ADMIN_TOKEN'}`);
+logger.info(`OpenFaaS gateway: ${config.openfaasUrl ?? 'none yet (set OPENFAAS_URL); deploys fail with that reason'}`);
 logger.info(`storage: ${backbone.storage === 'embedded' ? `embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL at DATABASE_URL'}`);
 logger.info(`event log: ${backbone.log.mode === 'kafka' ? `Kafka topic ${config.kafka!.topic}` : 'embedded (events table)'}`);
 logger.info(`projector: ${withProjector ? 'in this process' : 'separate process'}`);

@@ -2,3 +2,5 @@
 export const CUSTOMERS = Symbol('CUSTOMERS');
 export const WEBHOOK_SECRET = Symbol('WEBHOOK_SECRET');
 export const INGRESS_COUNTERS = Symbol('INGRESS_COUNTERS');
+export const GATEWAY_PASSWORD = Symbol('GATEWAY_PASSWORD');
+export const ADMIN_TOKEN = Symbol('ADMIN_TOKEN');

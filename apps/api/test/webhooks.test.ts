@@ -23,7 +23,7 @@ beforeAll(async () => {
   // Only loopback git hosts: the fixtures' github.com clone URLs must be refused by the source step, not fetched.
   const config = loadConfig({ DATABASE_URL: database.url, DATA_DIR: dataDir, GIT_ALLOWED_HOSTS: '127.0.0.1:1' });
   backbone = await openBackbone(config, silentLogger);
-  app = await createApi(backbone, config, silentLogger, { withProjector: false, withPipeline: true, webhookSecret: secret });
+  app = await createApi(backbone, config, silentLogger, { withProjector: false, withPipeline: true, webhookSecret: secret, adminToken: 'admin', gatewayPassword: 'pw' });
   await backbone.log.start();
   await app.listen(0, '127.0.0.1');
   url = await app.getUrl();

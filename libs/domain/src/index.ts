@@ -26,3 +26,4 @@ export {
   type FunctionState,
 } from './function/function.decider.js';
 export * from './pipeline/pipeline.process.js';
+export * from './pipeline/deployment.js';

@@ -3,6 +3,8 @@ export const streamIds = {
   installation: (installationId: number) => `installation-${installationId}`,
   repository: (owner: string, repo: string) => `repository-${owner.toLowerCase()}/${repo.toLowerCase()}`,
   function: (name: string) => `function-${name}`,
+  /** The commit statuses reported for one commit. */
+  commit: (owner: string, repo: string, sha: string) => `commit-${owner.toLowerCase()}/${repo.toLowerCase()}@${sha}`,
 } as const;
 
 /** Kubernetes' DNS-1123 label: what an OpenFaaS service name must be. */

@@ -24,3 +24,8 @@ export * from './security/local-secret.js';
 export * from './stack-file/parse-stack-file.js';
 export * from './templates/template-registry.js';
 export * from './config/customers.js';
+export * from './builder/builder.port.js';
+export * from './builder/local.builder.js';
+export * from './builder/build-log-store.js';
+export * from './openfaas/gateway-client.js';
+export * from './github/commit-status-reporter.js';

@@ -22,12 +22,17 @@ export type Config = Readonly<{
   /** null: generated at first start and kept in DATA_DIR. */
   githubWebhookSecret: string | null;
   githubToken: string | null;
+  /** null: generated at first start and kept in DATA_DIR. */
+  adminToken: string | null;
   githubApp: Readonly<{ appId: string; privateKey: string | null; privateKeyFile: string | null }> | null;
   gitAllowedHosts: readonly string[];
   customers: readonly string[] | null;
   customersFile: string | null;
   buildBranch: string | null;
   openfaasUrl: string | null;
+  openfaasUser: string;
+  /** null: generated at first start and kept in DATA_DIR (the embedded gateway's password). */
+  openfaasPassword: string | null;
   buildkitAddr: string | null;
   registry: string;
   publicUrl: string;
@@ -77,12 +82,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     githubApiUrl: url('GITHUB_API_URL', read('GITHUB_API_URL') ?? 'https://api.github.com', ['http:', 'https:']),
     githubWebhookSecret: read('GITHUB_WEBHOOK_SECRET') ?? null,
     githubToken: read('GITHUB_TOKEN') ?? null,
+    adminToken: read('ADMIN_TOKEN') ?? null,
     githubApp: githubApp(read),
     gitAllowedHosts: list(read('GIT_ALLOWED_HOSTS') ?? 'github.com').map((host) => host.toLowerCase()),
     customers: read('CUSTOMERS') ? list(read('CUSTOMERS')!).map((owner) => owner.toLowerCase()) : null,
     customersFile: read('CUSTOMERS_FILE') ?? null,
     buildBranch: read('BUILD_BRANCH') ?? null,
     openfaasUrl: read('OPENFAAS_URL') ? url('OPENFAAS_URL', read('OPENFAAS_URL')!, ['http:', 'https:']) : null,
+    openfaasUser: read('OPENFAAS_USER') ?? 'admin',
+    openfaasPassword: read('OPENFAAS_PASSWORD') ?? null,
     buildkitAddr: read('BUILDKIT_ADDR') ? buildkitAddress(read('BUILDKIT_ADDR')!) : null,
     registry,
     publicUrl: url('PUBLIC_URL', publicUrl, ['http:', 'https:']),

@@ -1,8 +1,9 @@
 import { DataSource, type DataSourceOptions, type MigrationInterface } from 'typeorm';
 import { EventStore1764057600000 } from './migrations/1764057600000-event-store.js';
 import { Pipeline1764230400000 } from './migrations/1764230400000-pipeline.js';
+import { BuildLogs1764316800000 } from './migrations/1764316800000-build-logs.js';
 
-export const eventStoreMigrations = [EventStore1764057600000, Pipeline1764230400000];
+export const eventStoreMigrations = [EventStore1764057600000, Pipeline1764230400000, BuildLogs1764316800000];
 
 export type DataSourceParts = Readonly<{
   entities?: DataSourceOptions['entities'];

@@ -276,6 +276,20 @@ export function toRecordedEvent(row: EventRow, upcast: UpcastFn): RecordedEvent<
   };
 }
 
+/** The events of one delivery (correlation id) before `beforePosition`, in commit order. */
+export async function readEventsByCorrelation(
+  db: Pick<DataSource | QueryRunner, 'query'>,
+  correlationId: string,
+  beforePosition: number,
+  upcast: UpcastFn = defaultUpcast,
+): Promise<RecordedEvent<Event>[]> {
+  const rows: EventRow[] = await db.query(
+    `SELECT ${COLUMNS} FROM events WHERE correlation_id = $1 AND global_position < $2 ORDER BY global_position`,
+    [correlationId, beforePosition],
+  );
+  return rows.map((row) => toRecordedEvent(row, upcast));
+}
+
 /** Also used inside subscriber transactions, hence the free function over any query runner. */
 export async function readEventsAfter(
   db: Pick<DataSource | QueryRunner, 'query'>,

@@ -46,10 +46,19 @@ export async function runSteps<P>(
   db: DataSource,
   databaseUrl: string,
   step: string,
-  options: Readonly<{ concurrency: number; logger: Logger; reconnectMs?: number }>,
+  options: Readonly<{
+    concurrency: number;
+    logger: Logger;
+    reconnectMs?: number;
+    /** Jobs with equal keys never run at the same time, anywhere (e.g. two deploys of one function). Default: the job id. */
+    lockKey?: (job: Readonly<{ id: string; payload: P }>) => string;
+  }>,
   worker: StepWorker<P>,
 ): Promise<StepRunner> {
+  const lockKeyOf = options.lockKey ?? ((job: { id: string }) => job.id);
   const running = new Map<string, Promise<void>>();
+  // Session locks stack within one session, so this process must also keep its own jobs apart.
+  const heldKeys = new Set<string>();
   let closed = false;
   let scanning: Promise<void> | null = null;
   let rescan = false;
@@ -97,9 +106,11 @@ export async function runSteps<P>(
     );
     for (const row of rows) {
       if (closed || session !== current || running.size >= options.concurrency) return;
-      if (running.has(row.id)) continue;
-      const [{ locked }] = (await current.client.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [JOB_LOCK, row.id])).rows;
+      const key = lockKeyOf(row);
+      if (running.has(row.id) || heldKeys.has(key)) continue;
+      const [{ locked }] = (await current.client.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [JOB_LOCK, key])).rows;
       if (!locked) continue;
+      heldKeys.add(key);
       // Between the scan and the lock another process may have finished it.
       // As a SELECT: TypeORM answers a bare UPDATE … RETURNING with [rows, count] instead of the rows.
       const [claimed] = await db.query(
@@ -109,14 +120,15 @@ export async function runSteps<P>(
         [row.id],
       );
       if (!claimed) {
-        await current.client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, row.id]);
+        heldKeys.delete(key);
+        await current.client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, key]);
         continue;
       }
-      running.set(row.id, execute({ id: row.id, step, payload: row.payload, attempts: claimed.attempts }, current));
+      running.set(row.id, execute({ id: row.id, step, payload: row.payload, attempts: claimed.attempts }, key, current));
     }
   };
 
-  const execute = async (job: StepJob<P>, current: { client: pg.Client; jobs: AbortController }) => {
+  const execute = async (job: StepJob<P>, key: string, current: { client: pg.Client; jobs: AbortController }) => {
     try {
       let outcome: StepOutcome;
       try {
@@ -137,7 +149,8 @@ export async function runSteps<P>(
     } catch (error) {
       if (!closed) options.logger.error(`step ${step}: job ${job.id}: ${(error as Error).message}`);
     } finally {
-      if (session === current) await current.client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, job.id]).catch(() => undefined);
+      if (session === current) await current.client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, key]).catch(() => undefined);
+      heldKeys.delete(key);
       running.delete(job.id);
       wake();
     }

@@ -1,0 +1,3 @@
+export class ReadBuildLogQuery {
+  constructor(readonly buildId: string) {}
+}

@@ -1,0 +1,98 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { functionDecider, streamIds, type BuildStarted, type FunctionEvent, type PipelineCommand } from '#domain';
+import { BuildFailure, handleCommand, idempotentEventId, logTail, type Backbone, type Logger, type StepOutcome } from '#infra';
+import { BACKBONE, LOGGER } from '#projector';
+import { PIPELINE_PARTS } from '../pipeline.tokens.js';
+import type { PipelineParts } from '../pipeline-parts.js';
+import { PipelineStep, type PipelineJob } from '../pipeline-step.js';
+
+type Build = Extract<PipelineCommand, { type: 'Build' }>;
+type BuildRef = BuildStarted['data'];
+const MAX_ATTEMPTS = 3;
+const CONTEXT_URL_TTL_MS = 30 * 60_000;
+
+/**
+ * Builds one function of one push, at most BUILD_CONCURRENCY at a time per process. An unchanged context digest
+ * reuses the earlier image (the function decider says so); a job re-run after a crash finds what it already
+ * recorded and carries on from there.
+ */
+@Injectable()
+export class BuildStep extends PipelineStep<Build> {
+  constructor(
+    @Inject(BACKBONE) backbone: Backbone,
+    @Inject(LOGGER) logger: Logger,
+    @Inject(PIPELINE_PARTS) private readonly parts: PipelineParts,
+  ) {
+    super(backbone, logger, 'build', parts.config.buildConcurrency);
+  }
+
+  protected async run(job: PipelineJob<Build>, context: { id: string; attempts: number }, signal: AbortSignal): Promise<StepOutcome> {
+    const { push, spec } = job.command;
+    const buildId = idempotentEventId(context.id, 0);
+    const ref: BuildRef = { buildId, name: spec.name, owner: push.owner, repo: push.repo, sha: push.sha, contextDigest: spec.contextDigest };
+    const streamId = streamIds.function(spec.name);
+    await handleCommand(this.backbone.store, functionDecider, streamId, { type: 'StartBuild', data: ref }, this.metadata(job, `${context.id}:start`));
+    const recorded = await this.recordedFor(streamId, buildId);
+    if (recorded.some((event) => event.type !== 'BuildStarted')) return { done: true }; // reused, or finished before a crash
+
+    const lines: string[] = [];
+    const log = (line: string) => lines.push(`${new Date().toISOString()} ${line}`);
+    const started = Date.now();
+    const archive = await this.parts.contexts.get(spec.contextDigest);
+    if (!archive) return this.fail(job, context, ref, `build context ${spec.contextDigest} is missing`, lines, started);
+    try {
+      const result = await this.parts.builder.build(
+        {
+          buildId,
+          name: spec.name,
+          lang: spec.lang,
+          image: spec.image,
+          contextDigest: spec.contextDigest,
+          archive,
+          buildArgs: spec.buildArgs,
+          contextUrl: this.parts.links.buildContext(spec.contextDigest, CONTEXT_URL_TTL_MS),
+        },
+        log,
+        signal,
+      );
+      log(`built ${result.image}${result.digest ? ` (${result.digest})` : ''}`);
+      await this.parts.logs.save(buildId, lines);
+      await handleCommand(
+        this.backbone.store,
+        functionDecider,
+        streamId,
+        { type: 'CompleteBuild', data: { ...ref, image: result.image, durationMs: Date.now() - started, logRef: buildId, logTail: logTail(lines) } },
+        this.metadata(job, `${context.id}:result`),
+      );
+      return { done: true };
+    } catch (error) {
+      if (signal.aborted) return { done: false, retryAfterMs: 0, error: 'interrupted by shutdown' };
+      if (error instanceof BuildFailure) return this.fail(job, context, ref, error.message, lines, started);
+      log(`build infrastructure error: ${(error as Error).message}`);
+      this.logger.error(`build ${spec.name}@${push.sha.slice(0, 7)} attempt ${context.attempts}: ${(error as Error).message}`);
+      if (context.attempts < MAX_ATTEMPTS) {
+        await this.parts.logs.save(buildId, lines);
+        return { done: false, retryAfterMs: 1000 * 2 ** context.attempts, error: (error as Error).message };
+      }
+      return this.fail(job, context, ref, 'the builder failed; the build log has the details', lines, started);
+    }
+  }
+
+  private async fail(job: PipelineJob<Build>, context: { id: string }, ref: BuildRef, reason: string, lines: string[], started: number): Promise<StepOutcome> {
+    lines.push(`${new Date().toISOString()} build failed: ${reason}`);
+    await this.parts.logs.save(ref.buildId, lines);
+    await handleCommand(
+      this.backbone.store,
+      functionDecider,
+      streamIds.function(ref.name),
+      { type: 'FailBuild', data: { ...ref, reason, durationMs: Date.now() - started, logRef: ref.buildId, logTail: logTail(lines) } },
+      this.metadata(job, `${context.id}:result`),
+    );
+    return { done: true };
+  }
+
+  private async recordedFor(streamId: string, buildId: string): Promise<FunctionEvent[]> {
+    const { events } = await this.backbone.store.readStream(streamId);
+    return (events as unknown as FunctionEvent[]).filter((event) => (event.data as { buildId?: string }).buildId === buildId);
+  }
+}

@@ -1,0 +1,105 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  fold,
+  functionDecider,
+  functionDeployment,
+  statusDescription,
+  streamIds,
+  type FunctionEvent,
+  type PipelineCommand,
+  type PushReceived,
+} from '#domain';
+import { GatewayError, WrongExpectedVersion, type Backbone, type Logger, type StepOutcome } from '#infra';
+import { BACKBONE, LOGGER } from '#projector';
+import { PIPELINE_PARTS } from '../pipeline.tokens.js';
+import type { PipelineParts } from '../pipeline-parts.js';
+import { PipelineStep, type PipelineJob } from '../pipeline-step.js';
+
+type Deploy = Extract<PipelineCommand, { type: 'Deploy' }>;
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Deploys a built function, one deploy per function at a time anywhere (the queue's lock key is the function
+ * name). Before touching the gateway it asks the function decider whether a newer push has been accepted or
+ * deployed; if so the build is recorded as superseded and never deployed.
+ */
+@Injectable()
+export class DeployStep extends PipelineStep<Deploy> {
+  constructor(
+    @Inject(BACKBONE) backbone: Backbone,
+    @Inject(LOGGER) logger: Logger,
+    @Inject(PIPELINE_PARTS) private readonly parts: PipelineParts,
+  ) {
+    super(backbone, logger, 'deploy', 4, (job) => `deploy:${job.payload.command.spec.name}`);
+  }
+
+  protected async run(job: PipelineJob<Deploy>, context: { id: string; attempts: number }): Promise<StepOutcome> {
+    const { push, spec, buildId, image } = job.command;
+    // Recorded before a crash: the gateway already has it, do not deploy it twice.
+    if (await this.backbone.store.wasAppended(context.id)) return { done: true };
+    const streamId = streamIds.function(spec.name);
+    const newest = await this.newestPush(push.owner, push.repo, push.branch);
+    const { version, events } = await this.backbone.store.readStream(streamId);
+    const state = fold(functionDecider, events as unknown as FunctionEvent[]);
+    const deployed = {
+      name: spec.name,
+      owner: push.owner,
+      repo: push.repo,
+      function: spec.function,
+      branch: push.branch,
+      sha: push.sha,
+      image,
+      endpoint: this.parts.links.endpoint(spec.name),
+      deliveryId: push.deliveryId,
+      buildId,
+      pushSequence: push.pushSequence,
+    };
+    const [decision] = functionDecider.decide(
+      { type: 'Deploy', data: { ...deployed, contextDigest: spec.contextDigest, newestPushSequence: newest.sequence, newestSha: newest.sha } },
+      state,
+    );
+    const append = (event: FunctionEvent) => this.backbone.store.append(streamId, version, [event], this.metadata(job, context.id));
+    const failed = (reason: string) => append({ type: 'DeployFailed', data: { name: spec.name, owner: push.owner, repo: push.repo, sha: push.sha, buildId, reason: statusDescription(reason) } });
+    try {
+      if (decision!.type === 'BuildSuperseded') {
+        await append(decision!);
+        return { done: true };
+      }
+      const gateway = this.parts.gateway;
+      if (!gateway) {
+        await failed('no OpenFaaS gateway to deploy to: set OPENFAAS_URL');
+        return { done: true };
+      }
+      if (spec.secrets.length > 0) {
+        const existing = await gateway.secretNames();
+        const missing = spec.secrets.filter((secret) => !existing.has(secret));
+        if (missing.length > 0) {
+          await failed(`secret ${missing.join(', ')} is missing: create it with faas-cli secret create ${missing[0]}`);
+          return { done: true };
+        }
+      }
+      await gateway.deploy(functionDeployment(spec, push, image, new Date()));
+      await append(decision!);
+      return { done: true };
+    } catch (error) {
+      if (error instanceof WrongExpectedVersion) return { done: false, retryAfterMs: 100, error: error.message };
+      if (error instanceof GatewayError && (!error.retryable || context.attempts >= MAX_ATTEMPTS)) {
+        await failed(error.message);
+        return { done: true };
+      }
+      throw error;
+    }
+  }
+
+  /** The newest accepted push on the branch: its place in the repository stream and its commit. */
+  private async newestPush(owner: string, repo: string, branch: string): Promise<{ sequence: number; sha: string }> {
+    const { events } = await this.backbone.store.readStream(streamIds.repository(owner, repo));
+    let newest = { sequence: 0, sha: '' };
+    for (const event of events) {
+      if (event.type === 'PushReceived' && (event as unknown as PushReceived).data.branch === branch) {
+        newest = { sequence: event.metadata.streamVersion, sha: (event as unknown as PushReceived).data.sha };
+      }
+    }
+    return newest;
+  }
+}

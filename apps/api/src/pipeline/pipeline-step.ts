@@ -1,0 +1,44 @@
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { runSteps, type Backbone, type Logger, type StepOutcome, type StepRunner } from '#infra';
+import type { RecordedEvent, Event } from '#domain';
+
+/** A job of the pipeline: the command a process-manager decision produced, with the event that caused it. */
+export type PipelineJob<C> = Readonly<{ command: C; cause: Readonly<{ eventId: string; correlationId: string }> }>;
+
+export const causeOf = (event: RecordedEvent<Event>) => ({ eventId: event.metadata.eventId, correlationId: event.metadata.correlationId });
+
+/**
+ * One pipeline step: a job runner started with the application and stopped with it. Subclasses say what a job
+ * does; the queue makes it durable, retried and run once at a time.
+ */
+export abstract class PipelineStep<C> implements OnApplicationBootstrap, OnApplicationShutdown {
+  private runner: StepRunner | null = null;
+
+  protected constructor(
+    protected readonly backbone: Backbone,
+    protected readonly logger: Logger,
+    private readonly step: string,
+    private readonly concurrency: number,
+    private readonly lockKey?: (job: { id: string; payload: PipelineJob<C> }) => string,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.runner = await runSteps<PipelineJob<C>>(
+      this.backbone.db,
+      this.backbone.databaseUrl,
+      this.step,
+      { concurrency: this.concurrency, logger: this.logger, ...(this.lockKey ? { lockKey: this.lockKey } : {}) },
+      (job, signal) => this.run(job.payload, { id: job.id, attempts: job.attempts }, signal),
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runner?.close();
+  }
+
+  protected metadata(job: PipelineJob<C>, idempotencyKey: string) {
+    return { correlationId: job.cause.correlationId, causationId: job.cause.eventId, actor: 'system:pipeline' as const, idempotencyKey };
+  }
+
+  protected abstract run(job: PipelineJob<C>, context: Readonly<{ id: string; attempts: number }>, signal: AbortSignal): Promise<StepOutcome>;
+}

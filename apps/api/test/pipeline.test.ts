@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import type { DataSource } from 'typeorm';
+import { openDataSource } from '#infra';
+import { eventually } from '../../../libs/infra/test/support/backbones.js';
+import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
+import { startFakeGitHub, type FakeGitHub } from '../../../test/support/fake-github.js';
+import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
+import { gitFixtures, writeTemplates, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
+import { pushPayload, signPayload } from '../../../test/support/github-payloads.js';
+import { bareEnv, start } from './support/spawn-api.js';
+
+const secret = 'pipeline-webhook-secret';
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const INSTALLATION = 67049;
+
+const stack = (functions: string[], lang = 'node20') =>
+  `provider:\n  name: openfaas\nfunctions:\n${functions.map((fn) => `  ${fn}:\n    lang: ${lang}\n    handler: ./${fn}\n    image: alexellis2/${fn}:0.1\n    labels:\n      com.openfaas.scale.min: 1\n`).join('')}`;
+const handler = (fn: string, text: string) => ({ [`${fn}/handler.js`]: `module.exports = async () => ${JSON.stringify(text)};\n` });
+
+type StoredEvent = { type: string; data: Record<string, unknown>; stream_id: string };
+
+describe('the pipeline, end to end through the webhook', () => {
+  let database: TestDatabase;
+  let db: DataSource;
+  let git: GitFixtures;
+  let github: FakeGitHub;
+  let gateway: FakeGateway;
+  let dataDir: string;
+  let templatesDir: string;
+  let api: { child: ChildProcess; url: string };
+
+  beforeAll(async () => {
+    database = await provisionTestDatabase();
+    db = await openDataSource(database.url);
+    git = await gitFixtures();
+    github = await startFakeGitHub({ appId: '4242', appPublicKey: publicKey, installations: [INSTALLATION] });
+    gateway = await startFakeGateway();
+    dataDir = mkdtempSync(join(tmpdir(), 'faasline-pipeline-'));
+    templatesDir = writeTemplates(['node20']);
+    api = await start({
+      ...bareEnv(),
+      DATABASE_URL: database.url,
+      DATA_DIR: dataDir,
+      GITHUB_WEBHOOK_SECRET: secret,
+      GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
+      TEMPLATES_DIR: templatesDir,
+      REGISTRY: 'registry:5000',
+      OPENFAAS_URL: gateway.url,
+      OPENFAAS_USER: gateway.user,
+      OPENFAAS_PASSWORD: gateway.password,
+      GATEWAY_PUBLIC_URL: 'http://gateway.example',
+      GITHUB_API_URL: github.url,
+      GITHUB_APP_ID: '4242',
+      GITHUB_APP_PRIVATE_KEY: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+      ENABLE_DOCKERFILE_LANG: 'true',
+    });
+  });
+
+  afterAll(async () => {
+    api?.child.kill('SIGKILL');
+    await git.close();
+    await github.close();
+    await gateway.close();
+    await db.destroy();
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(templatesDir, { recursive: true, force: true });
+  });
+
+  const push = async (files: RepoFiles) => {
+    const sha = git.commit('alexellis', 'fns', files);
+    const deliveryId = randomUUID();
+    const body = pushPayload({ owner: 'alexellis', repo: 'fns', sha, cloneUrl: git.cloneUrl('alexellis', 'fns'), installationId: INSTALLATION });
+    const response = await fetch(`${api.url}/webhooks/github`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': deliveryId, 'x-hub-signature-256': signPayload(body, secret) },
+      body,
+    });
+    expect(response.status).toBe(202);
+    return { sha, deliveryId };
+  };
+  const stackStatus = (sha: string) => github.statuses.filter((s) => s.sha === sha && s.context === 'stack-deploy').at(-1);
+  const settled = (sha: string) => eventually(async () => ['success', 'failure'].includes(stackStatus(sha)?.state ?? ''), 60_000, `stack-deploy status for ${sha.slice(0, 7)}`);
+  const events = (deliveryId: string): Promise<StoredEvent[]> =>
+    db.query(`SELECT type, data, stream_id FROM events WHERE correlation_id = $1 ORDER BY global_position`, [deliveryId]);
+  const count = (list: StoredEvent[], type: string) => list.filter((e) => e.type === type).length;
+
+  let first: { sha: string; deliveryId: string };
+
+  it('builds and deploys both functions with OpenFaaS Cloud labels and reports every status in order', async () => {
+    first = await push({ 'stack.yml': stack(['fn1', 'fn2']), ...handler('fn1', 'one'), ...handler('fn2', 'two') });
+    await settled(first.sha);
+    expect(stackStatus(first.sha)).toMatchObject({ state: 'success', description: 'stack is successfully deployed' });
+    const recorded = await events(first.deliveryId);
+    expect([count(recorded, 'BuildStarted'), count(recorded, 'BuildSucceeded'), count(recorded, 'FunctionDeployed')]).toEqual([2, 2, 2]);
+
+    const fn1 = gateway.functions.get('alexellis-fn1')!;
+    expect(fn1).toMatchObject({
+      image: `registry:5000/alexellis/fns-fn1:0.1-master-${first.sha.slice(0, 7)}`,
+      readOnlyRootFilesystem: true,
+      labels: expect.objectContaining({
+        'com.openfaas.cloud.git-cloud': '1',
+        'com.openfaas.cloud.git-owner': 'alexellis',
+        'com.openfaas.cloud.git-repo': 'fns',
+        'com.openfaas.cloud.git-sha': first.sha,
+        'com.openfaas.cloud.git-branch': 'master',
+        'com.openfaas.cloud.git-private': '0',
+        'com.openfaas.cloud.git-scm': 'github',
+        'com.openfaas.scale.min': '1',
+      }),
+      annotations: { 'com.openfaas.cloud.git-repo-url': git.cloneUrl('alexellis', 'fns').replace(/\.git$/, '') },
+    });
+    expect(gateway.calls.filter((c) => c.method === 'POST' && c.path === '/system/functions')).toHaveLength(2);
+
+    const mine = github.statuses.filter((s) => s.sha === first.sha);
+    expect(mine[0]).toMatchObject({ context: 'stack-deploy', state: 'pending' });
+    expect(mine.at(-1)).toMatchObject({ context: 'stack-deploy', state: 'success' });
+    for (const name of ['alexellis-fn1', 'alexellis-fn2']) {
+      const states = mine.filter((s) => s.context === name).map((s) => s.state);
+      expect(states).toEqual(['pending', 'success']);
+      expect(mine.find((s) => s.context === name && s.state === 'success')!.targetUrl).toBe(`http://gateway.example/function/${name}`);
+    }
+    expect(github.issued.get(INSTALLATION)).toHaveLength(1);
+  });
+
+  it('rebuilds only the function that changed and reuses the other’s image', async () => {
+    const second = await push({ 'stack.yml': stack(['fn1', 'fn2']), ...handler('fn1', 'one'), ...handler('fn2', 'TWO') });
+    await settled(second.sha);
+    const recorded = await events(second.deliveryId);
+    expect(recorded.filter((e) => e.type === 'BuildReused').map((e) => e.data.name)).toEqual(['alexellis-fn1']);
+    expect(recorded.filter((e) => e.type === 'BuildStarted').map((e) => e.data.name)).toEqual(['alexellis-fn2']);
+    expect(count(recorded, 'FunctionDeployed')).toBe(2);
+    expect(gateway.functions.get('alexellis-fn1')!.image).toBe(`registry:5000/alexellis/fns-fn1:0.1-master-${first.sha.slice(0, 7)}`);
+    expect(gateway.functions.get('alexellis-fn2')!.image).toBe(`registry:5000/alexellis/fns-fn2:0.1-master-${second.sha.slice(0, 7)}`);
+    expect((gateway.functions.get('alexellis-fn1')!.labels as Record<string, string>)['com.openfaas.cloud.git-sha']).toBe(second.sha);
+  });
+
+  it('removes a function that left the stack file, and only that one', async () => {
+    const third = await push({ 'stack.yml': stack(['fn1']), ...handler('fn1', 'one') });
+    await settled(third.sha);
+    await eventually(async () => !gateway.functions.has('alexellis-fn2'), 30_000, 'fn2 removed');
+    expect(gateway.functions.has('alexellis-fn1')).toBe(true);
+    const removed = await events(third.deliveryId);
+    expect(removed.filter((e) => e.type === 'FunctionRemoved').map((e) => [e.data.name, e.data.reason])).toEqual([['alexellis-fn2', 'not-in-stack']]);
+  });
+
+  it('reports a failed build with a link that returns its log, and keeps the other functions', async () => {
+    const failing = await push({ 'stack.yml': `${stack(['fn1'])}  web:\n    lang: dockerfile\n    handler: ./web\n    image: web\n`, ...handler('fn1', 'one'), 'web/Dockerfile': 'FROM scratch\n' });
+    await settled(failing.sha);
+    expect(stackStatus(failing.sha)).toMatchObject({ state: 'failure', description: '1 of 2 function(s) failed' });
+    const failure = github.statuses.find((s) => s.sha === failing.sha && s.context === 'alexellis-web' && s.state === 'failure')!;
+    expect(failure.description).toMatch(/^build failed: lang dockerfile needs BuildKit/);
+    // The app listens on a free port; the link keeps its configured PUBLIC_URL origin, so swap the origin only.
+    const link = new URL(failure.targetUrl!);
+    const local = `${api.url}${link.pathname}${link.search}`;
+    const log = await fetch(local);
+    expect(log.status).toBe(200);
+    expect(await log.text()).toMatch(/needs BuildKit/);
+    expect((await fetch(local.replace(/token=[^&]+/, 'token=forged'))).status).toBe(403);
+    expect((await fetch(local.replace(/\?.*$/, ''))).status).toBe(401);
+    expect(gateway.functions.has('alexellis-fn1')).toBe(true);
+  });
+
+  it('fails a function whose secret is missing with a message naming it', async () => {
+    const files = { 'stack.yml': stack(['fn1']).replace('    labels:', '    secrets:\n      - api-key\n    labels:'), ...handler('fn1', 'secret') };
+    const withSecret = await push(files);
+    await settled(withSecret.sha);
+    const status = github.statuses.find((s) => s.sha === withSecret.sha && s.context === 'alexellis-fn1' && s.state === 'failure')!;
+    expect(status.description).toBe('deploy failed: secret alexellis-api-key is missing: create it with faas-cli secret create alexellis-api-key');
+  });
+});

@@ -1,0 +1,57 @@
+import type { FunctionSpec } from '../events.js';
+import type { PushContext } from './pipeline.process.js';
+
+/** The OpenFaaS gateway's FunctionDeployment body (JSON names exact, per the gateway's OpenAPI document). */
+export type FunctionDeployment = Readonly<{
+  service: string;
+  image: string;
+  envProcess?: string;
+  envVars: Readonly<Record<string, string>>;
+  constraints: readonly string[];
+  secrets: readonly string[];
+  labels: Readonly<Record<string, string>>;
+  annotations: Readonly<Record<string, string>>;
+  limits?: Readonly<{ memory?: string; cpu?: string }>;
+  requests?: Readonly<{ memory?: string; cpu?: string }>;
+  readOnlyRootFilesystem: boolean;
+}>;
+
+export const CLOUD_LABEL = 'com.openfaas.cloud.';
+
+/**
+ * OpenFaaS Cloud's deploy contract: the user's labels and allowed annotations, then the platform's own
+ * `com.openfaas.cloud.*` labels (which say whose function this is, so garbage collection touches only its own).
+ */
+export function functionDeployment(spec: FunctionSpec, push: PushContext, image: string, deployedAt: Date): FunctionDeployment {
+  const hasResources = (resources: FunctionSpec['limits']) => resources.memory !== undefined || resources.cpu !== undefined;
+  return {
+    service: spec.name,
+    image,
+    ...(spec.fprocess ? { envProcess: spec.fprocess } : {}),
+    envVars: spec.environment,
+    constraints: spec.constraints,
+    secrets: spec.secrets,
+    labels: {
+      ...spec.labels,
+      [`${CLOUD_LABEL}git-cloud`]: '1',
+      [`${CLOUD_LABEL}git-owner`]: push.owner.toLowerCase(),
+      [`${CLOUD_LABEL}git-owner-id`]: String(push.ownerId),
+      [`${CLOUD_LABEL}git-repo`]: push.repo,
+      [`${CLOUD_LABEL}git-sha`]: push.sha,
+      [`${CLOUD_LABEL}git-branch`]: push.branch,
+      [`${CLOUD_LABEL}git-deploytime`]: String(Math.floor(deployedAt.getTime() / 1000)),
+      [`${CLOUD_LABEL}git-private`]: push.private ? '1' : '0',
+      [`${CLOUD_LABEL}git-scm`]: 'github',
+    },
+    annotations: { ...spec.annotations, [`${CLOUD_LABEL}git-repo-url`]: push.cloneUrl.replace(/\.git$/, '') },
+    ...(hasResources(spec.limits) ? { limits: spec.limits } : {}),
+    ...(hasResources(spec.requests) ? { requests: spec.requests } : {}),
+    readOnlyRootFilesystem: spec.readOnlyRootFilesystem,
+  };
+}
+
+/** Whether a function found on the gateway was deployed by faasline for this owner's repository. */
+export const ownedBy = (labels: Readonly<Record<string, string>> | null | undefined, owner: string, repo: string) =>
+  labels?.[`${CLOUD_LABEL}git-cloud`] === '1' &&
+  labels[`${CLOUD_LABEL}git-owner`]?.toLowerCase() === owner.toLowerCase() &&
+  labels[`${CLOUD_LABEL}git-repo`]?.toLowerCase() === repo.toLowerCase();

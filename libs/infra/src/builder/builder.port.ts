@@ -1,0 +1,25 @@
+/** One image build. The context is the shrinkwrapped archive; daemons that fetch it themselves get `contextUrl`. */
+export type BuildRequest = Readonly<{
+  buildId: string;
+  name: string;
+  lang: string;
+  image: string;
+  contextDigest: string;
+  archive: Buffer;
+  buildArgs: Readonly<Record<string, string>>;
+  /** An unguessable, expiring URL serving the context as .tar.gz with the Dockerfile at its root. */
+  contextUrl: string;
+}>;
+
+export type BuildResult = Readonly<{ image: string; digest: string | null }>;
+
+/** A build that failed for a reason the user should read (their Dockerfile, their dependencies). */
+export class BuildFailure extends Error {
+  override readonly name = 'BuildFailure';
+}
+
+export interface Builder {
+  readonly kind: 'buildkit' | 'local';
+  /** Resolves with the pushed or materialised image; rejects with BuildFailure, or anything else for infrastructure trouble. */
+  build(request: BuildRequest, log: (line: string) => void, signal: AbortSignal): Promise<BuildResult>;
+}

@@ -1,0 +1,78 @@
+import type { FunctionDeployment } from '#domain';
+
+export type GatewayFunction = Readonly<{ name: string; image: string; labels?: Record<string, string> | null }>;
+
+/** A gateway answer that is not success; `status` 0 means it could not be reached. */
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  get retryable(): boolean {
+    return this.status === 0 || this.status >= 500 || this.status === 429;
+  }
+}
+
+export type GatewayOptions = Readonly<{ url: string; user: string; password: string; timeoutMs?: number }>;
+
+/**
+ * The OpenFaaS gateway REST API as faas-cli drives it: PUT /system/functions, POST when the function does not
+ * exist yet (404), 200/201/202 as success, basic auth on /system/*. The same client talks to the embedded gateway.
+ */
+export class GatewayClient {
+  private readonly authorization: string;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.authorization = `Basic ${Buffer.from(`${options.user}:${options.password}`).toString('base64')}`;
+  }
+
+  async deploy(deployment: FunctionDeployment): Promise<'updated' | 'created'> {
+    const update = await this.call('PUT', '/system/functions', deployment);
+    if (update.ok) return 'updated';
+    if (update.status !== 404) throw await this.failure(update, `deploying ${deployment.service}`);
+    const create = await this.call('POST', '/system/functions', deployment);
+    if (create.ok) return 'created';
+    throw await this.failure(create, `deploying ${deployment.service}`);
+  }
+
+  async list(): Promise<GatewayFunction[]> {
+    const response = await this.call('GET', '/system/functions');
+    if (!response.ok) throw await this.failure(response, 'listing functions');
+    return (await response.json()) as GatewayFunction[];
+  }
+
+  /** Deletes a function; one that is already gone counts as deleted. */
+  async remove(name: string): Promise<void> {
+    const response = await this.call('DELETE', '/system/functions', { functionName: name });
+    if (!response.ok && response.status !== 404) throw await this.failure(response, `deleting ${name}`);
+  }
+
+  async secretNames(): Promise<Set<string>> {
+    const response = await this.call('GET', '/system/secrets');
+    if (!response.ok) throw await this.failure(response, 'listing secrets');
+    return new Set(((await response.json()) as { name: string }[]).map((secret) => secret.name));
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<Response> {
+    try {
+      return await fetch(`${this.options.url}${path}`, {
+        method,
+        headers: { authorization: this.authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+      });
+    } catch (error) {
+      throw new GatewayError(0, `OpenFaaS gateway unreachable: ${(error as Error).message}`);
+    }
+  }
+
+  private async failure(response: Response, what: string): Promise<GatewayError> {
+    const text = (await response.text().catch(() => '')).trim().slice(0, 200);
+    if (response.status === 401) return new GatewayError(401, `${what}: the gateway refused OPENFAAS_USER/OPENFAAS_PASSWORD`);
+    return new GatewayError(response.status, `${what}: gateway answered ${response.status}${text ? `: ${text}` : ''}`);
+  }
+}
