@@ -24,6 +24,16 @@ if (!env.KAFKA_BROKERS) {
   startedKafka = true;
 }
 
+// A real registry for the BuildKit fake to push images to, when Debian's docker-registry is installed (CI installs it).
+let startedRegistry = false;
+if (!env.TEST_REGISTRY_URL && spawnSync('sh', ['-c', 'command -v docker-registry'], { stdio: 'ignore' }).status === 0) {
+  env.REGISTRY_PORT = env.REGISTRY_PORT ?? '15000';
+  env.REGISTRY_STATE_DIR = env.REGISTRY_STATE_DIR ?? join(root, '.cache', 'registry-test');
+  const out = execFileSync('bash', [join(root, 'deploy/local/registry.sh'), 'start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  env.TEST_REGISTRY_URL = out.toString().trim().split('\n').at(-1).replace(/^REGISTRY_URL=/, '');
+  startedRegistry = true;
+}
+
 mkdirSync(join(root, '.cache'), { recursive: true });
 const results = join(root, '.cache', 'jest-results.json');
 rmSync(results, { force: true });
@@ -34,6 +44,7 @@ const jest = spawnSync(
 );
 
 if (startedKafka) spawnSync('bash', [join(root, 'deploy/local/kafka.sh'), 'stop'], { cwd: root, env, stdio: 'inherit' });
+if (startedRegistry) spawnSync('bash', [join(root, 'deploy/local/registry.sh'), 'stop'], { cwd: root, env, stdio: 'inherit' });
 // The closing line CI tools read, in the plain form any of them understands.
 if (existsSync(results)) {
   const { numPassedTests, numFailedTests, numPendingTests } = JSON.parse(readFileSync(results, 'utf8'));

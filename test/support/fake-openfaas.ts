@@ -18,6 +18,8 @@ export type FakeGateway = Readonly<{
   secrets: Set<string>;
   /** The next deploy (PUT or POST) answers this status instead. */
   failNextDeploy: (status: number) => void;
+  /** The next deploy waits until released; `reached` resolves when it arrives. */
+  holdNextDeploy: () => { reached: Promise<void>; release: () => void };
   close: () => Promise<void>;
 }>;
 
@@ -64,9 +66,10 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
   const functions = new Map<string, Record<string, unknown>>();
   const secrets = new Set<string>();
   let failure: number | null = null;
+  let hold: { reached: () => void; released: Promise<void> } | null = null;
   const authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
-  const handle = (request: IncomingMessage, response: ServerResponse, raw: string) => {
+  const handle = async (request: IncomingMessage, response: ServerResponse, raw: string) => {
     const path = new URL(request.url ?? '/', 'http://gw').pathname;
     const method = request.method ?? 'GET';
     let body: unknown = undefined;
@@ -87,6 +90,12 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
       if (method === 'POST' || method === 'PUT') {
         const problem = violation(body, spec.components.schemas.FunctionDeployment!);
         if (problem) return send(response, 400, problem);
+        if (hold) {
+          const held = hold;
+          hold = null;
+          held.reached();
+          await held.released;
+        }
         if (failure !== null) {
           const status = failure;
           failure = null;
@@ -113,7 +122,7 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
   const server = createServer((request, response) => {
     let raw = '';
     request.on('data', (chunk: Buffer) => (raw += chunk.toString()));
-    request.on('end', () => handle(request, response, raw));
+    request.on('end', () => void handle(request, response, raw));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -125,6 +134,13 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
     functions,
     secrets,
     failNextDeploy: (status) => void (failure = status),
+    holdNextDeploy: () => {
+      let reached!: () => void;
+      let release!: () => void;
+      const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
+      hold = { reached, released: new Promise<void>((resolve) => (release = resolve)) };
+      return { reached: reachedPromise, release };
+    },
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());

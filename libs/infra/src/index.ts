@@ -29,3 +29,5 @@ export * from './builder/local.builder.js';
 export * from './builder/build-log-store.js';
 export * from './openfaas/gateway-client.js';
 export * from './github/commit-status-reporter.js';
+export * from './builder/buildkit.builder.js';
+export * from './builder/buildkit-proto.js';

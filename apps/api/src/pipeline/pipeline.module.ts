@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Module } from '@nestjs/common';
 import {
   anonymousCredentials,
+  BuildKitBuilder,
   BuildLogStore,
   CommitStatusReporter,
   GatewayClient,
@@ -27,6 +28,7 @@ import { Links, type PipelineParts } from './pipeline-parts.js';
 import { PIPELINE_PARTS, SOURCE_READER } from './pipeline.tokens.js';
 import { PipelineProcessManager } from './process-manager/pipeline.process-manager.js';
 import { ReportStatusStep } from './report-status/report-status.step.js';
+import { ServeBuildContextController } from './serve-build-context/serve-build-context.controller.js';
 import { ReadBuildLogController } from '../builds/read-build-log/read-build-log.controller.js';
 import { ReadBuildLogHandler } from '../builds/read-build-log/read-build-log.handler.js';
 
@@ -43,7 +45,7 @@ export function gitCredentials(config: Config): GitCredentials {
 
 /** The durable pipeline of DESIGN.md section 3: a process manager deciding, and one job runner per step acting. */
 @Module({
-  controllers: [ReadBuildLogController],
+  controllers: [ReadBuildLogController, ServeBuildContextController],
   providers: [
     ReadBuildLogHandler,
     { provide: 'GIT_CREDENTIALS', inject: [CONFIG], useFactory: gitCredentials },
@@ -67,7 +69,7 @@ export function gitCredentials(config: Config): GitCredentials {
       inject: [CONFIG, BACKBONE, 'GIT_CREDENTIALS', WEBHOOK_SECRET, GATEWAY_PASSWORD],
       useFactory: (config: Config, backbone: Backbone, credentials: GitCredentials, webhookSecret: string, gatewayPassword: string): PipelineParts => ({
         config,
-        builder: new LocalBuilder(join(config.dataDir, 'images')),
+        builder: config.buildkitAddr ? new BuildKitBuilder(config.buildkitAddr) : new LocalBuilder(join(config.dataDir, 'images')),
         logs: new BuildLogStore(backbone.db),
         contexts: new PostgresContextStore(backbone.db),
         gateway: config.openfaasUrl ? new GatewayClient({ url: config.openfaasUrl, user: config.openfaasUser, password: gatewayPassword }) : null,

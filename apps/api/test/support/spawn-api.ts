@@ -10,9 +10,9 @@ export const bareEnv = () => {
   return env;
 };
 
-/** Starts the built api like `npm start` does and resolves with its base URL once it listens. */
-export function start(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [main], { cwd: root, env: { ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts the built api like `npm start` does and resolves with its base URL once it listens (on a free port unless `keepPort`). */
+export function start(env: NodeJS.ProcessEnv, options: { keepPort?: boolean } = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, [main], { cwd: root, env: { ...env, ...(options.keepPort ? {} : { PORT: '0' }) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no listening line within 60 s:\n${output}`)), 60_000);

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { Header, Pax } from 'tar';
+import { gzipSync } from 'node:zlib';
+import { Header, Pax, Parser } from 'tar';
 import type { Template } from '../templates/template-registry.js';
 
 export type ShrinkwrapInput = Readonly<{
@@ -123,8 +124,18 @@ function addDirectories(entries: Map<string, Entry>, path: string): void {
 
 function pack(entries: ReadonlyMap<string, Entry>, buildArgs: Readonly<Record<string, string>>): Buffer {
   const sortedArgs = Object.fromEntries(Object.entries(buildArgs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const paths = [...entries.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return writeTar([
+    [BUILDER_CONFIG, { type: 'File', mode: 0o644, content: Buffer.from(JSON.stringify({ buildArgs: sortedArgs })) }],
+    ['context', { type: 'Directory' }],
+    ...paths.map((path): [string, Entry] => [`context/${path}`, entries.get(path)!]),
+  ]);
+}
+
+/** A tar of exactly these entries, in this order, with root owner and epoch times. */
+function writeTar(entries: readonly (readonly [string, Entry])[]): Buffer {
   const blocks: Buffer[] = [];
-  const write = (path: string, entry: Entry) => {
+  for (const [path, entry] of entries) {
     const size = entry.type === 'File' ? entry.content.length : 0;
     const fields = {
       path: entry.type === 'Directory' ? `${path}/` : path,
@@ -146,11 +157,28 @@ function pack(entries: ReadonlyMap<string, Entry>, buildArgs: Readonly<Record<st
       blocks.push(entry.content);
       if (size % 512 !== 0) blocks.push(Buffer.alloc(512 - (size % 512)));
     }
-  };
-  write(BUILDER_CONFIG, { type: 'File', mode: 0o644, content: Buffer.from(JSON.stringify({ buildArgs: sortedArgs })) });
-  write('context', { type: 'Directory' });
-  const paths = [...entries.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const path of paths) write(`context/${path}`, entries.get(path)!);
+  }
   blocks.push(Buffer.alloc(1024));
   return Buffer.concat(blocks);
+}
+
+/**
+ * What a build daemon fetches: the context alone, with the Dockerfile at its root, gzipped (BuildKit unpacks an
+ * HTTP context that starts with gzip magic). The build arguments travel in the solve request instead.
+ */
+export function contextTarball(archive: Buffer): Buffer {
+  const entries: [string, Entry][] = [];
+  const parser = new Parser({
+    onReadEntry: (entry) => {
+      const chunks: Buffer[] = [];
+      entry.on('data', (chunk: Buffer) => chunks.push(chunk));
+      entry.on('end', () => {
+        const path = entry.path.replace(/\/$/, '');
+        if (!path.startsWith('context/')) return;
+        entries.push([path.slice('context/'.length), entry.type === 'Directory' ? { type: 'Directory' } : { type: 'File', mode: entry.mode ?? 0o644, content: Buffer.concat(chunks) }]);
+      });
+    },
+  });
+  parser.end(archive);
+  return gzipSync(writeTar(entries), { level: 6 });
 }

@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import type { DataSource } from 'typeorm';
+import { openDataSource } from '#infra';
+import { eventually } from '../../../libs/infra/test/support/backbones.js';
+import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
+import { startFakeBuildKit, type FakeBuildKit } from '../../../test/support/fake-buildkit.js';
+import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
+import { gitFixtures, writeTemplates, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
+import { pushPayload, signPayload } from '../../../test/support/github-payloads.js';
+import { bareEnv, start } from './support/spawn-api.js';
+
+const secret = 'buildkit-webhook-secret';
+const registryUrl = process.env.TEST_REGISTRY_URL;
+const registry = registryUrl ? new URL(registryUrl).host : 'registry.invalid:5000';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+
+const stack = (extra = '') => `provider:\n  name: openfaas\nfunctions:\n  fn1:\n    lang: node20\n    handler: ./fn1\n    image: fn1:0.1\n${extra}`;
+const files = (text: string, extra: RepoFiles = {}): RepoFiles => ({ 'stack.yml': stack(), 'fn1/handler.js': `module.exports = async () => ${JSON.stringify(text)};\n`, ...extra });
+
+type StoredEvent = { type: string; data: Record<string, unknown> };
+
+describe('the pipeline with BuildKit (fake daemon, real registry when installed)', () => {
+  let database: TestDatabase;
+  let db: DataSource;
+  let git: GitFixtures;
+  let buildkit: FakeBuildKit;
+  let gateway: FakeGateway;
+  let dataDir: string;
+  let templatesDir: string;
+  let env: NodeJS.ProcessEnv;
+  let api: { child: ChildProcess; url: string };
+
+  beforeAll(async () => {
+    database = await provisionTestDatabase();
+    db = await openDataSource(database.url);
+    git = await gitFixtures();
+    buildkit = await startFakeBuildKit(registryUrl ? { registryUrl } : {});
+    gateway = await startFakeGateway();
+    dataDir = mkdtempSync(join(tmpdir(), 'faasline-buildkit-'));
+    templatesDir = writeTemplates(['node20']);
+    const port = await freePort();
+    env = {
+      ...bareEnv(),
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DATABASE_URL: database.url,
+      DATA_DIR: dataDir,
+      GITHUB_WEBHOOK_SECRET: secret,
+      GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
+      TEMPLATES_DIR: templatesDir,
+      REGISTRY: registry,
+      BUILDKIT_ADDR: buildkit.address,
+      OPENFAAS_URL: gateway.url,
+      OPENFAAS_USER: gateway.user,
+      OPENFAAS_PASSWORD: gateway.password,
+      ENABLE_DOCKERFILE_LANG: 'true',
+      BUILD_CONCURRENCY: '2',
+    };
+    api = await start(env, { keepPort: true });
+  });
+
+  afterAll(async () => {
+    api?.child.kill('SIGKILL');
+    await git.close();
+    await buildkit.close();
+    await gateway.close();
+    await db.destroy();
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(templatesDir, { recursive: true, force: true });
+  });
+
+  const push = async (repoFiles: RepoFiles) => deliver(git.commit('alexellis', 'bk', repoFiles));
+  const deliver = async (sha: string) => {
+    const deliveryId = randomUUID();
+    const body = pushPayload({ owner: 'alexellis', repo: 'bk', sha, cloneUrl: git.cloneUrl('alexellis', 'bk') });
+    const response = await fetch(`${api.url}/webhooks/github`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': deliveryId, 'x-hub-signature-256': signPayload(body, secret) },
+      body,
+    });
+    expect(response.status).toBe(202);
+    return { sha, deliveryId };
+  };
+  const events = (deliveryId: string): Promise<StoredEvent[]> => db.query(`SELECT type, data FROM events WHERE correlation_id = $1 ORDER BY global_position`, [deliveryId]);
+  const typesOf = async (deliveryId: string) => (await events(deliveryId)).map((e) => e.type);
+  const settled = (deliveryId: string) =>
+    eventually(async () => (await events(deliveryId)).some((e) => e.type === 'CommitStatusReported' && e.data.context === 'stack-deploy' && e.data.state !== 'pending'), 60_000, 'the push to settle');
+  const restart = async () => {
+    api.child.kill('SIGKILL');
+    await new Promise((resolve) => api.child.once('exit', resolve));
+    api = await start(env, { keepPort: true });
+  };
+
+  it('solves with the dockerfile frontend and an HTTP context, pushes the image and streams the log', async () => {
+    const { sha, deliveryId } = await push(files('one'));
+    await settled(deliveryId);
+    expect(await typesOf(deliveryId)).toEqual(expect.arrayContaining(['BuildStarted', 'BuildSucceeded', 'FunctionDeployed']));
+    const image = `${registry}/alexellis/bk-fn1:0.1-master-${sha.slice(0, 7)}`;
+    const solve = buildkit.solves.find((s) => s.image === image)!;
+    expect(solve.attrs).toMatchObject({ name: image, push: 'true' });
+    expect(solve.legacy).toBe(false);
+    expect(solve.frontendAttrs.context).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/internal/build-contexts/sha256:[0-9a-f]{64}\\.tar\\.gz\\?expires=\\d+&token=`));
+    expect((await fetch(solve.frontendAttrs.context!.replace(/token=[^&]+/, 'token=x'))).status).toBe(403);
+    expect(gateway.functions.get('alexellis-fn1')!.image).toBe(image);
+    const built = (await events(deliveryId)).find((e) => e.type === 'BuildSucceeded')!;
+    expect(built.data.logTail).toMatch(/#1 \[internal\] load remote build context/);
+    if (registryUrl) {
+      const manifest = await fetch(`${registryUrl}/v2/alexellis/bk-fn1/manifests/0.1-master-${sha.slice(0, 7)}`, {
+        method: 'HEAD',
+        headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+      });
+      expect(manifest.status).toBe(200);
+    }
+  });
+
+  it('deploys the newest push when an older push’s build finishes last; the older one is superseded', async () => {
+    const shaA = git.commit('alexellis', 'bk', files('A'));
+    const held = buildkit.hold((image) => image.endsWith(shaA.slice(0, 7)));
+    const pushA = await deliver(shaA);
+    await held.reached;
+    const pushB = await push(files('B'));
+    await settled(pushB.deliveryId);
+    held.release();
+    await settled(pushA.deliveryId);
+    expect(await typesOf(pushA.deliveryId)).toContain('BuildSuperseded');
+    expect(await typesOf(pushA.deliveryId)).not.toContain('FunctionDeployed');
+    expect(gateway.functions.get('alexellis-fn1')!.image).toMatch(new RegExp(`${pushB.sha.slice(0, 7)}$`));
+  });
+
+  it('finishes with one deploy per function after a SIGKILL during the build and another during the deploy', async () => {
+    const sha = git.commit('alexellis', 'bk', files('crash'));
+    const held = buildkit.hold((image) => image.endsWith(sha.slice(0, 7)));
+    const during = { ...(await deliver(sha)), held };
+    await held.reached;
+    const deployHeld = gateway.holdNextDeploy();
+    await restart(); // killed mid-build
+    during.held.release();
+    await deployHeld.reached;
+    await restart(); // killed mid-deploy
+    deployHeld.release();
+    await settled(during.deliveryId);
+    const recorded = await typesOf(during.deliveryId);
+    expect(recorded.filter((type) => type === 'FunctionDeployed')).toHaveLength(1);
+    expect(recorded.filter((type) => type === 'PushReceived')).toHaveLength(1);
+    expect(gateway.functions.get('alexellis-fn1')!.image).toMatch(new RegExp(`${during.sha.slice(0, 7)}$`));
+  });
+
+  it('records a failing Dockerfile build with its log', async () => {
+    const { deliveryId } = await push({
+      'stack.yml': `provider:\n  name: openfaas\nfunctions:\n  web:\n    lang: dockerfile\n    handler: ./web\n    image: web\n`,
+      'web/Dockerfile': 'FROM alpine\nRUN exit 1\n',
+    });
+    await settled(deliveryId);
+    const failed = (await events(deliveryId)).find((e) => e.type === 'BuildFailed')!;
+    expect(failed.data.reason).toMatch(/did not complete successfully: exit code: 1/);
+    expect(failed.data.logTail).toMatch(/exit status 1/);
+  });
+});

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { BuildFailure, type Builder, type BuildRequest, type BuildResult } from './builder.port.js';
+import { buildkitControl, grpcTarget, insecureChannel } from './buildkit-proto.js';
+
+type StatusResponse = {
+  vertexes: { digest: string; name: string; cached: boolean; error: string; completed: unknown }[];
+  logs: { vertex: string; msg: Buffer }[];
+};
+
+/**
+ * Builds with a BuildKit daemon: the dockerfile.v0 frontend fetches the context from the api over HTTP (no
+ * session, so no gRPC served back over the connection), the image exporter pushes. Status is streamed with the
+ * same ref into the build log.
+ */
+export class BuildKitBuilder implements Builder {
+  readonly kind = 'buildkit';
+  private readonly client: InstanceType<ReturnType<typeof buildkitControl>['Control']>;
+
+  constructor(address: string) {
+    const { Control } = buildkitControl();
+    this.client = new Control(grpcTarget(address), insecureChannel());
+  }
+
+  build(request: BuildRequest, log: (line: string) => void, signal: AbortSignal): Promise<BuildResult> {
+    const ref = randomUUID().replace(/-/g, '');
+    const attrs: Record<string, string> = { name: request.image, push: 'true' };
+    if (isLoopbackRegistry(request.image)) attrs['registry.insecure'] = 'true';
+    const frontendAttrs: Record<string, string> = { context: request.contextUrl, filename: 'Dockerfile' };
+    for (const [name, value] of Object.entries(request.buildArgs)) frontendAttrs[`build-arg:${name}`] = value;
+
+    const status = (this.client as unknown as { Status: (req: object) => ClientReadableStream<StatusResponse> }).Status({ Ref: ref });
+    const named = new Map<string, string>();
+    status.on('data', (update: StatusResponse) => {
+      for (const vertex of update.vertexes) {
+        if (!named.has(vertex.digest)) {
+          named.set(vertex.digest, vertex.name);
+          log(`#${named.size} ${vertex.name}${vertex.cached ? ' CACHED' : ''}`);
+        }
+        if (vertex.error) log(`#${[...named.keys()].indexOf(vertex.digest) + 1} ERROR: ${vertex.error}`);
+      }
+      for (const line of update.logs) {
+        for (const text of line.msg.toString('utf8').split('\n').filter(Boolean)) log(`#${[...named.keys()].indexOf(line.vertex) + 1} ${text}`);
+      }
+    });
+    status.on('error', () => undefined); // the solve's own outcome says what went wrong
+    // The daemon ends the status stream when the solve ends; its last lines may come after the solve's answer.
+    const drained = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        status.cancel();
+        resolve();
+      }, 2000);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      status.on('end', done);
+      status.on('error', done);
+    });
+
+    return new Promise<BuildResult>((resolve, reject) => {
+      const call = (this.client as unknown as { Solve: (req: object, done: (error: ServiceError | null, response?: { ExporterResponse: Record<string, string> }) => void) => { cancel: () => void } }).Solve(
+        {
+          Ref: ref,
+          Frontend: 'dockerfile.v0',
+          FrontendAttrs: frontendAttrs,
+          // Both forms: old daemons read the deprecated fields, new ones the list.
+          ExporterDeprecated: 'image',
+          ExporterAttrsDeprecated: attrs,
+          Exporters: [{ Type: 'image', Attrs: attrs }],
+        },
+        async (error, response) => {
+          signal.removeEventListener('abort', cancel);
+          await drained;
+          if (error) {
+            if (error.code === grpcStatus.UNAVAILABLE || error.code === grpcStatus.CANCELLED || error.code === grpcStatus.DEADLINE_EXCEEDED) {
+              reject(new Error(`BuildKit: ${error.details || error.message}`));
+            } else reject(new BuildFailure(error.details || error.message));
+            return;
+          }
+          const exported = response?.ExporterResponse ?? {};
+          resolve({ image: exported['image.name'] ?? request.image, digest: exported['containerimage.digest'] ?? null });
+        },
+      );
+      const cancel = () => call.cancel();
+      signal.addEventListener('abort', cancel, { once: true });
+    });
+  }
+}
+
+function isLoopbackRegistry(image: string): boolean {
+  const host = image.split('/')[0]!.replace(/:\d+$/, '');
+  return host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
+}

@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { Server, ServerCredentials, status as grpcStatus, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
+import { Parser } from 'tar';
+import { buildkitControl } from '#infra';
+
+/**
+ * A BuildKit daemon for tests, only because buildkitd cannot run here. It serves the same Control .proto and is
+ * strict about what a real daemon needs: the dockerfile.v0 frontend, an http(s) context that is a tarball with a
+ * Dockerfile at its root, an image exporter named and pushing (legacy fields or the list), a ref. It streams
+ * vertices and logs to Status(ref), fails a `RUN exit 1`, can hold a build, and pushes a real image (layer,
+ * config, schema-2 manifest) to a registry when one is given.
+ */
+export type SolveRecord = Readonly<{ ref: string; image: string; attrs: Record<string, string>; frontendAttrs: Record<string, string>; legacy: boolean }>;
+
+export type FakeBuildKit = Readonly<{
+  address: string;
+  solves: readonly SolveRecord[];
+  /** The next solve whose image matches waits until released; `reached` resolves when it starts waiting. */
+  hold: (matches: (image: string) => boolean) => { reached: Promise<void>; release: () => void };
+  close: () => Promise<void>;
+}>;
+
+type Hold = { matches: (image: string) => boolean; reached: () => void; released: Promise<void> };
+
+export async function startFakeBuildKit(options: { registryUrl?: string } = {}): Promise<FakeBuildKit> {
+  const solves: SolveRecord[] = [];
+  const holds: Hold[] = [];
+  const progress = new EventEmitter().setMaxListeners(0);
+  const server = new Server();
+  const { Control } = buildkitControl();
+
+  server.addService(Control.service, {
+    Solve: (call: ServerUnaryCall<Record<string, unknown>, unknown>, done: sendUnaryData<unknown>) => {
+      solve(call.request)
+        .then((response) => done(null, response))
+        .catch((error: { code?: number; message: string }) => done({ code: error.code ?? grpcStatus.UNKNOWN, details: error.message, name: 'Error', message: error.message }));
+    },
+    Status: (call: ServerWritableStream<{ Ref: string }, unknown>) => {
+      const ref = call.request.Ref;
+      const forward = (update: unknown) => call.write(update);
+      const end = () => {
+        progress.off(`update:${ref}`, forward);
+        call.end();
+      };
+      progress.on(`update:${ref}`, forward);
+      progress.once(`end:${ref}`, end);
+      call.on('cancelled', end);
+    },
+  });
+
+  const invalid = (message: string) => Object.assign(new Error(message), { code: grpcStatus.INVALID_ARGUMENT });
+
+  async function solve(request: Record<string, unknown>) {
+    const ref = request.Ref as string;
+    if (!ref) throw invalid('Ref is required');
+    if (request.Frontend !== 'dockerfile.v0') throw invalid(`unsupported frontend ${String(request.Frontend)}`);
+    const frontendAttrs = request.FrontendAttrs as Record<string, string>;
+    const exporters = request.Exporters as { Type: string; Attrs: Record<string, string> }[];
+    const legacy = exporters.length === 0;
+    const exporter = legacy ? { Type: request.ExporterDeprecated as string, Attrs: request.ExporterAttrsDeprecated as Record<string, string> } : exporters[0]!;
+    if (exporter.Type !== 'image') throw invalid(`exporter ${exporter.Type} is not image`);
+    if (!exporter.Attrs.name) throw invalid('image exporter needs a name');
+    if (exporter.Attrs.push !== 'true') throw invalid('image exporter must push');
+    if (!/^https?:\/\//.test(frontendAttrs.context ?? '')) throw invalid('context must be an http(s) URL for a session-less build');
+    const image = exporter.Attrs.name;
+    solves.push({ ref, image, attrs: exporter.Attrs, frontendAttrs, legacy });
+    const send = (update: object) => progress.emit(`update:${ref}`, { vertexes: [], statuses: [], logs: [], warnings: [], ...update });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 20)); // let Status(ref) attach, as buildkitd waits for it
+      send({ vertexes: [{ digest: 'sha256:ctx', name: '[internal] load remote build context', cached: false }] });
+      const download = await fetch(frontendAttrs.context!);
+      if (!download.ok) throw new Error(`failed to load build context: ${download.status}`);
+      const tarball = Buffer.from(await download.arrayBuffer());
+      if (tarball[0] !== 0x1f || tarball[1] !== 0x8b) throw invalid('context is not a gzipped tarball');
+      const files = readTar(gunzipSync(tarball));
+      const dockerfile = files.get(frontendAttrs.filename ?? 'Dockerfile');
+      if (!dockerfile) throw new Error('failed to solve: failed to read dockerfile: open Dockerfile: no such file or directory');
+      send({ vertexes: [{ digest: 'sha256:run', name: `[1/1] ${dockerfile.toString().split('\n')[0]}`, cached: false }], logs: [{ vertex: 'sha256:run', stream: 1, msg: Buffer.from(`context: ${files.size} files\n`) }] });
+      const hold = holds.find((candidate) => candidate.matches(image));
+      if (hold) {
+        holds.splice(holds.indexOf(hold), 1);
+        hold.reached();
+        await hold.released;
+      }
+      if (/^RUN exit 1$/m.test(dockerfile.toString())) {
+        send({ logs: [{ vertex: 'sha256:run', stream: 2, msg: Buffer.from('exit status 1\n') }] });
+        throw new Error('process "/bin/sh -c exit 1" did not complete successfully: exit code: 1');
+      }
+      const digest = options.registryUrl ? await push(options.registryUrl, image, gunzipSync(tarball)) : `sha256:${createHash('sha256').update(tarball).digest('hex')}`;
+      send({ vertexes: [{ digest: 'sha256:export', name: `exporting to image ${image}`, cached: false }] });
+      return { ExporterResponse: { 'image.name': image, 'containerimage.digest': digest } };
+    } finally {
+      progress.emit(`end:${ref}`);
+    }
+  }
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  return {
+    address: `tcp://127.0.0.1:${port}`,
+    solves,
+    hold: (matches) => {
+      let reached!: () => void;
+      let release!: () => void;
+      const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
+      holds.push({ matches, reached, released: new Promise<void>((resolve) => (release = resolve)) });
+      return { reached: reachedPromise, release };
+    },
+    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+  };
+}
+
+function readTar(tar: Buffer): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  const parser = new Parser({
+    onReadEntry: (entry) => {
+      const chunks: Buffer[] = [];
+      entry.on('data', (chunk: Buffer) => chunks.push(chunk));
+      entry.on('end', () => entry.type === 'File' && files.set(entry.path, Buffer.concat(chunks)));
+    },
+  });
+  parser.end(tar);
+  return files;
+}
+
+/** Registry HTTP API v2: two blobs (POST then PUT with the digest) and a Docker schema-2 manifest. */
+async function push(registryUrl: string, image: string, contextTar: Buffer): Promise<string> {
+  const [, repository, tag] = /^[^/]+\/(.+):([^:/]+)$/.exec(image) ?? [];
+  if (!repository || !tag) throw new Error(`cannot push ${image}`);
+  const sha = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  const layer = gzipSync(contextTar);
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['fwatchdog'] }, rootfs: { type: 'layers', diff_ids: [sha(contextTar)] } }));
+  for (const blob of [layer, config]) {
+    const started = await fetch(`${registryUrl}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
+    if (started.status !== 202) throw new Error(`registry upload: ${started.status}`);
+    const location = new URL(started.headers.get('location')!, registryUrl);
+    location.searchParams.set('digest', sha(blob));
+    const put = await fetch(location, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: blob });
+    if (put.status !== 201) throw new Error(`registry blob: ${put.status} ${await put.text()}`);
+  }
+  const mediaType = 'application/vnd.docker.distribution.manifest.v2+json';
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType,
+      config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: sha(config) },
+      layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: layer.length, digest: sha(layer) }],
+    }),
+  );
+  const put = await fetch(`${registryUrl}/v2/${repository}/manifests/${tag}`, { method: 'PUT', headers: { 'content-type': mediaType }, body: manifest });
+  if (put.status !== 201) throw new Error(`registry manifest: ${put.status} ${await put.text()}`);
+  return put.headers.get('docker-content-digest') ?? sha(manifest);
+}
