@@ -6,7 +6,7 @@ import { loadSync } from '@grpc/proto-loader';
 const PROTO_DIR = fileURLToPath(new URL('../../../../libs/infra/proto/buildkit', import.meta.url));
 
 /** BuildKit's Control service from our .proto; field names kept as BuildKit spells them. */
-export function buildkitControl(): { Control: ServiceClientConstructor & { service: Parameters<import('@grpc/grpc-js').Server['addService']>[0] } } {
+export function buildkitControl(): { Control: ServiceClientConstructor } {
   const definition = loadSync('control.proto', { includeDirs: [PROTO_DIR], keepCase: true, longs: Number, defaults: true, enums: String });
   const v1 = ((loadPackageDefinition(definition).moby as GrpcObject).buildkit as GrpcObject).v1 as GrpcObject;
   return v1 as never;
