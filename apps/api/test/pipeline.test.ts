@@ -173,4 +173,33 @@ describe('the pipeline, end to end through the webhook', () => {
     const status = github.statuses.find((s) => s.sha === withSecret.sha && s.context === 'alexellis-fn1' && s.state === 'failure')!;
     expect(status.description).toBe('deploy failed: secret alexellis-api-key is missing: create it with faas-cli secret create alexellis-api-key');
   });
+
+  it('removes the owner’s functions of a repository removed from the App, and nothing else', async () => {
+    const auth = { authorization: `Basic ${Buffer.from(`${gateway.user}:${gateway.password}`).toString('base64')}`, 'content-type': 'application/json' };
+    const foreign = [
+      { service: 'someone-fn1', image: 'x', labels: { 'com.openfaas.cloud.git-cloud': '1', 'com.openfaas.cloud.git-owner': 'someone', 'com.openfaas.cloud.git-repo': 'fns' } },
+      { service: 'alexellis-manual', image: 'x', labels: { 'com.openfaas.cloud.git-owner': 'alexellis', 'com.openfaas.cloud.git-repo': 'fns' } },
+    ];
+    for (const body of foreign) expect((await fetch(`${gateway.url}/system/functions`, { method: 'POST', headers: auth, body: JSON.stringify(body) })).status).toBe(202);
+    expect(gateway.functions.has('alexellis-fn1')).toBe(true);
+    const deliveryId = randomUUID();
+    const body = JSON.stringify({
+      action: 'removed',
+      installation: { id: INSTALLATION, account: { login: 'alexellis', id: 1 } },
+      repository_selection: 'selected',
+      repositories_added: [],
+      repositories_removed: [{ id: 2, name: 'fns', full_name: 'alexellis/fns', private: false }],
+      sender: { login: 'alexellis' },
+    });
+    const response = await fetch(`${api.url}/webhooks/github`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-github-event': 'installation_repositories', 'x-github-delivery': deliveryId, 'x-hub-signature-256': signPayload(body, secret) },
+      body,
+    });
+    expect(response.status).toBe(202);
+    await eventually(async () => !gateway.functions.has('alexellis-fn1'), 30_000, 'alexellis-fn1 removed');
+    const recorded = await events(deliveryId);
+    expect(recorded.filter((e) => e.type === 'FunctionRemoved').map((e) => [e.data.name, e.data.reason])).toEqual([['alexellis-fn1', 'repository-removed']]);
+    expect([...gateway.functions.keys()].sort()).toEqual(['alexellis-manual', 'someone-fn1']);
+  });
 });
