@@ -69,7 +69,7 @@ export function gitCredentials(config: Config): GitCredentials {
       inject: [CONFIG, BACKBONE, 'GIT_CREDENTIALS', WEBHOOK_SECRET, GATEWAY_PASSWORD],
       useFactory: (config: Config, backbone: Backbone, credentials: GitCredentials, webhookSecret: string, gatewayPassword: string): PipelineParts => ({
         config,
-        builder: config.buildkitAddr ? new BuildKitBuilder(config.buildkitAddr) : new LocalBuilder(join(config.dataDir, 'images')),
+        builder: config.buildkitAddr ? new BuildKitBuilder(config.buildkitAddr) : new LocalBuilder(join(config.dataDir, 'images'), join(config.dataDir, 'npm-cache')),
         logs: new BuildLogStore(backbone.db),
         contexts: new PostgresContextStore(backbone.db),
         gateway: config.openfaasUrl ? new GatewayClient({ url: config.openfaasUrl, user: config.openfaasUser, password: gatewayPassword }) : null,

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,7 +16,35 @@ import { BuildFailure, type Builder, type BuildRequest, type BuildResult } from 
 export class LocalBuilder implements Builder {
   readonly kind = 'local';
 
-  constructor(private readonly imagesDir: string) {}
+  constructor(
+    private readonly imagesDir: string,
+    private readonly npmCacheDir: string,
+  ) {}
+
+  /** `npm install --omit=dev` where a package.json declares dependencies; npm's own configuration (registry, proxy) comes from the environment. */
+  private async npmInstall(dir: string, log: (line: string) => void, signal: AbortSignal): Promise<void> {
+    log(`npm install --omit=dev in ${dir.split('/context/')[1] ?? '.'}`);
+    const output: string[] = [];
+    const code = await new Promise<number>((resolve, reject) => {
+      const child = spawn('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--no-update-notifier', '--cache', this.npmCacheDir], {
+        cwd: dir,
+        env: { ...process.env, npm_config_loglevel: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        signal,
+      });
+      const collect = (chunk: Buffer) => {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) {
+          output.push(line);
+          log(line);
+        }
+      };
+      child.stdout.on('data', collect);
+      child.stderr.on('data', collect);
+      child.on('error', reject);
+      child.on('close', (exit) => resolve(exit ?? 1));
+    });
+    if (code !== 0) throw new BuildFailure(`npm install failed: ${output.filter((line) => /ERR/.test(line)).slice(-1)[0] ?? `exit ${code}`}`.slice(0, 120));
+  }
 
   async build(request: BuildRequest, log: (line: string) => void, signal: AbortSignal): Promise<BuildResult> {
     if (request.lang === 'dockerfile') throw new BuildFailure('lang dockerfile needs BuildKit: set BUILDKIT_ADDR to build it');
@@ -29,6 +58,7 @@ export class LocalBuilder implements Builder {
       await mkdir(staging, { recursive: true });
       try {
         await pipeline(Readable.from(request.archive), extract({ cwd: staging, strict: true, preservePaths: false }), { signal });
+        for (const dir of await packageFolders(join(staging, 'context'))) await this.npmInstall(dir, log, signal);
         await writeFile(join(staging, 'image.json'), `${JSON.stringify({ image: request.image, contextDigest: digest, buildArgs: request.buildArgs })}\n`);
         await mkdir(this.imagesDir, { recursive: true });
         await rename(staging, folder).catch(async (error: NodeJS.ErrnoException) => {
@@ -41,4 +71,21 @@ export class LocalBuilder implements Builder {
     }
     return { image: request.image, digest: `sha256:${createHash('sha256').update(folder).digest('hex')}` };
   }
+}
+
+/** Folders (the context root and one level down, e.g. `function/`) whose package.json declares dependencies. */
+async function packageFolders(root: string): Promise<string[]> {
+  const candidates = [root, ...(await readdir(root, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => join(root, entry.name))];
+  const found: string[] = [];
+  for (const dir of candidates) {
+    const manifest = await readFile(join(dir, 'package.json'), 'utf8').catch(() => null);
+    if (manifest === null) continue;
+    try {
+      const { dependencies } = JSON.parse(manifest) as { dependencies?: Record<string, string> };
+      if (dependencies && Object.keys(dependencies).length > 0) found.push(dir);
+    } catch {
+      throw new BuildFailure(`${dir.split('/context/')[1] ?? 'package.json'}: package.json is not valid JSON`);
+    }
+  }
+  return found;
 }

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer, type Server } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BuildFailure, BuildKitBuilder, contextTarball, LocalBuilder, shrinkwrap, TemplateRegistry, type Builder, type BuildRequest } from '#infra';
+import { startFakeBuildKit, type FakeBuildKit } from '../../../test/support/fake-buildkit.js';
+import { writeTemplates } from '../../../test/support/git-repos.js';
+
+let work: string;
+let templates: string;
+let buildkit: FakeBuildKit;
+let contexts: Server;
+let contextsUrl: string;
+const archives = new Map<string, Buffer>();
+
+async function request(files: Record<string, string>, lang = 'node20'): Promise<BuildRequest> {
+  const repo = mkdtempSync(join(work, 'repo-'));
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(repo, path, '..'), { recursive: true });
+    writeFileSync(join(repo, path), content);
+  }
+  const template = lang === 'dockerfile' ? null : (await new TemplateRegistry({ roots: [templates], cacheDir: work, gitAllowedHosts: [], fetchTimeoutMs: 1000 }).builtins()).get(lang)!;
+  const context = await shrinkwrap({ repoDir: repo, handler: 'fn', template, copy: [], buildArgs: {}, limits: { maxBytes: 1e7, maxFiles: 1000 } });
+  archives.set(context.digest, context.archive);
+  return {
+    buildId: `b-${context.digest.slice(7, 15)}`,
+    name: 'alexellis-fn',
+    lang,
+    image: 'registry.invalid:5000/alexellis/repo-fn:latest-master-abcdef0',
+    contextDigest: context.digest,
+    archive: context.archive,
+    buildArgs: {},
+    contextUrl: `${contextsUrl}/${context.digest}`,
+  };
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'faasline-builders-'));
+  templates = writeTemplates(['node20']);
+  buildkit = await startFakeBuildKit();
+  contexts = createServer((req, res) => {
+    const archive = archives.get(req.url!.slice(1));
+    if (!archive) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'application/gzip' }).end(contextTarball(archive));
+  });
+  await new Promise<void>((resolve) => contexts.listen(0, '127.0.0.1', resolve));
+  contextsUrl = `http://127.0.0.1:${(contexts.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await buildkit.close();
+  await new Promise((resolve) => contexts.close(resolve));
+  rmSync(work, { recursive: true, force: true });
+  rmSync(templates, { recursive: true, force: true });
+});
+
+type Adapter = Readonly<{ name: string; builder: () => Builder; failing: () => Promise<BuildRequest> }>;
+const adapters: Adapter[] = [
+  {
+    name: 'local builder',
+    builder: () => new LocalBuilder(join(work, 'images'), join(work, 'npm-cache')),
+    failing: () => request({ 'fn/handler.js': 'x', 'fn/package.json': '{"dependencies": {' }),
+  },
+  {
+    name: 'BuildKit (fake daemon over the same .proto)',
+    builder: () => new BuildKitBuilder(buildkit.address),
+    failing: () => request({ 'fn/Dockerfile': 'FROM alpine\nRUN exit 1\n' }, 'dockerfile'),
+  },
+];
+
+describe.each(adapters)('builder port: $name', (adapter) => {
+  it('builds a context into the requested image and logs what it did', async () => {
+    const lines: string[] = [];
+    const built = await adapter.builder().build(await request({ 'fn/handler.js': 'module.exports = async () => "hi";\n' }), (line) => lines.push(line), new AbortController().signal);
+    expect(built.image).toBe('registry.invalid:5000/alexellis/repo-fn:latest-master-abcdef0');
+    expect(built.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(lines.length).toBeGreaterThan(0);
+  });
+
+  it('fails a broken build with a BuildFailure the user can read', async () => {
+    const failing = adapter.builder().build(await adapter.failing(), () => undefined, new AbortController().signal);
+    await expect(failing).rejects.toThrow(BuildFailure);
+  });
+});
+
+describe('local builder', () => {
+  it('installs a handler’s production dependencies into a content-addressed image folder', async () => {
+    const built = await request({
+      'fn/handler.js': 'module.exports = async () => require("greeting")();\n',
+      'fn/package.json': '{"name":"fn","dependencies":{"greeting":"file:./greeting"}}',
+      'fn/greeting/package.json': '{"name":"greeting","version":"1.0.0","main":"index.js"}',
+      'fn/greeting/index.js': 'module.exports = () => "hello";\n',
+    });
+    const lines: string[] = [];
+    await new LocalBuilder(join(work, 'images'), join(work, 'npm-cache')).build(built, (line) => lines.push(line), new AbortController().signal);
+    const folder = join(work, 'images', built.contextDigest.replace(':', '-'));
+    expect(existsSync(join(folder, 'context', 'function', 'node_modules', 'greeting', 'package.json'))).toBe(true);
+    expect(lines.join('\n')).toMatch(/npm install --omit=dev in function/);
+  });
+
+  it('refuses lang dockerfile: that needs BuildKit', async () =>
+    expect(new LocalBuilder(join(work, 'images'), join(work, 'npm-cache')).build(await request({ 'fn/Dockerfile': 'FROM x\n' }, 'dockerfile'), () => undefined, new AbortController().signal)).rejects.toThrow(/needs BuildKit/));
+});
