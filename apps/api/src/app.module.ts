@@ -6,6 +6,7 @@ import { HealthController } from './health/health.controller.js';
 import { PipelineModule } from './pipeline/pipeline.module.js';
 import { ADMIN_TOKEN, GATEWAY_PASSWORD, WEBHOOK_SECRET } from './tokens.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
+import { BuildsModule } from './builds/builds.module.js';
 
 export type ApiOptions = Readonly<{
   /** Keep the read models in this process too (one process on one machine). */
@@ -38,6 +39,7 @@ export class AppModule {
           exports: [WEBHOOK_SECRET, GATEWAY_PASSWORD, ADMIN_TOKEN],
         },
         WebhooksModule,
+        BuildsModule,
         ...(options.withPipeline ? [PipelineModule] : []),
         ...(options.withProjector ? [ProjectorModule] : []),
       ],

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { DataSource } from 'typeorm';
 import { openDataSource } from '#infra';
-import { eventually } from '../../../libs/infra/test/support/backbones.js';
+import { eventually, logModes } from '../../../libs/infra/test/support/backbones.js';
 import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
 import { startFakeGitHub, type FakeGitHub } from '../../../test/support/fake-github.js';
 import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
@@ -24,7 +24,7 @@ const handler = (fn: string, text: string) => ({ [`${fn}/handler.js`]: `module.e
 
 type StoredEvent = { type: string; data: Record<string, unknown>; stream_id: string };
 
-describe('the pipeline, end to end through the webhook', () => {
+describe.each(logModes)('the pipeline, end to end through the webhook ($name)', (mode) => {
   let database: TestDatabase;
   let db: DataSource;
   let git: GitFixtures;
@@ -33,6 +33,7 @@ describe('the pipeline, end to end through the webhook', () => {
   let dataDir: string;
   let templatesDir: string;
   let api: { child: ChildProcess; url: string };
+  const kafka = mode.kafka();
 
   beforeAll(async () => {
     database = await provisionTestDatabase();
@@ -58,6 +59,7 @@ describe('the pipeline, end to end through the webhook', () => {
       GITHUB_APP_ID: '4242',
       GITHUB_APP_PRIVATE_KEY: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
       ENABLE_DOCKERFILE_LANG: 'true',
+      ...(kafka ? { KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC: kafka.topic } : {}),
     });
   });
 

@@ -99,16 +99,19 @@ describe('POST /webhooks/github with every GitHub fixture', () => {
     for (const e of recorded) expect(e.metadata.actor).toMatch(/^github:/);
   });
 
-  it('sends every accepted push through the source step, which refuses hosts outside GIT_ALLOWED_HOSTS', async () => {
+  it('sends every accepted push through the source step, which refuses hosts outside GIT_ALLOWED_HOSTS, and reports it', async () => {
     const answer = await deliver('push', fixture('ofc-sample-json/go-fns.json'));
     const [received] = await eventsOf(answer.deliveryId);
-    await eventually(async () => (await eventsOf(answer.deliveryId)).length === 2, 30_000, 'SourceRejected');
-    const [, rejected] = await eventsOf(answer.deliveryId);
+    await eventually(async () => (await eventsOf(answer.deliveryId)).some((e) => e.type === 'SourceRejected'), 30_000, 'SourceRejected');
+    const rejected = (await eventsOf(answer.deliveryId)).find((e) => e.type === 'SourceRejected');
     expect(rejected).toMatchObject({
       type: 'SourceRejected',
       data: { owner: 'alexellis', repo: 'go-fns-tester', sha: '27c584a2bcb7843f79249dfb058d6daeb164d69f', reason: 'clone URL host github.com is not in GIT_ALLOWED_HOSTS' },
       metadata: { causationId: received!.metadata.eventId, actor: 'system:source' },
     });
+    await eventually(async () => (await eventsOf(answer.deliveryId)).some((e) => e.type === 'CommitStatusReported'), 30_000, 'the failure status');
+    const status = (await eventsOf(answer.deliveryId)).find((e) => e.type === 'CommitStatusReported');
+    expect(status!.data).toMatchObject({ context: 'stack-deploy', state: 'failure', description: 'clone URL host github.com is not in GIT_ALLOWED_HOSTS', delivered: false });
   });
 
   it('answers ping with 200 and records nothing', async () => {

@@ -5,32 +5,29 @@ import { Module } from '@nestjs/common';
 import {
   anonymousCredentials,
   BuildKitBuilder,
-  BuildLogStore,
   CommitStatusReporter,
   GatewayClient,
   githubAppCredentials,
   LocalBuilder,
-  PostgresContextStore,
   staticTokenCredentials,
   TemplateRegistry,
-  type Backbone,
+  type BuildLogStore,
   type Config,
+  type ContextStore,
   type GitCredentials,
 } from '#infra';
-import { BACKBONE, CONFIG } from '#projector';
-import { GATEWAY_PASSWORD, WEBHOOK_SECRET } from '../tokens.js';
+import { CONFIG } from '#projector';
+import { BUILD_LOGS, CONTEXT_STORE, GATEWAY_PASSWORD, LINKS } from '../tokens.js';
 import { BuildStep } from './build/build.step.js';
 import { CollectGarbageStep } from './collect-garbage/collect-garbage.step.js';
 import { DeployStep } from './deploy/deploy.step.js';
 import { FetchSourceStep } from './fetch-source/fetch-source.step.js';
 import type { SourceReader } from './fetch-source/read-source.js';
-import { Links, type PipelineParts } from './pipeline-parts.js';
+import type { Links, PipelineParts } from './pipeline-parts.js';
 import { PIPELINE_PARTS, SOURCE_READER } from './pipeline.tokens.js';
 import { PipelineProcessManager } from './process-manager/pipeline.process-manager.js';
 import { ReportStatusStep } from './report-status/report-status.step.js';
-import { ServeBuildContextController } from './serve-build-context/serve-build-context.controller.js';
-import { ReadBuildLogController } from '../builds/read-build-log/read-build-log.controller.js';
-import { ReadBuildLogHandler } from '../builds/read-build-log/read-build-log.handler.js';
+import { BuildsModule } from '../builds/builds.module.js';
 
 /** The project's own templates: `templates/` at the repository root (same depth from src and dist). */
 export const BUILTIN_TEMPLATES = fileURLToPath(new URL('../../../../templates', import.meta.url));
@@ -45,14 +42,13 @@ export function gitCredentials(config: Config): GitCredentials {
 
 /** The durable pipeline of DESIGN.md section 3: a process manager deciding, and one job runner per step acting. */
 @Module({
-  controllers: [ReadBuildLogController, ServeBuildContextController],
+  imports: [BuildsModule],
   providers: [
-    ReadBuildLogHandler,
     { provide: 'GIT_CREDENTIALS', inject: [CONFIG], useFactory: gitCredentials },
     {
       provide: SOURCE_READER,
-      inject: [CONFIG, BACKBONE, 'GIT_CREDENTIALS'],
-      useFactory: (config: Config, backbone: Backbone, credentials: GitCredentials): SourceReader => ({
+      inject: [CONFIG, 'GIT_CREDENTIALS', CONTEXT_STORE],
+      useFactory: (config: Config, credentials: GitCredentials, contexts: ContextStore): SourceReader => ({
         config,
         credentials,
         templates: new TemplateRegistry({
@@ -61,20 +57,20 @@ export function gitCredentials(config: Config): GitCredentials {
           gitAllowedHosts: config.gitAllowedHosts,
           fetchTimeoutMs: config.source.fetchTimeoutMs,
         }),
-        contexts: new PostgresContextStore(backbone.db),
+        contexts,
       }),
     },
     {
       provide: PIPELINE_PARTS,
-      inject: [CONFIG, BACKBONE, 'GIT_CREDENTIALS', WEBHOOK_SECRET, GATEWAY_PASSWORD],
-      useFactory: (config: Config, backbone: Backbone, credentials: GitCredentials, webhookSecret: string, gatewayPassword: string): PipelineParts => ({
+      inject: [CONFIG, 'GIT_CREDENTIALS', GATEWAY_PASSWORD, LINKS, CONTEXT_STORE, BUILD_LOGS],
+      useFactory: (config: Config, credentials: GitCredentials, gatewayPassword: string, links: Links, contexts: ContextStore, logs: BuildLogStore): PipelineParts => ({
         config,
         builder: config.buildkitAddr ? new BuildKitBuilder(config.buildkitAddr) : new LocalBuilder(join(config.dataDir, 'images'), join(config.dataDir, 'npm-cache')),
-        logs: new BuildLogStore(backbone.db),
-        contexts: new PostgresContextStore(backbone.db),
+        logs,
+        contexts,
         gateway: config.openfaasUrl ? new GatewayClient({ url: config.openfaasUrl, user: config.openfaasUser, password: gatewayPassword }) : null,
         reporter: new CommitStatusReporter(credentials, config.githubApiUrl),
-        links: Links.fromSecret(webhookSecret, config.publicUrl, config.gatewayPublicUrl),
+        links,
       }),
     },
     FetchSourceStep,

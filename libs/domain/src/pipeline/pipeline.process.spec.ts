@@ -83,6 +83,14 @@ describe('pipeline process', () => {
   it('removes the functions of a removed repository or an uninstalled App', () => {
     const removed = recorded({ type: 'RepositoryRemoved', data: { installationId: 7, owner: 'alexellis', repo: 'fns', repositoryId: 2, private: false } });
     expect(run([], removed)).toEqual([{ type: 'CollectGarbage', owner: 'alexellis', repo: 'fns', keep: [], reason: 'repository-removed' }]);
+    const uninstalled = recorded({
+      type: 'InstallationDeleted',
+      data: { installationId: 7, account: 'alexellis', accountId: 1, repositories: [{ owner: 'alexellis', repo: 'fns', repositoryId: 2, private: false }, { owner: 'alexellis', repo: 'api', repositoryId: 3, private: true }] },
+    });
+    expect(run([], uninstalled)).toEqual([
+      { type: 'CollectGarbage', owner: 'alexellis', repo: 'fns', keep: [], reason: 'installation-deleted' },
+      { type: 'CollectGarbage', owner: 'alexellis', repo: 'api', keep: [], reason: 'installation-deleted' },
+    ]);
   });
 
   it('settles a push once, even if an event arrives for a function already settled', () =>

@@ -1,9 +1,8 @@
 import { Controller, Get, Header, Headers, HttpException, HttpStatus, Inject, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { constantTimeEqual } from '#infra';
-import { PIPELINE_PARTS } from '../../pipeline/pipeline.tokens.js';
-import type { PipelineParts } from '../../pipeline/pipeline-parts.js';
-import { ADMIN_TOKEN } from '../../tokens.js';
+import type { Links } from '../../pipeline/pipeline-parts.js';
+import { ADMIN_TOKEN, LINKS } from '../../tokens.js';
 import { ReadBuildLogQuery } from './read-build-log.query.js';
 
 /**
@@ -15,7 +14,7 @@ export class ReadBuildLogController {
   constructor(
     @Inject(QueryBus) private readonly queries: QueryBus,
     @Inject(ADMIN_TOKEN) private readonly adminToken: string,
-    @Inject(PIPELINE_PARTS) private readonly parts: PipelineParts,
+    @Inject(LINKS) private readonly links: Links,
   ) {}
 
   @Get(':id/log')
@@ -23,7 +22,7 @@ export class ReadBuildLogController {
   async read(@Param('id') buildId: string, @Query('token') token: string | undefined, @Headers('authorization') authorization: string | undefined): Promise<string> {
     const bearer = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];
     if (bearer === undefined && token === undefined) throw new HttpException({ message: 'an admin token or the signed link from the commit status is required' }, HttpStatus.UNAUTHORIZED);
-    const allowed = (bearer !== undefined && constantTimeEqual(bearer, this.adminToken)) || (token !== undefined && this.parts.links.checkBuildLog(buildId, token));
+    const allowed = (bearer !== undefined && constantTimeEqual(bearer, this.adminToken)) || (token !== undefined && this.links.checkBuildLog(buildId, token));
     if (!allowed) throw new HttpException({ message: 'this token does not open this build log' }, HttpStatus.FORBIDDEN);
     const log = await this.queries.execute<ReadBuildLogQuery, string | null>(new ReadBuildLogQuery(buildId));
     if (log === null) throw new HttpException({ message: `no build ${buildId}` }, HttpStatus.NOT_FOUND);

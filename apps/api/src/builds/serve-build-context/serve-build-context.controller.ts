@@ -1,7 +1,7 @@
 import { Controller, Get, Header, HttpException, HttpStatus, Inject, Param, Query, StreamableFile } from '@nestjs/common';
-import { contextTarball } from '#infra';
-import { PIPELINE_PARTS } from '../pipeline.tokens.js';
-import type { PipelineParts } from '../pipeline-parts.js';
+import { contextTarball, type ContextStore } from '#infra';
+import type { Links } from '../../pipeline/pipeline-parts.js';
+import { CONTEXT_STORE, LINKS } from '../../tokens.js';
 
 /**
  * `GET /internal/build-contexts/{digest}.tar.gz?expires=&token=`: where a BuildKit daemon fetches a build context.
@@ -9,16 +9,19 @@ import type { PipelineParts } from '../pipeline-parts.js';
  */
 @Controller('internal/build-contexts')
 export class ServeBuildContextController {
-  constructor(@Inject(PIPELINE_PARTS) private readonly parts: PipelineParts) {}
+  constructor(
+    @Inject(LINKS) private readonly links: Links,
+    @Inject(CONTEXT_STORE) private readonly contexts: ContextStore,
+  ) {}
 
   @Get(':file')
   @Header('Content-Type', 'application/gzip')
   async serve(@Param('file') file: string, @Query('expires') expires: string | undefined, @Query('token') token: string | undefined): Promise<StreamableFile> {
     const digest = /^(sha256:[0-9a-f]{64})\.tar\.gz$/.exec(file)?.[1];
-    if (!digest || !expires || !token || !/^\d+$/.test(expires) || !this.parts.links.checkBuildContext(digest, Number(expires), token)) {
+    if (!digest || !expires || !token || !/^\d+$/.test(expires) || !this.links.checkBuildContext(digest, Number(expires), token)) {
       throw new HttpException({ message: 'missing, expired or wrong build context token' }, HttpStatus.FORBIDDEN);
     }
-    const archive = await this.parts.contexts.get(digest);
+    const archive = await this.contexts.get(digest);
     if (!archive) throw new HttpException({ message: `no build context ${digest}` }, HttpStatus.NOT_FOUND);
     return new StreamableFile(contextTarball(archive));
   }

@@ -1,0 +1,156 @@
+// Time from push to all-deployed for a repository of 20 functions when one changed, against a full rebuild of
+// all 20 (every handler changed), measured in the same run with the same app, builder and gateway.
+import { execFileSync, spawn } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { join } from 'node:path';
+import pg from 'pg';
+import { serveGitRepositories } from '../../dist/libs/infra/index.js';
+import { freshDatabase, startPostgres } from '../postgres.js';
+
+const FUNCTIONS = 20;
+const SECRET = 'bench-rebuild-secret';
+const root = new URL('../..', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'faasline-bench-rebuild-'));
+
+// A node template in faas-cli's layout; each handler has a dependency for the local builder to install.
+const templates = join(work, 'templates');
+mkdirSync(join(templates, 'node20', 'function'), { recursive: true });
+writeFileSync(join(templates, 'node20', 'template.yml'), 'language: node20\nfprocess: node index.js\n');
+writeFileSync(join(templates, 'node20', 'index.js'), "const handler = require('./function/handler');\n");
+writeFileSync(join(templates, 'node20', 'package.json'), '{"name":"node20","private":true}\n');
+
+const repo = join(work, 'repos', 'bench', 'fns');
+mkdirSync(repo, { recursive: true });
+const git = (...args) => execFileSync('git', args, { cwd: repo, env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' } }).toString().trim();
+git('init', '-q', '-b', 'master');
+const names = Array.from({ length: FUNCTIONS }, (_, i) => `fn${i + 1}`);
+writeFileSync(join(repo, 'stack.yml'), `provider:\n  name: openfaas\nfunctions:\n${names.map((fn) => `  ${fn}:\n    lang: node20\n    handler: ./${fn}\n    image: ${fn}\n`).join('')}`);
+const writeHandler = (fn, version) => {
+  mkdirSync(join(repo, fn, 'greeting'), { recursive: true });
+  writeFileSync(join(repo, fn, 'handler.js'), `module.exports = async () => require('greeting')() + ' ${version}';\n`);
+  writeFileSync(join(repo, fn, 'package.json'), `{"name":"${fn}","dependencies":{"greeting":"file:./greeting"}}\n`);
+  writeFileSync(join(repo, fn, 'greeting', 'package.json'), '{"name":"greeting","version":"1.0.0","main":"index.js"}\n');
+  writeFileSync(join(repo, fn, 'greeting', 'index.js'), "module.exports = () => 'hello';\n");
+};
+const commit = (message) => {
+  git('add', '-A');
+  git('commit', '-q', '-m', message);
+  return git('rev-parse', 'HEAD');
+};
+
+// A gateway that accepts deploys as OpenFaaS does (PUT, then POST when unknown): the bench measures faasline.
+const functions = new Map();
+const gateway = createServer((request, response) => {
+  let body = '';
+  request.on('data', (chunk) => (body += chunk));
+  request.on('end', () => {
+    if (request.url === '/system/functions' && request.method === 'GET') return response.end(JSON.stringify([...functions.values()]));
+    if (request.url === '/system/functions' && (request.method === 'PUT' || request.method === 'POST')) {
+      const deployment = JSON.parse(body);
+      if (request.method === 'PUT' && !functions.has(deployment.service)) return response.writeHead(404).end();
+      functions.set(deployment.service, { ...deployment, name: deployment.service });
+      return response.writeHead(202).end();
+    }
+    if (request.url === '/system/secrets') return response.end('[]');
+    response.writeHead(404).end();
+  });
+});
+await new Promise((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+
+const server = await startPostgres();
+const database = await freshDatabase(server.url);
+const gitServer = await serveGitRepositories({ resolve: (path) => join(work, 'repos', path.replace(/\.git$/, ''), '.git') });
+const api = spawn(process.execPath, [join(root, 'dist/apps/api/main.js')], {
+  cwd: root,
+  env: {
+    ...process.env,
+    PORT: '0',
+    KAFKA_BROKERS: '',
+    DATABASE_URL: database.url,
+    DATA_DIR: join(work, 'data'),
+    GITHUB_WEBHOOK_SECRET: SECRET,
+    GIT_ALLOWED_HOSTS: new URL(gitServer.url).host,
+    TEMPLATES_DIR: templates,
+    OPENFAAS_URL: `http://127.0.0.1:${gateway.address().port}`,
+    OPENFAAS_PASSWORD: 'x',
+    BUILD_CONCURRENCY: '2',
+  },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const url = await new Promise((resolve, reject) => {
+  let output = '';
+  api.stdout.on('data', (chunk) => {
+    output += chunk;
+    const match = /listening on (http:\/\/\S+)/.exec(output);
+    if (match) resolve(match[1]);
+  });
+  api.once('exit', (code) => reject(new Error(`api exited ${code}`)));
+});
+const client = new pg.Client({ connectionString: database.url });
+await client.connect();
+
+async function pushAndWait(sha) {
+  const deliveryId = randomUUID();
+  const payload = JSON.stringify({
+    ref: 'refs/heads/master', before: '0'.repeat(40), after: sha,
+    repository: { id: 1, name: 'fns', full_name: 'bench/fns', private: false, owner: { login: 'bench', id: 1 }, clone_url: `${gitServer.url}/bench/fns.git`, default_branch: 'master' },
+    pusher: { name: 'bench' }, sender: { login: 'bench' },
+  });
+  const started = performance.now();
+  const response = await fetch(`${url}/webhooks/github`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': deliveryId, 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(payload).digest('hex')}` },
+    body: payload,
+  });
+  if (response.status !== 202) throw new Error(`push answered ${response.status}`);
+  for (;;) {
+    const { rows } = await client.query(
+      `SELECT data->>'state' AS state, data->>'description' AS description FROM events
+        WHERE correlation_id = $1 AND type = 'CommitStatusReported' AND data->>'context' = 'stack-deploy' AND data->>'state' <> 'pending'`,
+      [deliveryId],
+    );
+    if (rows.length > 0) {
+      if (rows[0].state !== 'success') throw new Error(`push failed: ${rows[0].description}`);
+      const { rows: counts } = await client.query(
+        `SELECT count(*) FILTER (WHERE type = 'BuildStarted')::int AS built, count(*) FILTER (WHERE type = 'BuildReused')::int AS reused,
+                count(*) FILTER (WHERE type = 'FunctionDeployed')::int AS deployed FROM events WHERE correlation_id = $1`,
+        [deliveryId],
+      );
+      const { rows: marks } = await client.query(
+        `SELECT type, min(occurred_at) AS first, max(occurred_at) AS last FROM events WHERE correlation_id = $1 GROUP BY type ORDER BY min(occurred_at)`,
+        [deliveryId],
+      );
+      const origin = marks[0].first.getTime();
+      const timeline = marks.map((m) => `${m.type} ${m.first.getTime() - origin}${m.last > m.first ? `-${m.last.getTime() - origin}` : ''}ms`).join(', ');
+      return { seconds: (performance.now() - started) / 1000, ...counts[0], timeline };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+try {
+  names.forEach((fn) => writeHandler(fn, 'v1'));
+  const warm = await pushAndWait(commit('v1'));
+  console.log(`warm-up (first push, 20 functions):  ${warm.seconds.toFixed(2)} s  built ${warm.built}, reused ${warm.reused}, deployed ${warm.deployed}`);
+  names.forEach((fn) => writeHandler(fn, 'v2'));
+  const full = await pushAndWait(commit('all 20 changed'));
+  console.log(`full rebuild (all 20 changed):       ${full.seconds.toFixed(2)} s  built ${full.built}, reused ${full.reused}, deployed ${full.deployed}`);
+  writeHandler('fn7', 'v3');
+  const one = await pushAndWait(commit('one changed'));
+  console.log(`one function changed:                ${one.seconds.toFixed(2)} s  built ${one.built}, reused ${one.reused}, deployed ${one.deployed}`);
+  console.log(`  where the time went: ${one.timeline}`);
+  console.log(`one changed / full rebuild: ${(one.seconds / full.seconds).toFixed(3)} (goal <= 0.1); builder: local (npm install per handler), BUILD_CONCURRENCY=2`);
+} finally {
+  await client.end();
+  api.kill('SIGINT');
+  await new Promise((resolve) => api.once('exit', resolve));
+  await gitServer.close();
+  gateway.close();
+  await database.drop();
+  await server.stop();
+  rmSync(work, { recursive: true, force: true });
+}
