@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -24,4 +24,15 @@ export function pushPayload(fields: PushFields): string {
   payload.repository.private = fields.private ?? false;
   payload.installation = { id: fields.installationId ?? 67049 };
   return JSON.stringify(payload);
+}
+
+/** Delivers a signed `push` for `fields` to a running api; resolves with the delivery id and the HTTP status. */
+export async function deliverPush(apiUrl: string, secret: string, fields: PushFields, deliveryId = randomUUID()): Promise<{ deliveryId: string; status: number }> {
+  const body = pushPayload(fields);
+  const response = await fetch(`${apiUrl}/webhooks/github`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': deliveryId, 'x-hub-signature-256': signPayload(body, secret) },
+    body,
+  });
+  return { deliveryId, status: response.status };
 }

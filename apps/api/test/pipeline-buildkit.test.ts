@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,7 +11,7 @@ import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/te
 import { startFakeBuildKit, type FakeBuildKit } from '../../../test/support/fake-buildkit.js';
 import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
 import { gitFixtures, writeTemplates, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
-import { pushPayload, signPayload } from '../../../test/support/github-payloads.js';
+import { deliverPush } from '../../../test/support/github-payloads.js';
 import { bareEnv, start } from './support/spawn-api.js';
 
 const secret = 'buildkit-webhook-secret';
@@ -85,14 +84,8 @@ describe('the pipeline with BuildKit (fake daemon, real registry when installed)
 
   const push = async (repoFiles: RepoFiles) => deliver(git.commit('alexellis', 'bk', repoFiles));
   const deliver = async (sha: string) => {
-    const deliveryId = randomUUID();
-    const body = pushPayload({ owner: 'alexellis', repo: 'bk', sha, cloneUrl: git.cloneUrl('alexellis', 'bk') });
-    const response = await fetch(`${api.url}/webhooks/github`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': deliveryId, 'x-hub-signature-256': signPayload(body, secret) },
-      body,
-    });
-    expect(response.status).toBe(202);
+    const { deliveryId, status } = await deliverPush(api.url, secret, { owner: 'alexellis', repo: 'bk', sha, cloneUrl: git.cloneUrl('alexellis', 'bk') });
+    expect(status).toBe(202);
     return { sha, deliveryId };
   };
   const events = (deliveryId: string): Promise<StoredEvent[]> => db.query(`SELECT type, data FROM events WHERE correlation_id = $1 ORDER BY global_position`, [deliveryId]);

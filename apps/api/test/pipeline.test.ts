@@ -11,7 +11,7 @@ import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/te
 import { startFakeGitHub, type FakeGitHub } from '../../../test/support/fake-github.js';
 import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
 import { gitFixtures, writeTemplates, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
-import { pushPayload, signPayload } from '../../../test/support/github-payloads.js';
+import { deliverPush, signPayload } from '../../../test/support/github-payloads.js';
 import { bareEnv, start } from './support/spawn-api.js';
 
 const secret = 'pipeline-webhook-secret';
@@ -76,14 +76,8 @@ describe.each(logModes)('the pipeline, end to end through the webhook ($name)', 
 
   const push = async (files: RepoFiles) => {
     const sha = git.commit('alexellis', 'fns', files);
-    const deliveryId = randomUUID();
-    const body = pushPayload({ owner: 'alexellis', repo: 'fns', sha, cloneUrl: git.cloneUrl('alexellis', 'fns'), installationId: INSTALLATION });
-    const response = await fetch(`${api.url}/webhooks/github`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': deliveryId, 'x-hub-signature-256': signPayload(body, secret) },
-      body,
-    });
-    expect(response.status).toBe(202);
+    const { deliveryId, status } = await deliverPush(api.url, secret, { owner: 'alexellis', repo: 'fns', sha, cloneUrl: git.cloneUrl('alexellis', 'fns'), installationId: INSTALLATION });
+    expect(status).toBe(202);
     return { sha, deliveryId };
   };
   const stackStatus = (sha: string) => github.statuses.filter((s) => s.sha === sha && s.context === 'stack-deploy').at(-1);
