@@ -65,6 +65,12 @@ export async function startFakeBuildKit(options: { registryUrl?: string } = {}):
     if (exporter.Attrs.push !== 'true') throw invalid('image exporter must push');
     if (!/^https?:\/\//.test(frontendAttrs.context ?? '')) throw invalid('context must be an http(s) URL for a session-less build');
     const image = exporter.Attrs.name;
+    if (options.registryUrl) {
+      // Like buildkitd: it pushes to the host the name says, and speaks plain HTTP only when told it may.
+      const registry = new URL(options.registryUrl);
+      if (image.split('/')[0] !== registry.host) throw invalid(`failed to push ${image}: no registry at ${image.split('/')[0]}`);
+      if (registry.protocol === 'http:' && exporter.Attrs['registry.insecure'] !== 'true') throw invalid(`failed to push ${image}: http: server gave HTTP response to HTTPS client`);
+    }
     solves.push({ ref, image, attrs: exporter.Attrs, frontendAttrs, legacy });
     const send = (update: object) => progress.emit(`update:${ref}`, { vertexes: [], statuses: [], logs: [], warnings: [], ...update });
     try {

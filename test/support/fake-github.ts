@@ -33,9 +33,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     request.on('end', () => route(request, response, Buffer.concat(chunks).toString()));
   });
 
+  const expiry = new Map<string, number>();
   const validToken = (header: string | undefined) => {
     const token = /^(?:token|Bearer) (.+)$/i.exec(header ?? '')?.[1];
-    return token !== undefined && ((options.tokens ?? []).includes(token) || [...issued.values()].some((tokens) => tokens.includes(token)));
+    if (token === undefined) return false;
+    if ((options.tokens ?? []).includes(token)) return true;
+    return (expiry.get(token) ?? 0) > Date.now();
   };
 
   function route(request: IncomingMessage, response: ServerResponse, raw: string): void {
@@ -49,6 +52,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     if (!options.installations.includes(installationId)) return send(response, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app' });
     const token = `ghs_${randomBytes(18).toString('base64url')}`;
     issued.set(installationId, [...(issued.get(installationId) ?? []), token]);
+    expiry.set(token, Date.now() + 3600_000);
     send(response, 201, {
       token,
       expires_at: new Date(Date.now() + 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),

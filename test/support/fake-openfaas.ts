@@ -88,7 +88,7 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
     if (path === '/system/functions') {
       if (method === 'GET') return send(response, 200, [...functions.values()]);
       if (method === 'POST' || method === 'PUT') {
-        const problem = violation(body, spec.components.schemas.FunctionDeployment!);
+        const problem = violation(body, spec.components.schemas.FunctionDeployment!) ?? labelProblem((body as { labels?: Record<string, string> | null }).labels);
         if (problem) return send(response, 400, problem);
         if (hold) {
           const held = hold;
@@ -146,6 +146,15 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
       server.close(() => resolve());
     }),
   };
+}
+
+/** Kubernetes refuses labels that are not label syntax; so do providers that put them on Deployments. */
+function labelProblem(labels: Record<string, string> | null | undefined): string | null {
+  for (const [key, value] of Object.entries(labels ?? {})) {
+    if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(key)) return `label key ${key} is invalid`;
+    if (!/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/.test(value)) return `label value ${value} of ${key} is invalid`;
+  }
+  return null;
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {

@@ -84,6 +84,16 @@ describe.each(adapters)('builder port: $name', (adapter) => {
   });
 });
 
+describe('BuildKit builder', () => {
+  it('keeps streaming the log of a long build until the daemon finishes it', async () => {
+    const slow = buildkit.hold(() => true);
+    setTimeout(() => slow.release(), 2500);
+    const lines: string[] = [];
+    await new BuildKitBuilder(buildkit.address).build(await request({ 'fn/handler.js': 'slow' }), (line) => lines.push(line), new AbortController().signal);
+    expect(lines.join('\n')).toMatch(/exporting to image/);
+  });
+});
+
 describe('local builder', () => {
   it('installs a handler’s production dependencies into a content-addressed image folder', async () => {
     const built = await request({
@@ -97,6 +107,17 @@ describe('local builder', () => {
     const folder = join(work, 'images', built.contextDigest.replace(':', '-'));
     expect(existsSync(join(folder, 'context', 'function', 'node_modules', 'greeting', 'package.json'))).toBe(true);
     expect(lines.join('\n')).toMatch(/npm install --omit=dev in function/);
+  });
+
+  it('runs no install scripts of a handler’s dependencies', async () => {
+    const built = await request({
+      'fn/handler.js': 'x',
+      'fn/package.json': '{"name":"fn","dependencies":{"evil":"file:./evil"}}',
+      'fn/evil/package.json': '{"name":"evil","version":"1.0.0","scripts":{"postinstall":"node -e \\"require(\'fs\').writeFileSync(\'/tmp/faasline-pwned\', String(process.env.PATH))\\""}}',
+    });
+    rmSync('/tmp/faasline-pwned', { force: true });
+    await new LocalBuilder(join(work, 'images'), join(work, 'npm-cache')).build(built, () => undefined, new AbortController().signal);
+    expect(existsSync('/tmp/faasline-pwned')).toBe(false);
   });
 
   it('refuses lang dockerfile: that needs BuildKit', async () =>

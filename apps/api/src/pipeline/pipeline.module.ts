@@ -26,6 +26,7 @@ import type { SourceReader } from './fetch-source/read-source.js';
 import type { Links, PipelineParts } from './pipeline-parts.js';
 import { PIPELINE_PARTS, SOURCE_READER } from './pipeline.tokens.js';
 import { PipelineProcessManager } from './process-manager/pipeline.process-manager.js';
+import { RemoveFunctionStep } from './remove-function/remove-function.step.js';
 import { ReportStatusStep } from './report-status/report-status.step.js';
 import { BuildsModule } from '../builds/builds.module.js';
 
@@ -79,6 +80,7 @@ export function gitCredentials(config: Config): GitCredentials {
     DeployStep,
     ReportStatusStep,
     CollectGarbageStep,
+    RemoveFunctionStep,
   ],
   exports: [SOURCE_READER, PIPELINE_PARTS],
 })

@@ -55,6 +55,14 @@ describe('function decider', () => {
   it('never replaces a deploy of a later push, however late the older build finishes', () =>
     given(deployed(2, 'b')).when(deploy(1, 'a')).then(superseded(1, 'a', 'b')));
 
+  it('does not let another repository of the owner take over a deployed function name', () =>
+    given(deployed(5, 'a'))
+      .when({ type: 'Deploy', data: { ...deployment(1, 'b'), repo: 'other', contextDigest: 'sha256:aaa', newestPushSequence: 1, newestSha: 'b' } })
+      .then({
+        type: 'DeployFailed',
+        data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'other', sha: 'b', buildId: 'b-1', reason: 'function name alexellis-fn1 is already deployed from alexellis/fns: rename the function in stack.yml' },
+      }));
+
   it('removes a function once', () => {
     const removal: FunctionCommand = { type: 'Remove', data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'not-in-stack' } };
     given(deployed(1, 'a')).when(removal).then({ type: 'FunctionRemoved', data: removal.data });

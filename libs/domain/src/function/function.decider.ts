@@ -33,7 +33,7 @@ export type FunctionCommand =
 export type FunctionState = Readonly<{
   /** Images of successful builds by context digest: an equal digest reuses the image instead of building. */
   images: ReadonlyMap<string, Readonly<{ image: string; buildId: string }>>;
-  deployed: Readonly<{ pushSequence: number; sha: string; image: string }> | null;
+  deployed: Readonly<{ repo: string; pushSequence: number; sha: string; image: string }> | null;
   removed: boolean;
 }>;
 
@@ -44,7 +44,7 @@ export function evolve(state: FunctionState, event: FunctionEvent): FunctionStat
     case 'BuildSucceeded':
       return { ...state, images: new Map(state.images).set(event.data.contextDigest, { image: event.data.image, buildId: event.data.buildId }) };
     case 'FunctionDeployed':
-      return { ...state, deployed: { pushSequence: event.data.pushSequence, sha: event.data.sha, image: event.data.image }, removed: false };
+      return { ...state, deployed: { repo: event.data.repo, pushSequence: event.data.pushSequence, sha: event.data.sha, image: event.data.image }, removed: false };
     case 'FunctionRemoved':
       return { ...state, removed: true };
     default:
@@ -69,6 +69,13 @@ export function decide(command: FunctionCommand, state: FunctionState): Function
       return [{ type: 'BuildFailed', data: command.data }];
     case 'Deploy': {
       const { contextDigest, newestPushSequence, newestSha, ...deployed } = command.data;
+      // `<owner>-<key>` is one OpenFaaS service: a second repository of the owner may not take it over.
+      if (state.deployed && !state.removed && state.deployed.repo.toLowerCase() !== deployed.repo.toLowerCase()) {
+        const { name, owner, repo, sha, buildId } = deployed;
+        const reason = `function name ${name} is already deployed from ${owner}/${state.deployed.repo}: rename the function in stack.yml`;
+        return [{ type: 'DeployFailed', data: { name, owner, repo, sha, buildId, reason: reason.slice(0, 140) } }];
+      }
+      // Push sequences are per repository, so they are only compared within the same one (checked above).
       const newer = newestPushSequence > deployed.pushSequence ? newestSha : state.deployed && state.deployed.pushSequence > deployed.pushSequence ? state.deployed.sha : null;
       if (newer !== null) {
         const { name, owner, repo, sha, buildId, image } = deployed;

@@ -11,12 +11,22 @@ export type FunctionDeployment = Readonly<{
   secrets: readonly string[];
   labels: Readonly<Record<string, string>>;
   annotations: Readonly<Record<string, string>>;
-  limits?: Readonly<{ memory?: string; cpu?: string }>;
+  limits: Readonly<{ memory?: string; cpu?: string }>;
   requests?: Readonly<{ memory?: string; cpu?: string }>;
   readOnlyRootFilesystem: boolean;
 }>;
 
 export const CLOUD_LABEL = 'com.openfaas.cloud.';
+
+/** Applied when a stack file sets no limits: a function cannot take the node's memory by accident. */
+export const DEFAULT_LIMITS = { memory: '128Mi' } as const;
+
+/** A Kubernetes label value: at most 63 characters of `[A-Za-z0-9._-]`, alphanumeric at both ends. */
+export const labelValue = (text: string) =>
+  text
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
 
 /**
  * OpenFaaS Cloud's deploy contract: the user's labels and allowed annotations, then the platform's own
@@ -36,15 +46,15 @@ export function functionDeployment(spec: FunctionSpec, push: PushContext, image:
       [`${CLOUD_LABEL}git-cloud`]: '1',
       [`${CLOUD_LABEL}git-owner`]: push.owner.toLowerCase(),
       [`${CLOUD_LABEL}git-owner-id`]: String(push.ownerId),
-      [`${CLOUD_LABEL}git-repo`]: push.repo,
+      [`${CLOUD_LABEL}git-repo`]: labelValue(push.repo),
       [`${CLOUD_LABEL}git-sha`]: push.sha,
-      [`${CLOUD_LABEL}git-branch`]: push.branch,
+      [`${CLOUD_LABEL}git-branch`]: labelValue(push.branch),
       [`${CLOUD_LABEL}git-deploytime`]: String(Math.floor(deployedAt.getTime() / 1000)),
       [`${CLOUD_LABEL}git-private`]: push.private ? '1' : '0',
       [`${CLOUD_LABEL}git-scm`]: 'github',
     },
     annotations: { ...spec.annotations, [`${CLOUD_LABEL}git-repo-url`]: push.cloneUrl.replace(/\.git$/, '') },
-    ...(hasResources(spec.limits) ? { limits: spec.limits } : {}),
+    limits: hasResources(spec.limits) ? spec.limits : DEFAULT_LIMITS,
     ...(hasResources(spec.requests) ? { requests: spec.requests } : {}),
     readOnlyRootFilesystem: spec.readOnlyRootFilesystem,
   };
@@ -54,4 +64,4 @@ export function functionDeployment(spec: FunctionSpec, push: PushContext, image:
 export const ownedBy = (labels: Readonly<Record<string, string>> | null | undefined, owner: string, repo: string) =>
   labels?.[`${CLOUD_LABEL}git-cloud`] === '1' &&
   labels[`${CLOUD_LABEL}git-owner`]?.toLowerCase() === owner.toLowerCase() &&
-  labels[`${CLOUD_LABEL}git-repo`]?.toLowerCase() === repo.toLowerCase();
+  labels[`${CLOUD_LABEL}git-repo`]?.toLowerCase() === labelValue(repo).toLowerCase();

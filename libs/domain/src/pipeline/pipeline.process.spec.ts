@@ -93,6 +93,11 @@ describe('pipeline process', () => {
     ]);
   });
 
+  it('stays quiet when a later push of the same commit superseded it', () => {
+    const sameCommit = recorded({ type: 'BuildSuperseded', data: { ...ref('fn2'), image: 'i', supersededBy: 'a'.repeat(40) } });
+    expect(run([push, fetched, deployedEvent('fn1')], sameCommit)).toEqual([]);
+  });
+
   it('settles a push once, even if an event arrives for a function already settled', () =>
     expect(run([push, fetched, deployedEvent('fn1'), deployedEvent('fn2')], deployedEvent('fn2'))).toHaveLength(1));
 });

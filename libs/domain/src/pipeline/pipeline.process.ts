@@ -5,6 +5,8 @@ import { statusDescription } from '../naming.js';
 export type PushPipelineState = Readonly<{
   push: (PushReceived['data'] & Readonly<{ sequence: number }>) | null;
   functions: ReadonlyMap<string, Readonly<{ spec: FunctionSpec; outcome: FunctionOutcome }>>;
+  /** Functions superseded by a later push of this very commit: that push reports, this one stays quiet. */
+  supersededBySameCommit: number;
   rejected: number;
 }>;
 
@@ -49,7 +51,7 @@ export type PipelineCommand =
 
 export const STACK_CONTEXT = 'stack-deploy';
 
-export const initialPushState = (): PushPipelineState => ({ push: null, functions: new Map(), rejected: 0 });
+export const initialPushState = (): PushPipelineState => ({ push: null, functions: new Map(), rejected: 0, supersededBySameCommit: 0 });
 
 const terminal = (outcome: FunctionOutcome) => outcome === 'deployed' || outcome === 'failed' || outcome === 'superseded';
 
@@ -73,8 +75,10 @@ export function evolvePush(state: PushPipelineState, event: RecordedEvent<Faasli
     case 'BuildFailed':
     case 'DeployFailed':
       return settle(event.data.name, 'failed');
-    case 'BuildSuperseded':
-      return settle(event.data.name, 'superseded');
+    case 'BuildSuperseded': {
+      const settled = settle(event.data.name, 'superseded');
+      return event.data.supersededBy === event.data.sha ? { ...settled, supersededBySameCommit: settled.supersededBySameCommit + 1 } : settled;
+    }
     case 'FunctionDeployed':
       return settle(event.data.name, 'deployed');
     default:
@@ -139,6 +143,8 @@ export function decidePipeline(event: RecordedEvent<FaaslineEvent>, state: PushP
     case 'DeployFailed':
       return commands(status(event.data.name, 'failure', `deploy failed: ${event.data.reason}`), ...completion(event, state, status));
     case 'BuildSuperseded':
+      // The same commit pushed again: the later push reports on this commit's statuses.
+      if (event.data.supersededBy === event.data.sha) return commands(...completion(event, state, status));
       return commands(status(event.data.name, 'failure', `not deployed: superseded by ${event.data.supersededBy.slice(0, 7)}`), ...completion(event, state, status));
     case 'FunctionDeployed':
       return commands(status(event.data.name, 'success', `deployed: ${event.data.endpoint}`, { kind: 'endpoint', name: event.data.name }), ...completion(event, state, status));
@@ -162,7 +168,8 @@ function completion(
   const wasOpen = [...before.functions.values()].some((fn) => !terminal(fn.outcome));
   if (!after.push || !wasOpen || !outcomes.every(terminal)) return [];
   const failed = outcomes.filter((outcome) => outcome === 'failed').length + after.rejected;
-  const superseded = outcomes.filter((outcome) => outcome === 'superseded').length;
+  const superseded = outcomes.filter((outcome) => outcome === 'superseded').length - after.supersededBySameCommit;
+  if (failed === 0 && superseded === 0 && after.supersededBySameCommit > 0) return [];
   if (failed === 0 && superseded === 0) {
     return [
       { type: 'CollectGarbage', owner: after.push.owner, repo: after.push.repo, keep: [...after.functions.keys()], reason: 'not-in-stack' },

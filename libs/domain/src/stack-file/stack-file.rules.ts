@@ -34,6 +34,9 @@ export const USER_ANNOTATIONS = ['topic', 'schedule', 'com.openfaas.health.http.
 /** Labels faasline writes itself; a user-set one would let a repo claim another owner's functions. */
 const RESERVED_LABEL_PREFIX = 'com.openfaas.cloud.';
 
+/** Kubernetes label syntax: an optional DNS prefix, a name and a value of at most 63 characters each. */
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 const QUANTITY = /^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const TEMPLATE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 
@@ -125,6 +128,8 @@ export function planFunction(fn: StackFunction, policy: StackPolicy, languages: 
   if (badSecret !== undefined) return reject(`secret name "${badSecret.slice(0, 60)}" must be lower-case letters, digits, "-" and "."`);
   const reserved = Object.keys(fn.labels).find((key) => key.startsWith(RESERVED_LABEL_PREFIX));
   if (reserved !== undefined) return reject(`label "${reserved.slice(0, 60)}" is reserved for faasline`);
+  const badLabel = Object.entries(fn.labels).find(([key, value]) => !LABEL_KEY.test(key) || !LABEL_VALUE.test(value));
+  if (badLabel !== undefined) return reject(`label ${badLabel[0].slice(0, 50)}: "${badLabel[1].slice(0, 30)}" is not a Kubernetes label (63 chars of letters, digits, ".", "_", "-")`);
   const badBuildArg = Object.keys(fn.buildArgs).find((key) => !isEnvironmentName(key));
   if (badBuildArg !== undefined) return reject(`build_args name "${badBuildArg.slice(0, 60)}" is not valid`);
   for (const [kind, quantities] of [['limits', fn.limits], ['requests', fn.requests]] as const) {

@@ -18,7 +18,10 @@ export class BuildKitBuilder implements Builder {
   readonly kind = 'buildkit';
   private readonly client: InstanceType<ReturnType<typeof buildkitControl>['Control']>;
 
-  constructor(address: string) {
+  constructor(
+    address: string,
+    private readonly timeoutMs = 30 * 60_000,
+  ) {
     const { Control } = buildkitControl();
     this.client = new Control(grpcTarget(address), insecureChannel());
   }
@@ -36,31 +39,27 @@ export class BuildKitBuilder implements Builder {
       for (const vertex of update.vertexes) {
         if (!named.has(vertex.digest)) {
           named.set(vertex.digest, vertex.name);
-          log(`#${named.size} ${vertex.name}${vertex.cached ? ' CACHED' : ''}`);
+          log(`#${named.size} ${redact(vertex.name)}${vertex.cached ? ' CACHED' : ''}`);
         }
-        if (vertex.error) log(`#${[...named.keys()].indexOf(vertex.digest) + 1} ERROR: ${vertex.error}`);
+        if (vertex.error) log(`#${[...named.keys()].indexOf(vertex.digest) + 1} ERROR: ${redact(vertex.error)}`);
       }
       for (const line of update.logs) {
-        for (const text of line.msg.toString('utf8').split('\n').filter(Boolean)) log(`#${[...named.keys()].indexOf(line.vertex) + 1} ${text}`);
+        for (const text of line.msg.toString('utf8').split('\n').filter(Boolean)) log(`#${[...named.keys()].indexOf(line.vertex) + 1} ${redact(text)}`);
       }
     });
     status.on('error', () => undefined); // the solve's own outcome says what went wrong
-    // The daemon ends the status stream when the solve ends; its last lines may come after the solve's answer.
-    const drained = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        status.cancel();
-        resolve();
-      }, 2000);
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      status.on('end', done);
-      status.on('error', done);
-    });
+    // The daemon ends the status stream when the solve ends; its last lines may come after the solve's answer,
+    // so after the answer the stream gets a short grace period to finish on its own.
+    let streamEnded: () => void = () => undefined;
+    const ended = new Promise<void>((resolve) => (streamEnded = resolve));
+    status.on('end', () => streamEnded());
+    status.on('error', () => streamEnded());
+    const drained = () =>
+      Promise.race([ended, new Promise<void>((resolve) => setTimeout(resolve, 2000))]).then(() => status.cancel());
 
     return new Promise<BuildResult>((resolve, reject) => {
-      const call = (this.client as unknown as { Solve: (req: object, done: (error: ServiceError | null, response?: { ExporterResponse: Record<string, string> }) => void) => { cancel: () => void } }).Solve(
+      type SolveCallback = (error: ServiceError | null, response?: { ExporterResponse: Record<string, string> }) => void;
+      const call = (this.client as unknown as { Solve: (req: object, options: { deadline: Date }, done: SolveCallback) => { cancel: () => void } }).Solve(
         {
           Ref: ref,
           Frontend: 'dockerfile.v0',
@@ -70,13 +69,15 @@ export class BuildKitBuilder implements Builder {
           ExporterAttrsDeprecated: attrs,
           Exporters: [{ Type: 'image', Attrs: attrs }],
         },
+        { deadline: new Date(Date.now() + this.timeoutMs) },
         async (error, response) => {
           signal.removeEventListener('abort', cancel);
-          await drained;
+          await drained();
           if (error) {
-            if (error.code === grpcStatus.UNAVAILABLE || error.code === grpcStatus.CANCELLED || error.code === grpcStatus.DEADLINE_EXCEEDED) {
-              reject(new Error(`BuildKit: ${error.details || error.message}`));
-            } else reject(new BuildFailure(error.details || error.message));
+            const message = redact(error.details || error.message);
+            if (error.code === grpcStatus.DEADLINE_EXCEEDED) reject(new BuildFailure(`the build took longer than ${Math.round(this.timeoutMs / 60_000)} min`));
+            else if (error.code === grpcStatus.UNAVAILABLE || error.code === grpcStatus.CANCELLED) reject(new Error(`BuildKit: ${message}`));
+            else reject(new BuildFailure(message));
             return;
           }
           const exported = response?.ExporterResponse ?? {};
@@ -93,3 +94,6 @@ function isLoopbackRegistry(image: string): boolean {
   const host = image.split('/')[0]!.replace(/:\d+$/, '');
   return host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
 }
+
+/** The daemon quotes the context URL in its messages; its token must not reach logs, events or GitHub. */
+const redact = (text: string) => text.replace(/token=[^&\s"']+/g, 'token=REDACTED');

@@ -26,9 +26,10 @@ export class LocalBuilder implements Builder {
     log(`npm install --omit=dev in ${dir.split('/context/')[1] ?? '.'}`);
     const output: string[] = [];
     const code = await new Promise<number>((resolve, reject) => {
-      const child = spawn('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--no-update-notifier', '--cache', this.npmCacheDir], {
+      // A handler's dependencies are untrusted: no lifecycle scripts, and none of the server's secrets in reach.
+      const child = spawn('npm', ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--no-update-notifier', '--cache', this.npmCacheDir], {
         cwd: dir,
-        env: { ...process.env, npm_config_loglevel: 'warn' },
+        env: { ...npmEnvironment(), HOME: dir, npm_config_loglevel: 'warn' },
         stdio: ['ignore', 'pipe', 'pipe'],
         signal,
       });
@@ -88,4 +89,12 @@ async function packageFolders(root: string): Promise<string[]> {
     }
   }
   return found;
+}
+
+/** PATH and npm's own settings (registry, proxies, certificates), nothing else of the server's environment. */
+function npmEnvironment(): Record<string, string> {
+  const kept = Object.entries(process.env).filter(
+    ([name]) => name === 'PATH' || /^npm_config_/i.test(name) || /^(HTTPS?_PROXY|NO_PROXY|NODE_EXTRA_CA_CERTS)$/i.test(name),
+  );
+  return Object.fromEntries(kept) as Record<string, string>;
 }

@@ -30,11 +30,11 @@ export class GatewayClient {
     this.authorization = `Basic ${Buffer.from(`${options.user}:${options.password}`).toString('base64')}`;
   }
 
-  async deploy(deployment: FunctionDeployment): Promise<'updated' | 'created'> {
-    const update = await this.call('PUT', '/system/functions', deployment);
+  async deploy(deployment: FunctionDeployment, signal?: AbortSignal): Promise<'updated' | 'created'> {
+    const update = await this.call('PUT', '/system/functions', deployment, signal);
     if (update.ok) return 'updated';
     if (update.status !== 404) throw await this.failure(update, `deploying ${deployment.service}`);
-    const create = await this.call('POST', '/system/functions', deployment);
+    const create = await this.call('POST', '/system/functions', deployment, signal);
     if (create.ok) return 'created';
     throw await this.failure(create, `deploying ${deployment.service}`);
   }
@@ -57,13 +57,14 @@ export class GatewayClient {
     return new Set(((await response.json()) as { name: string }[]).map((secret) => secret.name));
   }
 
-  private async call(method: string, path: string, body?: unknown): Promise<Response> {
+  private async call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 30_000);
     try {
       return await fetch(`${this.options.url}${path}`, {
         method,
         headers: { authorization: this.authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
     } catch (error) {
       throw new GatewayError(0, `OpenFaaS gateway unreachable: ${(error as Error).message}`);

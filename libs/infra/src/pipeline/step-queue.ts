@@ -62,11 +62,19 @@ export async function runSteps<P>(
   let closed = false;
   let scanning: Promise<void> | null = null;
   let rescan = false;
-  let session: { client: pg.Client; jobs: AbortController } | null = null;
+  type Session = { client: pg.Client; jobs: AbortController; query: (sql: string, params: unknown[]) => Promise<pg.QueryResult> };
+  let session: Session | null = null;
 
   const connect = async () => {
     const client = new pg.Client({ connectionString: databaseUrl, application_name: `faasline-steps-${step}` });
-    const current = { client, jobs: new AbortController() };
+    // One statement at a time on the lock connection: scans and finishing jobs would otherwise overlap on it.
+    let queue: Promise<unknown> = Promise.resolve();
+    const query = (sql: string, params: unknown[]) => {
+      const next = queue.then(() => client.query(sql, params));
+      queue = next.catch(() => undefined);
+      return next;
+    };
+    const current: Session = { client, jobs: new AbortController(), query };
     const lost = (why: string) => {
       if (session !== current) return;
       session = null;
@@ -108,7 +116,7 @@ export async function runSteps<P>(
       if (closed || session !== current || running.size >= options.concurrency) return;
       const key = lockKeyOf(row);
       if (running.has(row.id) || heldKeys.has(key)) continue;
-      const [{ locked }] = (await current.client.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [JOB_LOCK, key])).rows;
+      const [{ locked }] = (await current.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [JOB_LOCK, key])).rows;
       if (!locked) continue;
       heldKeys.add(key);
       // Between the scan and the lock another process may have finished it.
@@ -121,14 +129,14 @@ export async function runSteps<P>(
       );
       if (!claimed) {
         heldKeys.delete(key);
-        await current.client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, key]);
+        await current.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, key]);
         continue;
       }
       running.set(row.id, execute({ id: row.id, step, payload: row.payload, attempts: claimed.attempts }, key, current));
     }
   };
 
-  const execute = async (job: StepJob<P>, key: string, current: { client: pg.Client; jobs: AbortController }) => {
+  const execute = async (job: StepJob<P>, key: string, current: Session) => {
     try {
       let outcome: StepOutcome;
       try {
@@ -149,7 +157,7 @@ export async function runSteps<P>(
     } catch (error) {
       if (!closed) options.logger.error(`step ${step}: job ${job.id}: ${(error as Error).message}`);
     } finally {
-      if (session === current) await current.client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, key]).catch(() => undefined);
+      if (session === current) await current.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, key]).catch(() => undefined);
       heldKeys.delete(key);
       running.delete(job.id);
       wake();

@@ -23,8 +23,12 @@ export class BuildStep extends PipelineStep<Build> {
     @Inject(LOGGER) logger: Logger,
     @Inject(PIPELINE_PARTS) private readonly parts: PipelineParts,
   ) {
-    super(backbone, logger, 'build', parts.config.buildConcurrency);
+    // More jobs than build slots: deciding to reuse an image must not wait behind builds in progress.
+    super(backbone, logger, 'build', parts.config.buildConcurrency + 8);
+    this.slots = new Semaphore(parts.config.buildConcurrency);
   }
+
+  private readonly slots: Semaphore;
 
   protected async run(job: PipelineJob<Build>, context: { id: string; attempts: number }, signal: AbortSignal): Promise<StepOutcome> {
     const { push, spec } = job.command;
@@ -41,7 +45,7 @@ export class BuildStep extends PipelineStep<Build> {
     const archive = await this.parts.contexts.get(spec.contextDigest);
     if (!archive) return this.fail(job, context, ref, `build context ${spec.contextDigest} is missing`, lines, started);
     try {
-      const result = await this.parts.builder.build(
+      const result = await this.slots.run(() => this.parts.builder.build(
         {
           buildId,
           name: spec.name,
@@ -54,7 +58,7 @@ export class BuildStep extends PipelineStep<Build> {
         },
         log,
         signal,
-      );
+      ));
       log(`built ${result.image}${result.digest ? ` (${result.digest})` : ''}`);
       await this.parts.logs.save(buildId, lines);
       await handleCommand(
@@ -94,5 +98,24 @@ export class BuildStep extends PipelineStep<Build> {
   private async recordedFor(streamId: string, buildId: string): Promise<FunctionEvent[]> {
     const { events } = await this.backbone.store.readStream(streamId);
     return (events as unknown as FunctionEvent[]).filter((event) => (event.data as { buildId?: string }).buildId === buildId);
+  }
+}
+
+/** At most `size` builds at once in this process (BUILD_CONCURRENCY). */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active += 1;
+    try {
+      return await task();
+    } finally {
+      this.active -= 1;
+      this.waiting.shift()?.();
+    }
   }
 }

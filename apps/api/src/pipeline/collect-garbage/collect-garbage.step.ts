@@ -1,17 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { fold, functionDecider, ownedBy, streamIds, type FunctionEvent, type PipelineCommand, type PushReceived } from '#domain';
-import { handleCommand, type Backbone, type Logger, type StepOutcome } from '#infra';
+import { ownedBy, streamIds, type PipelineCommand, type PushReceived } from '#domain';
+import { enqueueSteps, type Backbone, type Logger, type StepOutcome } from '#infra';
 import { BACKBONE, LOGGER } from '#projector';
 import { PIPELINE_PARTS } from '../pipeline.tokens.js';
 import type { PipelineParts } from '../pipeline-parts.js';
 import { PipelineStep, type PipelineJob } from '../pipeline-step.js';
+import { REMOVE_FUNCTION, type RemoveFunction } from '../remove-function/remove-function.step.js';
 
 type CollectGarbage = Extract<PipelineCommand, { type: 'CollectGarbage' }>;
 
 /**
- * Removes a repository's functions that its stack file no longer declares (or all of them, for a removed
- * repository or an uninstalled App). Only functions carrying faasline's labels for that owner and repository are
- * touched, and never one that a later push deployed.
+ * Finds a repository's functions that its stack file no longer declares (or all of them, for a removed
+ * repository or an uninstalled App): only functions carrying faasline's labels for that owner and repository.
+ * Each removal is its own job, run under the function's deploy lock, so it can never race a deploy.
  */
 @Injectable()
 export class CollectGarbageStep extends PipelineStep<CollectGarbage> {
@@ -20,7 +21,7 @@ export class CollectGarbageStep extends PipelineStep<CollectGarbage> {
     @Inject(LOGGER) logger: Logger,
     @Inject(PIPELINE_PARTS) private readonly parts: PipelineParts,
   ) {
-    super(backbone, logger, 'collect-garbage', 2, (job) => `gc:${job.payload.command.owner}/${job.payload.command.repo}`.toLowerCase());
+    super(backbone, logger, 'collect-garbage', 2);
   }
 
   protected async run(job: PipelineJob<CollectGarbage>, context: { id: string }): Promise<StepOutcome> {
@@ -29,15 +30,11 @@ export class CollectGarbageStep extends PipelineStep<CollectGarbage> {
     if (!gateway) return { done: true };
     const pushSequence = reason === 'not-in-stack' ? await this.sequenceOf(job.cause.correlationId, owner, repo) : Number.POSITIVE_INFINITY;
     const candidates = (await gateway.list()).filter((fn) => ownedBy(fn.labels, owner, repo) && !keep.includes(fn.name));
-    for (const fn of candidates) {
-      const streamId = streamIds.function(fn.name);
-      const { events } = await this.backbone.store.readStream(streamId);
-      const state = fold(functionDecider, events as unknown as FunctionEvent[]);
-      if (state.deployed && state.deployed.pushSequence > pushSequence) continue; // a later push owns it now
-      await gateway.remove(fn.name);
-      await handleCommand(this.backbone.store, functionDecider, streamId, { type: 'Remove', data: { name: fn.name, owner, repo, reason } }, this.metadata(job, `${context.id}:${fn.name}`));
-      this.logger.info(`garbage collection: removed ${fn.name} (${reason})`);
-    }
+    const removals = candidates.map((fn): { id: string; payload: PipelineJob<RemoveFunction> } => ({
+      id: `${REMOVE_FUNCTION}:${context.id}:${fn.name}`,
+      payload: { command: { name: fn.name, owner, repo, reason, pushSequence: Number.isFinite(pushSequence) ? pushSequence : null }, cause: job.cause },
+    }));
+    await this.backbone.db.transaction((tx) => enqueueSteps(tx, REMOVE_FUNCTION, removals));
     return { done: true };
   }
 

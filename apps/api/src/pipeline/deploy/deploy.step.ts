@@ -9,7 +9,7 @@ import {
   type PipelineCommand,
   type PushReceived,
 } from '#domain';
-import { GatewayError, WrongExpectedVersion, type Backbone, type Logger, type StepOutcome } from '#infra';
+import { GatewayError, type Backbone, type Logger, type StepOutcome } from '#infra';
 import { BACKBONE, LOGGER } from '#projector';
 import { PIPELINE_PARTS } from '../pipeline.tokens.js';
 import type { PipelineParts } from '../pipeline-parts.js';
@@ -33,13 +33,13 @@ export class DeployStep extends PipelineStep<Deploy> {
     super(backbone, logger, 'deploy', 4, (job) => `deploy:${job.payload.command.spec.name}`);
   }
 
-  protected async run(job: PipelineJob<Deploy>, context: { id: string; attempts: number }): Promise<StepOutcome> {
+  protected async run(job: PipelineJob<Deploy>, context: { id: string; attempts: number }, signal: AbortSignal): Promise<StepOutcome> {
     const { push, spec, buildId, image } = job.command;
     // Recorded before a crash: the gateway already has it, do not deploy it twice.
     if (await this.backbone.store.wasAppended(context.id)) return { done: true };
     const streamId = streamIds.function(spec.name);
     const newest = await this.newestPush(push.owner, push.repo, push.branch);
-    const { version, events } = await this.backbone.store.readStream(streamId);
+    const { events } = await this.backbone.store.readStream(streamId);
     const state = fold(functionDecider, events as unknown as FunctionEvent[]);
     const deployed = {
       name: spec.name,
@@ -58,7 +58,10 @@ export class DeployStep extends PipelineStep<Deploy> {
       { type: 'Deploy', data: { ...deployed, contextDigest: spec.contextDigest, newestPushSequence: newest.sequence, newestSha: newest.sha } },
       state,
     );
-    const append = (event: FunctionEvent) => this.backbone.store.append(streamId, version, [event], this.metadata(job, context.id));
+    // No version check: deploys of one function are serialised by the queue's lock, and the build events that
+    // may land meanwhile do not change what was decided. Once the gateway has the new version, the record must
+    // follow it — re-deciding after a conflict could write "superseded" for what is actually running.
+    const append = (event: FunctionEvent) => this.backbone.store.append(streamId, 'any', [event], this.metadata(job, context.id));
     const failed = (reason: string) => append({ type: 'DeployFailed', data: { name: spec.name, owner: push.owner, repo: push.repo, sha: push.sha, buildId, reason: statusDescription(reason) } });
     try {
       if (decision!.type === 'BuildSuperseded') {
@@ -78,11 +81,12 @@ export class DeployStep extends PipelineStep<Deploy> {
           return { done: true };
         }
       }
-      await gateway.deploy(functionDeployment(spec, push, image, new Date()));
+      // Our lock may be gone (lost connection): then another process owns this function's deploys now.
+      if (signal.aborted) return { done: false, retryAfterMs: 0, error: 'interrupted' };
+      await gateway.deploy(functionDeployment(spec, push, image, new Date()), signal);
       await append(decision!);
       return { done: true };
     } catch (error) {
-      if (error instanceof WrongExpectedVersion) return { done: false, retryAfterMs: 100, error: error.message };
       if (error instanceof GatewayError && (!error.retryable || context.attempts >= MAX_ATTEMPTS)) {
         await failed(error.message);
         return { done: true };

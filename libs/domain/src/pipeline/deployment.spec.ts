@@ -1,0 +1,52 @@
+import { describe, expect, it } from '@jest/globals';
+import type { FunctionSpec } from '../events.js';
+import { functionDeployment, ownedBy } from './deployment.js';
+import type { PushContext } from './pipeline.process.js';
+
+const spec: FunctionSpec = {
+  function: 'fn1', name: 'alexellis-fn1', lang: 'node20', handler: 'fn1', image: 'i', fprocess: 'node index.js', contextDigest: 'sha256:x', contextBytes: 1,
+  buildArgs: {}, environment: { a: '1' }, labels: { 'com.openfaas.scale.zero': 'true' }, annotations: { topic: 't' }, secrets: ['alexellis-db'],
+  limits: {}, requests: { cpu: '50m' }, readOnlyRootFilesystem: true, constraints: [],
+};
+const push: PushContext = {
+  deliveryId: 'd', owner: 'AlexEllis', repo: 'fns', branch: 'release/1.0', sha: 'a'.repeat(40), installationId: 7, pushSequence: 3, private: true, ownerId: 42,
+  cloneUrl: 'https://github.com/AlexEllis/fns.git',
+};
+
+describe('OpenFaaS Cloud deployment', () => {
+  it('carries the platform labels (valid Kubernetes labels), the repo annotation and a default memory limit', () => {
+    const deployment = functionDeployment(spec, push, 'reg/img:tag', new Date(1_700_000_000_000));
+    expect(deployment).toEqual({
+      service: 'alexellis-fn1',
+      image: 'reg/img:tag',
+      envProcess: 'node index.js',
+      envVars: { a: '1' },
+      constraints: [],
+      secrets: ['alexellis-db'],
+      labels: {
+        'com.openfaas.scale.zero': 'true',
+        'com.openfaas.cloud.git-cloud': '1',
+        'com.openfaas.cloud.git-owner': 'alexellis',
+        'com.openfaas.cloud.git-owner-id': '42',
+        'com.openfaas.cloud.git-repo': 'fns',
+        'com.openfaas.cloud.git-sha': 'a'.repeat(40),
+        'com.openfaas.cloud.git-branch': 'release-1.0',
+        'com.openfaas.cloud.git-deploytime': '1700000000',
+        'com.openfaas.cloud.git-private': '1',
+        'com.openfaas.cloud.git-scm': 'github',
+      },
+      annotations: { topic: 't', 'com.openfaas.cloud.git-repo-url': 'https://github.com/AlexEllis/fns' },
+      limits: { memory: '128Mi' },
+      requests: { cpu: '50m' },
+      readOnlyRootFilesystem: true,
+    });
+  });
+
+  it('recognises only its own functions for an owner and repository', () => {
+    const { labels } = functionDeployment(spec, push, 'i', new Date());
+    expect(ownedBy(labels, 'alexellis', 'FNS')).toBe(true);
+    expect(ownedBy(labels, 'someone', 'fns')).toBe(false);
+    expect(ownedBy({ ...labels, 'com.openfaas.cloud.git-cloud': '0' }, 'alexellis', 'fns')).toBe(false);
+    expect(ownedBy(null, 'alexellis', 'fns')).toBe(false);
+  });
+});
