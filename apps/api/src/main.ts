@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { join } from 'node:path';
+import { EmbeddedGateway } from '#gateway';
 import { loadOrCreateSecret } from '#infra';
 import { openFromEnvironment } from '#projector';
 import { createApi } from './api-app.js';
@@ -7,13 +9,32 @@ import { createApi } from './api-app.js';
  * `npm start`: api and projector in one process. With nothing configured that means an embedded PostgreSQL
  * under DATA_DIR and the events table as the log; DATABASE_URL and KAFKA_BROKERS switch to the real services.
  */
-const { config, backbone, logger } = await openFromEnvironment('api');
+const opened = await openFromEnvironment('api');
+const { backbone, logger } = opened;
 const withProjector = process.env.FAASLINE_PROJECTOR !== 'separate';
 const withPipeline = process.env.FAASLINE_PIPELINE !== 'separate';
 
-const webhookSecret = await loadOrCreateSecret(config.githubWebhookSecret, config.dataDir, 'github-webhook-secret');
-const adminToken = await loadOrCreateSecret(config.adminToken, config.dataDir, 'admin-token');
-const gatewayPassword = await loadOrCreateSecret(config.openfaasPassword, config.dataDir, 'openfaas-password');
+const webhookSecret = await loadOrCreateSecret(opened.config.githubWebhookSecret, opened.config.dataDir, 'github-webhook-secret');
+const adminToken = await loadOrCreateSecret(opened.config.adminToken, opened.config.dataDir, 'admin-token');
+const gatewayPassword = await loadOrCreateSecret(opened.config.openfaasPassword, opened.config.dataDir, 'openfaas-password');
+
+// No OPENFAAS_URL: the embedded gateway runs the functions here, and the deployer talks to it like to any other.
+const gateway = opened.config.openfaasUrl
+  ? null
+  : new EmbeddedGateway({
+      dataDir: opened.config.dataDir,
+      imagesDir: join(opened.config.dataDir, 'images'),
+      user: opened.config.openfaasUser,
+      password: gatewayPassword.value,
+      logger,
+    });
+const gatewayUrl = gateway ? await gateway.start(opened.config.gatewayPort, opened.config.host) : opened.config.openfaasUrl!;
+const config = {
+  ...opened.config,
+  openfaasUrl: gatewayUrl,
+  // GATEWAY_PORT=0 picks a free port: the default public URL follows the port actually bound.
+  gatewayPublicUrl: gateway && opened.config.gatewayPort === 0 && !process.env.GATEWAY_PUBLIC_URL ? gatewayUrl : opened.config.gatewayPublicUrl,
+};
 const app = await createApi(backbone, config, logger, {
   withProjector,
   withPipeline,
@@ -30,6 +51,7 @@ const shutdown = async (signal: string) => {
   stopping = true;
   logger.info(`${signal}: stopping`);
   await app.close();
+  await gateway?.stop();
   await backbone.close();
   process.exit(0);
 };
@@ -44,7 +66,9 @@ const publicUrl = config.port === 0 && !process.env.PUBLIC_URL ? `http://${confi
 logger.info(`webhook URL: ${publicUrl}/webhooks/github`);
 logger.info(`webhook secret: ${webhookSecret.path ? `stored in ${webhookSecret.path}` : 'from GITHUB_WEBHOOK_SECRET'}`);
 logger.info(`admin token: ${adminToken.path ? `stored in ${adminToken.path}` : 'from ADMIN_TOKEN'}`);
-logger.info(`OpenFaaS gateway: ${config.openfaasUrl ?? 'none yet (set OPENFAAS_URL); deploys fail with that reason'}`);
+logger.info(`OpenFaaS gateway: ${gateway ? `embedded at ${gatewayUrl} (user ${config.openfaasUser}, password ${gatewayPassword.path ? `stored in ${gatewayPassword.path}` : 'from OPENFAAS_PASSWORD'})` : gatewayUrl}`);
+logger.info(`functions answer at ${config.gatewayPublicUrl}/function/<name>`);
+logger.info(`data folder: ${config.dataDir}`);
 logger.info(`storage: ${backbone.storage === 'embedded' ? `embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL at DATABASE_URL'}`);
 logger.info(`event log: ${backbone.log.mode === 'kafka' ? `Kafka topic ${config.kafka!.topic}` : 'embedded (events table)'}`);
 logger.info(`projector: ${withProjector ? 'in this process' : 'separate process'}`);

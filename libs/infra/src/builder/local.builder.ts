@@ -70,6 +70,9 @@ export class LocalBuilder implements Builder {
         await rm(staging, { recursive: true, force: true });
       }
     }
+    // The embedded gateway finds a deployment's folder by its image name.
+    await mkdir(join(this.imagesDir, 'by-name'), { recursive: true });
+    await writeFile(imageIndexPath(this.imagesDir, request.image), folder);
     return { image: request.image, digest: `sha256:${createHash('sha256').update(folder).digest('hex')}` };
   }
 }
@@ -98,3 +101,6 @@ function npmEnvironment(): Record<string, string> {
   );
   return Object.fromEntries(kept) as Record<string, string>;
 }
+
+/** Where the local builder records which folder holds an image name. */
+export const imageIndexPath = (imagesDir: string, image: string) => join(imagesDir, 'by-name', createHash('sha256').update(image).digest('hex'));

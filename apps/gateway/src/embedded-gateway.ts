@@ -1,0 +1,277 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { FunctionDeployment } from '#domain';
+import { constantTimeEqual, imageIndexPath, type Logger } from '#infra';
+import { FunctionProcess, type LogLine } from './function-process.js';
+
+export type EmbeddedGatewayOptions = Readonly<{
+  dataDir: string;
+  /** Where the local builder keeps image folders (`DATA_DIR/images`). */
+  imagesDir: string;
+  user: string;
+  password: string;
+  logger: Logger;
+  /** How long a request to a function may take. */
+  timeoutMs?: number;
+}>;
+
+type Deployed = { deployment: FunctionDeployment; createdAt: string; current: FunctionProcess | null; invocations: number; updating: Promise<void> | null };
+
+const NAME = /^[-a-zA-Z_0-9.]+$/;
+const MAX_LOG_LINES = 1000;
+
+/**
+ * The OpenFaaS gateway API on one machine: functions run as child processes from the local builder's image
+ * folders. An update starts the new version, waits for its health check, switches traffic and drains the old one.
+ * Deployments are kept in DATA_DIR and come back after a restart.
+ */
+export class EmbeddedGateway {
+  private readonly functions = new Map<string, Deployed>();
+  private readonly logs: LogLine[] = [];
+  private server: Server | null = null;
+  private readonly stateFile: string;
+  private readonly secretsDir: string;
+
+  constructor(private readonly options: EmbeddedGatewayOptions) {
+    this.stateFile = join(options.dataDir, 'gateway', 'deployments.json');
+    this.secretsDir = join(options.dataDir, 'gateway', 'secrets');
+  }
+
+  async start(port: number, host = '127.0.0.1'): Promise<string> {
+    await mkdir(this.secretsDir, { recursive: true, mode: 0o700 });
+    const saved = existsSync(this.stateFile) ? (JSON.parse(await readFile(this.stateFile, 'utf8')) as { deployment: FunctionDeployment; createdAt: string }[]) : [];
+    this.server = createServer((request, response) => void this.route(request, response));
+    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
+    const { port: bound } = this.server.address() as AddressInfo;
+    for (const { deployment, createdAt } of saved) {
+      const entry: Deployed = { deployment, createdAt, current: null, invocations: 0, updating: null };
+      this.functions.set(deployment.service, entry);
+      entry.updating = this.launch(entry, deployment)
+        .catch((error: Error) => this.options.logger.error(`gateway: ${deployment.service} did not start: ${error.message}`))
+        .finally(() => (entry.updating = null));
+    }
+    return `http://${host}:${bound}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      if (!this.server) return resolve();
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+    await Promise.all([...this.functions.values()].map((entry) => entry.current?.stop(1000)));
+  }
+
+  private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://gateway');
+    try {
+      if (url.pathname === '/healthz') return send(response, 200, 'OK');
+      const fn = /^\/function\/([^/]+)(\/.*)?$/.exec(url.pathname);
+      if (fn) return await this.invoke(decodeURIComponent(fn[1]!), `${fn[2] ?? '/'}${url.search}`, request, response);
+      if (!url.pathname.startsWith('/system/')) return send(response, 404, 'not found');
+      if (!this.authorised(request.headers.authorization)) {
+        response.setHeader('WWW-Authenticate', 'Basic realm="Restricted"');
+        return send(response, 401, 'Unauthorized');
+      }
+      const body = await readBody(request);
+      return await this.system(request.method ?? 'GET', url, body, response);
+    } catch (error) {
+      send(response, 500, (error as Error).message);
+    }
+  }
+
+  private authorised(header: string | undefined): boolean {
+    const expected = `Basic ${Buffer.from(`${this.options.user}:${this.options.password}`).toString('base64')}`;
+    return header !== undefined && constantTimeEqual(header, expected);
+  }
+
+  private async system(method: string, url: URL, raw: Buffer, response: ServerResponse): Promise<void> {
+    const json = () => JSON.parse(raw.toString('utf8') || 'null') as unknown;
+    if (url.pathname === '/system/info' && method === 'GET') {
+      return send(response, 200, { provider: { provider: 'faasline', orchestration: 'process', version: { release: '0.1.0', sha: 'dev' } }, version: { release: '0.1.0', sha: 'dev' }, arch: process.arch === 'x64' ? 'x86_64' : process.arch });
+    }
+    if (url.pathname === '/system/functions') {
+      if (method === 'GET') return send(response, 200, [...this.functions.values()].map((entry) => this.status(entry)));
+      if (method === 'POST' || method === 'PUT') {
+        const deployment = json() as FunctionDeployment;
+        if (!deployment || typeof deployment.service !== 'string' || typeof deployment.image !== 'string' || !NAME.test(deployment.service)) {
+          return send(response, 400, 'service and image are required');
+        }
+        const existing = this.functions.get(deployment.service);
+        if (method === 'PUT' && !existing) return send(response, 404, `function ${deployment.service} not found`);
+        if (method === 'POST' && existing) return send(response, 400, `function ${deployment.service} already exists`);
+        await this.deploy(deployment);
+        return send(response, 202, '');
+      }
+      if (method === 'DELETE') {
+        const name = (json() as { functionName?: string } | null)?.functionName;
+        const entry = name ? this.functions.get(name) : undefined;
+        if (!name || !entry) return send(response, 404, `function ${name ?? ''} not found`);
+        this.functions.delete(name);
+        await this.save();
+        await entry.current?.stop();
+        await rm(join(this.options.dataDir, 'gateway', 'functions', name), { recursive: true, force: true });
+        return send(response, 202, '');
+      }
+    }
+    const one = /^\/system\/function\/([^/]+)$/.exec(url.pathname);
+    if (one && method === 'GET') {
+      const entry = this.functions.get(decodeURIComponent(one[1]!));
+      return entry ? send(response, 200, this.status(entry)) : send(response, 404, 'function not found');
+    }
+    if (url.pathname === '/system/secrets') return this.secrets(method, json(), response);
+    if (url.pathname === '/system/logs' && method === 'GET') {
+      const name = url.searchParams.get('name');
+      const tail = Number(url.searchParams.get('tail') ?? MAX_LOG_LINES);
+      const lines = this.logs.filter((line) => line.name === name).slice(-tail);
+      response.writeHead(lines.length === 0 && !this.functions.has(name ?? '') ? 404 : 200, { 'content-type': 'application/x-ndjson' });
+      return void response.end(lines.map((line) => `${JSON.stringify({ ...line, namespace: 'openfaas-fn' })}\n`).join(''));
+    }
+    send(response, 404, 'not found');
+  }
+
+  private async secrets(method: string, body: unknown, response: ServerResponse): Promise<void> {
+    const { readdir } = await import('node:fs/promises');
+    if (method === 'GET') return send(response, 200, (await readdir(this.secretsDir)).map((name) => ({ name, namespace: 'openfaas-fn' })));
+    const secret = body as { name?: string; value?: string; rawValue?: string } | null;
+    if (!secret?.name || !NAME.test(secret.name)) return send(response, 400, 'a secret needs a valid name');
+    const path = join(this.secretsDir, secret.name);
+    if (method === 'DELETE') {
+      if (!existsSync(path)) return send(response, 404, 'secret not found');
+      await rm(path);
+      return send(response, 204, '');
+    }
+    if (method === 'POST' || method === 'PUT') {
+      if (method === 'PUT' && !existsSync(path)) return send(response, 404, 'secret not found');
+      const value = secret.rawValue !== undefined ? Buffer.from(secret.rawValue, 'base64') : Buffer.from(secret.value ?? '');
+      await writeFile(path, value, { mode: 0o600 });
+      return send(response, method === 'POST' ? 201 : 200, '');
+    }
+    send(response, 405, 'method not allowed');
+  }
+
+  private status(entry: Deployed) {
+    const { deployment } = entry;
+    return {
+      name: deployment.service,
+      image: deployment.image,
+      namespace: 'openfaas-fn',
+      envProcess: deployment.envProcess ?? '',
+      envVars: deployment.envVars ?? {},
+      constraints: deployment.constraints ?? [],
+      secrets: deployment.secrets ?? [],
+      labels: deployment.labels ?? {},
+      annotations: deployment.annotations ?? {},
+      limits: deployment.limits ?? null,
+      requests: deployment.requests ?? null,
+      readOnlyRootFilesystem: deployment.readOnlyRootFilesystem ?? false,
+      invocationCount: entry.invocations,
+      replicas: 1,
+      availableReplicas: entry.current ? 1 : 0,
+      createdAt: entry.createdAt,
+    };
+  }
+
+  /** Starts the new version, waits for its health check, switches traffic to it, then drains the old one. */
+  private async deploy(deployment: FunctionDeployment): Promise<void> {
+    let entry = this.functions.get(deployment.service);
+    if (!entry) {
+      entry = { deployment, createdAt: new Date().toISOString(), current: null, invocations: 0, updating: null };
+      this.functions.set(deployment.service, entry);
+    }
+    await entry.updating;
+    const target = entry;
+    const update = this.launch(target, deployment);
+    target.updating = update.catch(() => undefined).then(() => undefined);
+    try {
+      await update;
+    } finally {
+      target.updating = null;
+    }
+    target.deployment = deployment;
+    await this.save();
+  }
+
+  private async launch(entry: Deployed, deployment: FunctionDeployment): Promise<void> {
+    const indexFile = imageIndexPath(this.options.imagesDir, deployment.image);
+    if (!existsSync(indexFile)) throw new Error(`image ${deployment.image} was not built here`);
+    const folder = (await readFile(indexFile, 'utf8')).trim();
+    const secretsDir = join(this.options.dataDir, 'gateway', 'functions', deployment.service, 'secrets');
+    await rm(secretsDir, { recursive: true, force: true });
+    await mkdir(secretsDir, { recursive: true, mode: 0o700 });
+    for (const secret of deployment.secrets ?? []) {
+      const source = join(this.secretsDir, secret);
+      if (!existsSync(source)) throw new Error(`secret ${secret} not found`);
+      // The stack names secrets without the owner prefix; handlers read /var/openfaas/secrets/<that name>.
+      const plain = secret.replace(/^[^-]+-/, '');
+      const value = await readFile(source);
+      await writeFile(join(secretsDir, secret), value, { mode: 0o600 });
+      await writeFile(join(secretsDir, plain), value, { mode: 0o600 });
+    }
+    const memory = /^(\d+)(Mi|M)$/.exec(deployment.limits?.memory ?? '');
+    const next = new FunctionProcess({
+      name: deployment.service,
+      cwd: join(folder, 'context'),
+      command: deployment.envProcess ?? 'node index.js',
+      env: deployment.envVars ?? {},
+      memoryMi: memory ? Number(memory[1]) : null,
+      secretsDir,
+      onLog: (line) => {
+        this.logs.push(line);
+        if (this.logs.length > MAX_LOG_LINES * 20) this.logs.splice(0, this.logs.length - MAX_LOG_LINES * 20);
+      },
+    });
+    await next.start();
+    const previous = entry.current;
+    entry.current = next;
+    await previous?.stop();
+  }
+
+  private async invoke(name: string, path: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const entry = this.functions.get(name);
+    if (!entry) return send(response, 404, `function ${name} not found`);
+    const target = entry.current;
+    if (!target) return send(response, 503, `function ${name} is not ready`);
+    entry.invocations += 1;
+    target.inFlight += 1;
+    const done = () => (target.inFlight -= 1);
+    const headers = { ...request.headers, host: `127.0.0.1:${target.port}` };
+    const upstream = httpRequest({ host: '127.0.0.1', port: target.port, method: request.method, path, headers, timeout: this.options.timeoutMs ?? 60_000 }, (answer) => {
+      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(response);
+      answer.on('end', done);
+    });
+    upstream.on('timeout', () => {
+      upstream.destroy();
+      done();
+      if (!response.headersSent) send(response, 504, `function ${name} did not answer in time`);
+    });
+    upstream.on('error', (error) => {
+      done();
+      if (!response.headersSent) send(response, 502, `function ${name}: ${error.message}`);
+    });
+    request.pipe(upstream);
+  }
+
+  private async save(): Promise<void> {
+    await mkdir(join(this.options.dataDir, 'gateway'), { recursive: true });
+    const temporary = `${this.stateFile}.tmp`;
+    await writeFile(temporary, JSON.stringify([...this.functions.values()].map(({ deployment, createdAt }) => ({ deployment, createdAt }))));
+    await rename(temporary, this.stateFile);
+  }
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  if (response.headersSent) return;
+  if (typeof body === 'string') response.writeHead(status, { 'content-type': 'text/plain' }).end(body);
+  else response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}

@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+export type LogLine = Readonly<{ name: string; instance: string; timestamp: string; text: string }>;
+
+export type ProcessSpec = Readonly<{
+  name: string;
+  /** The image folder's build context: where the template's entrypoint lives. */
+  cwd: string;
+  /** The template's fprocess, e.g. `node index.js`. */
+  command: string;
+  env: Readonly<Record<string, string>>;
+  memoryMi: number | null;
+  secretsDir: string;
+  onLog: (line: LogLine) => void;
+}>;
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+    probe.on('error', reject);
+  });
+
+/**
+ * One running instance of a function: a child process from its image folder, listening on a port of its own.
+ * It is ready once its health check answers; it is restarted with backoff if it dies on its own.
+ */
+export class FunctionProcess {
+  port = 0;
+  inFlight = 0;
+  private child: ChildProcess | null = null;
+  private stopped = false;
+  private restarts = 0;
+  readonly instance = Math.random().toString(36).slice(2, 10);
+
+  constructor(private readonly spec: ProcessSpec) {}
+
+  async start(timeoutMs = 15_000): Promise<void> {
+    this.port = await freePort();
+    this.launch();
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.child === null) break;
+      if (await this.healthy()) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await this.stop();
+    throw new Error(`${this.spec.name} did not become healthy within ${Math.round(timeoutMs / 1000)} s`);
+  }
+
+  async healthy(): Promise<boolean> {
+    try {
+      const response = await fetch(`http://127.0.0.1:${this.port}/_/health`, { signal: AbortSignal.timeout(1000) });
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Stops taking work: waits for requests in flight (up to `drainMs`), then ends the process. */
+  async stop(drainMs = 5000): Promise<void> {
+    this.stopped = true;
+    const deadline = Date.now() + drainMs;
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  }
+
+  private launch(): void {
+    const [program = 'node', ...args] = this.spec.command.split(/\s+/).filter(Boolean);
+    if (program !== 'node' && program !== 'python3' && program !== 'python') throw new Error(`fprocess ${program} is not supported by the embedded gateway`);
+    const runtimeArgs = program === 'node' && this.spec.memoryMi ? [`--max-old-space-size=${this.spec.memoryMi}`] : [];
+    const child = spawn(program === 'node' ? process.execPath : program, [...runtimeArgs, ...args], {
+      cwd: this.spec.cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...this.spec.env, PORT: String(this.port), FAASLINE_SECRETS_DIR: this.spec.secretsDir, fprocess: this.spec.command },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const forward = (chunk: Buffer) => {
+      for (const text of chunk.toString().split('\n').filter(Boolean)) this.spec.onLog({ name: this.spec.name, instance: this.instance, timestamp: new Date().toISOString(), text });
+    };
+    child.stdout!.on('data', forward);
+    child.stderr!.on('data', forward);
+    child.once('exit', (code, signal) => {
+      if (this.child === child) this.child = null;
+      if (this.stopped) return;
+      this.restarts += 1;
+      const delay = Math.min(30_000, 500 * 2 ** Math.min(this.restarts, 6));
+      this.spec.onLog({ name: this.spec.name, instance: this.instance, timestamp: new Date().toISOString(), text: `exited (${signal ?? code}); restarting in ${delay} ms` });
+      setTimeout(() => {
+        if (!this.stopped) this.launch();
+      }, delay);
+    });
+  }
+}

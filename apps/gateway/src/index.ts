@@ -1,0 +1,2 @@
+export * from './embedded-gateway.js';
+export * from './function-process.js';
