@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,28 @@ const repo = (greeting: string): RepoFiles => ({
   'hello/shout/index.js': 'module.exports = (text) => text.toUpperCase() + "!";\n',
 });
 
+/** A pure-Python wheel written by hand (a wheel is a zip with dist-info), so pip installs it offline. */
+function buildWheel(folder: string): void {
+  const script = `
+import base64, hashlib, sys, zipfile
+files = {
+  "shoutpy/__init__.py": "def shout(text):\\n    return text.upper() + '!'\\n",
+  "shoutpy-1.0.0.dist-info/METADATA": "Metadata-Version: 2.1\\nName: shoutpy\\nVersion: 1.0.0\\n",
+  "shoutpy-1.0.0.dist-info/WHEEL": "Wheel-Version: 1.0\\nGenerator: faasline-test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+}
+record = []
+with zipfile.ZipFile(sys.argv[1] + "/shoutpy-1.0.0-py3-none-any.whl", "w") as wheel:
+  for name, text in files.items():
+    data = text.encode()
+    wheel.writestr(name, data)
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    record.append(f"{name},sha256={digest},{len(data)}")
+  record.append("shoutpy-1.0.0.dist-info/RECORD,,")
+  wheel.writestr("shoutpy-1.0.0.dist-info/RECORD", "\\n".join(record) + "\\n")
+`;
+  execFileSync('python3', ['-c', script, folder]);
+}
+
 /** The start-up lines after "listening" name the embedded gateway's address. */
 async function gatewayOf(api: { output: () => string }): Promise<string> {
   await eventually(async () => /OpenFaaS gateway: embedded at http/.test(api.output()), 10_000, 'the gateway line');
@@ -43,13 +66,26 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
   let api: { child: ChildProcess; url: string; output: () => string };
   let gatewayUrl: string;
   let auth: string;
+  let wheels: string;
 
   beforeAll(async () => {
     database = await provisionTestDatabase();
     db = await openDataSource(database.url);
     git = await gitFixtures();
     dataDir = mkdtempSync(join(tmpdir(), 'faasline-embedded-'));
-    env = { ...bareEnv(), DATABASE_URL: database.url, DATA_DIR: dataDir, GITHUB_WEBHOOK_SECRET: secret, GIT_ALLOWED_HOSTS: new URL(git.server.url).host, GATEWAY_PORT: '0' };
+    wheels = mkdtempSync(join(tmpdir(), 'faasline-wheels-'));
+    buildWheel(wheels);
+    env = {
+      ...bareEnv(),
+      DATABASE_URL: database.url,
+      DATA_DIR: dataDir,
+      GITHUB_WEBHOOK_SECRET: secret,
+      GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
+      GATEWAY_PORT: '0',
+      // PyPI is out of reach here: pip takes the test's own wheel, through pip's standard settings.
+      PIP_FIND_LINKS: wheels,
+      PIP_NO_INDEX: '1',
+    };
     api = await start(env);
     gatewayUrl = await gatewayOf(api);
     const password = readFileSync(join(dataDir, 'secrets', 'openfaas-password'), 'utf8').trim();
@@ -62,6 +98,7 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
     await db.destroy();
     await database.drop();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(wheels, { recursive: true, force: true });
   });
 
   const push = async (files: RepoFiles) => {
@@ -129,5 +166,33 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
     gatewayUrl = await gatewayOf(api);
     await eventually(async () => (await fetch(`${gatewayUrl}/function/alexellis-hello`).catch(() => null))?.status === 200, 20_000, 'the function after restart');
     expect(((await (await fetch(`${gatewayUrl}/function/alexellis-hello`)).json()) as { greeting: string }).greeting).toBe('AGAIN!');
+  });
+
+  it('runs handlers written for the classic node, python3-http and classic python3 templates unmodified', async () => {
+    const stack = ['classic:node', 'pyhttp:python3-http', 'pyclassic:python3']
+      .map((entry) => entry.split(':'))
+      .map(([fn, lang]) => `  ${fn}:\n    lang: ${lang}\n    handler: ./${fn}\n    image: ${fn}\n    environment:\n      mode: ${fn}\n    secrets:\n      - api-key\n`)
+      .join('');
+    const sha = git.commit('alexellis', 'polyglot', {
+      'stack.yml': `provider:\n  name: openfaas\nfunctions:\n${stack}`,
+      'classic/handler.js': "module.exports = (context, callback) => callback(undefined, { echo: context, mode: process.env.mode, key: require('fs').readFileSync('/var/openfaas/secrets/api-key', 'utf8') })\n",
+      'pyhttp/handler.py':
+        'import os\nfrom shoutpy import shout\n\ndef handle(event, context):\n    key = open("/var/openfaas/secrets/api-key").read()\n    return {"statusCode": 201, "body": {"shout": shout(event.body.decode()), "method": event.method, "mode": os.getenv("mode"), "key": key}, "headers": {"x-lang": "python3-http"}}\n',
+      'pyhttp/requirements.txt': 'shoutpy==1.0.0\n',
+      'pyclassic/handler.py': 'import os\n\ndef handle(req):\n    return "classic says " + req + " in " + os.getenv("mode")\n',
+    });
+    const { deliveryId, status } = await deliverPush(api.url, secret, { owner: 'alexellis', repo: 'polyglot', sha, cloneUrl: git.cloneUrl('alexellis', 'polyglot') });
+    expect(status).toBe(202);
+    await eventually(async () => (await db.query(`SELECT 1 FROM events WHERE correlation_id = $1 AND type IN ('FunctionDeployed', 'DeployFailed', 'BuildFailed')`, [deliveryId])).length === 3, 90_000, 'three deploys');
+    const outcomes = await db.query(`SELECT type, data->>'name' AS name, data->>'reason' AS reason FROM events WHERE correlation_id = $1 AND type IN ('FunctionDeployed', 'DeployFailed', 'BuildFailed')`, [deliveryId]);
+    expect(outcomes.filter((o: { type: string }) => o.type !== 'FunctionDeployed')).toEqual([]);
+
+    const classic = await fetch(`${gatewayUrl}/function/alexellis-classic`, { method: 'POST', body: 'hi' });
+    expect(await classic.json()).toEqual({ echo: 'hi', mode: 'classic', key: 's3cret' });
+    const http = await fetch(`${gatewayUrl}/function/alexellis-pyhttp`, { method: 'POST', body: 'quiet' });
+    expect(http.status).toBe(201);
+    expect(http.headers.get('x-lang')).toBe('python3-http');
+    expect(await http.json()).toEqual({ shout: 'QUIET!', method: 'POST', mode: 'pyhttp', key: 's3cret' });
+    expect(await (await fetch(`${gatewayUrl}/function/alexellis-pyclassic`, { method: 'POST', body: 'hello' })).text()).toBe('classic says hello in pyclassic');
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -18,7 +19,14 @@ export type EmbeddedGatewayOptions = Readonly<{
   timeoutMs?: number;
 }>;
 
-type Deployed = { deployment: FunctionDeployment; createdAt: string; current: FunctionProcess | null; invocations: number; updating: Promise<void> | null };
+type Deployed = {
+  deployment: FunctionDeployment;
+  createdAt: string;
+  current: FunctionProcess | null;
+  instanceDir: string | null;
+  invocations: number;
+  updating: Promise<void> | null;
+};
 
 const NAME = /^[-a-zA-Z_0-9.]+$/;
 const MAX_LOG_LINES = 1000;
@@ -47,7 +55,7 @@ export class EmbeddedGateway {
     await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
     const { port: bound } = this.server.address() as AddressInfo;
     for (const { deployment, createdAt } of saved) {
-      const entry: Deployed = { deployment, createdAt, current: null, invocations: 0, updating: null };
+      const entry: Deployed = { deployment, createdAt, current: null, instanceDir: null, invocations: 0, updating: null };
       this.functions.set(deployment.service, entry);
       entry.updating = this.launch(entry, deployment)
         .catch((error: Error) => this.options.logger.error(`gateway: ${deployment.service} did not start: ${error.message}`))
@@ -179,7 +187,7 @@ export class EmbeddedGateway {
   private async deploy(deployment: FunctionDeployment): Promise<void> {
     let entry = this.functions.get(deployment.service);
     if (!entry) {
-      entry = { deployment, createdAt: new Date().toISOString(), current: null, invocations: 0, updating: null };
+      entry = { deployment, createdAt: new Date().toISOString(), current: null, instanceDir: null, invocations: 0, updating: null };
       this.functions.set(deployment.service, entry);
     }
     await entry.updating;
@@ -199,8 +207,9 @@ export class EmbeddedGateway {
     const indexFile = imageIndexPath(this.options.imagesDir, deployment.image);
     if (!existsSync(indexFile)) throw new Error(`image ${deployment.image} was not built here`);
     const folder = (await readFile(indexFile, 'utf8')).trim();
-    const secretsDir = join(this.options.dataDir, 'gateway', 'functions', deployment.service, 'secrets');
-    await rm(secretsDir, { recursive: true, force: true });
+    // One folder per instance: the running version keeps its files while the next one starts.
+    const instanceDir = join(this.options.dataDir, 'gateway', 'functions', deployment.service, randomUUID());
+    const secretsDir = join(instanceDir, 'secrets');
     await mkdir(secretsDir, { recursive: true, mode: 0o700 });
     for (const secret of deployment.secrets ?? []) {
       const source = join(this.secretsDir, secret);
@@ -224,10 +233,18 @@ export class EmbeddedGateway {
         if (this.logs.length > MAX_LOG_LINES * 20) this.logs.splice(0, this.logs.length - MAX_LOG_LINES * 20);
       },
     });
-    await next.start();
+    try {
+      await next.start();
+    } catch (error) {
+      await rm(instanceDir, { recursive: true, force: true });
+      throw error;
+    }
     const previous = entry.current;
+    const previousDir = entry.instanceDir;
     entry.current = next;
+    entry.instanceDir = instanceDir;
     await previous?.stop();
+    if (previousDir) await rm(previousDir, { recursive: true, force: true });
   }
 
   private async invoke(name: string, path: string, request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -81,7 +81,9 @@ export class FunctionProcess {
     const [program = 'node', ...args] = this.spec.command.split(/\s+/).filter(Boolean);
     if (program !== 'node' && program !== 'python3' && program !== 'python') throw new Error(`fprocess ${program} is not supported by the embedded gateway`);
     const runtimeArgs = program === 'node' && this.spec.memoryMi ? [`--max-old-space-size=${this.spec.memoryMi}`] : [];
-    const child = spawn(program === 'node' ? process.execPath : program, [...runtimeArgs, ...args], {
+    // Python 2 is gone: the classic `python` template runs on Python 3 too.
+    const executable = program === 'node' ? process.execPath : 'python3';
+    const child = spawn(executable, [...runtimeArgs, ...args], {
       cwd: this.spec.cwd,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...this.spec.env, PORT: String(this.port), FAASLINE_SECRETS_DIR: this.spec.secretsDir, fprocess: this.spec.command },
       stdio: ['ignore', 'pipe', 'pipe'],

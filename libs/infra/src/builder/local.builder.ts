@@ -21,18 +21,17 @@ export class LocalBuilder implements Builder {
     private readonly npmCacheDir: string,
   ) {}
 
-  /** `npm install --omit=dev` where a package.json declares dependencies; npm's own configuration (registry, proxy) comes from the environment. */
-  private async npmInstall(dir: string, log: (line: string) => void, signal: AbortSignal): Promise<void> {
-    log(`npm install --omit=dev in ${dir.split('/context/')[1] ?? '.'}`);
+  /** `pip install --target python_packages -r <requirements>`; pip's own settings (index, find-links) come from the environment. */
+  private async pipInstall(context: string, requirements: string, log: (line: string) => void, signal: AbortSignal): Promise<void> {
+    log(`pip install --target python_packages -r ${requirements.split('/context/')[1] ?? requirements}`);
+    const args = ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--target', join(context, 'python_packages'), '--cache-dir', `${this.npmCacheDir}-pip`, '-r', requirements];
+    await this.run('python3', args, context, { ...toolEnvironment(), HOME: context }, log, signal, 'pip install failed');
+  }
+
+  private async run(command: string, args: string[], cwd: string, env: Record<string, string>, log: (line: string) => void, signal: AbortSignal, failure: string): Promise<void> {
     const output: string[] = [];
     const code = await new Promise<number>((resolve, reject) => {
-      // A handler's dependencies are untrusted: no lifecycle scripts, and none of the server's secrets in reach.
-      const child = spawn('npm', ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--no-update-notifier', '--cache', this.npmCacheDir], {
-        cwd: dir,
-        env: { ...npmEnvironment(), HOME: dir, npm_config_loglevel: 'warn' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        signal,
-      });
+      const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], signal });
       const collect = (chunk: Buffer) => {
         for (const line of chunk.toString().split('\n').filter(Boolean)) {
           output.push(line);
@@ -44,7 +43,15 @@ export class LocalBuilder implements Builder {
       child.on('error', reject);
       child.on('close', (exit) => resolve(exit ?? 1));
     });
-    if (code !== 0) throw new BuildFailure(`npm install failed: ${output.filter((line) => /ERR/.test(line)).slice(-1)[0] ?? `exit ${code}`}`.slice(0, 120));
+    if (code !== 0) throw new BuildFailure(`${failure}: ${output.filter((line) => /ERR|error/i.test(line)).slice(-1)[0] ?? `exit ${code}`}`.slice(0, 120));
+  }
+
+  /** `npm install --omit=dev` where a package.json declares dependencies; npm's own configuration (registry, proxy) comes from the environment. */
+  private async npmInstall(dir: string, log: (line: string) => void, signal: AbortSignal): Promise<void> {
+    log(`npm install --omit=dev in ${dir.split('/context/')[1] ?? '.'}`);
+    // A handler's dependencies are untrusted: no lifecycle scripts, and none of the server's secrets in reach.
+    const args = ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--no-update-notifier', '--cache', this.npmCacheDir];
+    await this.run('npm', args, dir, { ...toolEnvironment(), HOME: dir, npm_config_loglevel: 'warn' }, log, signal, 'npm install failed');
   }
 
   async build(request: BuildRequest, log: (line: string) => void, signal: AbortSignal): Promise<BuildResult> {
@@ -60,6 +67,7 @@ export class LocalBuilder implements Builder {
       try {
         await pipeline(Readable.from(request.archive), extract({ cwd: staging, strict: true, preservePaths: false }), { signal });
         for (const dir of await packageFolders(join(staging, 'context'))) await this.npmInstall(dir, log, signal);
+        for (const file of await requirementFiles(join(staging, 'context'))) await this.pipInstall(join(staging, 'context'), file, log, signal);
         await writeFile(join(staging, 'image.json'), `${JSON.stringify({ image: request.image, contextDigest: digest, buildArgs: request.buildArgs })}\n`);
         await mkdir(this.imagesDir, { recursive: true });
         await rename(staging, folder).catch(async (error: NodeJS.ErrnoException) => {
@@ -94,13 +102,24 @@ async function packageFolders(root: string): Promise<string[]> {
   return found;
 }
 
-/** PATH and npm's own settings (registry, proxies, certificates), nothing else of the server's environment. */
-function npmEnvironment(): Record<string, string> {
+/** PATH and npm's and pip's own settings (registry, index, find-links, proxies, certificates), nothing else of the server's environment. */
+function toolEnvironment(): Record<string, string> {
   const kept = Object.entries(process.env).filter(
-    ([name]) => name === 'PATH' || /^npm_config_/i.test(name) || /^(HTTPS?_PROXY|NO_PROXY|NODE_EXTRA_CA_CERTS)$/i.test(name),
+    ([name]) => name === 'PATH' || /^(npm_config_|PIP_)/i.test(name) || /^(HTTPS?_PROXY|NO_PROXY|NODE_EXTRA_CA_CERTS)$/i.test(name),
   );
   return Object.fromEntries(kept) as Record<string, string>;
 }
 
 /** Where the local builder records which folder holds an image name. */
 export const imageIndexPath = (imagesDir: string, image: string) => join(imagesDir, 'by-name', createHash('sha256').update(image).digest('hex'));
+
+/** Non-empty requirements.txt files of the context root and its handler folder. */
+async function requirementFiles(root: string): Promise<string[]> {
+  const candidates = [join(root, 'requirements.txt'), ...(await readdir(root, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => join(root, e.name, 'requirements.txt'))];
+  const found: string[] = [];
+  for (const file of candidates) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    if (text.split('\n').some((line) => line.trim() !== '' && !line.trim().startsWith('#'))) found.push(file);
+  }
+  return found;
+}
