@@ -6,15 +6,18 @@ import { BUILD_LOGS, CONTEXT_STORE, LINKS, WEBHOOK_SECRET } from '../tokens.js';
 import { ReadBuildLogController } from './read-build-log/read-build-log.controller.js';
 import { ReadBuildLogHandler } from './read-build-log/read-build-log.handler.js';
 import { ServeBuildContextController } from './serve-build-context/serve-build-context.controller.js';
+import { ReadDeliveryEventsController } from '../deliveries/read-delivery-events/read-delivery-events.controller.js';
+import { ReadDeliveryEventsHandler } from '../deliveries/read-delivery-events/read-delivery-events.handler.js';
 
 /**
  * What every api instance serves about builds, pipeline or not: build logs behind their signed links, and build
  * contexts for BuildKit (PUBLIC_URL may route a daemon's fetch to any instance).
  */
 @Module({
-  controllers: [ReadBuildLogController, ServeBuildContextController],
+  controllers: [ReadBuildLogController, ServeBuildContextController, ReadDeliveryEventsController],
   providers: [
     ReadBuildLogHandler,
+    ReadDeliveryEventsHandler,
     { provide: LINKS, inject: [CONFIG, WEBHOOK_SECRET], useFactory: (config: Config, secret: string) => Links.fromSecret(secret, config.publicUrl, config.gatewayPublicUrl) },
     { provide: CONTEXT_STORE, inject: [BACKBONE], useFactory: (backbone: Backbone) => new PostgresContextStore(backbone.db) },
     { provide: BUILD_LOGS, inject: [BACKBONE], useFactory: (backbone: Backbone) => new BuildLogStore(backbone.db) },

@@ -71,6 +71,8 @@ describe('stack file rules', () => {
     expect(templateSourceProblem('https://github.com/openfaas/templates#1.0', policy.gitAllowedHosts)).toBeNull();
     expect(templateSourceProblem('https://git.local:8443/t.git', policy.gitAllowedHosts)).toBeNull();
     expect(templateSourceProblem('https://git.local/t.git', policy.gitAllowedHosts)).toMatch(/not in GIT_ALLOWED_HOSTS/);
+    expect(templateSourceProblem('http://127.0.0.1:39001/t.git', ['127.0.0.1:*'])).toBeNull();
+    expect(templateSourceProblem('http://127.0.0.2:39001/t.git', ['127.0.0.1:*'])).toMatch(/not in GIT_ALLOWED_HOSTS/);
     expect(templateSourceProblem('file:///etc', policy.gitAllowedHosts)).toMatch(/must be an http\(s\) git URL/);
     expect(templateSourceProblem('git@github.com:x/y', policy.gitAllowedHosts)).toMatch(/not a URL/);
     expect(templateSourceProblem('https://github.com/x/y#--upload-pack=touch /tmp/p', policy.gitAllowedHosts)).toMatch(/is not a branch, tag or commit name/);

@@ -91,8 +91,11 @@ export function gitUrlProblem(text: string, allowedHosts: readonly string[]): st
   return isAllowedHost(url, allowedHosts) ? null : `host ${url.host} is not in GIT_ALLOWED_HOSTS`;
 }
 
+/** `host` (default port only), `host:port`, or `host:*` (any port: `faasline push` serves on a free one). */
 export const isAllowedHost = (url: URL, allowedHosts: readonly string[]) =>
-  allowedHosts.includes(url.host.toLowerCase()) || (url.port === '' && allowedHosts.includes(url.hostname.toLowerCase()));
+  allowedHosts.includes(url.host.toLowerCase()) ||
+  (url.port === '' && allowedHosts.includes(url.hostname.toLowerCase())) ||
+  allowedHosts.includes(`${url.hostname.toLowerCase()}:*`);
 
 /**
  * The per-function rules of OpenFaaS Cloud, with its gaps closed. A broken function fails alone, with a reason

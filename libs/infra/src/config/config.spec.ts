@@ -6,7 +6,8 @@ describe('configuration', () => {
     const config = loadConfig({}, '/srv/app');
     expect(config).toMatchObject({ port: 8080, gatewayPort: 8081, dataDir: '/srv/app/.faasline', databaseUrl: null, kafka: null });
     expect(config.publicUrl).toBe('http://127.0.0.1:8080');
-    expect(config.gitAllowedHosts).toEqual(['github.com']);
+    expect(config.gitAllowedHosts).toEqual(['github.com', '127.0.0.1:*']);
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/x' }).gitAllowedHosts).toEqual(['github.com']);
   });
 
   it('reads Kafka brokers as a comma list with the default topic', () =>

@@ -84,7 +84,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     githubToken: read('GITHUB_TOKEN') ?? null,
     adminToken: read('ADMIN_TOKEN') ?? null,
     githubApp: githubApp(read),
-    gitAllowedHosts: list(read('GIT_ALLOWED_HOSTS') ?? 'github.com').map((host) => host.toLowerCase()),
+    // On one machine (embedded storage) `faasline push` serves local repositories on loopback; a server does not.
+    gitAllowedHosts: list(read('GIT_ALLOWED_HOSTS') ?? (databaseUrl === null ? 'github.com,127.0.0.1:*' : 'github.com')).map((host) => host.toLowerCase()),
     customers: read('CUSTOMERS') ? list(read('CUSTOMERS')!).map((owner) => owner.toLowerCase()) : null,
     customersFile: read('CUSTOMERS_FILE') ?? null,
     buildBranch: read('BUILD_BRANCH') ?? null,

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError } from '../config/config.js';
 
 export type RunningPostgres = Readonly<{ url: string; stop: () => Promise<void> }>;
 
@@ -13,6 +14,7 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'faaslin
   const databaseDir = resolve(dataDir, 'postgres');
   const fresh = !existsSync(join(databaseDir, 'PG_VERSION'));
   mkdirSync(resolve(dataDir), { recursive: true });
+  if (process.getuid?.() === 0) checkReachableByOthers(resolve(dataDir));
   const port = await freePort();
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
@@ -85,5 +87,18 @@ async function stopOrphanedServer(databaseDir: string): Promise<void> {
   for (let waited = 0; isOurPostgres(); waited += 100) {
     if (waited > 30_000) throw new Error(`PostgreSQL ${pid} on ${databaseDir} did not stop`);
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * As root, embedded PostgreSQL runs as a separate `postgres` user, which must be able to walk down to DATA_DIR.
+ * A folder on the way that others cannot enter (a 0700 home, for one) would fail deep inside initdb with EACCES.
+ */
+function checkReachableByOthers(dir: string): void {
+  for (let current = dir; ; current = dirname(current)) {
+    if ((statSync(current).mode & 0o001) === 0) {
+      throw new ConfigError('DATA_DIR', `${dir} is inside ${current}, which the postgres user cannot enter (running as root): use a DATA_DIR outside it, e.g. DATA_DIR=/var/lib/faasline`);
+    }
+    if (dirname(current) === current) return;
   }
 }

@@ -1,0 +1,6 @@
+export class ReadDeliveryEventsQuery {
+  constructor(
+    readonly deliveryId: string,
+    readonly afterPosition: number,
+  ) {}
+}
