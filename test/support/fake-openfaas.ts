@@ -161,3 +161,6 @@ function send(response: ServerResponse, status: number, body: unknown): void {
   if (typeof body === 'string') response.writeHead(status, { 'content-type': 'text/plain' }).end(body);
   else response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
+
+/** Whether a value has the shape the gateway's OpenAPI document gives a named schema (null when it does). */
+export const schemaViolation = (value: unknown, schema: string) => violation(value, spec.components.schemas[schema]!);
