@@ -85,7 +85,7 @@ export class FunctionProcess {
     const executable = program === 'node' ? process.execPath : 'python3';
     const child = spawn(executable, [...runtimeArgs, ...args], {
       cwd: this.spec.cwd,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...this.spec.env, PORT: String(this.port), FAASLINE_SECRETS_DIR: this.spec.secretsDir, fprocess: this.spec.command },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...this.spec.env, PORT: String(this.port), FAASLINE_SECRETS_DIR: this.spec.secretsDir, FAASLINE_GATEWAY_PID: String(process.pid), fprocess: this.spec.command },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
