@@ -63,7 +63,7 @@ describe('pipeline process', () => {
     expect(types(run([push, fetched], deployedEvent('fn1')))).toEqual(['alexellis-fn1:success']);
     const last = run([push, fetched, deployedEvent('fn1')], deployedEvent('fn2'));
     expect(types(last)).toEqual(['alexellis-fn2:success', 'CollectGarbage', 'stack-deploy:success']);
-    expect(last[1]).toEqual({ type: 'CollectGarbage', owner: 'alexellis', repo: 'fns', keep: ['alexellis-fn1', 'alexellis-fn2'], reason: 'not-in-stack' });
+    expect(last[1]).toEqual({ type: 'CollectGarbage', owner: 'alexellis', repo: 'fns', keep: ['alexellis-fn1', 'alexellis-fn2'], reason: 'not-in-stack', pushSequence: 3 });
   });
 
   it('links a failed build to its log and does not clean up after a failed push', () => {
@@ -82,14 +82,14 @@ describe('pipeline process', () => {
 
   it('removes the functions of a removed repository or an uninstalled App', () => {
     const removed = recorded({ type: 'RepositoryRemoved', data: { installationId: 7, owner: 'alexellis', repo: 'fns', repositoryId: 2, private: false } });
-    expect(run([], removed)).toEqual([{ type: 'CollectGarbage', owner: 'alexellis', repo: 'fns', keep: [], reason: 'repository-removed' }]);
+    expect(run([], removed)).toEqual([{ type: 'CollectGarbage', owner: 'alexellis', repo: 'fns', keep: [], reason: 'repository-removed', pushSequence: null }]);
     const uninstalled = recorded({
       type: 'InstallationDeleted',
       data: { installationId: 7, account: 'alexellis', accountId: 1, repositories: [{ owner: 'alexellis', repo: 'fns', repositoryId: 2, private: false }, { owner: 'alexellis', repo: 'api', repositoryId: 3, private: true }] },
     });
     expect(run([], uninstalled)).toEqual([
-      { type: 'CollectGarbage', owner: 'alexellis', repo: 'fns', keep: [], reason: 'installation-deleted' },
-      { type: 'CollectGarbage', owner: 'alexellis', repo: 'api', keep: [], reason: 'installation-deleted' },
+      { type: 'CollectGarbage', owner: 'alexellis', repo: 'fns', keep: [], reason: 'installation-deleted', pushSequence: null },
+      { type: 'CollectGarbage', owner: 'alexellis', repo: 'api', keep: [], reason: 'installation-deleted', pushSequence: null },
     ]);
   });
 

@@ -47,6 +47,8 @@ export type PipelineCommand =
       repo: string;
       keep: readonly string[];
       reason: 'not-in-stack' | 'repository-removed' | 'installation-deleted';
+      /** The push that asked, or null when the repository or the App went away: a later push's functions stay. */
+      pushSequence: number | null;
     }>;
 
 export const STACK_CONTEXT = 'stack-deploy';
@@ -149,9 +151,9 @@ export function decidePipeline(event: RecordedEvent<FaaslineEvent>, state: PushP
     case 'FunctionDeployed':
       return commands(status(event.data.name, 'success', `deployed: ${event.data.endpoint}`, { kind: 'endpoint', name: event.data.name }), ...completion(event, state, status));
     case 'RepositoryRemoved':
-      return [{ type: 'CollectGarbage', owner: event.data.owner, repo: event.data.repo, keep: [], reason: 'repository-removed' }];
+      return [{ type: 'CollectGarbage', owner: event.data.owner, repo: event.data.repo, keep: [], reason: 'repository-removed', pushSequence: null }];
     case 'InstallationDeleted':
-      return event.data.repositories.map((ref): PipelineCommand => ({ type: 'CollectGarbage', owner: ref.owner, repo: ref.repo, keep: [], reason: 'installation-deleted' }));
+      return event.data.repositories.map((ref): PipelineCommand => ({ type: 'CollectGarbage', owner: ref.owner, repo: ref.repo, keep: [], reason: 'installation-deleted', pushSequence: null }));
     default:
       return [];
   }
@@ -172,7 +174,7 @@ function completion(
   if (failed === 0 && superseded === 0 && after.supersededBySameCommit > 0) return [];
   if (failed === 0 && superseded === 0) {
     return [
-      { type: 'CollectGarbage', owner: after.push.owner, repo: after.push.repo, keep: [...after.functions.keys()], reason: 'not-in-stack' },
+      { type: 'CollectGarbage', owner: after.push.owner, repo: after.push.repo, keep: [...after.functions.keys()], reason: 'not-in-stack', pushSequence: after.push.sequence },
       status(STACK_CONTEXT, 'success', 'stack is successfully deployed'),
     ];
   }

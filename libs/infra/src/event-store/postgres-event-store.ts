@@ -276,16 +276,17 @@ export function toRecordedEvent(row: EventRow, upcast: UpcastFn): RecordedEvent<
   };
 }
 
-/** The events of one delivery (correlation id) before `beforePosition`, in commit order. */
+/** The events of one delivery (correlation id) between two positions (exclusive), in commit order. */
 export async function readEventsByCorrelation(
   db: Pick<DataSource | QueryRunner, 'query'>,
   correlationId: string,
   beforePosition: number,
+  afterPosition = 0,
   upcast: UpcastFn = defaultUpcast,
 ): Promise<RecordedEvent<Event>[]> {
   const rows: EventRow[] = await db.query(
-    `SELECT ${COLUMNS} FROM events WHERE correlation_id = $1 AND global_position < $2 ORDER BY global_position`,
-    [correlationId, beforePosition],
+    `SELECT ${COLUMNS} FROM events WHERE correlation_id = $1 AND global_position < $2 AND global_position > $3 ORDER BY global_position`,
+    [correlationId, beforePosition, afterPosition],
   );
   return rows.map((row) => toRecordedEvent(row, upcast));
 }

@@ -9,8 +9,7 @@ import { ReadDeliveryEventsQuery } from './read-delivery-events.query.js';
 export class ReadDeliveryEventsHandler implements IQueryHandler<ReadDeliveryEventsQuery, RecordedEvent<Event>[]> {
   constructor(@Inject(BACKBONE) private readonly backbone: Backbone) {}
 
-  async execute({ deliveryId, afterPosition }: ReadDeliveryEventsQuery): Promise<RecordedEvent<Event>[]> {
-    const events = await readEventsByCorrelation(this.backbone.db, deliveryId, Number.MAX_SAFE_INTEGER);
-    return events.filter((event) => event.metadata.globalPosition > afterPosition);
+  execute({ deliveryId, afterPosition }: ReadDeliveryEventsQuery): Promise<RecordedEvent<Event>[]> {
+    return readEventsByCorrelation(this.backbone.db, deliveryId, Number.MAX_SAFE_INTEGER, afterPosition);
   }
 }

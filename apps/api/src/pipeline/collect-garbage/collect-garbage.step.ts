@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ownedBy, streamIds, type PipelineCommand, type PushReceived } from '#domain';
+import { ownedBy, type PipelineCommand } from '#domain';
 import { enqueueSteps, type Backbone, type Logger, type StepOutcome } from '#infra';
 import { BACKBONE, LOGGER } from '#projector';
 import { PIPELINE_PARTS } from '../pipeline.tokens.js';
@@ -25,22 +25,16 @@ export class CollectGarbageStep extends PipelineStep<CollectGarbage> {
   }
 
   protected async run(job: PipelineJob<CollectGarbage>, context: { id: string }): Promise<StepOutcome> {
-    const { owner, repo, keep, reason } = job.command;
+    const { owner, repo, keep, reason, pushSequence } = job.command;
     const gateway = this.parts.gateway;
     if (!gateway) return { done: true };
-    const pushSequence = reason === 'not-in-stack' ? await this.sequenceOf(job.cause.correlationId, owner, repo) : Number.POSITIVE_INFINITY;
     const candidates = (await gateway.list()).filter((fn) => ownedBy(fn.labels, owner, repo) && !keep.includes(fn.name));
     const removals = candidates.map((fn): { id: string; payload: PipelineJob<RemoveFunction> } => ({
       id: `${REMOVE_FUNCTION}:${context.id}:${fn.name}`,
-      payload: { command: { name: fn.name, owner, repo, reason, pushSequence: Number.isFinite(pushSequence) ? pushSequence : null }, cause: job.cause },
+      payload: { command: { name: fn.name, owner, repo, reason, pushSequence }, cause: job.cause },
     }));
     await this.backbone.db.transaction((tx) => enqueueSteps(tx, REMOVE_FUNCTION, removals));
     return { done: true };
   }
 
-  private async sequenceOf(deliveryId: string, owner: string, repo: string): Promise<number> {
-    const { events } = await this.backbone.store.readStream(streamIds.repository(owner, repo));
-    const push = events.find((event) => event.type === 'PushReceived' && (event as unknown as PushReceived).data.deliveryId === deliveryId);
-    return push?.metadata.streamVersion ?? 0;
-  }
 }
