@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Headers, HttpException, HttpStatus, Inject, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { constantTimeEqual } from '#infra';
+import { bearerOf, isAdmin } from '../../auth/admin.guard.js';
 import type { Links } from '../../pipeline/pipeline-parts.js';
 import { ADMIN_TOKEN, LINKS } from '../../tokens.js';
 import { ReadBuildLogQuery } from './read-build-log.query.js';
@@ -20,9 +20,8 @@ export class ReadBuildLogController {
   @Get(':id/log')
   @Header('Content-Type', 'text/plain; charset=utf-8')
   async read(@Param('id') buildId: string, @Query('token') token: string | undefined, @Headers('authorization') authorization: string | undefined): Promise<string> {
-    const bearer = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];
-    if (bearer === undefined && token === undefined) throw new HttpException({ message: 'an admin token or the signed link from the commit status is required' }, HttpStatus.UNAUTHORIZED);
-    const allowed = (bearer !== undefined && constantTimeEqual(bearer, this.adminToken)) || (token !== undefined && this.links.checkBuildLog(buildId, token));
+    if (bearerOf(authorization) === undefined && token === undefined) throw new HttpException({ message: 'an admin token or the signed link from the commit status is required' }, HttpStatus.UNAUTHORIZED);
+    const allowed = isAdmin(authorization, this.adminToken) || (token !== undefined && this.links.checkBuildLog(buildId, token));
     if (!allowed) throw new HttpException({ message: 'this token does not open this build log' }, HttpStatus.FORBIDDEN);
     const log = await this.queries.execute<ReadBuildLogQuery, string | null>(new ReadBuildLogQuery(buildId));
     if (log === null) throw new HttpException({ message: `no build ${buildId}` }, HttpStatus.NOT_FOUND);

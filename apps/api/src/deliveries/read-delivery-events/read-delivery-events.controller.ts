@@ -1,8 +1,7 @@
-import { Controller, Get, Headers, HttpException, HttpStatus, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Get, HttpException, HttpStatus, Inject, Param, Query, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import type { Event, RecordedEvent } from '#domain';
-import { constantTimeEqual } from '#infra';
-import { ADMIN_TOKEN } from '../../tokens.js';
+import { AdminGuard } from '../../auth/admin.guard.js';
 import { ReadDeliveryEventsQuery } from './read-delivery-events.query.js';
 
 /**
@@ -10,17 +9,12 @@ import { ReadDeliveryEventsQuery } from './read-delivery-events.query.js';
  * in commit order — what `faasline push` follows to show a push going live.
  */
 @Controller('api/v1/deliveries')
+@UseGuards(AdminGuard)
 export class ReadDeliveryEventsController {
-  constructor(
-    @Inject(QueryBus) private readonly queries: QueryBus,
-    @Inject(ADMIN_TOKEN) private readonly adminToken: string,
-  ) {}
+  constructor(@Inject(QueryBus) private readonly queries: QueryBus) {}
 
   @Get(':deliveryId/events')
-  async read(@Param('deliveryId') deliveryId: string, @Query('after') after: string | undefined, @Headers('authorization') authorization: string | undefined) {
-    const bearer = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];
-    if (bearer === undefined) throw new HttpException({ message: 'Authorization: Bearer <ADMIN_TOKEN> is required' }, HttpStatus.UNAUTHORIZED);
-    if (!constantTimeEqual(bearer, this.adminToken)) throw new HttpException({ message: 'wrong admin token' }, HttpStatus.FORBIDDEN);
+  async read(@Param('deliveryId') deliveryId: string, @Query('after') after: string | undefined) {
     if (after !== undefined && !/^\d+$/.test(after)) throw new HttpException({ message: 'after must be a position (a whole number)' }, HttpStatus.BAD_REQUEST);
     const events = await this.queries.execute<ReadDeliveryEventsQuery, RecordedEvent<Event>[]>(new ReadDeliveryEventsQuery(deliveryId, Number(after ?? 0)));
     return {
