@@ -4,3 +4,6 @@ export * from './backbone.module.js';
 export * from './projector.module.js';
 export * from './projector.service.js';
 export * from './bootstrap.js';
+export * from './projections/read-models.js';
+export * from './projections/row-projection.js';
+export * from './replay/read-model-replayer.js';

@@ -128,8 +128,12 @@ type BuildRef = { buildId: string; name: string; owner: string; repo: string; sh
 /** A build result for a commit older than the newest accepted push on its branch: recorded, never deployed. */
 export type BuildSuperseded = Event<'BuildSuperseded', BuildRef & { image: string; supersededBy: string }>;
 export type BuildStarted = Event<'BuildStarted', BuildRef>;
+/** v2 added `builder` and `imageDigest`; v1 events read as null for both (see upcasters.ts). */
 export type BuildSucceeded = Event<'BuildSucceeded', BuildRef & {
   image: string;
+  /** The registry's manifest digest of the pushed image, when the builder reports one. */
+  imageDigest: string | null;
+  builder: 'buildkit' | 'local' | null;
   durationMs: number;
   logRef: string;
   logTail: string;
@@ -214,7 +218,7 @@ export const currentSchemaVersions: Readonly<Record<EventType, number>> = {
   SourceFetched: 1,
   SourceRejected: 1,
   BuildStarted: 1,
-  BuildSucceeded: 1,
+  BuildSucceeded: 2,
   BuildReused: 1,
   BuildFailed: 1,
   BuildSuperseded: 1,

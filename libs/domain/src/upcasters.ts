@@ -42,7 +42,10 @@ export function upcasterRegistry(
   };
 }
 
-/** Every shape change of a stored event gets a step here; none yet, the catalogue is at its first version. */
-export const upcasters: readonly Upcaster[] = [];
+/** Every shape change of a stored event gets a step here. */
+export const upcasters: readonly Upcaster[] = [
+  // v2 records which builder built the image and the image's digest; nobody recorded either before.
+  { type: 'BuildSucceeded', from: 1, upcast: (data) => ({ ...(data as object), builder: null, imageDigest: null }) },
+];
 
 export const upcast: UpcastFn = upcasterRegistry(upcasters);

@@ -31,3 +31,4 @@ export * from './openfaas/gateway-client.js';
 export * from './github/commit-status-reporter.js';
 export * from './builder/buildkit.builder.js';
 export * from './builder/buildkit-proto.js';
+export * from './read-models/index.js';

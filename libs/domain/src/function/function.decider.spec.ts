@@ -7,7 +7,7 @@ const ref = (buildId: string, contextDigest = 'sha256:aaa', sha = 'a'.repeat(40)
 const started = (buildId: string, digest?: string): FunctionEvent => ({ type: 'BuildStarted', data: ref(buildId, digest) });
 const succeeded = (buildId: string, image: string, digest?: string): FunctionEvent => ({
   type: 'BuildSucceeded',
-  data: { ...ref(buildId, digest), image, durationMs: 10, logRef: buildId, logTail: '' },
+  data: { ...ref(buildId, digest), image, imageDigest: null, builder: 'local', durationMs: 10, logRef: buildId, logTail: '' },
 });
 const deployment = (pushSequence: number, sha: string) => ({
   name: 'alexellis-fn1',

@@ -2,8 +2,10 @@ import { DataSource, type DataSourceOptions, type MigrationInterface } from 'typ
 import { EventStore1764057600000 } from './migrations/1764057600000-event-store.js';
 import { Pipeline1764230400000 } from './migrations/1764230400000-pipeline.js';
 import { BuildLogs1764316800000 } from './migrations/1764316800000-build-logs.js';
+import { ReadModels1764403200000 } from './migrations/1764403200000-read-models.js';
+import { readModelEntities } from '../read-models/index.js';
 
-export const eventStoreMigrations = [EventStore1764057600000, Pipeline1764230400000, BuildLogs1764316800000];
+export const eventStoreMigrations = [EventStore1764057600000, Pipeline1764230400000, BuildLogs1764316800000, ReadModels1764403200000];
 
 export type DataSourceParts = Readonly<{
   entities?: DataSourceOptions['entities'];
@@ -17,7 +19,7 @@ export async function openDataSource(url: string, parts: DataSourceParts = {}): 
   const dataSource = new DataSource({
     type: 'postgres',
     url,
-    entities: parts.entities ?? [],
+    entities: [...readModelEntities, ...((parts.entities as []) ?? [])],
     migrations: [...eventStoreMigrations, ...(parts.migrations ?? [])],
     migrationsRun: false,
     synchronize: false,

@@ -65,7 +65,7 @@ export class BuildStep extends PipelineStep<Build> {
         this.backbone.store,
         functionDecider,
         streamId,
-        { type: 'CompleteBuild', data: { ...ref, image: result.image, durationMs: Date.now() - started, logRef: buildId, logTail: logTail(lines) } },
+        { type: 'CompleteBuild', data: { ...ref, image: result.image, imageDigest: result.digest, builder: this.parts.builder.kind, durationMs: Date.now() - started, logRef: buildId, logTail: logTail(lines) } },
         this.metadata(job, `${context.id}:result`),
       );
       return { done: true };

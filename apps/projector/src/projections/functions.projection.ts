@@ -1,0 +1,107 @@
+import type { FaaslineEvent, RecordedEvent } from '#domain';
+import type { RowProjection } from './row-projection.js';
+
+export type FunctionStatus = 'building' | 'deploying' | 'ready' | 'failed' | 'removed';
+
+/** `GET /api/v1/functions`: a function as it is now. `sha`/`image` are the deployed version's once there is one. */
+export type FunctionRow = Readonly<{
+  name: string;
+  owner: string;
+  repo: string;
+  function: string;
+  image: string | null;
+  sha: string;
+  branch: string | null;
+  status: FunctionStatus;
+  endpoint: string | null;
+  deployed_at: string | null;
+  build_id: string | null;
+  status_build_id: string | null;
+  delivery_id: string | null;
+  deploy_event_id: string | null;
+  reason: string | null;
+  updated_position: number;
+}>;
+
+const functionEvents = new Set<FaaslineEvent['type']>([
+  'BuildStarted',
+  'BuildSucceeded',
+  'BuildReused',
+  'BuildFailed',
+  'BuildSuperseded',
+  'FunctionDeployed',
+  'DeployFailed',
+  'FunctionRemoved',
+]);
+
+type FunctionEvent = Extract<FaaslineEvent, { data: { name: string; owner: string; repo: string } }>;
+
+export const functionsProjection: RowProjection<FunctionRow> = {
+  table: 'functions',
+  key: 'name',
+  keyOf: (event) => (functionEvents.has(event.type) ? (event as FunctionEvent).data.name : null),
+  evolve: (stored, event) => {
+    const { data } = event as RecordedEvent<FunctionEvent>;
+    const row: FunctionRow = {
+      ...(stored ?? {
+        name: data.name,
+        owner: data.owner,
+        repo: data.repo,
+        function: data.name.slice(data.owner.length + 1),
+        image: null,
+        sha: 'sha' in data ? data.sha : '',
+        branch: null,
+        status: 'building',
+        endpoint: null,
+        deployed_at: null,
+        build_id: null,
+        status_build_id: null,
+        delivery_id: null,
+        deploy_event_id: null,
+        reason: null,
+      }),
+      updated_position: event.metadata.globalPosition,
+    };
+    // Until a version is deployed, the function's sha is the one being built.
+    const inProgress = (sha: string) => (row.deployed_at === null ? sha : row.sha);
+    switch (event.type) {
+      case 'BuildStarted':
+        return { ...row, status: 'building', status_build_id: event.data.buildId, sha: inProgress(event.data.sha), reason: null };
+      case 'BuildSucceeded':
+      case 'BuildReused':
+        return { ...row, status: 'deploying', status_build_id: event.data.buildId, sha: inProgress(event.data.sha), reason: null };
+      case 'BuildFailed':
+        return { ...row, status: 'failed', status_build_id: event.data.buildId, reason: `build failed: ${event.data.reason}` };
+      case 'DeployFailed':
+        return { ...row, status: 'failed', status_build_id: event.data.buildId, reason: `deploy failed: ${event.data.reason}` };
+      case 'BuildSuperseded':
+        // A newer push owns the function now; only if this build was the newest word does the status fall back.
+        if (row.status_build_id !== event.data.buildId) return row;
+        return row.image !== null && row.status !== 'removed'
+          ? { ...row, status: 'ready', reason: null }
+          : { ...row, status: 'failed', reason: `superseded by ${event.data.supersededBy.slice(0, 7)}` };
+      case 'FunctionDeployed':
+        return {
+          ...row,
+          owner: event.data.owner,
+          repo: event.data.repo,
+          function: event.data.function,
+          status: 'ready',
+          image: event.data.image,
+          sha: event.data.sha,
+          branch: event.data.branch,
+          endpoint: event.data.endpoint,
+          deployed_at: event.metadata.occurredAt,
+          build_id: event.data.buildId,
+          status_build_id: event.data.buildId,
+          delivery_id: event.data.deliveryId,
+          deploy_event_id: event.metadata.eventId,
+          reason: null,
+        };
+      case 'FunctionRemoved':
+        return { ...row, status: 'removed', reason: `removed: ${event.data.reason}` };
+      default:
+        return row;
+    }
+  },
+};

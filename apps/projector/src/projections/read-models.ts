@@ -1,0 +1,55 @@
+import type { EntityManager } from 'typeorm';
+import type { Event, FaaslineEvent, RecordedEvent } from '#domain';
+import { auditProjection } from './audit.projection.js';
+import { buildsProjection } from './builds.projection.js';
+import { functionsProjection } from './functions.projection.js';
+import { pushesProjection } from './pushes.projection.js';
+import { foldRows, liveTables, type Row, type RowProjection, type TableNames } from './row-projection.js';
+
+/** A DataSource, a QueryRunner or a transaction's EntityManager: anything that runs SQL. */
+export type Queryable = Pick<EntityManager, 'query'>;
+
+export const readModelProjections: readonly RowProjection[] = [
+  functionsProjection as unknown as RowProjection,
+  buildsProjection as unknown as RowProjection,
+  pushesProjection as unknown as RowProjection,
+  auditProjection as unknown as RowProjection,
+];
+
+/** The subscriber (and checkpoint) of all read models: one cut of the log, so replay can swap them together. */
+export const READ_MODELS_SUBSCRIBER = 'projector:read-models';
+
+/**
+ * Held shared by every live batch and exclusively by a replay's swap: the swap sees exactly the batches that
+ * committed, and no batch writes to a table while it is being swapped.
+ */
+export const READ_MODELS_LOCK = 7166740200;
+
+/**
+ * Applies a batch to the read models in `tables`: per read model, one read of the rows the batch touches and
+ * one multi-row upsert. The same code keeps the live tables current and rebuilds shadow tables on replay.
+ */
+export async function applyToReadModels(db: Queryable, events: readonly RecordedEvent<Event>[], tables: TableNames = liveTables): Promise<void> {
+  const batch = events as readonly RecordedEvent<FaaslineEvent>[];
+  for (const projection of readModelProjections) {
+    const table = tables[projection.table];
+    const rows = await foldRows(projection, batch, async (keys) => {
+      const stored: Row[] = await db.query(`SELECT * FROM ${table} WHERE ${projection.key} = ANY($1)`, [keys]);
+      return new Map(stored.map((row) => [String(row[projection.key]), row]));
+    });
+    await upsertRows(db, table, projection.key, rows, projection.appendOnly === true);
+  }
+}
+
+async function upsertRows(db: Queryable, table: string, key: string, rows: readonly Row[], appendOnly: boolean): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0]!);
+  const onConflict = appendOnly
+    ? 'DO NOTHING'
+    : `DO UPDATE SET ${columns.filter((column) => column !== key).map((column) => `${column} = EXCLUDED.${column}`).join(', ')}`;
+  await db.query(
+    `INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM json_populate_recordset(NULL::${table}, $1)
+     ON CONFLICT (${key}) ${onConflict}`,
+    [JSON.stringify(rows)],
+  );
+}
