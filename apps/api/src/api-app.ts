@@ -1,7 +1,9 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Backbone, Config, Logger } from '#infra';
 import { AppModule, type ApiOptions } from './app.module.js';
+import { ADMIN_SCHEME } from './auth/api-admin.js';
 import { INGRESS_COUNTERS } from './tokens.js';
 import type { WebhookCounters } from './webhooks/webhook-counters.js';
 
@@ -27,5 +29,14 @@ export async function createApi(backbone: Backbone, config: Config, logger: Logg
   fastify.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode === 413 && isWebhook(request.url)) counters.reject('too_large');
   });
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('faasline')
+      .setDescription('OpenFaaS Cloud as an event-sourced system: functions, builds, pushes and the audit trail')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' }, ADMIN_SCHEME)
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document);
   return app;
 }

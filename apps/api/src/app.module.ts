@@ -7,6 +7,7 @@ import { PipelineModule } from './pipeline/pipeline.module.js';
 import { ADMIN_TOKEN, GATEWAY_PASSWORD, WEBHOOK_SECRET } from './tokens.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { BuildsModule } from './builds/builds.module.js';
+import { QueriesModule } from './queries/queries.module.js';
 
 export type ApiOptions = Readonly<{
   /** Keep the read models in this process too (one process on one machine). */
@@ -40,6 +41,7 @@ export class AppModule {
         },
         WebhooksModule,
         BuildsModule,
+        QueriesModule,
         ...(options.withPipeline ? [PipelineModule] : []),
         ...(options.withProjector ? [ProjectorModule] : []),
       ],

@@ -1,0 +1,14 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ErrorDto } from '../queries/page.js';
+
+/** The bearer scheme of admin routes in the OpenAPI document (see createApi). */
+export const ADMIN_SCHEME = 'admin';
+
+/** Documents what AdminGuard does: `Authorization: Bearer <ADMIN_TOKEN>`, 401 without it, 403 with a wrong one. */
+export const ApiAdmin = () =>
+  applyDecorators(
+    ApiBearerAuth(ADMIN_SCHEME),
+    ApiUnauthorizedResponse({ type: ErrorDto, description: 'No bearer token' }),
+    ApiForbiddenResponse({ type: ErrorDto, description: 'Not the admin token' }),
+  );

@@ -1,0 +1,41 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { ReadBuild } from '#infra';
+
+export const buildStatuses = ['queued', 'running', 'succeeded', 'failed', 'reused', 'superseded'] as const;
+
+/** One build of one function for one push: `GET /api/v1/functions/{name}/builds` and `GET /api/v1/builds/{id}`. */
+export class BuildDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ description: 'The function built (OpenFaaS service name)', example: 'alexellis-fn1' }) name!: string;
+  @ApiProperty() owner!: string;
+  @ApiProperty() repo!: string;
+  @ApiProperty() sha!: string;
+  @ApiProperty({ enum: buildStatuses, enumName: 'BuildStatus' }) status!: (typeof buildStatuses)[number];
+  @ApiProperty({ type: String, nullable: true }) image!: string | null;
+  @ApiProperty({ description: 'sha256 of the build context: equal digests build equal images' }) contextDigest!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
+  @ApiProperty({ type: Number, nullable: true }) durationMs!: number | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Why the build failed' }) reason!: string | null;
+  @ApiProperty({ description: 'The webhook delivery of the push' }) deliveryId!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'For a reused build: the build whose image it reused' }) reusedBuildId!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'For a superseded build: the newer push that replaced it' }) supersededBy!: string | null;
+}
+
+export const toBuildDto = (row: ReadBuild): BuildDto => ({
+  id: row.id,
+  name: row.functionName,
+  owner: row.owner,
+  repo: row.repo,
+  sha: row.sha,
+  status: row.status,
+  image: row.image,
+  contextDigest: row.contextDigest,
+  startedAt: row.startedAt?.toISOString() ?? null,
+  finishedAt: row.finishedAt?.toISOString() ?? null,
+  durationMs: row.durationMs,
+  reason: row.reason,
+  deliveryId: row.deliveryId,
+  reusedBuildId: row.reusedBuildId,
+  supersededBy: row.supersededBy,
+});

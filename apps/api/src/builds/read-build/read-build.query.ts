@@ -1,0 +1,3 @@
+export class ReadBuildQuery {
+  constructor(readonly id: string) {}
+}

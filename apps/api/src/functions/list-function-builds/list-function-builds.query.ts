@@ -1,0 +1,8 @@
+export class ListFunctionBuildsQuery {
+  constructor(
+    readonly name: string,
+    readonly limit: number,
+    /** The sort key (seq, id) of the last build of the previous page. */
+    readonly before: readonly [number, string] | undefined,
+  ) {}
+}

@@ -1,0 +1,3 @@
+export class ReadFunctionQuery {
+  constructor(readonly name: string) {}
+}

@@ -1,0 +1,3 @@
+export class ReadProvenanceQuery {
+  constructor(readonly name: string) {}
+}

@@ -1,0 +1,9 @@
+export class ListPushesQuery {
+  constructor(
+    readonly owner: string,
+    readonly repo: string,
+    readonly limit: number,
+    /** The position of the last push of the previous page. */
+    readonly before: number | undefined,
+  ) {}
+}
