@@ -8,6 +8,7 @@ import { ADMIN_TOKEN, GATEWAY_PASSWORD, WEBHOOK_SECRET } from './tokens.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { BuildsModule } from './builds/builds.module.js';
 import { QueriesModule } from './queries/queries.module.js';
+import { AdminModule } from './admin/admin.module.js';
 
 export type ApiOptions = Readonly<{
   /** Keep the read models in this process too (one process on one machine). */
@@ -42,6 +43,7 @@ export class AppModule {
         WebhooksModule,
         BuildsModule,
         QueriesModule,
+        AdminModule,
         ...(options.withPipeline ? [PipelineModule] : []),
         ...(options.withProjector ? [ProjectorModule] : []),
       ],

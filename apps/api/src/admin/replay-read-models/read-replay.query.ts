@@ -1,0 +1,3 @@
+export class ReadReplayQuery {
+  constructor(readonly id: string) {}
+}

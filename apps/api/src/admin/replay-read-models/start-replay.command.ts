@@ -1,0 +1,5 @@
+import type { Actor } from '#domain';
+
+export class StartReplayCommand {
+  constructor(readonly actor: Actor) {}
+}
