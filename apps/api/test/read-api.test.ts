@@ -442,6 +442,22 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('catches an answer that drifts from it', async () => {
+    const { body } = await get('/api/v1/functions/someone-theirs');
+    const check = (changed: Record<string, unknown>) => answerViolation(document, 'GET', '/api/v1/functions/someone-theirs', 200, changed);
+    expect(check(body)).toBeNull();
+    expect(check({ ...body, extra: 1 })).toMatch(/extra is not in the document/);
+    expect(check({ ...body, deployedAt: undefined })).toMatch(/deployedAt must be a string/);
+    expect(check(Object.fromEntries(Object.entries(body).filter(([key]) => key !== 'endpoint')))).toMatch(/endpoint is documented as required but missing/);
+    expect(check({ ...body, status: 'live' })).toMatch(/status is "live", not one of building/);
+    expect(check({ ...body, name: null })).toMatch(/name is null/);
+    expect(check({ ...body, deployedAt: '2026-11-01 12:00' })).toMatch(/deployedAt must be an ISO date-time/);
+    expect(answerViolation(document, 'GET', '/api/v1/functions/someone-theirs', 418, body)).toMatch(/answered 418/);
+    const audit = (await get('/api/v1/audit?limit=1', admin)).body;
+    expect(answerViolation(document, 'GET', '/api/v1/audit?limit=1', 200, { ...audit, items: [{ ...audit.items[0], position: 1.5 }] })).toMatch(/position must be an integer/);
+    expect(answerViolation(document, 'GET', '/api/v1/audit?limit=1', 200, { ...audit, nextCursor: 5 })).toMatch(/nextCursor must be a string/);
+  });
+
   it('describes exactly every answer the routes gave in this file', () => {
     const read = answers.filter((answer) => answer.path.startsWith('/api/v1/') && !answer.path.startsWith('/api/v1/deliveries/'));
     const problems = read.map((answer) => answerViolation(document, answer.method, answer.path, answer.status, answer.body)).filter(Boolean);
