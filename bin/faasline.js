@@ -13,7 +13,11 @@ const dist = (path) => join(root, 'dist', path);
 const usage = `usage:
   faasline start                       run faasline (api, pipeline, embedded gateway) in this process
   faasline push [path] [--owner O] [--repo R] [--api URL]
-                                       deliver a signed push for the HEAD of the git repository at path`;
+                                       deliver a signed push for the HEAD of the git repository at path
+  faasline replay [--api URL]          rebuild every read model from the event log beside the live ones, then swap
+  faasline events [--type T] [--owner O] [--repo R] [--actor A] [--delivery ID] [--since ISO] [--until ISO]
+                  [--follow] [--json] [--api URL]
+                                       the event log (audit trail), oldest first; --follow keeps tailing it`;
 
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'start') {
@@ -21,6 +25,9 @@ if (command === 'start') {
   await import(dist('apps/api/main.js'));
 } else if (command === 'push') {
   await push(rest);
+} else if (command === 'replay' || command === 'events') {
+  const readSide = await import('./commands/read-side.js');
+  process.exitCode = await readSide[command](rest, { fail, secret });
 } else {
   console.error(usage);
   process.exit(command === undefined || command === '--help' ? 0 : 2);

@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { writeSyntheticHistory } from '../../../scripts/synthetic-history.js';
+import { eventually } from '../../../libs/infra/test/support/backbones.js';
+import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
+import { bareEnv, root, start, stop } from './support/spawn-api.js';
+
+const ADMIN_TOKEN = `admin-${randomUUID()}`;
+
+/** Runs `npx faasline <args>` the way a user would and resolves with its exit code and output. */
+function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [join(root, 'bin/faasline.js'), ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
+}
+
+describe('replay and the event log from the API and the CLI', () => {
+  const dataDir = join(tmpdir(), `faasline-replay-${randomUUID()}`);
+  let database: TestDatabase;
+  let app: Awaited<ReturnType<typeof start>>;
+  let head: number;
+  const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+  beforeAll(async () => {
+    database = await provisionTestDatabase();
+    app = await start({ ...bareEnv(), DATA_DIR: dataDir, DATABASE_URL: database.url, ADMIN_TOKEN, OPENFAAS_URL: 'http://127.0.0.1:9', FAASLINE_PIPELINE: 'separate' });
+    head = await writeSyntheticHistory(database.url, 20_000);
+    await eventually(async () => /faasline_subscriber_lag_events\{subscriber="projector:read-models"\} 0$/m.test(await (await fetch(`${app.url}/metrics`)).text()), 60_000, 'the read models to catch up');
+  }, 120_000);
+  afterAll(async () => {
+    await stop(app.child);
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('exposes projection lag in /metrics', async () => {
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toMatch(/^faasline_projection_lag_seconds 0\.000$/m);
+    expect(metrics).toContain(`faasline_events_head_position ${head}`);
+  });
+
+  it('guards the replay routes: 401 without a token, 403 with a wrong one, 404 for an unknown replay', async () => {
+    expect((await fetch(`${app.url}/api/v1/admin/replay`, { method: 'POST' })).status).toBe(401);
+    expect((await fetch(`${app.url}/api/v1/admin/replay`, { method: 'POST', headers: { authorization: 'Bearer nope' } })).status).toBe(403);
+    expect((await fetch(`${app.url}/api/v1/admin/replay/${randomUUID()}`, { headers: admin })).status).toBe(404);
+  });
+
+  it('POST /api/v1/admin/replay answers 202 with an id, 409 while it runs, and the report ends done with equal checksums', async () => {
+    const started = await fetch(`${app.url}/api/v1/admin/replay`, { method: 'POST', headers: admin });
+    expect(started.status).toBe(202);
+    const { id } = (await started.json()) as { id: string };
+    const second = await fetch(`${app.url}/api/v1/admin/replay`, { method: 'POST', headers: admin });
+    expect([409, 202]).toContain(second.status); // 202 only if the first finished already
+    let report: Record<string, unknown> = {};
+    await eventually(async () => {
+      report = (await (await fetch(`${app.url}/api/v1/admin/replay/${id}`, { headers: admin })).json()) as Record<string, unknown>;
+      return report.status !== 'running';
+    }, 60_000, 'the replay to finish');
+    expect(report).toMatchObject({ id, status: 'done', eventsProcessed: head, error: null });
+    expect(report.checksumAfter).toBe(report.checksumBefore);
+    expect(Object.keys(report).sort()).toEqual(['checksumAfter', 'checksumBefore', 'error', 'eventsProcessed', 'eventsTotal', 'finishedAt', 'id', 'startedAt', 'status']);
+  }, 90_000);
+
+  it('faasline replay shows progress and reports equal checksums', async () => {
+    const { code, out } = await cli(['replay', '--api', app.url], { ...process.env, ADMIN_TOKEN });
+    expect(code).toBe(0);
+    expect(out).toMatch(/^replay [0-9a-f-]{36} started$/m);
+    expect(out).toContain(`done: ${head.toLocaleString('en-US')} events`);
+    expect(out).toMatch(/checksum before ([0-9a-f]{32}), after \1: equal/);
+  }, 90_000);
+
+  it('faasline events filters the log and --json prints the audit shape', async () => {
+    const { code, out } = await cli(['events', '--api', app.url, '--type', 'PushIgnored', '--owner', 'OWNER3', '--json'], { ...process.env, ADMIN_TOKEN });
+    expect(code).toBe(0);
+    const lines = out.trim().split('\n').map((line) => JSON.parse(line) as { type: string; position: number; data: { owner: string } });
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((event) => event.type === 'PushIgnored' && event.data.owner === 'owner3')).toBe(true);
+    expect(lines.map((event) => event.position)).toEqual([...lines.map((event) => event.position)].sort((a, b) => a - b));
+    const all = await cli(['events', '--api', app.url], { ...process.env, ADMIN_TOKEN });
+    expect(all.out.trim().split('\n')).toHaveLength(head);
+  }, 90_000);
+
+  it('faasline events --follow prints events appended after it started', async () => {
+    const child = spawn(process.execPath, [join(root, 'bin/faasline.js'), 'events', '--api', app.url, '--follow', '--type', 'PushReceived', '--json', '--since', new Date(Date.UTC(2026, 0, 1) + (head + 1) * 10).toISOString()], {
+      cwd: root,
+      env: { ...process.env, ADMIN_TOKEN },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    try {
+      // Synthetic events are dated by their position, so only these later ones are after the --since instant.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await writeSyntheticHistory(database.url, 400, { seed: 'followed' });
+      await eventually(async () => out.includes('"PushReceived"'), 30_000, 'followed events');
+    } finally {
+      child.kill('SIGINT');
+    }
+  }, 60_000);
+});
