@@ -34,4 +34,11 @@ describe('upcasters', () => {
 
   it('reads every event of the current catalogue as it is', () =>
     expect(upcast({ type: 'PushReceived', schemaVersion: 1, data: { sha: 'a' } })).toEqual({ type: 'PushReceived', schemaVersion: 1, data: { sha: 'a' } }));
+
+  it('reads a BuildSucceeded stored at v1 as v2: no builder or image digest was recorded then', () =>
+    expect(upcast({ type: 'BuildSucceeded', schemaVersion: 1, data: { buildId: 'b1', image: 'img', durationMs: 5 } })).toEqual({
+      type: 'BuildSucceeded',
+      schemaVersion: 2,
+      data: { buildId: 'b1', image: 'img', durationMs: 5, builder: null, imageDigest: null },
+    }));
 });

@@ -1,0 +1,124 @@
+import { describe, expect, it } from '@jest/globals';
+import type { FaaslineEvent } from '#domain';
+import { auditProjection } from './audit.projection.js';
+import { buildsProjection } from './builds.projection.js';
+import { functionsProjection } from './functions.projection.js';
+import { given, recorded } from './projection-spec.js';
+import { pushesProjection } from './pushes.projection.js';
+
+const sha = (c: string) => c.repeat(40);
+const ref = (buildId: string, commit = sha('a')) => ({ buildId, name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', sha: commit, contextDigest: 'sha256:d1' });
+const started = (buildId: string, commit?: string) => recorded({ type: 'BuildStarted', data: ref(buildId, commit) });
+const succeeded = (buildId: string, commit?: string) =>
+  recorded({ type: 'BuildSucceeded', data: { ...ref(buildId, commit), image: `local/alexellis/fns-fn1:${buildId}`, imageDigest: null, builder: 'local', durationMs: 1200, logRef: buildId, logTail: '' } });
+const failed = (buildId: string, commit?: string) =>
+  recorded({ type: 'BuildFailed', data: { ...ref(buildId, commit), reason: 'npm install exited 1', durationMs: 800, logRef: buildId, logTail: 'npm ERR!' } });
+const superseded = (buildId: string, commit: string, by: string) =>
+  recorded({ type: 'BuildSuperseded', data: { ...ref(buildId, commit), image: `local/alexellis/fns-fn1:${buildId}`, supersededBy: by } });
+const deployed = (buildId: string, commit = sha('a')) =>
+  recorded({
+    type: 'FunctionDeployed',
+    data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', function: 'fn1', branch: 'main', sha: commit, image: `local/alexellis/fns-fn1:${buildId}`, endpoint: 'http://127.0.0.1:8081/function/alexellis-fn1', deliveryId: 'delivery-1', buildId, pushSequence: 1 },
+  });
+
+describe('functions read model', () => {
+  it('is building, then deploying, then ready at the deployed sha and image', () =>
+    given(functionsProjection, started('b1'), succeeded('b1'), deployed('b1')).then('alexellis-fn1', {
+      status: 'ready',
+      sha: sha('a'),
+      image: 'local/alexellis/fns-fn1:b1',
+      function: 'fn1',
+      endpoint: 'http://127.0.0.1:8081/function/alexellis-fn1',
+    }));
+
+  it('keeps showing the deployed sha while a newer commit builds', () =>
+    given(functionsProjection, started('b1'), succeeded('b1'), deployed('b1'), started('b2', sha('b'))).then('alexellis-fn1', { status: 'building', sha: sha('a') }));
+
+  it('shows the sha being built before any version is deployed', () =>
+    given(functionsProjection, started('b1', sha('c'))).then('alexellis-fn1', { status: 'building', sha: sha('c'), image: null }));
+
+  it('says why the newest build failed, while the deployed version stays', () =>
+    given(functionsProjection, started('b1'), succeeded('b1'), deployed('b1'), started('b2', sha('b')), failed('b2', sha('b'))).then('alexellis-fn1', {
+      status: 'failed',
+      reason: 'build failed: npm install exited 1',
+      image: 'local/alexellis/fns-fn1:b1',
+    }));
+
+  it('falls back to ready when its newest build is superseded, but not when an older one is', () => {
+    given(functionsProjection, started('b1'), succeeded('b1'), deployed('b1'), started('b2', sha('b')), succeeded('b2', sha('b')), superseded('b2', sha('b'), sha('c'))).then(
+      'alexellis-fn1',
+      { status: 'ready', sha: sha('a') },
+    );
+    given(functionsProjection, started('b1'), started('b2', sha('b')), succeeded('b1'), started('b3', sha('c')), superseded('b1', sha('a'), sha('c'))).then('alexellis-fn1', {
+      status: 'building',
+    });
+  });
+
+  it('is removed with the reason', () =>
+    given(functionsProjection, started('b1'), succeeded('b1'), deployed('b1'), recorded({ type: 'FunctionRemoved', data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'not-in-stack' } })).then(
+      'alexellis-fn1',
+      { status: 'removed', reason: 'removed: not-in-stack' },
+    ));
+});
+
+describe('builds read model', () => {
+  it('runs from its first event, and records the result with its duration and log', () =>
+    given(buildsProjection, started('b1'), succeeded('b1')).then('b1', { status: 'succeeded', duration_ms: 1200, log_ref: 'b1', builder: 'local', function_name: 'alexellis-fn1' }));
+
+  it('is reused in no time, pointing at the build it reuses', () =>
+    given(buildsProjection, recorded({ type: 'BuildReused', data: { ...ref('b2'), image: 'img', reusedBuildId: 'b1' } })).then('b2', { status: 'reused', duration_ms: 0, reused_build_id: 'b1', image: 'img' }));
+
+  it('is failed with its reason, or superseded by the newer commit', () => {
+    given(buildsProjection, started('b1'), failed('b1')).then('b1', { status: 'failed', reason: 'npm install exited 1' });
+    given(buildsProjection, started('b1'), succeeded('b1'), superseded('b1', sha('a'), sha('c'))).then('b1', { status: 'superseded', superseded_by: sha('c') });
+  });
+
+  it('sorts by the position of its first event', () => {
+    const first = started('b1');
+    expect(given(buildsProjection, first, succeeded('b1')).row('b1')!.seq).toBe(first.metadata.globalPosition);
+  });
+});
+
+describe('pushes read model', () => {
+  const received = () =>
+    recorded({
+      type: 'PushReceived',
+      data: { deliveryId: 'delivery-1', owner: 'alexellis', ownerId: 1, repo: 'fns', repositoryId: 2, private: false, ref: 'refs/heads/main', branch: 'main', before: sha('0'), sha: sha('a'), cloneUrl: 'https://github.com/alexellis/fns.git', installationId: null, pusher: 'alexellis', receivedAt: '2026-11-30T12:00:00.000Z' },
+    });
+  const stackStatus = (state: 'pending' | 'success' | 'failure', description: string) =>
+    recorded({ type: 'CommitStatusReported', data: { owner: 'alexellis', repo: 'fns', sha: sha('a'), context: 'stack-deploy', state, description, targetUrl: null, delivered: true } });
+
+  it('is pending until the stack-deploy status settles it', () => {
+    given(pushesProjection, received(), stackStatus('pending', 'building 2 function(s)')).then('delivery-1', { outcome: 'pending', ref: 'refs/heads/main' });
+    given(pushesProjection, received(), stackStatus('success', 'stack is successfully deployed')).then('delivery-1', { outcome: 'deployed', reason: null });
+    given(pushesProjection, received(), stackStatus('failure', '1 of 2 function(s) failed')).then('delivery-1', { outcome: 'failed', reason: '1 of 2 function(s) failed' });
+  });
+
+  it('ends the same whichever stream Kafka delivers first', () => {
+    const push = received();
+    const status = stackStatus('success', 'stack is successfully deployed');
+    expect(given(pushesProjection, status, push).row('delivery-1')).toEqual(given(pushesProjection, push, status).row('delivery-1'));
+  });
+
+  it('ignores function statuses, and records an ignored push with its reason', () => {
+    const fnStatus = recorded({ type: 'CommitStatusReported', data: { owner: 'alexellis', repo: 'fns', sha: sha('a'), context: 'alexellis-fn1', state: 'failure', description: 'x', targetUrl: null, delivered: true } });
+    given(pushesProjection, fnStatus).thenNone();
+    given(pushesProjection, recorded({ type: 'PushIgnored', data: { deliveryId: 'd2', owner: 'alexellis', repo: 'fns', ref: 'refs/heads/dev', sha: sha('b'), reason: 'skipping build for: refs/heads/dev' } })).then('d2', {
+      outcome: 'ignored',
+      reason: 'skipping build for: refs/heads/dev',
+      branch: 'dev',
+    });
+  });
+});
+
+describe('audit read model', () => {
+  it('keeps one line per event with its causation, owner and repository lower-cased', () => {
+    const event = recorded({ type: 'RepositoryAdded', data: { installationId: 1, owner: 'AlexEllis', repo: 'Fns', repositoryId: 2, private: false } } as FaaslineEvent, { actor: 'github:AlexEllis', causationId: 'delivery-9' });
+    given(auditProjection, event).then(String(event.metadata.globalPosition), { owner: 'alexellis', repo: 'fns', type: 'RepositoryAdded', actor: 'github:AlexEllis', causation_id: 'delivery-9' });
+  });
+
+  it('files installation events under the account', () => {
+    const event = recorded({ type: 'InstallationCreated', data: { installationId: 1, account: 'OpenFaaS', accountId: 3, repositories: [] } });
+    given(auditProjection, event).then(String(event.metadata.globalPosition), { owner: 'openfaas', repo: null });
+  });
+});
