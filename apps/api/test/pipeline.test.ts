@@ -1,22 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { openDataSource } from '#infra';
 import { eventually, logModes } from '../../../libs/infra/test/support/backbones.js';
-import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
-import { startFakeGitHub, type FakeGitHub } from '../../../test/support/fake-github.js';
-import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
-import { gitFixtures, writeTemplates, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
+import type { FakeGitHub } from '../../../test/support/fake-github.js';
+import type { FakeGateway } from '../../../test/support/fake-openfaas.js';
+import type { GitFixtures, RepoFiles } from '../../../test/support/git-repos.js';
 import { deliverPush, signPayload } from '../../../test/support/github-payloads.js';
-import { bareEnv, start } from './support/spawn-api.js';
+import { INSTALLATION, startPipelineWorld, type PipelineWorld } from './support/pipeline-world.js';
 
 const secret = 'pipeline-webhook-secret';
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const INSTALLATION = 67049;
 
 const stack = (functions: string[], lang = 'node20') =>
   `provider:\n  name: openfaas\nfunctions:\n${functions.map((fn) => `  ${fn}:\n    lang: ${lang}\n    handler: ./${fn}\n    image: alexellis2/${fn}:0.1\n    labels:\n      com.openfaas.scale.min: 1\n`).join('')}`;
@@ -25,53 +18,23 @@ const handler = (fn: string, text: string) => ({ [`${fn}/handler.js`]: `module.e
 type StoredEvent = { type: string; data: Record<string, unknown>; stream_id: string };
 
 describe.each(logModes)('the pipeline, end to end through the webhook ($name)', (mode) => {
-  let database: TestDatabase;
+  let world: PipelineWorld;
   let db: DataSource;
   let git: GitFixtures;
   let github: FakeGitHub;
   let gateway: FakeGateway;
-  let dataDir: string;
-  let templatesDir: string;
-  let api: { child: ChildProcess; url: string };
+  let api: PipelineWorld['api'];
   const kafka = mode.kafka();
 
   beforeAll(async () => {
-    database = await provisionTestDatabase();
-    db = await openDataSource(database.url);
-    git = await gitFixtures();
-    github = await startFakeGitHub({ appId: '4242', appPublicKey: publicKey, installations: [INSTALLATION] });
-    gateway = await startFakeGateway();
-    dataDir = mkdtempSync(join(tmpdir(), 'faasline-pipeline-'));
-    templatesDir = writeTemplates(['node20']);
-    api = await start({
-      ...bareEnv(),
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      GITHUB_WEBHOOK_SECRET: secret,
-      GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
-      TEMPLATES_DIR: templatesDir,
-      REGISTRY: 'registry:5000',
-      OPENFAAS_URL: gateway.url,
-      OPENFAAS_USER: gateway.user,
-      OPENFAAS_PASSWORD: gateway.password,
-      GATEWAY_PUBLIC_URL: 'http://gateway.example',
-      GITHUB_API_URL: github.url,
-      GITHUB_APP_ID: '4242',
-      GITHUB_APP_PRIVATE_KEY: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
-      ENABLE_DOCKERFILE_LANG: 'true',
-      ...(kafka ? { KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC: kafka.topic } : {}),
-    });
+    world = await startPipelineWorld(secret, kafka, { ENABLE_DOCKERFILE_LANG: 'true' });
+    ({ git, github, gateway, api } = world);
+    db = await openDataSource(world.database.url);
   });
 
   afterAll(async () => {
-    api?.child.kill('SIGKILL');
-    await git.close();
-    await github.close();
-    await gateway.close();
-    await db.destroy();
-    await database.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(templatesDir, { recursive: true, force: true });
+    await db?.destroy();
+    await world?.close();
   });
 
   const push = async (files: RepoFiles) => {

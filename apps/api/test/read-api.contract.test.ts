@@ -1,23 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { eventually, logModes } from '../../../libs/infra/test/support/backbones.js';
-import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
-import { startFakeGitHub, type FakeGitHub } from '../../../test/support/fake-github.js';
-import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
-import { gitFixtures, writeTemplates, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
+import type { RepoFiles } from '../../../test/support/git-repos.js';
 import { deliverPush } from '../../../test/support/github-payloads.js';
 import { answerViolation, type OpenApiDocument } from './support/openapi-check.js';
-import { bareEnv, start } from './support/spawn-api.js';
+import { INSTALLATION, startPipelineWorld, type PipelineWorld } from './support/pipeline-world.js';
 
 const secret = 'read-contract-webhook-secret';
 const ADMIN = 'read-contract-admin-token';
 const admin = { authorization: `Bearer ${ADMIN}` };
-const INSTALLATION = 67049;
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 const stack = (functions: string[]) =>
@@ -28,53 +18,19 @@ type Json = Record<string, unknown>;
 type List = { items: Json[]; nextCursor: string | null };
 
 describe.each(logModes)('the read api after real pushes through the pipeline ($name)', (mode) => {
-  let database: TestDatabase;
-  let git: GitFixtures;
-  let github: FakeGitHub;
-  let gateway: FakeGateway;
-  let dataDir: string;
-  let templatesDir: string;
-  let api: { child: ChildProcess; url: string };
+  let world: PipelineWorld;
+  let api: PipelineWorld['api'];
   let document: OpenApiDocument;
   const problems: string[] = [];
-  const kafka = mode.kafka();
 
   beforeAll(async () => {
-    database = await provisionTestDatabase();
-    git = await gitFixtures();
-    github = await startFakeGitHub({ appId: '4242', appPublicKey: publicKey, installations: [INSTALLATION] });
-    gateway = await startFakeGateway();
-    dataDir = mkdtempSync(join(tmpdir(), 'faasline-read-contract-'));
-    templatesDir = writeTemplates(['node20']);
-    api = await start({
-      ...bareEnv(),
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      GITHUB_WEBHOOK_SECRET: secret,
-      ADMIN_TOKEN: ADMIN,
-      GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
-      TEMPLATES_DIR: templatesDir,
-      REGISTRY: 'registry:5000',
-      OPENFAAS_URL: gateway.url,
-      OPENFAAS_USER: gateway.user,
-      OPENFAAS_PASSWORD: gateway.password,
-      GATEWAY_PUBLIC_URL: 'http://gateway.example',
-      GITHUB_API_URL: github.url,
-      GITHUB_APP_ID: '4242',
-      GITHUB_APP_PRIVATE_KEY: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
-      ...(kafka ? { KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC: kafka.topic } : {}),
-    });
+    world = await startPipelineWorld(secret, mode.kafka(), { ADMIN_TOKEN: ADMIN });
+    api = world.api;
     document = (await (await fetch(`${api.url}/api/docs-json`)).json()) as OpenApiDocument;
   });
 
   afterAll(async () => {
-    api?.child.kill('SIGKILL');
-    await git?.close();
-    await github?.close();
-    await gateway?.close();
-    await database?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(templatesDir, { recursive: true, force: true });
+    await world?.close();
   });
 
   /** A JSON answer, checked against the OpenAPI document the same api serves. */
@@ -88,8 +44,8 @@ describe.each(logModes)('the read api after real pushes through the pipeline ($n
   }
 
   const push = async (files: RepoFiles) => {
-    const sha = git.commit('alexellis', 'fns', files);
-    const { deliveryId, status } = await deliverPush(api.url, secret, { owner: 'alexellis', repo: 'fns', sha, cloneUrl: git.cloneUrl('alexellis', 'fns'), installationId: INSTALLATION });
+    const sha = world.git.commit('alexellis', 'fns', files);
+    const { deliveryId, status } = await deliverPush(api.url, secret, { owner: 'alexellis', repo: 'fns', sha, cloneUrl: world.git.cloneUrl('alexellis', 'fns'), installationId: INSTALLATION });
     expect(status).toBe(202);
     // Projected: the push has its outcome and the audit trail holds the last commit status.
     await eventually(async () => {
@@ -124,7 +80,7 @@ describe.each(logModes)('the read api after real pushes through the pipeline ($n
       reason: null,
     });
     expect(functions.items[0]).toEqual(fn1);
-    expect(gateway.functions.get('alexellis-fn1')!.image).toBe(fn1.image);
+    expect(world.gateway.functions.get('alexellis-fn1')!.image).toBe(fn1.image);
 
     const builds = await get<List>('/api/v1/functions/alexellis-fn1/builds');
     expect(builds.items).toHaveLength(1);
