@@ -28,12 +28,16 @@ export class ReadAuditTrailHandler implements IQueryHandler<ReadAuditTrailQuery,
     add((p) => `a.occurred_at >= ${p}`, filter.since);
     add((p) => `a.occurred_at < ${p}`, filter.until);
     add((p) => `a.actor = ${p}`, filter.actor);
-    add((p) => `a.correlation_id = ${p}`, filter.correlationId);
+    // One delivery's events come straight from the events_correlation index.
+    add((p) => `a.position IN (SELECT global_position FROM events WHERE correlation_id = ${p})`, filter.correlationId);
     add((p) => `a.position > ${p}`, after);
     values.push(limit + 1);
+    // The page is chosen in read_audit first, then joined: the events are read by position, a page's worth.
     const rows: EventRow[] = await this.backbone.db.query(
-      `SELECT ${EVENT_COLUMNS} FROM read_audit a JOIN events e ON e.global_position = a.position
-        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.position LIMIT $${values.length}`,
+      `SELECT ${EVENT_COLUMNS}
+         FROM (SELECT a.position FROM read_audit a ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.position LIMIT $${values.length}) page
+         JOIN events e ON e.global_position = page.position
+        ORDER BY e.global_position`,
       values,
     );
     return pageOf(rows, limit, eventDtoOf, (row) => [Number(row.global_position)]);

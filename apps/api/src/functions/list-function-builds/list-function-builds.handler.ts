@@ -19,7 +19,8 @@ export class ListFunctionBuildsHandler implements IQueryHandler<ListFunctionBuil
       .orderBy('b.seq', 'DESC')
       .addOrderBy('b.id', 'DESC')
       .limit(limit + 1);
-    if (before !== undefined) query.andWhere('(b.seq, b.id) < (:seq, :id)', { seq: before[0], id: before[1] });
+    // `seq <=` lets the index start at the cursor; the row comparison then breaks a tie on seq by id.
+    if (before !== undefined) query.andWhere('b.seq <= :seq AND (b.seq, b.id) < (:seq, :id)', { seq: before[0], id: before[1] });
     return pageOf(await query.getMany(), limit, toBuildDto, (row) => [Number(row.seq), row.id]);
   }
 }
