@@ -41,7 +41,8 @@ export async function applyToReadModels(db: Queryable, events: readonly Recorded
   }
 }
 
-async function upsertRows(db: Queryable, table: string, key: string, rows: readonly Row[], appendOnly: boolean): Promise<void> {
+/** One multi-row upsert; `appendOnly` rows are never changed once written. */
+export async function upsertRows(db: Queryable, table: string, key: string, rows: readonly Row[], appendOnly: boolean): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]!);
   const onConflict = appendOnly

@@ -4,6 +4,8 @@ import { upcast as defaultUpcast, type Actor, type Event, type RecordedEvent, ty
 import { readEventsAfter, type Logger } from '#infra';
 import { applyToReadModels, READ_MODELS_LOCK, READ_MODELS_SUBSCRIBER, type Queryable } from '../projections/read-models.js';
 import { liveTables, shadowTables, type ReadModelTable } from '../projections/row-projection.js';
+import { ShadowLoader } from './shadow-loader.js';
+import type { PoolClient } from 'pg';
 
 /** Only one replay at a time, across every process sharing the database. */
 const REPLAY_LOCK = 7166740201;
@@ -39,6 +41,8 @@ export class ReadModelReplayer {
     private readonly logMode: 'embedded' | 'kafka',
     private readonly logger: Logger,
     private readonly upcast: UpcastFn = defaultUpcast,
+    /** Rows per read model the bulk load keeps in memory; small values exercise writing out and reading back. */
+    private readonly cacheRows?: number,
   ) {}
 
   /** Starts a replay in the background; resolves with its id once it is recorded. */
@@ -144,12 +148,20 @@ export class ReadModelReplayer {
     }
   }
 
+  /** Built after the load (cheaper than maintaining them row by row), side by side on separate connections. */
   private async createShadowIndexes(db: Queryable): Promise<void> {
+    const statements: string[] = [];
     for (const table of tables) {
       for (const index of await this.secondaryIndexes(db, liveTables[table])) {
-        await db.query(index.def.replace(/^CREATE (UNIQUE )?INDEX (\S+) ON (\S+) /, `CREATE $1INDEX ${index.name}_shadow ON ${shadowTables[table]} `));
+        statements.push(index.def.replace(/^CREATE (UNIQUE )?INDEX (\S+) ON (\S+) /, `CREATE $1INDEX ${index.name}_shadow ON ${shadowTables[table]} `));
       }
     }
+    const next = () => statements.shift();
+    await Promise.all(
+      [1, 2].map(async () => {
+        for (let statement = next(); statement !== undefined; statement = next()) await this.db.query(statement);
+      }),
+    );
   }
 
   private secondaryIndexes(db: Queryable, table: string): Promise<{ name: string; def: string }[]> {
@@ -165,24 +177,34 @@ export class ReadModelReplayer {
    * while the current one is written. The tail that the live projector commits meanwhile is left to the swap.
    */
   private async bulkLoad(id: string, reader: QueryRunner): Promise<{ position: number; processed: number }> {
-    let position = 0;
-    let processed = 0;
-    let target = await this.liveCheckpoint(this.db);
-    let next = readEventsAfter(reader, position, BATCH, this.upcast);
-    for (;;) {
-      const batch = (await next).filter((event) => event.metadata.globalPosition <= target);
-      if (batch.length === 0) {
-        const moved = await this.liveCheckpoint(this.db);
-        if (moved - position < BATCH) return { position, processed };
-        target = moved;
+    const writer = this.db.createQueryRunner();
+    const appender = this.db.createQueryRunner();
+    const loader = new ShadowLoader((await writer.connect()) as PoolClient, (await appender.connect()) as PoolClient, shadowTables, this.cacheRows);
+    try {
+      let position = 0;
+      let processed = 0;
+      let target = await this.liveCheckpoint(this.db);
+      let next = readEventsAfter(reader, position, BATCH, this.upcast);
+      for (;;) {
+        const batch = (await next).filter((event) => event.metadata.globalPosition <= target);
+        if (batch.length === 0) {
+          const moved = await this.liveCheckpoint(this.db);
+          if (moved - position < BATCH) break;
+          target = moved;
+          next = readEventsAfter(reader, position, BATCH, this.upcast);
+          continue;
+        }
+        position = batch.at(-1)!.metadata.globalPosition;
         next = readEventsAfter(reader, position, BATCH, this.upcast);
-        continue;
+        await loader.apply(batch);
+        processed += batch.length;
+        await writer.query(`UPDATE read_model_replays SET events_processed = $2, events_total = GREATEST(events_total, $3) WHERE id = $1`, [id, processed, target]);
       }
-      position = batch.at(-1)!.metadata.globalPosition;
-      next = readEventsAfter(reader, position, BATCH, this.upcast);
-      await applyToReadModels(this.db, batch, shadowTables);
-      processed += batch.length;
-      await this.db.query(`UPDATE read_model_replays SET events_processed = $2, events_total = GREATEST(events_total, $3) WHERE id = $1`, [id, processed, target]);
+      await loader.finish();
+      return { position, processed };
+    } finally {
+      await writer.release();
+      await appender.release();
     }
   }
 
