@@ -408,7 +408,12 @@ describe('the OpenAPI document', () => {
     expect(document.openapi).toMatch(/^3\./);
     const ui = await fetch(`${url}/api/docs`);
     expect(ui.status).toBe(200);
-    expect(await ui.text()).toMatch(/swagger-ui/i);
+    const html = await ui.text();
+    expect(html).toMatch(/swagger-ui/i);
+    // The page's scripts and styles, resolved as a browser resolves them, load too (served by @fastify/static).
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map((match) => new URL(match[1]!, `${url}/api/docs`).href);
+    expect(assets.length).toBeGreaterThanOrEqual(3);
+    for (const asset of assets) expect({ asset, status: (await fetch(asset)).status }).toEqual({ asset, status: 200 });
   });
 
   const readRoutes = [
