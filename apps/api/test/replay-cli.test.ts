@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { writeSyntheticHistory } from '../../../scripts/synthetic-history.js';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
+import { answerViolation, type OpenApiDocument } from './support/openapi-check.js';
 import { bareEnv, root, start, stop } from './support/spawn-api.js';
 
 const ADMIN_TOKEN = `admin-${randomUUID()}`;
@@ -52,11 +53,15 @@ describe('replay and the event log from the API and the CLI', () => {
   });
 
   it('POST /api/v1/admin/replay answers 202 with an id, 409 while it runs, and the report ends done with equal checksums', async () => {
+    const document = (await (await fetch(`${app.url}/api/docs-json`)).json()) as OpenApiDocument;
     const started = await fetch(`${app.url}/api/v1/admin/replay`, { method: 'POST', headers: admin });
     expect(started.status).toBe(202);
-    const { id } = (await started.json()) as { id: string };
+    const startedBody = await started.json();
+    expect(answerViolation(document, 'POST', '/api/v1/admin/replay', 202, startedBody)).toBeNull();
+    const { id } = startedBody as { id: string };
     const second = await fetch(`${app.url}/api/v1/admin/replay`, { method: 'POST', headers: admin });
     expect([409, 202]).toContain(second.status); // 202 only if the first finished already
+    expect(answerViolation(document, 'POST', '/api/v1/admin/replay', second.status, await second.json())).toBeNull();
     let report: Record<string, unknown> = {};
     await eventually(async () => {
       report = (await (await fetch(`${app.url}/api/v1/admin/replay/${id}`, { headers: admin })).json()) as Record<string, unknown>;
@@ -64,6 +69,7 @@ describe('replay and the event log from the API and the CLI', () => {
     }, 60_000, 'the replay to finish');
     expect(report).toMatchObject({ id, status: 'done', eventsProcessed: head, error: null });
     expect(report.checksumAfter).toBe(report.checksumBefore);
+    expect(answerViolation(document, 'GET', `/api/v1/admin/replay/${id}`, 200, report)).toBeNull();
     expect(Object.keys(report).sort()).toEqual(['checksumAfter', 'checksumBefore', 'error', 'eventsProcessed', 'eventsTotal', 'finishedAt', 'id', 'startedAt', 'status']);
   }, 90_000);
 

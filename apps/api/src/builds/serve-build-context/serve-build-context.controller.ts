@@ -1,4 +1,5 @@
 import { Controller, Get, Header, HttpException, HttpStatus, Inject, Param, Query, StreamableFile } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { contextTarball, type ContextStore } from '#infra';
 import type { Links } from '../../pipeline/pipeline-parts.js';
 import { CONTEXT_STORE, LINKS } from '../../tokens.js';
@@ -7,6 +8,8 @@ import { CONTEXT_STORE, LINKS } from '../../tokens.js';
  * `GET /internal/build-contexts/{digest}.tar.gz?expires=&token=`: where a BuildKit daemon fetches a build context.
  * The path is unguessable only with its token, which names the digest and an expiry; contexts are immutable.
  */
+// BuildKit's fetch of a signed URL, not part of the public API.
+@ApiExcludeController()
 @Controller('internal/build-contexts')
 export class ServeBuildContextController {
   constructor(
