@@ -1,0 +1,275 @@
+// Push to live on one machine: seconds from the webhook's 202 to the new version of a node20 hello-world
+// answering at /function/<name> on the embedded gateway, with a per-stage breakdown from the delivery's events,
+// against the floor measured in the same run: the same clone, the same npm install and the same template
+// process started by hand. Then memory: the faasline process's own RSS idle and with 20 functions deployed, and
+// what each function adds.
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { serveGitRepositories } from '../../dist/libs/infra/index.js';
+import { freshDatabase, startPostgres } from '../postgres.js';
+
+const PUSHES = Number(process.env.BENCH_PUSHES ?? 7);
+const FUNCTIONS = 20;
+const SECRET = 'bench-push-to-live-secret';
+const OWNER = 'bench';
+const REPO = 'hello';
+const root = new URL('../..', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'faasline-bench-live-'));
+const run = promisify(execFile);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+// The repository: a node20 handler with one small dependency (a local package, so npm's install is real work
+// that needs no network, like a dependency already in the npm cache).
+const repo = join(work, 'repos', OWNER, REPO);
+mkdirSync(repo, { recursive: true });
+const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
+const git = (...args) => execFileSync('git', args, { cwd: repo, env: gitEnv }).toString().trim();
+git('init', '-q', '-b', 'master');
+const writeHandler = (fn, answer) => {
+  mkdirSync(join(repo, fn, 'greeting'), { recursive: true });
+  writeFileSync(join(repo, fn, 'handler.js'), `'use strict'\nconst greeting = require('greeting')\nmodule.exports = async (event, context) => context.status(200).succeed(greeting('${answer}'))\n`);
+  writeFileSync(join(repo, fn, 'package.json'), `{"name":"${fn}","version":"1.0.0","main":"handler.js","dependencies":{"greeting":"file:./greeting"}}\n`);
+  writeFileSync(join(repo, fn, 'greeting', 'package.json'), '{"name":"greeting","version":"1.0.0","main":"index.js"}\n');
+  writeFileSync(join(repo, fn, 'greeting', 'index.js'), "module.exports = (name) => 'Hello, ' + name + '!'\n");
+};
+const writeStack = (fns) =>
+  writeFileSync(join(repo, 'stack.yml'), `provider:\n  name: openfaas\nfunctions:\n${fns.map((fn) => `  ${fn}:\n    lang: node20\n    handler: ./${fn}\n    image: ${fn}\n`).join('')}`);
+const commit = (message) => {
+  git('add', '-A');
+  git('commit', '-q', '-m', message);
+  return git('rev-parse', 'HEAD');
+};
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+    probe.on('error', reject);
+  });
+
+/** GETs `url` until its body is `expected`; resolves with performance.now() of the first such answer. */
+async function answered(url, expected, timeoutMs = 60_000) {
+  const deadline = performance.now() + timeoutMs;
+  let last = '';
+  while (performance.now() < deadline) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      last = `${response.status} ${await response.text()}`;
+      if (last === `200 ${expected}`) return performance.now();
+    } catch (error) {
+      last = error.cause?.code ?? error.message;
+    }
+    await sleep(5);
+  }
+  throw new Error(`${url} did not answer "${expected}" within ${timeoutMs / 1000} s (last: ${last})`);
+}
+
+/** VmRSS and VmHWM of a process, in MB. */
+function memory(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+/** Child processes of `pid` with their command lines. */
+function children(pid) {
+  const found = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) found.push({ pid: Number(entry), command: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim() });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+const server = await startPostgres();
+const database = await freshDatabase(server.url);
+const gitServer = await serveGitRepositories({ resolve: (path) => join(work, 'repos', path.replace(/\.git$/, ''), '.git') });
+const cloneUrl = `${gitServer.url}/${OWNER}/${REPO}.git`;
+const dataDir = join(work, 'data');
+const env = { ...process.env };
+for (const name of ['OPENFAAS_URL', 'OPENFAAS_PASSWORD', 'ADMIN_TOKEN', 'BUILDKIT_ADDR', 'TEMPLATES_DIR', 'KAFKA_BROKERS', 'FAASLINE_PROJECTOR', 'FAASLINE_PIPELINE']) delete env[name];
+const api = spawn(process.execPath, [join(root, 'dist/apps/api/main.js')], {
+  cwd: root,
+  env: { ...env, PORT: '0', GATEWAY_PORT: '0', DATABASE_URL: database.url, DATA_DIR: dataDir, GITHUB_WEBHOOK_SECRET: SECRET, GIT_ALLOWED_HOSTS: new URL(gitServer.url).host },
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+let output = '';
+const { url, gatewayUrl } = await new Promise((resolve, reject) => {
+  const read = (chunk) => {
+    output += chunk;
+    const listening = /listening on (http:\/\/\S+)/.exec(output);
+    const gateway = /OpenFaaS gateway: embedded at (http:\/\/\S+)/.exec(output);
+    if (listening && gateway) resolve({ url: listening[1], gatewayUrl: gateway[1] });
+  };
+  api.stdout.on('data', read);
+  api.stderr.on('data', read);
+  api.once('exit', (code) => reject(new Error(`api exited ${code}:\n${output}`)));
+});
+const adminToken = readFileSync(join(dataDir, 'secrets', 'admin-token'), 'utf8').trim();
+
+async function deliver(sha) {
+  const deliveryId = randomUUID();
+  const payload = JSON.stringify({
+    ref: 'refs/heads/master', before: '0'.repeat(40), after: sha,
+    repository: { id: 1, name: REPO, full_name: `${OWNER}/${REPO}`, private: false, owner: { login: OWNER, id: 1 }, clone_url: cloneUrl, default_branch: 'master' },
+    pusher: { name: OWNER }, sender: { login: OWNER },
+  });
+  const response = await fetch(`${url}/webhooks/github`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': deliveryId, 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(payload).digest('hex')}` },
+    body: payload,
+  });
+  if (response.status !== 202) throw new Error(`push answered ${response.status}: ${await response.text()}`);
+  return { deliveryId, acceptedAt: performance.now(), acceptedWall: Date.now() };
+}
+
+const deliveryEvents = async (deliveryId) =>
+  (await (await fetch(`${url}/api/v1/deliveries/${deliveryId}/events`, { headers: { authorization: `Bearer ${adminToken}` } })).json()).items;
+
+/** Pushes a commit whose `fn` answers `answer`; resolves once that answer is served, with the stage marks. */
+async function pushToLive(fn, answer) {
+  writeHandler(fn, answer);
+  const sha = commit(answer);
+  const { deliveryId, acceptedAt, acceptedWall } = await deliver(sha);
+  let live;
+  try {
+    live = await answered(`${gatewayUrl}/function/${OWNER}-${fn}`, `Hello, ${answer}!`);
+  } catch (error) {
+    const events = await deliveryEvents(deliveryId);
+    throw new Error(`${error.message}\nthe delivery's events: ${events.map((e) => `${e.type}${e.data.reason ? ` (${e.data.reason})` : ''}`).join(', ')}`, { cause: error });
+  }
+  const seconds = (live - acceptedAt) / 1000;
+  // The gateway switches traffic before it answers the deploy, so FunctionDeployed may land just after.
+  let events = await deliveryEvents(deliveryId);
+  for (let tries = 0; !events.some((e) => e.type === 'FunctionDeployed') && tries < 500; tries++) {
+    await sleep(10);
+    events = await deliveryEvents(deliveryId);
+  }
+  const at = (type) => {
+    const event = events.find((e) => e.type === type && (e.data.name === undefined || e.data.name === `${OWNER}-${fn}`));
+    return event ? Date.parse(event.occurredAt) : Number.NaN;
+  };
+  const received = at('PushReceived');
+  const marks = {
+    PushReceived: 0,
+    SourceFetched: at('SourceFetched') - received,
+    BuildStarted: at('BuildStarted') - received,
+    BuildSucceeded: at('BuildSucceeded') - received,
+    FunctionDeployed: at('FunctionDeployed') - received,
+    answering: Math.round(acceptedWall + (live - acceptedAt) - received),
+  };
+  const build = events.find((e) => e.type === 'BuildSucceeded');
+  return { seconds, marks, buildId: build?.data.buildId };
+}
+
+/** The same work by hand: clone the commit over the same loopback HTTP, lay out template + handler, npm install, start, wait for the answer. */
+async function floor(fn, answer, index) {
+  const dir = join(work, 'floor', String(index));
+  const started = performance.now();
+  const marks = {};
+  // Asynchronously: the git server runs in this process, a synchronous clone would wait for itself.
+  await run('git', ['clone', '-q', '--depth', '1', '--no-tags', cloneUrl, join(dir, 'src')], { env: gitEnv });
+  marks.clone = performance.now() - started;
+  const app = join(dir, 'app');
+  cpSync(join(root, 'templates', 'node20'), app, { recursive: true });
+  cpSync(join(dir, 'src', fn), join(app, 'function'), { recursive: true });
+  await run('npm', ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--no-update-notifier', '--cache', join(work, 'floor-npm-cache')], {
+    cwd: join(app, 'function'),
+    env: { PATH: process.env.PATH, HOME: join(app, 'function'), npm_config_loglevel: 'warn' },
+  });
+  marks.install = performance.now() - started - marks.clone;
+  const port = await freePort();
+  const child = spawn(process.execPath, ['index.js'], { cwd: app, env: { PATH: process.env.PATH, PORT: String(port) }, stdio: 'ignore' });
+  try {
+    const live = await answered(`http://127.0.0.1:${port}/`, `Hello, ${answer}!`);
+    marks.start = live - started - marks.clone - marks.install;
+    return { seconds: (live - started) / 1000, marks };
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const mb = (value) => `${value.toFixed(0)} MB`;
+try {
+  await sleep(2000);
+  const idle = memory(api.pid);
+  console.log(`faasline process idle: RSS ${mb(idle.rss)} (peak so far ${mb(idle.hwm)})`);
+
+  writeStack(['fn1']);
+  await pushToLive('fn1', 'warm-up');
+  await floor('fn1', 'warm-up', 0);
+
+  const pushes = [];
+  const floors = [];
+  for (let i = 1; i <= PUSHES; i++) {
+    const push = await pushToLive('fn1', `v${i}`);
+    pushes.push(push);
+    const hand = await floor('fn1', `v${i}`, i);
+    floors.push(hand);
+    const stages = Object.entries(push.marks).sort(([, a], [, b]) => a - b).slice(1);
+    console.log(`push ${i}: ${push.seconds.toFixed(2)} s  ${stages.map(([stage, ms]) => `${stage} +${ms}`).join(' ')} | floor ${hand.seconds.toFixed(2)} s`);
+  }
+  const pushMedian = median(pushes.map((p) => p.seconds));
+  const floorMedian = median(floors.map((f) => f.seconds));
+  console.log(`\npush to live, median of ${PUSHES}: ${pushMedian.toFixed(2)} s (goal <= 1.5 s)`);
+  console.log(`floor by hand, median: ${floorMedian.toFixed(2)} s  (clone ${median(floors.map((f) => f.marks.clone)).toFixed(0)} ms, npm install ${median(floors.map((f) => f.marks.install)).toFixed(0)} ms, start + answer ${median(floors.map((f) => f.marks.start)).toFixed(0)} ms)`);
+  console.log(`ratio: ${(pushMedian / floorMedian).toFixed(2)} x the floor (goal <= 1.25)`);
+  // Stages in the order they happen: the gateway switches traffic before the deploy is recorded.
+  const stages = Object.keys(pushes[0].marks).sort((a, b) => median(pushes.map((p) => p.marks[a])) - median(pushes.map((p) => p.marks[b])));
+  console.log('stages, median ms (from the events\' occurredAt; "answering" is the bench\'s first new answer):');
+  for (let i = 1; i < stages.length; i++) {
+    const step = median(pushes.map((p) => p.marks[stages[i]] - p.marks[stages[i - 1]]));
+    console.log(`  ${`${stages[i - 1]} -> ${stages[i]}`.padEnd(36)} ${String(step).padStart(5)} ms   (at +${median(pushes.map((p) => p.marks[stages[i]]))} ms)`);
+  }
+  if (process.env.BENCH_VERBOSE) {
+    const log = await fetch(`${url}/api/v1/builds/${pushes.at(-1).buildId}/log`, { headers: { authorization: `Bearer ${adminToken}` } });
+    console.log(`last build's log:\n${await log.text()}`);
+  }
+
+  const one = memory(api.pid);
+  const oneFunctions = children(api.pid).filter((child) => / index\.js$/.test(child.command));
+  console.log(`\nfaasline process with 1 function: RSS ${mb(one.rss)} (peak ${mb(one.hwm)}); function processes: ${oneFunctions.length}`);
+
+  const names = Array.from({ length: FUNCTIONS }, (_, i) => `fn${i + 1}`);
+  writeStack(names);
+  names.forEach((fn) => writeHandler(fn, `${fn} of ${FUNCTIONS}`));
+  const { deliveryId } = await deliver(commit('twenty'));
+  await Promise.all(names.map((fn) => answered(`${gatewayUrl}/function/${OWNER}-${fn}`, `Hello, ${fn} of ${FUNCTIONS}!`, 180_000)));
+  const failures = (await deliveryEvents(deliveryId)).filter((e) => e.type === 'BuildFailed' || e.type === 'DeployFailed');
+  if (failures.length > 0) throw new Error(`the 20-function push failed: ${failures.map((e) => e.data.reason).join('; ')}`);
+  await sleep(3000);
+  const twenty = memory(api.pid);
+  const running = children(api.pid).filter((child) => / index\.js$/.test(child.command));
+  const functionRss = running.map((child) => memory(child.pid).rss);
+  const total = functionRss.reduce((sum, rss) => sum + rss, 0);
+  console.log(`faasline process with ${FUNCTIONS} functions: RSS ${mb(twenty.rss)}, peak over the whole run ${mb(twenty.hwm)} (goal <= 250 MB)`);
+  console.log(`function processes: ${running.length}, RSS ${mb(total)} in all, ${(total / running.length).toFixed(1)} MB each (min ${mb(Math.min(...functionRss))}, max ${mb(Math.max(...functionRss))})`);
+  console.log(`faasline RSS per added function: ${((twenty.rss - one.rss) / (FUNCTIONS - 1)).toFixed(2)} MB ((RSS at 20 - RSS at 1) / 19)`);
+} catch (error) {
+  console.error(`bench failed: ${error.message}\n--- api output (tail) ---\n${output.split('\n').slice(-40).join('\n')}`);
+  process.exitCode = 1;
+} finally {
+  api.kill('SIGINT');
+  await Promise.race([new Promise((resolve) => api.once('exit', resolve)), sleep(10_000)]);
+  if (api.exitCode === null) api.kill('SIGKILL');
+  await gitServer.close();
+  await database.drop();
+  await server.stop();
+  if (existsSync(work)) rmSync(work, { recursive: true, force: true });
+}
