@@ -14,7 +14,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscriptions = await Promise.all(this.projections.map((projection) => this.backbone.log.subscribe(projection.name, projection.handle)));
+    this.subscriptions = await Promise.all(this.projections.map((projection) => this.backbone.log.subscribe(projection.name, projection.handle, projection.options)));
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -28,7 +28,7 @@ describe('read models: projection and replay (embedded log)', () => {
   beforeAll(async () => {
     backbone = await openTestBackbone(logModes[0]!);
     await writeSyntheticHistory(backbone.database.url, EVENTS);
-    subscription = await backbone.log.subscribe(readModelsProjection.name, readModelsProjection.handle, { batchSize: 2000 });
+    subscription = await backbone.log.subscribe(readModelsProjection.name, readModelsProjection.handle, { ...readModelsProjection.options, batchSize: 2000 });
     await eventually(caughtUp(backbone, EVENTS), 120_000, 'the live projection to catch up');
   }, 180_000);
   afterAll(async () => {
@@ -106,7 +106,7 @@ describe('read models: projection and replay (kafka log)', () => {
   beforeAll(async () => {
     backbone = await openTestBackbone(logModes[1]!);
     await backbone.log.start();
-    subscription = await backbone.log.subscribe(readModelsProjection.name, readModelsProjection.handle);
+    subscription = await backbone.log.subscribe(readModelsProjection.name, readModelsProjection.handle, readModelsProjection.options);
     await writeSyntheticHistory(backbone.database.url, EVENTS, { outbox: true });
     await eventually(async () => (await visible(backbone)).audit === EVENTS, 120_000, 'the Kafka projection to apply every event');
   }, 180_000);

@@ -52,6 +52,34 @@ export function eventLogContract(mode: LogMode): void {
       await subscription.close();
     });
 
+    it('holds every batch back while its shared lock is held exclusively, and applies them once it is released', async () => {
+      const subscriber = `locked-${randomUUID()}`;
+      const lock = 7166749999;
+      const seen: number[] = [];
+      const stream = `locked-${randomUUID()}`;
+      const subscription = await backbone.log.subscribe(
+        subscriber,
+        async (events) => {
+          seen.push(...events.filter((e) => e.metadata.streamId === stream).map((e) => e.metadata.streamVersion));
+        },
+        { sharedLock: lock },
+      );
+      const holder = backbone.db.createQueryRunner();
+      await holder.connect();
+      await holder.query('SELECT pg_advisory_lock($1)', [lock]);
+      try {
+        await backbone.store.append(stream, 0, [event(1), event(2)], systemMetadata);
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        expect(seen).toEqual([]);
+      } finally {
+        await holder.query('SELECT pg_advisory_unlock($1)', [lock]);
+        await holder.release();
+      }
+      await eventually(async () => seen.length === 2, 30_000, 'the held-back batch');
+      expect(seen).toEqual([1, 2]);
+      await subscription.close();
+    });
+
     it('applies 1,000 concurrent appends over 100 streams exactly once, in per-stream order', async () => {
       const subscriber = `concurrent-${randomUUID()}`;
       const prefix = randomUUID();

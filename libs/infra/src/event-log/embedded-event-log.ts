@@ -4,7 +4,7 @@ import { readEventsAfter } from '../event-store/postgres-event-store.js';
 import type { Logger } from '../logger.js';
 import type { AppendSignal } from './append-signal.js';
 import type { CheckpointedHandler, EventLog, SubscribeOptions, Subscription } from './event-log.port.js';
-import { inTransaction, retryDelay, sleep } from './subscriber-transaction.js';
+import { inTransaction, retryDelay, sleep, takeSharedLock } from './subscriber-transaction.js';
 
 /** Notifications can be lost while a LISTEN connection reconnects; this bounds how long that could stall. */
 const SAFETY_WAKE_MS = 10_000;
@@ -33,7 +33,7 @@ export class EmbeddedEventLog implements EventLog {
   }
 
   async subscribe(subscriber: string, handler: CheckpointedHandler, options: SubscribeOptions = {}): Promise<Subscription> {
-    const subscription = new EmbeddedSubscription(subscriber, handler, options.batchSize ?? 500, this.db, this.signal, this.log, this.upcast);
+    const subscription = new EmbeddedSubscription(subscriber, handler, options, this.db, this.signal, this.log, this.upcast);
     this.subscriptions.add(subscription);
     subscription.run(() => this.subscriptions.delete(subscription));
     return subscription;
@@ -53,7 +53,7 @@ class EmbeddedSubscription implements Subscription {
   constructor(
     readonly subscriber: string,
     private readonly handler: CheckpointedHandler,
-    private readonly batchSize: number,
+    private readonly options: SubscribeOptions,
     private readonly db: DataSource,
     private readonly signal: AppendSignal,
     private readonly log: Logger,
@@ -77,7 +77,7 @@ class EmbeddedSubscription implements Subscription {
       try {
         const applied = await this.applyNextBatch();
         failures = 0;
-        if (applied < this.batchSize) await Promise.race([this.signal.waitFor(seen, SAFETY_WAKE_MS), this.closing]);
+        if (applied < (this.options.batchSize ?? 500)) await Promise.race([this.signal.waitFor(seen, SAFETY_WAKE_MS), this.closing]);
       } catch (error) {
         failures += 1;
         this.log.error(`subscriber ${this.subscriber}: batch failed, retrying (${(error as Error).message})`);
@@ -89,6 +89,7 @@ class EmbeddedSubscription implements Subscription {
   /** Locks this subscriber's checkpoint row: a second instance of the same subscriber waits, never re-applies. */
   private applyNextBatch(): Promise<number> {
     return inTransaction(this.db, async (runner, tx) => {
+      await takeSharedLock(runner, this.options.sharedLock);
       await runner.query(
         `INSERT INTO subscription_checkpoints (subscriber, position) VALUES ($1, 0) ON CONFLICT (subscriber) DO NOTHING`,
         [this.subscriber],
@@ -96,7 +97,7 @@ class EmbeddedSubscription implements Subscription {
       const [checkpoint] = await runner.query(`SELECT position FROM subscription_checkpoints WHERE subscriber = $1 FOR UPDATE`, [
         this.subscriber,
       ]);
-      const events = await readEventsAfter(runner, Number(checkpoint.position), this.batchSize, this.upcast);
+      const events = await readEventsAfter(runner, Number(checkpoint.position), (this.options.batchSize ?? 500), this.upcast);
       if (events.length === 0) return 0;
       await this.handler(events, tx);
       await runner.query(`UPDATE subscription_checkpoints SET position = $2, updated_at = now() WHERE subscriber = $1`, [

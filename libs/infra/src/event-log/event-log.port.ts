@@ -7,7 +7,14 @@ import type { Event, RecordedEvent } from '#domain';
  */
 export type CheckpointedHandler = (events: readonly RecordedEvent<Event>[], tx: EntityManager) => Promise<void>;
 
-export type SubscribeOptions = Readonly<{ batchSize?: number }>;
+export type SubscribeOptions = Readonly<{
+  batchSize?: number;
+  /**
+   * A Postgres advisory lock each batch holds shared for its whole transaction, taken before anything else: whoever
+   * holds it exclusively (a read-model swap) sees no batch half-applied and stalls the next ones.
+   */
+  sharedLock?: number;
+}>;
 
 export interface Subscription {
   readonly subscriber: string;

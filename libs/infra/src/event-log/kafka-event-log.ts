@@ -4,7 +4,7 @@ import { upcast as defaultUpcast, type Event, type RecordedEvent, type UpcastFn 
 import type { Logger } from '../logger.js';
 import type { AppendSignal } from './append-signal.js';
 import type { CheckpointedHandler, EventLog, SubscribeOptions, Subscription } from './event-log.port.js';
-import { inTransaction, retryDelay, sleep } from './subscriber-transaction.js';
+import { inTransaction, retryDelay, sleep, takeSharedLock } from './subscriber-transaction.js';
 import { readOutbox, markPublished, RELAY_LOCK } from './outbox.js';
 
 export type KafkaSettings = Readonly<{
@@ -98,7 +98,7 @@ export class KafkaEventLog implements EventLog {
 
   async subscribe(subscriber: string, handler: CheckpointedHandler, options: SubscribeOptions = {}): Promise<Subscription> {
     await this.ensureTopic();
-    const subscription = new KafkaSubscription(subscriber, handler, options.batchSize ?? 500, this.db, this.kafka, this.settings.topic, this.log, this.upcast);
+    const subscription = new KafkaSubscription(subscriber, handler, options, this.db, this.kafka, this.settings.topic, this.log, this.upcast);
     await subscription.start();
     this.subscriptions.add(subscription);
     return subscription;
@@ -231,7 +231,7 @@ class KafkaSubscription implements Subscription {
   constructor(
     readonly subscriber: string,
     private readonly handler: CheckpointedHandler,
-    private readonly batchSize: number,
+    private readonly options: SubscribeOptions,
     private readonly db: DataSource,
     private readonly kafka: Kafka,
     private readonly topic: string,
@@ -254,9 +254,9 @@ class KafkaSubscription implements Subscription {
     await consumer.run({
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
-        for (let start = 0; start < batch.messages.length; start += this.batchSize) {
+        for (let start = 0; start < batch.messages.length; start += (this.options.batchSize ?? 500)) {
           if (!isRunning() || isStale()) return;
-          const chunk = batch.messages.slice(start, start + this.batchSize);
+          const chunk = batch.messages.slice(start, start + (this.options.batchSize ?? 500));
           try {
             await this.apply(chunk.map((message) => decodeEvent(message, this.upcast)));
             failures = 0;
@@ -282,6 +282,7 @@ class KafkaSubscription implements Subscription {
 
   private apply(events: readonly RecordedEvent<Event>[]): Promise<void> {
     return inTransaction(this.db, async (runner, tx) => {
+      await takeSharedLock(runner, this.options.sharedLock);
       const fresh = await claimUnapplied(runner, this.subscriber, events, this.log);
       if (fresh.length > 0) await this.handler(fresh, tx);
     });

@@ -17,6 +17,11 @@ export async function inTransaction<T>(db: DataSource, work: (runner: QueryRunne
   }
 }
 
+/** Takes `SubscribeOptions.sharedLock` as the first statement of a batch's transaction. */
+export async function takeSharedLock(runner: QueryRunner, lock: number | undefined): Promise<void> {
+  if (lock !== undefined) await runner.query('SELECT pg_advisory_xact_lock_shared($1)', [lock]);
+}
+
 export const retryDelay = (failures: number) => Math.min(5000, 100 * 2 ** Math.min(failures, 6));
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
