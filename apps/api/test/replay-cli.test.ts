@@ -73,8 +73,29 @@ describe('replay and the event log from the API and the CLI', () => {
     expect(Object.keys(report).sort()).toEqual(['checksumAfter', 'checksumBefore', 'error', 'eventsProcessed', 'eventsTotal', 'finishedAt', 'id', 'startedAt', 'status']);
   }, 90_000);
 
-  it('faasline replay shows progress and reports equal checksums', async () => {
+  it('faasline replay shows progress and reports equal checksums, while the read routes keep answering the same', async () => {
+    const read = async () => {
+      const functions = await fetch(`${app.url}/api/v1/functions?limit=500`);
+      const builds = await fetch(`${app.url}/api/v1/functions/owner3-repo3-fn1/builds?limit=500`);
+      const pushes = await fetch(`${app.url}/api/v1/repos/owner3/repo3/pushes?limit=500`);
+      return JSON.stringify([functions.status, await functions.json(), builds.status, await builds.json(), pushes.status, await pushes.json()]);
+    };
+    const before = await read();
+    expect(before).toContain('owner3-repo3-fn1');
+    let replaying = true;
+    const answers = new Set<string>();
+    let reads = 0;
+    const reader = (async () => {
+      while (replaying) {
+        answers.add(await read());
+        reads++;
+      }
+    })();
     const { code, out } = await cli(['replay', '--api', app.url], { ...process.env, ADMIN_TOKEN });
+    replaying = false;
+    await reader;
+    expect(reads).toBeGreaterThan(3);
+    expect([...answers]).toEqual([before]);
     expect(code).toBe(0);
     expect(out).toMatch(/^replay [0-9a-f-]{36} started$/m);
     expect(out).toContain(`done: ${head.toLocaleString('en-US')} events`);
