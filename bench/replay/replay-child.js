@@ -1,0 +1,23 @@
+// The replaying process of bench/replay: one replay of the read models of the database named in argv[2], on its
+// own so its peak RSS is the replay's alone. Prints one JSON line: the report, the seconds, VmHWM and maxRSS.
+import { readFileSync } from 'node:fs';
+import { ReadModelReplayer } from '../../dist/apps/projector/replay/read-model-replayer.js';
+import { openBackbone, silentLogger } from '../../dist/libs/infra/index.js';
+
+const databaseUrl = process.argv[2];
+const backbone = await openBackbone({ databaseUrl, dataDir: '/nonexistent', kafka: null }, silentLogger);
+try {
+  const errors = [];
+  const logger = { ...silentLogger, error: (message) => errors.push(message) };
+  const rssBefore = process.memoryUsage().rss;
+  const start = process.hrtime.bigint();
+  const report = await new ReadModelReplayer(backbone.db, 'embedded', logger).replay('admin:bench');
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kib = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  process.stdout.write(
+    `${JSON.stringify({ report, seconds, errors, vmHwmKiB: kib('VmHWM'), maxRssKiB: process.resourceUsage().maxRSS, rssBeforeKiB: Math.round(rssBefore / 1024) })}\n`,
+  );
+} finally {
+  await backbone.close();
+}
