@@ -21,6 +21,7 @@ export {
 } from './repository/repository.decider.js';
 export {
   functionDecider,
+  functionEventTypes,
   type FunctionCommand,
   type FunctionEvent,
   type FunctionState,

@@ -1,4 +1,4 @@
-import type { FaaslineEvent, RecordedEvent } from '#domain';
+import { functionEventTypes, type FunctionEvent, type RecordedEvent } from '#domain';
 import type { RowProjection } from './row-projection.js';
 
 export type FunctionStatus = 'building' | 'deploying' | 'ready' | 'failed' | 'removed';
@@ -23,23 +23,10 @@ export type FunctionRow = Readonly<{
   updated_position: number;
 }>;
 
-const functionEvents = new Set<FaaslineEvent['type']>([
-  'BuildStarted',
-  'BuildSucceeded',
-  'BuildReused',
-  'BuildFailed',
-  'BuildSuperseded',
-  'FunctionDeployed',
-  'DeployFailed',
-  'FunctionRemoved',
-]);
-
-type FunctionEvent = Extract<FaaslineEvent, { data: { name: string; owner: string; repo: string } }>;
-
 export const functionsProjection: RowProjection<FunctionRow> = {
   table: 'functions',
   key: 'name',
-  keyOf: (event) => (functionEvents.has(event.type) ? (event as FunctionEvent).data.name : null),
+  keyOf: (event) => (functionEventTypes.has(event.type) ? (event as FunctionEvent).data.name : null),
   evolve: (stored, event) => {
     const { data } = event as RecordedEvent<FunctionEvent>;
     const row: FunctionRow = {

@@ -50,32 +50,26 @@ export const pushesProjection: RowProjection<PushRow> = {
       reason: null,
       seq: null,
     };
+    // The push's own event, received or ignored, says what was pushed and where it sorts.
+    const pushed = (data: { deliveryId: string; owner: string; repo: string; sha: string; ref: string }) => ({
+      ...row,
+      delivery_id: data.deliveryId,
+      owner: data.owner,
+      repo: data.repo,
+      sha: data.sha,
+      ref: data.ref,
+      seq: metadata.globalPosition,
+    });
     switch (event.type) {
       case 'PushReceived':
-        return {
-          ...row,
-          delivery_id: event.data.deliveryId,
-          owner: event.data.owner,
-          repo: event.data.repo,
-          sha: event.data.sha,
-          ref: event.data.ref,
-          branch: event.data.branch,
-          received_at: event.data.receivedAt,
-          seq: metadata.globalPosition,
-        };
+        return { ...pushed(event.data), branch: event.data.branch, received_at: event.data.receivedAt };
       case 'PushIgnored':
         return {
-          ...row,
-          delivery_id: event.data.deliveryId,
-          owner: event.data.owner,
-          repo: event.data.repo,
-          sha: event.data.sha,
-          ref: event.data.ref,
+          ...pushed(event.data),
           branch: event.data.ref.startsWith('refs/heads/') ? event.data.ref.slice('refs/heads/'.length) : null,
           received_at: metadata.occurredAt,
           outcome: 'ignored',
           reason: event.data.reason,
-          seq: metadata.globalPosition,
         };
       case 'CommitStatusReported':
         if (event.data.state === 'pending') return { ...row, outcome: 'pending', reason: null };

@@ -20,6 +20,18 @@ export type FunctionEvent =
   | DeployFailed
   | FunctionRemoved;
 
+/** What a function stream holds, at run time: readers pick a function's events out of the whole log with it. */
+export const functionEventTypes: ReadonlySet<string> = new Set<FunctionEvent['type']>([
+  'BuildStarted',
+  'BuildSucceeded',
+  'BuildReused',
+  'BuildFailed',
+  'BuildSuperseded',
+  'FunctionDeployed',
+  'DeployFailed',
+  'FunctionRemoved',
+]);
+
 type BuildRef = BuildStarted['data'];
 
 export type FunctionCommand =
