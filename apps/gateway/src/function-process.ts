@@ -45,7 +45,7 @@ export class FunctionProcess {
     while (Date.now() < deadline) {
       if (this.child === null) break;
       if (await this.healthy()) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
     await this.stop();
     throw new Error(`${this.spec.name} did not become healthy within ${Math.round(timeoutMs / 1000)} s`);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,6 +107,30 @@ describe('local builder', () => {
     const folder = join(work, 'images', built.contextDigest.replace(':', '-'));
     expect(existsSync(join(folder, 'context', 'function', 'node_modules', 'greeting', 'package.json'))).toBe(true);
     expect(lines.join('\n')).toMatch(/npm install --omit=dev in function/);
+  });
+
+  it('reuses an earlier install when the dependencies did not change, and installs again when a local dependency did', async () => {
+    const images = join(work, 'images-reuse');
+    const files = (answer: string, greeting: string) => ({
+      'fn/handler.js': `module.exports = async () => require("greeting")() + " ${answer}";\n`,
+      'fn/package.json': '{"name":"fn","dependencies":{"greeting":"file:./greeting"}}',
+      'fn/greeting/package.json': '{"name":"greeting","version":"1.0.0","main":"index.js"}',
+      'fn/greeting/index.js': `module.exports = () => "${greeting}";\n`,
+    });
+    const build = async (request: BuildRequest) => {
+      const lines: string[] = [];
+      await new LocalBuilder(images, join(work, 'npm-cache')).build(request, (line) => lines.push(line), new AbortController().signal);
+      const folder = join(images, request.contextDigest.replace(':', '-'), 'context', 'function');
+      return { log: lines.join('\n'), greeting: readFileSync(join(folder, 'node_modules', 'greeting', 'index.js'), 'utf8') };
+    };
+    const first = await build(await request(files('v1', 'hello')));
+    expect(first.log).not.toMatch(/reused/);
+    const second = await build(await request(files('v2', 'hello')));
+    expect(second.log).toMatch(/npm install --omit=dev in function: the same dependencies were installed before \([0-9a-f]{12}\), node_modules reused/);
+    expect(second.greeting).toBe('module.exports = () => "hello";\n');
+    const third = await build(await request(files('v2', 'bonjour')));
+    expect(third.log).not.toMatch(/reused/);
+    expect(third.greeting).toBe('module.exports = () => "bonjour";\n');
   });
 
   it('runs no install scripts of a handler’s dependencies', async () => {

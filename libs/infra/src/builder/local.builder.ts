@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar';
@@ -46,12 +46,37 @@ export class LocalBuilder implements Builder {
     if (code !== 0) throw new BuildFailure(`${failure}: ${output.filter((line) => /ERR|error/i.test(line)).slice(-1)[0] ?? `exit ${code}`}`.slice(0, 120));
   }
 
-  /** `npm install --omit=dev` where a package.json declares dependencies; npm's own configuration (registry, proxy) comes from the environment. */
+  /**
+   * `npm install --omit=dev` where a package.json declares dependencies; npm's own configuration (registry, proxy)
+   * comes from the environment. Like the Docker layer cache of the official templates (package.json copied and
+   * installed before the handler), an install whose inputs were installed before is reused: the key covers the
+   * manifests, lock files, `.npmrc`, local (`file:`) dependencies' files, npm's settings and the Node version.
+   */
   private async npmInstall(dir: string, log: (line: string) => void, signal: AbortSignal): Promise<void> {
-    log(`npm install --omit=dev in ${dir.split('/context/')[1] ?? '.'}`);
+    const where = dir.split('/context/')[1] ?? '.';
+    const key = await npmInstallKey(dir);
+    const saved = join(this.imagesDir, 'npm-installs', key);
+    if (existsSync(join(saved, 'node_modules'))) {
+      await cp(join(saved, 'node_modules'), join(dir, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+      if (existsSync(join(saved, 'package-lock.json')) && !existsSync(join(dir, 'package-lock.json'))) await cp(join(saved, 'package-lock.json'), join(dir, 'package-lock.json'));
+      log(`npm install --omit=dev in ${where}: the same dependencies were installed before (${key.slice(0, 12)}), node_modules reused`);
+      return;
+    }
+    log(`npm install --omit=dev in ${where}`);
     // A handler's dependencies are untrusted: no lifecycle scripts, and none of the server's secrets in reach.
     const args = ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--no-update-notifier', '--cache', this.npmCacheDir];
     await this.run('npm', args, dir, { ...toolEnvironment(), HOME: dir, npm_config_loglevel: 'warn' }, log, signal, 'npm install failed');
+    if (!existsSync(join(dir, 'node_modules'))) return;
+    const staging = `${saved}.${randomUUID()}.tmp`;
+    try {
+      await cp(join(dir, 'node_modules'), join(staging, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+      if (existsSync(join(dir, 'package-lock.json'))) await cp(join(dir, 'package-lock.json'), join(staging, 'package-lock.json'));
+      await rename(staging, saved).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
+      });
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
   }
 
   async build(request: BuildRequest, log: (line: string) => void, signal: AbortSignal): Promise<BuildResult> {
@@ -100,6 +125,40 @@ async function packageFolders(root: string): Promise<string[]> {
     }
   }
   return found;
+}
+
+/** What an npm install in `dir` depends on (see `npmInstall`), as a sha256. */
+async function npmInstallKey(dir: string): Promise<string> {
+  const hash = createHash('sha256').update(`npm-install 1\0${process.version}\0`);
+  for (const [name, value] of Object.entries(toolEnvironment()).filter(([name]) => /^npm_config_/i.test(name)).sort()) hash.update(`env ${name}=${value}\0`);
+  for (const file of ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', '.npmrc']) {
+    const content = await readFile(join(dir, file)).catch(() => null);
+    hash.update(`${file} ${content === null ? '-' : content.length}\0`);
+    if (content) hash.update(content);
+  }
+  const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+  const specs = ['dependencies', 'optionalDependencies'].flatMap((field) => Object.values(manifest[field] ?? {}));
+  for (const spec of specs.filter((value) => typeof value === 'string' && /^(file:|link:|\.{0,2}\/)/.test(value)).sort()) {
+    hash.update(`local ${spec}\0`);
+    await hashTree(resolve(dir, spec.replace(/^(file|link):/, '')), hash);
+  }
+  return hash.digest('hex');
+}
+
+/** Paths, modes, symlink targets and contents under `path` (a file or a folder), node_modules left out. */
+async function hashTree(path: string, hash: ReturnType<typeof createHash>, root = path): Promise<void> {
+  const info = await lstat(path).catch(() => null);
+  const name = relative(root, path);
+  if (!info) return void hash.update(`missing ${name}\0`);
+  if (info.isSymbolicLink()) return void hash.update(`link ${name} ${await readlink(path)}\0`);
+  if (info.isDirectory()) {
+    hash.update(`dir ${name}\0`);
+    for (const entry of (await readdir(path)).filter((entry) => entry !== 'node_modules').sort()) await hashTree(join(path, entry), hash, root);
+    return;
+  }
+  const content = await readFile(path);
+  hash.update(`file ${name} ${info.mode & 0o777} ${content.length}\0`);
+  hash.update(content);
 }
 
 /** PATH and npm's and pip's own settings (registry, index, find-links, proxies, certificates), nothing else of the server's environment. */
