@@ -195,4 +195,28 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
     expect(await http.json()).toEqual({ shout: 'QUIET!', method: 'POST', mode: 'pyhttp', key: 's3cret' });
     expect(await (await fetch(`${gatewayUrl}/function/alexellis-pyclassic`, { method: 'POST', body: 'hello' })).text()).toBe('classic says hello in pyclassic');
   });
+
+  it('holds a python function to its memory limit: the default 128Mi, or the stack file’s limits.memory', async () => {
+    const allocate = 'def handle(event, context):\n    data = bytearray(int(event.query["mb"]) * 1024 * 1024)\n    return {"statusCode": 200, "body": str(len(data) // (1024 * 1024))}\n';
+    const sha = git.commit('alexellis', 'memory', {
+      'stack.yml': 'provider:\n  name: openfaas\nfunctions:\n  small:\n    lang: python3-http\n    handler: ./small\n    image: small\n  roomy:\n    lang: python3-http\n    handler: ./roomy\n    image: roomy\n    limits:\n      memory: 384Mi\n',
+      'small/handler.py': allocate,
+      'roomy/handler.py': allocate,
+    });
+    const { deliveryId, status } = await deliverPush(api.url, secret, { owner: 'alexellis', repo: 'memory', sha, cloneUrl: git.cloneUrl('alexellis', 'memory') });
+    expect(status).toBe(202);
+    await eventually(async () => (await db.query(`SELECT 1 FROM events WHERE correlation_id = $1 AND type = 'FunctionDeployed'`, [deliveryId])).length === 2, 60_000, 'two deploys');
+    const call = async (fn: string, mb: number) => {
+      const response = await fetch(`${gatewayUrl}/function/alexellis-${fn}?mb=${mb}`);
+      return `${response.status} ${response.status === 200 ? await response.text() : '(failed)'}`;
+    };
+    expect(await call('small', 32)).toBe('200 32');
+    expect(await call('small', 256)).toBe('500 (failed)');
+    // The failed allocation did not take the function down with it.
+    expect(await call('small', 32)).toBe('200 32');
+    expect(await call('roomy', 256)).toBe('200 256');
+    expect(await call('roomy', 512)).toBe('500 (failed)');
+    const status128 = await (await fetch(`${gatewayUrl}/system/function/alexellis-small`, { headers: { authorization: auth } })).json();
+    expect(status128).toMatchObject({ limits: { memory: '128Mi' }, availableReplicas: 1 });
+  });
 });

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FunctionDeployment } from '#domain';
 import { constantTimeEqual, imageIndexPath, type Logger } from '#infra';
-import { FunctionProcess, type LogLine } from './function-process.js';
+import { FunctionProcess, memoryBytes, type LogLine } from './function-process.js';
 
 export type EmbeddedGatewayOptions = Readonly<{
   dataDir: string;
@@ -220,13 +220,12 @@ export class EmbeddedGateway {
       await writeFile(join(secretsDir, secret), value, { mode: 0o600 });
       await writeFile(join(secretsDir, plain), value, { mode: 0o600 });
     }
-    const memory = /^(\d+)(Mi|M)$/.exec(deployment.limits?.memory ?? '');
     const next = new FunctionProcess({
       name: deployment.service,
       cwd: join(folder, 'context'),
       command: deployment.envProcess ?? 'node index.js',
       env: deployment.envVars ?? {},
-      memoryMi: memory ? Number(memory[1]) : null,
+      memoryBytes: memoryBytes(deployment.limits?.memory),
       secretsDir,
       onLog: (line) => {
         this.logs.push(line);

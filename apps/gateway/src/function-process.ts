@@ -10,10 +10,37 @@ export type ProcessSpec = Readonly<{
   /** The template's fprocess, e.g. `node index.js`. */
   command: string;
   env: Readonly<Record<string, string>>;
-  memoryMi: number | null;
+  /** The deployment's limits.memory in bytes: node gets it as its heap limit, python as RLIMIT_DATA. */
+  memoryBytes: number | null;
   secretsDir: string;
   onLog: (line: LogLine) => void;
 }>;
+
+/**
+ * Runs a python entrypoint (`python3 -c <this> <bytes> index.py`) under RLIMIT_DATA, whatever the template: its
+ * heap, brk and private writable mappings (thread stacks too) stay under the limit, and an allocation beyond it
+ * raises MemoryError in the handler. The address-space limit (RLIMIT_AS) would also count glibc's 64 MB arena
+ * reservations per thread, which a Kubernetes memory limit does not.
+ */
+const PYTHON_MEMORY_LIMIT = [
+  'import os, resource, runpy, sys',
+  'limit = int(sys.argv[1])',
+  'hard = resource.getrlimit(resource.RLIMIT_DATA)[1]',
+  'limit = limit if hard == resource.RLIM_INFINITY else min(limit, hard)',
+  'resource.setrlimit(resource.RLIMIT_DATA, (limit, hard if hard == resource.RLIM_INFINITY else limit))',
+  'sys.argv = sys.argv[2:]',
+  'sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0]))',
+  "runpy.run_path(sys.argv[0], run_name='__main__')",
+].join('\n');
+
+/** A Kubernetes memory quantity (`128Mi`, `1Gi`, `500M`, `256000000`) in bytes, or null when it is not one. */
+export function memoryBytes(quantity: string | undefined): number | null {
+  const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/.exec(quantity?.trim() ?? '');
+  if (!match) return null;
+  const units: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  const bytes = Math.floor(Number(match[1]) * (match[2] ? units[match[2]]! : 1));
+  return bytes > 0 ? bytes : null;
+}
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
@@ -80,7 +107,8 @@ export class FunctionProcess {
   private launch(): void {
     const [program = 'node', ...args] = this.spec.command.split(/\s+/).filter(Boolean);
     if (program !== 'node' && program !== 'python3' && program !== 'python') throw new Error(`fprocess ${program} is not supported by the embedded gateway`);
-    const runtimeArgs = program === 'node' && this.spec.memoryMi ? [`--max-old-space-size=${this.spec.memoryMi}`] : [];
+    const limit = this.spec.memoryBytes;
+    const runtimeArgs = !limit ? [] : program === 'node' ? [`--max-old-space-size=${Math.max(16, Math.floor(limit / 2 ** 20))}`] : ['-c', PYTHON_MEMORY_LIMIT, String(limit)];
     // Python 2 is gone: the classic `python` template runs on Python 3 too.
     const executable = program === 'node' ? process.execPath : 'python3';
     const child = spawn(executable, [...runtimeArgs, ...args], {
