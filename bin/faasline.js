@@ -17,7 +17,11 @@ const usage = `usage:
   faasline replay [--api URL]          rebuild every read model from the event log beside the live ones, then swap
   faasline events [--type T] [--owner O] [--repo R] [--actor A] [--delivery ID] [--since ISO] [--until ISO]
                   [--follow] [--json] [--api URL]
-                                       the event log (audit trail), oldest first; --follow keeps tailing it`;
+                                       the event log (audit trail), oldest first; --follow keeps tailing it
+  faasline functions [--json] [--gateway URL]
+                                       the gateway's functions: name, image, replicas, invocations, endpoint
+  faasline logs <function> [--since 10m|RFC3339] [--tail N] [--follow] [--gateway URL]
+                                       a function's log lines; --follow keeps printing new ones`;
 
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'start') {
@@ -28,6 +32,9 @@ if (command === 'start') {
 } else if (command === 'replay' || command === 'events') {
   const readSide = await import('./commands/read-side.js');
   process.exitCode = await readSide[command](rest, { fail, secret });
+} else if (command === 'functions' || command === 'logs') {
+  const gateway = await import('./commands/gateway.js');
+  process.exitCode = await gateway[command](rest, { fail, secret });
 } else {
   console.error(usage);
   process.exit(command === undefined || command === '--help' ? 0 : 2);

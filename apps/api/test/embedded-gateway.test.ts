@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import type { DataSource } from 'typeorm';
 import { openDataSource } from '#infra';
@@ -10,7 +11,7 @@ import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
 import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
 import { deliverPush } from '../../../test/support/github-payloads.js';
-import { bareEnv, start } from './support/spawn-api.js';
+import { bareEnv, root, start } from './support/spawn-api.js';
 
 const secret = 'embedded-webhook-secret';
 const handler = (greeting: string) => `'use strict'
@@ -218,5 +219,69 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
     expect(await call('roomy', 512)).toBe('500 (failed)');
     const status128 = await (await fetch(`${gatewayUrl}/system/function/alexellis-small`, { headers: { authorization: auth } })).json();
     expect(status128).toMatchObject({ limits: { memory: '128Mi' }, availableReplicas: 1 });
+  });
+
+  it('faasline functions lists the gateway’s functions and faasline logs prints, filters and follows a function’s log', async () => {
+    const deployed = await push({
+      'stack.yml': 'provider:\n  name: openfaas\nfunctions:\n  talker:\n    lang: node20\n    handler: ./talker\n    image: talker:0.2\n',
+      'talker/handler.js': 'module.exports = async (event) => { console.log("said " + event.query.word); return "ok" }\n',
+    });
+    expect(deployed.type).toBe('FunctionDeployed');
+    // The CLI finds the embedded gateway from GATEWAY_PORT and its password in DATA_DIR, as after npm start.
+    const cliEnv: NodeJS.ProcessEnv = { ...bareEnv(), DATA_DIR: dataDir, GATEWAY_PORT: new URL(gatewayUrl).port };
+    delete cliEnv.OPENFAAS_URL;
+    delete cliEnv.OPENFAAS_PASSWORD;
+    const cli = async (...args: string[]) => {
+      try {
+        const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bin/faasline.js'), ...args], { env: cliEnv });
+        return { code: 0, output: stdout };
+      } catch (error) {
+        const failed = error as { code: number; stdout: string; stderr: string };
+        return { code: failed.code, output: `${failed.stdout}${failed.stderr}` };
+      }
+    };
+    const say = async (word: string) => expect(await (await fetch(`${gatewayUrl}/function/alexellis-talker?word=${word}`)).text()).toBe('ok');
+    await say('one');
+    await say('two');
+
+    const listed = await cli('functions');
+    expect(listed.code).toBe(0);
+    const lines = listed.output.trim().split('\n');
+    expect(lines[0]!.split(/\s+/)).toEqual(['NAME', 'IMAGE', 'REPLICAS', 'INVOCATIONS', 'ENDPOINT']);
+    const talker = lines.find((line) => line.startsWith('alexellis-talker '))!.split(/\s+/);
+    expect(talker).toEqual(['alexellis-talker', 'local/alexellis/box-talker:0.2-master-' + deployed.data.sha.slice(0, 7), '1/1', '2', `${gatewayUrl}/function/alexellis-talker`]);
+    expect(JSON.parse((await cli('functions', '--json')).output)).toContainEqual(expect.objectContaining({ name: 'alexellis-talker', replicas: '1/1', invocations: '2' }));
+
+    await eventually(async () => (await cli('logs', 'alexellis-talker')).output.includes('said two'), 5000, 'the logged lines');
+    const all = (await cli('logs', 'alexellis-talker')).output.trim().split('\n');
+    expect(all.filter((line) => / said /.test(line)).map((line) => line.replace(/^\S+ alexellis-talker \([a-z0-9]+\) /, ''))).toEqual(['said one', 'said two']);
+    expect(Date.parse(all[0]!.split(' ')[0]!)).toBeGreaterThan(0);
+
+    const marker = new Date().toISOString();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await say('three');
+    await eventually(async () => (await cli('logs', 'alexellis-talker', '--since', marker)).output.includes('said three'), 5000, 'the third line');
+    const since = (await cli('logs', 'alexellis-talker', '--since', marker)).output;
+    expect(since).not.toMatch(/said (one|two)/);
+    expect((await cli('logs', 'alexellis-talker', '--since', '1h')).output).toMatch(/said one[^]*said three/);
+    expect((await cli('logs', 'alexellis-talker', '--tail', '1')).output.trim().split('\n')).toHaveLength(1);
+
+    const follower = spawn(process.execPath, [join(root, 'bin/faasline.js'), 'logs', 'alexellis-talker', '--follow', '--since', marker], { env: cliEnv });
+    let followed = '';
+    follower.stdout.on('data', (chunk: Buffer) => (followed += chunk.toString()));
+    try {
+      await eventually(async () => followed.includes('said three'), 5000, 'the followed history');
+      await say('four');
+      await eventually(async () => followed.includes('said four'), 5000, 'a new line while following');
+      expect(followed).not.toMatch(/said two/);
+    } finally {
+      follower.kill('SIGINT');
+    }
+
+    const missing = await cli('logs', 'alexellis-nobody');
+    expect(missing.code).toBe(1);
+    expect(missing.output).toMatch(/no function named alexellis-nobody/);
+    const refused = await promisify(execFile)(process.execPath, [join(root, 'bin/faasline.js'), 'functions'], { env: { ...cliEnv, OPENFAAS_PASSWORD: 'wrong' } }).catch((error: { code: number; stderr: string }) => error);
+    expect(refused).toMatchObject({ code: 1, stderr: expect.stringMatching(/refused the credentials/) });
   });
 });

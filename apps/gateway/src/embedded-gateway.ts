@@ -39,6 +39,7 @@ const MAX_LOG_LINES = 1000;
 export class EmbeddedGateway {
   private readonly functions = new Map<string, Deployed>();
   private readonly logs: LogLine[] = [];
+  private readonly followers = new Set<(line: LogLine) => void>();
   private server: Server | null = null;
   private readonly stateFile: string;
   private readonly secretsDir: string;
@@ -131,14 +132,30 @@ export class EmbeddedGateway {
       return entry ? send(response, 200, this.status(entry)) : send(response, 404, 'function not found');
     }
     if (url.pathname === '/system/secrets') return this.secrets(method, json(), response);
-    if (url.pathname === '/system/logs' && method === 'GET') {
-      const name = url.searchParams.get('name');
-      const tail = Number(url.searchParams.get('tail') ?? MAX_LOG_LINES);
-      const lines = this.logs.filter((line) => line.name === name).slice(-tail);
-      response.writeHead(lines.length === 0 && !this.functions.has(name ?? '') ? 404 : 200, { 'content-type': 'application/x-ndjson' });
-      return void response.end(lines.map((line) => `${JSON.stringify({ ...line, namespace: 'openfaas-fn' })}\n`).join(''));
-    }
+    if (url.pathname === '/system/logs' && method === 'GET') return this.streamLogs(url.searchParams, response);
     send(response, 404, 'not found');
+  }
+
+  /** `GET /system/logs?name=&instance=&tail=&since=&follow=`: ndjson; with follow the answer stays open and new lines follow. */
+  private streamLogs(params: URLSearchParams, response: ServerResponse): void {
+    const name = params.get('name') ?? '';
+    const instance = params.get('instance');
+    const since = params.get('since') ? Date.parse(params.get('since')!) : null;
+    if (since !== null && Number.isNaN(since)) return send(response, 400, 'since must be an RFC3339 date');
+    const tail = Number(params.get('tail') ?? MAX_LOG_LINES);
+    const wanted = (line: LogLine) => line.name === name && (instance === null || line.instance === instance) && (since === null || Date.parse(line.timestamp) >= since);
+    const matching = this.logs.filter(wanted);
+    const lines = Number.isFinite(tail) && tail > 0 ? matching.slice(-tail) : matching;
+    if (lines.length === 0 && !this.functions.has(name)) return send(response, 404, `function ${name} not found`);
+    const entry = (line: LogLine) => `${JSON.stringify({ ...line, namespace: 'openfaas-fn' })}\n`;
+    response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    if (params.get('follow') !== 'true') return void response.end(lines.map(entry).join(''));
+    response.write(lines.map(entry).join(''));
+    const follower = (line: LogLine) => {
+      if (wanted(line)) response.write(entry(line));
+    };
+    this.followers.add(follower);
+    response.once('close', () => this.followers.delete(follower));
   }
 
   private async secrets(method: string, body: unknown, response: ServerResponse): Promise<void> {
@@ -230,6 +247,7 @@ export class EmbeddedGateway {
       onLog: (line) => {
         this.logs.push(line);
         if (this.logs.length > MAX_LOG_LINES * 20) this.logs.splice(0, this.logs.length - MAX_LOG_LINES * 20);
+        for (const follower of this.followers) follower(line);
       },
     });
     try {
