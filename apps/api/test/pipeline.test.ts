@@ -112,7 +112,11 @@ describe.each(logModes)('the pipeline, end to end through the webhook ($name)', 
     const failing = await push({ 'stack.yml': `${stack(['fn1'])}  web:\n    lang: dockerfile\n    handler: ./web\n    image: web\n`, ...handler('fn1', 'one'), 'web/Dockerfile': 'FROM scratch\n' });
     await settled(failing.sha);
     expect(stackStatus(failing.sha)).toMatchObject({ state: 'failure', description: '1 of 2 function(s) failed' });
-    const failure = github.statuses.find((s) => s.sha === failing.sha && s.context === 'alexellis-web' && s.state === 'failure')!;
+    // On Kafka the process manager may see fn1's deploy (which settles the push) before web's failure: the
+    // function's own status can follow the stack's.
+    const webFailure = () => github.statuses.find((s) => s.sha === failing.sha && s.context === 'alexellis-web' && s.state === 'failure');
+    await eventually(async () => webFailure() !== undefined, 30_000, 'the failure status of alexellis-web');
+    const failure = webFailure()!;
     expect(failure.description).toMatch(/^build failed: lang dockerfile needs BuildKit/);
     // The app listens on a free port; the link keeps its configured PUBLIC_URL origin, so swap the origin only.
     const link = new URL(failure.targetUrl!);
