@@ -112,7 +112,6 @@ let output = '';
 const { url, gatewayUrl } = await new Promise((resolve, reject) => {
   const read = (chunk) => {
     output += chunk;
-    if (process.env.BENCH_TRACE) process.stderr.write(String(chunk).split('\n').filter((l) => l.includes('TRACE')).map((l) => `${l}\n`).join(''));
     const listening = /listening on (http:\/\/\S+)/.exec(output);
     const gateway = /OpenFaaS gateway: embedded at (http:\/\/\S+)/.exec(output);
     if (listening && gateway) resolve({ url: listening[1], gatewayUrl: gateway[1] });
@@ -166,7 +165,6 @@ async function pushToLive(fn, answer) {
     return event ? Date.parse(event.occurredAt) : Number.NaN;
   };
   const received = at('PushReceived');
-  if (process.env.BENCH_TRACE) console.error(`TRACE ${at('BuildSucceeded')} BuildSucceeded; ${Math.round(acceptedWall + (live - acceptedAt))} answering; ${at('FunctionDeployed')} FunctionDeployed`);
   const marks = {
     PushReceived: 0,
     SourceFetched: at('SourceFetched') - received,
@@ -241,9 +239,10 @@ try {
   const reusedMedian = median(reusedFloors.map((f) => f.seconds));
   console.log(`floor by hand with the earlier install copied in (what faasline does when the dependencies did not change), median: ${reusedMedian.toFixed(2)} s`);
   console.log(`ratio: ${(pushMedian / floorMedian).toFixed(2)} x the floor (goal <= 1.25); ${(pushMedian / reusedMedian).toFixed(2)} x the floor that reuses the install`);
-  // Stages in the order they happen: the gateway switches traffic before the deploy is recorded.
-  const stages = Object.keys(pushes[0].marks).sort((a, b) => median(pushes.map((p) => p.marks[a])) - median(pushes.map((p) => p.marks[b])));
-  console.log('stages, median ms (from the events\' occurredAt; "answering" is the bench\'s first new answer):');
+  // The gateway switches traffic to the new version, then stops the old one and answers the deploy: so the new
+  // version usually answers a few ms before FunctionDeployed is recorded.
+  const stages = ['PushReceived', 'SourceFetched', 'BuildStarted', 'BuildSucceeded', 'answering', 'FunctionDeployed'];
+  console.log('stages, median ms (from the events\' occurredAt; "answering" is the bench\'s first answer from the new version):');
   for (let i = 1; i < stages.length; i++) {
     const step = median(pushes.map((p) => p.marks[stages[i]] - p.marks[stages[i - 1]]));
     console.log(`  ${`${stages[i - 1]} -> ${stages[i]}`.padEnd(36)} ${String(step).padStart(5)} ms   (at +${median(pushes.map((p) => p.marks[stages[i]]))} ms)`);
