@@ -15,6 +15,8 @@ import { serveGitRepositories } from '../../dist/libs/infra/index.js';
 import { freshDatabase, startPostgres } from '../postgres.js';
 
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 7);
+// BENCH_CHANGE_DEPENDENCY=1: every push also changes the (local) dependency, so faasline installs each time too.
+const CHANGE_DEPENDENCY = Boolean(process.env.BENCH_CHANGE_DEPENDENCY);
 const FUNCTIONS = 20;
 const SECRET = 'bench-push-to-live-secret';
 const OWNER = 'bench';
@@ -22,6 +24,10 @@ const REPO = 'hello';
 const root = new URL('../..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'faasline-bench-live-'));
 const run = promisify(execFile);
+// What the local builder passes to npm: PATH and npm's own settings (registry, proxies, certificates).
+const toolEnvironment = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => name === 'PATH' || /^(npm_config_|PIP_)/i.test(name) || /^(HTTPS?_PROXY|NO_PROXY|NODE_EXTRA_CA_CERTS)$/i.test(name)),
+);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
@@ -37,7 +43,7 @@ const writeHandler = (fn, answer) => {
   writeFileSync(join(repo, fn, 'handler.js'), `'use strict'\nconst greeting = require('greeting')\nmodule.exports = async (event, context) => context.status(200).succeed(greeting('${answer}'))\n`);
   writeFileSync(join(repo, fn, 'package.json'), `{"name":"${fn}","version":"1.0.0","main":"handler.js","dependencies":{"greeting":"file:./greeting"}}\n`);
   writeFileSync(join(repo, fn, 'greeting', 'package.json'), '{"name":"greeting","version":"1.0.0","main":"index.js"}\n');
-  writeFileSync(join(repo, fn, 'greeting', 'index.js'), "module.exports = (name) => 'Hello, ' + name + '!'\n");
+  writeFileSync(join(repo, fn, 'greeting', 'index.js'), `module.exports = (name) => 'Hello, ' + name + '!'\n${CHANGE_DEPENDENCY ? `// ${answer}\n` : ''}`);
 };
 const writeStack = (fns) =>
   writeFileSync(join(repo, 'stack.yml'), `provider:\n  name: openfaas\nfunctions:\n${fns.map((fn) => `  ${fn}:\n    lang: node20\n    handler: ./${fn}\n    image: ${fn}\n`).join('')}`);
@@ -148,6 +154,10 @@ async function pushToLive(fn, answer) {
   const { deliveryId, acceptedAt, acceptedWall } = await deliver(sha);
   let live;
   try {
+    // Calling the function every few ms through the whole push would load the 2 cores faasline builds on (the
+    // floor is not called until its process starts): the build's end is awaited at a gentler pace first.
+    const deadline = performance.now() + 60_000;
+    while (!(await deliveryEvents(deliveryId)).some((e) => /^Build(Succeeded|Reused|Failed)$/.test(e.type)) && performance.now() < deadline) await sleep(25);
     live = await answered(`${gatewayUrl}/function/${OWNER}-${fn}`, `Hello, ${answer}!`);
   } catch (error) {
     const events = await deliveryEvents(deliveryId);
@@ -193,7 +203,7 @@ async function floor(fn, answer, index, { reuseInstall = false } = {}) {
     cpSync(join(work, 'floor-node-modules'), join(app, 'function', 'node_modules'), { recursive: true, verbatimSymlinks: true });
   } else await run('npm', ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--no-update-notifier', '--cache', join(work, 'floor-npm-cache')], {
     cwd: join(app, 'function'),
-    env: { PATH: process.env.PATH, HOME: join(app, 'function'), npm_config_loglevel: 'warn' },
+    env: { ...toolEnvironment, HOME: join(app, 'function'), npm_config_loglevel: 'warn' },
   });
   if (!existsSync(join(work, 'floor-node-modules'))) cpSync(join(app, 'function', 'node_modules'), join(work, 'floor-node-modules'), { recursive: true, verbatimSymlinks: true });
   marks.install = performance.now() - started - marks.clone;
