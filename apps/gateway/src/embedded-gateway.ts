@@ -271,7 +271,13 @@ export class EmbeddedGateway {
     if (!target) return send(response, 503, `function ${name} is not ready`);
     entry.invocations += 1;
     target.inFlight += 1;
-    const done = () => (target.inFlight -= 1);
+    // Once per request, however it ends (answered, timed out, failed, or the caller went away).
+    let finished = false;
+    const done = () => {
+      if (!finished) target.inFlight -= 1;
+      finished = true;
+    };
+    response.once('close', done);
     const headers = { ...request.headers, host: `127.0.0.1:${target.port}` };
     const upstream = httpRequest({ host: '127.0.0.1', port: target.port, method: request.method, path, headers, timeout: this.options.timeoutMs ?? 60_000 }, (answer) => {
       response.writeHead(answer.statusCode ?? 502, answer.headers);
