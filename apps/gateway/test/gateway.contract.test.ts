@@ -89,4 +89,31 @@ describe('embedded gateway', () => {
     expect((await fetch(`${embeddedUrl}/function/nobody`)).status).toBe(404);
     await client.remove(spec.name);
   });
+
+  it('after a request timed out, an update still drains the requests in flight on the old version', async () => {
+    const repo = join(work, 'slow-repo');
+    mkdirSync(join(repo, 'slow'), { recursive: true });
+    writeFileSync(join(repo, 'slow', 'handler.js'), 'module.exports = async (event) => { await new Promise((r) => setTimeout(r, Number(event.query.ms))); return "slept " + event.query.ms }\n');
+    const template = (await new TemplateRegistry({ roots: [templates], cacheDir: work, gitAllowedHosts: [], fetchTimeoutMs: 1000 }).builtins()).get('node20')!;
+    const context = await shrinkwrap({ repoDir: repo, handler: 'slow', template, copy: [], buildArgs: {}, limits: { maxBytes: 1e7, maxFiles: 1000 } });
+    const slow = { ...spec, function: 'slow', name: 'alexellis-slow', image: 'local/alexellis/fns-slow:latest-master-abcdef0' };
+    await new LocalBuilder(join(work, 'images'), join(work, 'npm-cache')).build(
+      { buildId: 'b2', name: slow.name, lang: 'node20', image: slow.image, contextDigest: context.digest, archive: context.archive, buildArgs: {}, contextUrl: '' },
+      () => undefined,
+      new AbortController().signal,
+    );
+    const gateway = new EmbeddedGateway({ dataDir: join(work, 'data-timeout'), imagesDir: join(work, 'images'), user: 'admin', password: 'pw', logger: silentLogger, timeoutMs: 1000 });
+    const url = await gateway.start(0);
+    try {
+      const client = new GatewayClient({ url, user: 'admin', password: 'pw' });
+      await client.deploy(functionDeployment(slow, push, slow.image, new Date()));
+      expect((await fetch(`${url}/function/${slow.name}?ms=3000`)).status).toBe(504);
+      const inFlight = fetch(`${url}/function/${slow.name}?ms=800`).then(async (response) => `${response.status} ${await response.text()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await client.deploy(functionDeployment({ ...slow, environment: { mode: 'next' } }, push, slow.image, new Date()));
+      expect(await inFlight).toBe('200 slept 800');
+    } finally {
+      await gateway.stop();
+    }
+  });
 });
