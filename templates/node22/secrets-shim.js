@@ -15,16 +15,3 @@ if (secretsDir) {
   const promisesReadFile = fs.promises.readFile
   fs.promises.readFile = (file, ...rest) => promisesReadFile.call(fs.promises, redirect(file), ...rest)
 }
-
-
-// The gateway that started this function may be killed outright; the function must not outlive it.
-const parent = Number(process.env.FAASLINE_GATEWAY_PID || 0)
-if (parent) {
-  setInterval(() => {
-    try {
-      process.kill(parent, 0)
-    } catch {
-      process.exit(0)
-    }
-  }, 1000).unref()
-}

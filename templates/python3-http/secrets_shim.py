@@ -18,25 +18,3 @@ def _open_redirected(file, *args, **kwargs):
 
 
 builtins.open = _open_redirected
-
-
-# The gateway that started this function may be killed outright; the function must not outlive it.
-def _watch_parent():
-    import threading
-    import time
-    parent = int(os.getenv("FAASLINE_GATEWAY_PID") or 0)
-    if not parent:
-        return
-
-    def watch():
-        while True:
-            time.sleep(1)
-            try:
-                os.kill(parent, 0)
-            except OSError:
-                os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
-_watch_parent()

@@ -17,17 +17,35 @@ export type ProcessSpec = Readonly<{
 }>;
 
 /**
- * Runs a python entrypoint (`python3 -c <this> <bytes> index.py`) under RLIMIT_DATA, whatever the template: its
- * heap, brk and private writable mappings (thread stacks too) stay under the limit, and an allocation beyond it
- * raises MemoryError in the handler. The address-space limit (RLIMIT_AS) would also count glibc's 64 MB arena
- * reservations per thread, which a Kubernetes memory limit does not.
+ * Every function ends with the gateway process that started it, even one killed outright, whatever its template
+ * does: the runtime itself checks once a second that its parent is still the gateway (a dead parent's children
+ * are handed to init or a subreaper).
  */
-const PYTHON_MEMORY_LIMIT = [
-  'import os, resource, runpy, sys',
+const NODE_PARENT_WATCH = `data:text/javascript,${encodeURIComponent(
+  'const gateway = Number(process.env.FAASLINE_GATEWAY_PID); if (gateway) setInterval(() => { if (process.ppid !== gateway) process.exit(0) }, 1000).unref();',
+)}`;
+
+/**
+ * Runs a python entrypoint (`python3 -c <this> <bytes> index.py`) whatever the template: with the parent watch
+ * above, and under RLIMIT_DATA when the deployment has a memory limit (0: none). Its heap, brk and private
+ * writable mappings (thread stacks too) stay under the limit, and an allocation beyond it raises MemoryError in
+ * the handler. The address-space limit (RLIMIT_AS) would also count glibc's 64 MB arena reservations per thread,
+ * which a Kubernetes memory limit does not.
+ */
+const PYTHON_RUNTIME = [
+  'import os, resource, runpy, sys, threading, time',
+  'gateway = int(os.getenv("FAASLINE_GATEWAY_PID") or 0)',
+  'def watch():',
+  '    while os.getppid() == gateway:',
+  '        time.sleep(1)',
+  '    os._exit(0)',
+  'if gateway:',
+  '    threading.Thread(target=watch, daemon=True).start()',
   'limit = int(sys.argv[1])',
   'hard = resource.getrlimit(resource.RLIMIT_DATA)[1]',
-  'limit = limit if hard == resource.RLIM_INFINITY else min(limit, hard)',
-  'resource.setrlimit(resource.RLIMIT_DATA, (limit, hard if hard == resource.RLIM_INFINITY else limit))',
+  'if limit > 0:',
+  '    limit = limit if hard == resource.RLIM_INFINITY else min(limit, hard)',
+  '    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard if hard == resource.RLIM_INFINITY else limit))',
   'sys.argv = sys.argv[2:]',
   'sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0]))',
   "runpy.run_path(sys.argv[0], run_name='__main__')",
@@ -108,7 +126,10 @@ export class FunctionProcess {
     const [program = 'node', ...args] = this.spec.command.split(/\s+/).filter(Boolean);
     if (program !== 'node' && program !== 'python3' && program !== 'python') throw new Error(`fprocess ${program} is not supported by the embedded gateway`);
     const limit = this.spec.memoryBytes;
-    const runtimeArgs = !limit ? [] : program === 'node' ? [`--max-old-space-size=${Math.max(16, Math.floor(limit / 2 ** 20))}`] : ['-c', PYTHON_MEMORY_LIMIT, String(limit)];
+    const runtimeArgs =
+      program === 'node'
+        ? ['--import', NODE_PARENT_WATCH, ...(limit ? [`--max-old-space-size=${Math.max(16, Math.floor(limit / 2 ** 20))}`] : [])]
+        : ['-c', PYTHON_RUNTIME, String(limit ?? 0)];
     // Python 2 is gone: the classic `python` template runs on Python 3 too.
     const executable = program === 'node' ? process.execPath : 'python3';
     const child = spawn(executable, [...runtimeArgs, ...args], {
