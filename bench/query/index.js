@@ -2,10 +2,11 @@
 // built api process against a scratch database filled in SQL, driven by sequential fetches (latency) and by
 // autocannon (latency under concurrency). Also checks that paging through a function returns exactly its builds.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { URLSearchParams } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { openBackbone, silentLogger } from '../../dist/libs/infra/index.js';
@@ -65,7 +66,9 @@ async function fill(client) {
 async function startApi(databaseUrl, dataDir) {
   const env = { ...process.env };
   delete env.KAFKA_BROKERS;
-  const child = spawn(process.execPath, ['dist/apps/api/main.js'], {
+  // BENCH_API_NODE_FLAGS (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof) go to the api process only.
+  const flags = (process.env.BENCH_API_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...flags, 'dist/apps/api/main.js'], {
     env: {
       ...env,
       DATABASE_URL: databaseUrl,
@@ -77,6 +80,12 @@ async function startApi(databaseUrl, dataDir) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  // BENCH_API_OUTPUT=<file>: the api's own output (e.g. with --trace-gc) goes there too.
+  if (process.env.BENCH_API_OUTPUT) {
+    const file = createWriteStream(process.env.BENCH_API_OUTPUT);
+    child.stdout.pipe(file);
+    child.stderr.pipe(file);
+  }
   const url = await new Promise((resolve, reject) => {
     const seen = (chunk) => {
       output += chunk;
@@ -120,22 +129,35 @@ async function walk(base, name, limit, maxPages = Infinity) {
   return { ids, cursors, ended: false };
 }
 
+async function fetchOk(base, path) {
+  const response = await fetch(base + path);
+  const body = await response.arrayBuffer();
+  if (response.status !== 200 || body.byteLength < 2) throw new Error(`${path}: ${response.status}`);
+}
+
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 /** SEQUENTIAL requests one after another, after WARMUP; client-side latency in ms. */
-async function sequential(base, paths) {
+async function sequential(base, paths, request = fetchOk) {
   const times = [];
   for (let i = 0; i < WARMUP + SEQUENTIAL; i++) {
     const start = process.hrtime.bigint();
-    const response = await fetch(base + paths[i % paths.length]);
-    const body = await response.arrayBuffer();
+    await request(base, paths[i % paths.length]);
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    if (response.status !== 200 || body.byteLength < 20) throw new Error(`${paths[i % paths.length]}: ${response.status}`);
     if (i >= WARMUP) times.push(ms);
   }
   times.sort((a, b) => a - b);
   return { p50: percentile(times, 50), p99: percentile(times, 99), max: times.at(-1), bytes: 0 };
 }
+
+/** The handler's query (as TypeORM's query builder writes it) for a first page of `limit`, straight over pg. */
+const handlerSql = (limit) =>
+  `SELECT b.id AS b_id, b.function_name AS b_function_name, b.owner AS b_owner, b.repo AS b_repo, b.sha AS b_sha, b.status AS b_status,
+          b.image AS b_image, b.context_digest AS b_context_digest, b.started_at AS b_started_at, b.finished_at AS b_finished_at,
+          b.duration_ms AS b_duration_ms, b.log_ref AS b_log_ref, b.reason AS b_reason, b.delivery_id AS b_delivery_id,
+          b.reused_build_id AS b_reused_build_id, b.superseded_by AS b_superseded_by, b.builder AS b_builder,
+          b.image_digest AS b_image_digest, b.seq AS b_seq
+     FROM read_builds b WHERE b.function_name = $1 ORDER BY b.seq DESC, b.id DESC LIMIT ${limit + 1}`;
 
 async function loaded(base, paths) {
   let next = 0;
@@ -212,6 +234,15 @@ try {
       { name: 'limit=500 deep page, hot', paths: hot.map((n, k) => path(n, { limit: 500, cursor: deepCursors[k] })) },
     ];
     const results = [];
+    // What the machine and the framework cost without the route: the same client against /healthz, and the
+    // handler's SQL without the api (pg client in this process, same connection each time).
+    for (const [label, limit] of [['the handler\'s SQL alone (pg), first page, hot', 50], ['the handler\'s SQL alone (pg), limit=500, hot', 500]]) {
+      step(`sequential: ${label}`);
+      const seq = await sequential(null, hot, (_, name) => client.query(handlerSql(limit), [name]));
+      results.push({ scenario: { name: label, baseline: true }, seq, load: null });
+    }
+    step('sequential + autocannon: GET /healthz');
+    results.push({ scenario: { name: 'GET /healthz (no route, no database)', baseline: true }, seq: await sequential(api.url, ['/healthz']), load: await loaded(api.url, ['/healthz']) });
     for (const scenario of scenarios) {
       step(`sequential: ${scenario.name}`);
       const seq = await sequential(api.url, scenario.paths);
@@ -226,10 +257,10 @@ try {
       seq.p50.toFixed(2),
       seq.p99.toFixed(2),
       seq.max.toFixed(1),
-      seq.p99 <= 10 ? 'yes' : 'NO',
-      String(load.p50),
-      String(load.p99),
-      int(load.rps),
+      scenario.baseline ? '' : seq.p99 <= 10 ? 'yes' : 'NO',
+      load ? String(load.p50) : '',
+      load ? String(load.p99) : '',
+      load ? int(load.rps) : '',
     ]);
     const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
     const line = (cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');

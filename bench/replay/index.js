@@ -67,7 +67,9 @@ async function catchUp(url) {
 }
 
 async function replayInChild(url) {
-  const child = spawn(process.execPath, [join(here, 'replay-child.js'), url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_REPLAY_NODE_FLAGS (e.g. --max-old-space-size=256) go to the replaying process only.
+  const flags = (process.env.BENCH_REPLAY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...flags, join(here, 'replay-child.js'), url], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
   const [code] = await once(child, 'exit');
@@ -169,7 +171,12 @@ try {
   const ratio = replayRate / copyRate;
   console.log(`replay events/s ÷ COPY rows/s = ${ratio.toFixed(2)} (goal ≥ 0.5: ${ratio >= 0.5 ? 'yes' : 'NO'})`);
   const mb = replay.vmHwmKiB / 1024;
-  console.log(`replaying process peak RSS (VmHWM) ${mb.toFixed(0)} MB, ${(replay.rssBeforeKiB / 1024).toFixed(0)} MB before the replay (goal ≤ 512 MB: ${mb <= 512 ? 'yes' : 'NO'})`);
+  console.log(
+    `replaying process${process.env.BENCH_REPLAY_NODE_FLAGS ? ` (node ${process.env.BENCH_REPLAY_NODE_FLAGS})` : ''}: peak RSS (VmHWM) ${mb.toFixed(0)} MiB, ` +
+      `${(replay.rssBeforeKiB / 1024).toFixed(0)} MiB before the replay (goal ≤ 512 MB: ${mb <= 512 ? 'yes' : 'NO'}); ` +
+      `sampled peaks MiB: ${Object.entries(replay.peakMiB).map(([k, v]) => `${k} ${v}`).join(', ')}; CPU ${replay.cpuSeconds.toFixed(1)} s of ${replay.seconds.toFixed(1)} s`,
+  );
+  console.log(`  RSS MiB each second: ${replay.rssMiBEverySecond.join(' ')}`);
   const checksumsEqual = report.checksumBefore === report.checksumAfter;
   console.log(
     `replay ${report.status}: eventsProcessed ${int(report.eventsProcessed)} of ${int(live.head)}; checksumBefore ${report.checksumBefore}, ` +
