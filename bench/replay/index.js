@@ -169,7 +169,7 @@ try {
   const line = (cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   for (const row of [header, ...rows]) console.log(line(row));
   const ratio = replayRate / copyRate;
-  console.log(`replay events/s ÷ COPY rows/s = ${ratio.toFixed(2)} (goal ≥ 0.5: ${ratio >= 0.5 ? 'yes' : 'NO'})`);
+  console.log(`replay events/s ÷ COPY rows/s = ${ratio.toFixed(3)} (goal ≥ 0.5: ${ratio >= 0.5 ? 'yes' : 'NO'})`);
   const mb = replay.vmHwmKiB / 1024;
   console.log(
     `replaying process${process.env.BENCH_REPLAY_NODE_FLAGS ? ` (node ${process.env.BENCH_REPLAY_NODE_FLAGS})` : ''}: peak RSS (VmHWM) ${mb.toFixed(0)} MiB, ` +
