@@ -1,6 +1,4 @@
 import { describe, expect, it } from '@jest/globals';
-import type { FaaslineEvent } from '#domain';
-import { auditProjection } from './audit.projection.js';
 import { buildsProjection } from './builds.projection.js';
 import { functionsProjection } from './functions.projection.js';
 import { given, recorded } from './projection-spec.js';
@@ -108,17 +106,5 @@ describe('pushes read model', () => {
       reason: 'skipping build for: refs/heads/dev',
       branch: 'dev',
     });
-  });
-});
-
-describe('audit read model', () => {
-  it('keeps one line per event with its causation, owner and repository lower-cased', () => {
-    const event = recorded({ type: 'RepositoryAdded', data: { installationId: 1, owner: 'AlexEllis', repo: 'Fns', repositoryId: 2, private: false } } as FaaslineEvent, { actor: 'github:AlexEllis', causationId: 'delivery-9' });
-    given(auditProjection, event).then(String(event.metadata.globalPosition), { owner: 'alexellis', repo: 'fns', type: 'RepositoryAdded', actor: 'github:AlexEllis', causation_id: 'delivery-9' });
-  });
-
-  it('files installation events under the account', () => {
-    const event = recorded({ type: 'InstallationCreated', data: { installationId: 1, account: 'OpenFaaS', accountId: 3, repositories: [] } });
-    given(auditProjection, event).then(String(event.metadata.globalPosition), { owner: 'openfaas', repo: null });
   });
 });

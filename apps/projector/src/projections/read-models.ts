@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { Event, FaaslineEvent, RecordedEvent } from '#domain';
-import { auditProjection } from './audit.projection.js';
+import { projectAuditTrail } from './audit.projection.js';
 import { buildsProjection } from './builds.projection.js';
 import { functionsProjection } from './functions.projection.js';
 import { pushesProjection } from './pushes.projection.js';
@@ -9,11 +9,11 @@ import { foldRows, liveTables, type Row, type RowProjection, type TableNames } f
 /** A DataSource, a QueryRunner or a transaction's EntityManager: anything that runs SQL. */
 export type Queryable = Pick<EntityManager, 'query'>;
 
+/** The read models folded row by row; the audit trail is a statement over the events table (audit.projection.ts). */
 export const readModelProjections: readonly RowProjection[] = [
   functionsProjection as unknown as RowProjection,
   buildsProjection as unknown as RowProjection,
   pushesProjection as unknown as RowProjection,
-  auditProjection as unknown as RowProjection,
 ];
 
 /** The subscriber (and checkpoint) of all read models: one cut of the log, so replay can swap them together. */
@@ -37,20 +37,18 @@ export async function applyToReadModels(db: Queryable, events: readonly Recorded
       const stored: Row[] = await db.query(`SELECT * FROM ${table} WHERE ${projection.key} = ANY($1)`, [keys]);
       return new Map(stored.map((row) => [String(row[projection.key]), row]));
     });
-    await upsertRows(db, table, projection.key, rows, projection.appendOnly === true);
+    await upsertRows(db, table, projection.key, rows);
   }
+  await projectAuditTrail(db, tables.audit, { positions: events.map((event) => event.metadata.globalPosition) });
 }
 
-/** One multi-row upsert; `appendOnly` rows are never changed once written. */
-export async function upsertRows(db: Queryable, table: string, key: string, rows: readonly Row[], appendOnly: boolean): Promise<void> {
+/** One multi-row upsert. */
+export async function upsertRows(db: Queryable, table: string, key: string, rows: readonly Row[]): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]!);
-  const onConflict = appendOnly
-    ? 'DO NOTHING'
-    : `DO UPDATE SET ${columns.filter((column) => column !== key).map((column) => `${column} = EXCLUDED.${column}`).join(', ')}`;
   await db.query(
     `INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM json_populate_recordset(NULL::${table}, $1)
-     ON CONFLICT (${key}) ${onConflict}`,
+     ON CONFLICT (${key}) DO UPDATE SET ${columns.filter((column) => column !== key).map((column) => `${column} = EXCLUDED.${column}`).join(', ')}`,
     [JSON.stringify(rows)],
   );
 }

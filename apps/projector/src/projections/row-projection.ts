@@ -20,13 +20,11 @@ export type Row = Readonly<Record<string, string | number | boolean | null>>;
  * one stream, or by columns no other stream writes, so Kafka's per-stream order is all a fold relies on.
  */
 export type RowProjection<R extends Row = Row> = Readonly<{
-  table: ReadModelTable;
+  table: Exclude<ReadModelTable, 'audit'>;
   key: keyof R & string;
   /** The key of the row `event` changes, or null when this read model ignores it. */
   keyOf: (event: RecordedEvent<FaaslineEvent>) => string | null;
   evolve: (row: R | null, event: RecordedEvent<FaaslineEvent>) => R;
-  /** One row per event, never changed later: nothing to read back before writing. */
-  appendOnly?: boolean;
 }>;
 
 /** Folds `events` onto the rows they touch; `load` reads the rows stored before this batch. */
@@ -44,15 +42,8 @@ export async function foldRows<R extends Row>(
     else touched.set(key, [event]);
   }
   if (touched.size === 0) return [];
-  const stored = projection.appendOnly ? new Map<string, R>() : await load([...touched.keys()]);
+  const stored = await load([...touched.keys()]);
   const rows: R[] = [];
   for (const [key, list] of touched) rows.push(list.reduce<R | null>((row, event) => projection.evolve(row, event), stored.get(key) ?? null)!);
   return rows;
-}
-
-/** Lower-cased owner and repository of an event, for filters that must match GitHub's case-insensitive names. */
-export function ownerAndRepo(event: FaaslineEvent): { owner: string | null; repo: string | null } {
-  const data = event.data as { owner?: unknown; repo?: unknown; account?: unknown };
-  const owner = typeof data.owner === 'string' ? data.owner : typeof data.account === 'string' ? data.account : null;
-  return { owner: owner?.toLowerCase() ?? null, repo: typeof data.repo === 'string' ? data.repo.toLowerCase() : null };
 }

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { upcast as defaultUpcast, type Actor, type Event, type RecordedEvent, type UpcastFn } from '#domain';
 import { readEventsAfter, type Logger } from '#infra';
+import { projectAuditTrail } from '../projections/audit.projection.js';
 import { applyToReadModels, READ_MODELS_LOCK, READ_MODELS_SUBSCRIBER, type Queryable } from '../projections/read-models.js';
 import { liveTables, shadowTables, type ReadModelTable } from '../projections/row-projection.js';
 import { ShadowLoader } from './shadow-loader.js';
@@ -173,38 +174,47 @@ export class ReadModelReplayer {
   }
 
   /**
-   * Folds the store into the shadow tables in position order up to the live checkpoint, reading the next batch
-   * while the current one is written. The tail that the live projector commits meanwhile is left to the swap.
+   * Brings the shadow tables up to the live checkpoint, in position order: the row folds read the next batch while
+   * they fold the current one, and the audit trail of each stretch of the log is written by one statement on a
+   * connection of its own meanwhile. The tail that the live projector commits in the meantime is left to the
+   * swap.
    */
   private async bulkLoad(id: string, reader: QueryRunner): Promise<{ position: number; processed: number }> {
     const writer = this.db.createQueryRunner();
-    const appender = this.db.createQueryRunner();
-    const loader = new ShadowLoader((await writer.connect()) as PoolClient, (await appender.connect()) as PoolClient, shadowTables, this.cacheRows);
+    const auditor = this.db.createQueryRunner();
+    const loader = new ShadowLoader((await writer.connect()) as PoolClient, shadowTables, this.cacheRows);
+    await auditor.connect();
+    let auditing: Promise<void> = Promise.resolve();
+    const read = (after: number, upTo: number) => readEventsAfter(reader, after, BATCH, this.upcast, upTo);
     try {
+      // Everything up to `position` is in the shadow tables; positions are gapless, so that is `position` events.
       let position = 0;
-      let processed = 0;
       let target = await this.liveCheckpoint(this.db);
-      let next = readEventsAfter(reader, position, BATCH, this.upcast);
+      let next = read(position, target);
       for (;;) {
-        const batch = (await next).filter((event) => event.metadata.globalPosition <= target);
-        if (batch.length === 0) {
+        if (position >= target) {
           const moved = await this.liveCheckpoint(this.db);
           if (moved - position < BATCH) break;
           target = moved;
-          next = readEventsAfter(reader, position, BATCH, this.upcast);
-          continue;
+          next = read(position, target);
         }
-        position = batch.at(-1)!.metadata.globalPosition;
-        next = readEventsAfter(reader, position, BATCH, this.upcast);
+        const batch = await next;
+        const upTo = batch.length === BATCH ? batch.at(-1)!.metadata.globalPosition : target;
+        if (upTo < target) next = read(upTo, target);
+        await auditing;
+        auditing = projectAuditTrail(auditor, shadowTables.audit, { after: position, upTo });
+        auditing.catch(() => undefined); // awaited before the next stretch; this only keeps a failure from going unhandled meanwhile
         await loader.apply(batch);
-        processed += batch.length;
-        await writer.query(`UPDATE read_model_replays SET events_processed = $2, events_total = GREATEST(events_total, $3) WHERE id = $1`, [id, processed, target]);
+        position = upTo;
+        await writer.query(`UPDATE read_model_replays SET events_processed = $2, events_total = GREATEST(events_total, $3) WHERE id = $1`, [id, position, target]);
       }
       await loader.finish();
-      return { position, processed };
+      await auditing;
+      return { position, processed: position };
     } finally {
+      await auditing.catch(() => undefined);
       await writer.release();
-      await appender.release();
+      await auditor.release();
     }
   }
 

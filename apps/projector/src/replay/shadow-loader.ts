@@ -21,12 +21,8 @@ export class ShadowLoader {
   private readonly caches = new Map<RowProjection, Map<string, Cached>>();
   private readonly written = new Map<RowProjection, Set<string>>();
 
-  /** The append-only read model (one row per event) is copied on its own connection, beside the folds. */
-  private appending: Promise<void> = Promise.resolve();
-
   constructor(
     private readonly client: PoolClient,
-    private readonly appendClient: PoolClient,
     private readonly tables: TableNames,
     private readonly capacity = DEFAULT_CAPACITY,
   ) {
@@ -39,12 +35,6 @@ export class ShadowLoader {
   async apply(events: readonly RecordedEvent<Event>[]): Promise<void> {
     const batch = events as readonly RecordedEvent<FaaslineEvent>[];
     for (const projection of readModelProjections) {
-      if (projection.appendOnly) {
-        const rows = batch.flatMap((event) => (projection.keyOf(event) === null ? [] : [projection.evolve(null, event)]));
-        await this.appending;
-        this.appending = this.copy(this.appendClient, projection, rows);
-        continue;
-      }
       const cache = this.caches.get(projection)!;
       await this.readBack(projection, batch);
       for (const event of batch) {
@@ -60,8 +50,7 @@ export class ShadowLoader {
 
   /** Writes every row still in memory. */
   async finish(): Promise<void> {
-    await this.appending;
-    for (const projection of readModelProjections) if (!projection.appendOnly) await this.evict(projection, this.caches.get(projection)!.size);
+    for (const projection of readModelProjections) await this.evict(projection, this.caches.get(projection)!.size);
   }
 
   /** Rows written out earlier and touched again by this batch come back into memory, marked as stored. */
@@ -85,15 +74,15 @@ export class ShadowLoader {
       cache.delete(key);
       written.add(key);
     }
-    await this.copy(this.client, projection, fresh);
-    await upsertRows(this.client, this.tables[projection.table], projection.key, stored, false);
+    await this.copy(projection, fresh);
+    await upsertRows(this.client, this.tables[projection.table], projection.key, stored);
   }
 
-  private async copy(client: PoolClient, projection: RowProjection, rows: readonly Row[]): Promise<void> {
+  private async copy(projection: RowProjection, rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
     const columns = Object.keys(rows[0]!);
     const text = rows.map((row) => columns.map((column) => copyText(row[column])).join('\t')).join('\n') + '\n';
-    await pipeline(Readable.from([text]), client.query(copyFrom(`COPY ${this.tables[projection.table]} (${columns.join(', ')}) FROM STDIN`)));
+    await pipeline(Readable.from([text]), this.client.query(copyFrom(`COPY ${this.tables[projection.table]} (${columns.join(', ')}) FROM STDIN`)));
   }
 }
 

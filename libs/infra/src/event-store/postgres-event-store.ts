@@ -297,10 +297,13 @@ export async function readEventsAfter(
   position: number,
   limit: number,
   upcast: UpcastFn,
+  upTo = Number.MAX_SAFE_INTEGER,
 ): Promise<RecordedEvent<Event>[]> {
   const rows: EventRow[] = await db.query(
-    `SELECT ${COLUMNS} FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2`,
-    [position, limit],
+    // Positions are gapless, so the next `limit` events are exactly the next `limit` positions: a closed range keeps
+    // the plan an index range scan even before the table has statistics (a fresh or bulk-loaded store).
+    `SELECT ${COLUMNS} FROM events WHERE global_position > $1 AND global_position <= LEAST($1 + $2, $3) ORDER BY global_position`,
+    [position, limit, upTo],
   );
   return rows.map((row) => toRecordedEvent(row, upcast));
 }
