@@ -242,6 +242,8 @@ describe('GET /api/v1/functions/{name}/builds and GET /api/v1/builds/{id}', () =
       deliveryId: 'delivery-1',
       reusedBuildId: null,
       supersededBy: null,
+      builder: null,
+      imageDigest: null,
     });
     expect((await get(`/api/v1/builds/${builds[5]!.id}`)).body).toMatchObject({ status: 'queued', startedAt: null, finishedAt: null, durationMs: null, image: null });
     expect(await get(`/api/v1/builds/${randomUUID()}`)).toMatchObject({ status: 404 });

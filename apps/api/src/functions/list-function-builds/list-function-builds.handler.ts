@@ -1,8 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { ReadBuild, type Backbone } from '#infra';
+import type { Backbone } from '#infra';
 import { BACKBONE } from '#projector';
-import { toBuildDto, type BuildDto } from '../../builds/build.dto.js';
+import { BUILD_DTO_COLUMNS, type BuildDto } from '../../builds/build.dto.js';
 import { pageOf, type Page } from '../../queries/page.js';
 import { ListFunctionBuildsQuery } from './list-function-builds.query.js';
 
@@ -12,15 +12,13 @@ export class ListFunctionBuildsHandler implements IQueryHandler<ListFunctionBuil
   constructor(@Inject(BACKBONE) private readonly backbone: Backbone) {}
 
   async execute({ name, limit, before }: ListFunctionBuildsQuery): Promise<Page<BuildDto>> {
-    const query = this.backbone.db
-      .getRepository(ReadBuild)
-      .createQueryBuilder('b')
-      .where('b.function_name = :name', { name })
-      .orderBy('b.seq', 'DESC')
-      .addOrderBy('b.id', 'DESC')
-      .limit(limit + 1);
     // `seq <=` lets the index start at the cursor; the row comparison then breaks a tie on seq by id.
-    if (before !== undefined) query.andWhere('b.seq <= :seq AND (b.seq, b.id) < (:seq, :id)', { seq: before[0], id: before[1] });
-    return pageOf(await query.getMany(), limit, toBuildDto, (row) => [Number(row.seq), row.id]);
+    const rows: (BuildDto & { seq: string })[] = await this.backbone.db.query(
+      `SELECT ${BUILD_DTO_COLUMNS}, b.seq FROM read_builds b
+        WHERE b.function_name = $1 ${before ? 'AND b.seq <= $3 AND (b.seq, b.id) < ($3, $4)' : ''}
+        ORDER BY b.seq DESC, b.id DESC LIMIT $2`,
+      before ? [name, limit + 1, before[0], before[1]] : [name, limit + 1],
+    );
+    return pageOf(rows, limit, ({ seq: _seq, ...build }) => build, (row) => [Number(row.seq), row.id]);
   }
 }
