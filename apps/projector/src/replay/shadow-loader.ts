@@ -7,7 +7,7 @@ import { readModelProjections, upsertRows } from '../projections/read-models.js'
 import type { Row, RowProjection, TableNames } from '../projections/row-projection.js';
 
 /** Rows kept in memory per read model before the least recently touched half is written out. */
-const DEFAULT_CAPACITY = 50_000;
+const DEFAULT_CAPACITY = 20_000;
 
 type Cached = { row: Row; stored: boolean };
 
