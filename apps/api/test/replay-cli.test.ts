@@ -67,10 +67,10 @@ describe('replay and the event log from the API and the CLI', () => {
       report = (await (await fetch(`${app.url}/api/v1/admin/replay/${id}`, { headers: admin })).json()) as Record<string, unknown>;
       return report.status !== 'running';
     }, 60_000, 'the replay to finish');
-    expect(report).toMatchObject({ id, status: 'done', eventsProcessed: head, error: null });
+    expect(report).toMatchObject({ id, status: 'done', actor: 'admin:admin-token', eventsProcessed: head, error: null });
     expect(report.checksumAfter).toBe(report.checksumBefore);
     expect(answerViolation(document, 'GET', `/api/v1/admin/replay/${id}`, 200, report)).toBeNull();
-    expect(Object.keys(report).sort()).toEqual(['checksumAfter', 'checksumBefore', 'error', 'eventsProcessed', 'eventsTotal', 'finishedAt', 'id', 'startedAt', 'status']);
+    expect(Object.keys(report).sort()).toEqual(['actor', 'checksumAfter', 'checksumBefore', 'error', 'eventsProcessed', 'eventsTotal', 'finishedAt', 'id', 'startedAt', 'status']);
   }, 90_000);
 
   it('faasline replay shows progress and reports equal checksums, while the read routes keep answering the same', async () => {

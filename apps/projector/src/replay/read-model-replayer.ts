@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { upcast as defaultUpcast, type Actor, type Event, type RecordedEvent, type UpcastFn } from '#domain';
-import { readEventsAfter, type Logger } from '#infra';
+import { ReadModelReplay, readEventsAfter, type Logger } from '#infra';
 import { projectAuditTrail } from '../projections/audit.projection.js';
 import { applyToReadModels, READ_MODELS_LOCK, READ_MODELS_SUBSCRIBER, type Queryable } from '../projections/read-models.js';
 import { liveTables, shadowTables, type ReadModelTable } from '../projections/row-projection.js';
@@ -19,6 +19,8 @@ export class ReplayAlreadyRunning extends Error {
 export type ReplayReport = Readonly<{
   id: string;
   status: 'running' | 'done' | 'failed';
+  /** Who asked for it: `admin:<token>`. */
+  actor: string;
   eventsTotal: number;
   eventsProcessed: number;
   checksumBefore: string | null;
@@ -83,28 +85,25 @@ export class ReadModelReplayer {
   }
 
   async report(id: string): Promise<ReplayReport | null> {
-    const [row] = await this.db.query(`SELECT * FROM read_model_replays WHERE id = $1`, [id]);
-    if (!row) return null;
-    return {
-      id: row.id,
-      status: row.status,
-      eventsTotal: Number(row.events_total),
-      eventsProcessed: Number(row.events_processed),
-      checksumBefore: row.checksum_before,
-      checksumAfter: row.checksum_after,
-      error: row.error,
-      startedAt: row.started_at.toISOString(),
-      finishedAt: row.finished_at?.toISOString() ?? null,
-    };
+    const row = await this.db.getRepository(ReadModelReplay).findOneBy({ id });
+    return (
+      row && {
+        ...row,
+        eventsTotal: Number(row.eventsTotal),
+        eventsProcessed: Number(row.eventsProcessed),
+        startedAt: row.startedAt.toISOString(),
+        finishedAt: row.finishedAt?.toISOString() ?? null,
+      }
+    );
   }
 
   private async run(id: string, lock: QueryRunner): Promise<void> {
     const started = Date.now();
     try {
       await this.createShadowTables(lock);
-      const { position, processed } = await this.bulkLoad(id, lock);
+      const position = await this.bulkLoad(id, lock);
       await this.createShadowIndexes(lock);
-      const { checksumBefore, checksumAfter, eventsProcessed } = await this.swap(position, processed);
+      const { checksumBefore, checksumAfter, eventsProcessed } = await this.swap(position);
       await lock.query(
         `UPDATE read_model_replays SET status = 'done', events_processed = $2, events_total = GREATEST(events_total, $2),
            checksum_before = $3, checksum_after = $4, finished_at = now() WHERE id = $1`,
@@ -179,7 +178,7 @@ export class ReadModelReplayer {
    * connection of its own meanwhile. The tail that the live projector commits in the meantime is left to the
    * swap.
    */
-  private async bulkLoad(id: string, reader: QueryRunner): Promise<{ position: number; processed: number }> {
+  private async bulkLoad(id: string, reader: QueryRunner): Promise<number> {
     const writer = this.db.createQueryRunner();
     const auditor = this.db.createQueryRunner();
     const loader = new ShadowLoader((await writer.connect()) as PoolClient, shadowTables, this.cacheRows);
@@ -210,7 +209,7 @@ export class ReadModelReplayer {
       }
       await loader.finish();
       await auditing;
-      return { position, processed: position };
+      return position;
     } finally {
       await auditing.catch(() => undefined);
       await writer.release();
@@ -218,13 +217,14 @@ export class ReadModelReplayer {
     }
   }
 
-  private async swap(position: number, processedBefore: number) {
+  /** `position`: how far the bulk load got; positions are gapless, so that many events are in the shadow tables. */
+  private async swap(position: number) {
     const runner = this.db.createQueryRunner();
     await runner.connect();
     await runner.startTransaction();
     try {
       await runner.query('SELECT pg_advisory_xact_lock($1)', [READ_MODELS_LOCK]);
-      let processed = processedBefore;
+      let processed = position;
       for (let after = position; ; ) {
         const tail = await this.appliedLiveAfter(runner, after);
         if (tail.length === 0) break;
@@ -257,10 +257,7 @@ export class ReadModelReplayer {
 
   /** The events after `position` that the live read models hold: up to the checkpoint, or per stream on Kafka. */
   private async appliedLiveAfter(db: QueryRunner, position: number): Promise<RecordedEvent<Event>[]> {
-    if (this.logMode === 'embedded') {
-      const checkpoint = await this.liveCheckpoint(db);
-      return (await readEventsAfter(db, position, BATCH, this.upcast)).filter((event) => event.metadata.globalPosition <= checkpoint);
-    }
+    if (this.logMode === 'embedded') return readEventsAfter(db, position, BATCH, this.upcast, await this.liveCheckpoint(db));
     const applied: { stream_id: string; version: number }[] = await db.query(
       `SELECT stream_id, version FROM subscription_streams WHERE subscriber = $1`,
       [READ_MODELS_SUBSCRIBER],

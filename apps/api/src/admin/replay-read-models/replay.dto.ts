@@ -7,6 +7,7 @@ export class ReplayStartedDto {
 export class ReplayDto {
   @ApiProperty() id!: string;
   @ApiProperty({ enum: ['running', 'done', 'failed'] }) status!: 'running' | 'done' | 'failed';
+  @ApiProperty({ description: 'Who started it', example: 'admin:admin-token' }) actor!: string;
   @ApiProperty({ description: 'Events the live read models held when the replay began (grows while it runs)' }) eventsTotal!: number;
   @ApiProperty({ description: 'Events folded into the rebuilt read models so far' }) eventsProcessed!: number;
   @ApiProperty({ type: String, nullable: true, description: 'Order-independent checksum of the live read models at the swap' })
