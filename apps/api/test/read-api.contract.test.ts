@@ -141,6 +141,9 @@ describe.each(logModes)('the read api after real pushes through the pipeline ($n
     for (const type of ['SourceFetched', 'BuildStarted', 'BuildSucceeded', 'FunctionDeployed', 'CommitStatusReported']) expect(types).toContain(type);
     const positions = trail.items.map((event) => event.position as number);
     expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    // What `faasline push` follows is the same delivery's events in the same shape, up to the projection's lag.
+    const followed = await get<List>(`/api/v1/deliveries/${first.deliveryId}/events`, admin);
+    expect(followed.items.slice(0, trail.items.length)).toEqual(trail.items);
     expect(trail.items[0]).toMatchObject({ actor: 'github:alexellis', correlationId: first.deliveryId, causationId: first.deliveryId, stream: 'repository-alexellis/fns' });
     expect(trail.items.slice(1).every((event) => event.actor === 'system:pipeline' || String(event.actor).startsWith('system:'))).toBe(true);
     const deployed = await get<List>(`/api/v1/audit?owner=alexellis&repo=fns&type=FunctionDeployed`, admin);

@@ -27,8 +27,4 @@ export const toEventDto = (event: RecordedEvent<Event>): EventDto => ({
   data: event.data as Record<string, unknown>,
 });
 
-/** The events columns as `toRecordedEvent` reads them, from the table aliased `e`. */
-export const EVENT_COLUMNS = `e.global_position, e.stream_id, e.stream_version, e.event_id, e.type, e.schema_version, e.data, e.occurred_at,
-  e.correlation_id, e.causation_id, e.actor`;
-
 export const eventDtoOf = (row: EventRow): EventDto => toEventDto(toRecordedEvent(row, upcast));

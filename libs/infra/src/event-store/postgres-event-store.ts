@@ -48,8 +48,12 @@ export type EventRow = {
   actor: string;
 };
 
-const COLUMNS = `global_position, stream_id, stream_version, event_id, type, schema_version, data, occurred_at,
-  correlation_id, causation_id, actor`;
+const EVENT_ROW_COLUMNS = ['global_position', 'stream_id', 'stream_version', 'event_id', 'type', 'schema_version', 'data', 'occurred_at', 'correlation_id', 'causation_id', 'actor'];
+
+/** The columns `toRecordedEvent` reads, of the events table aliased `alias` when a query joins it to another. */
+export const eventColumns = (alias?: string): string => EVENT_ROW_COLUMNS.map((column) => (alias ? `${alias}.${column}` : column)).join(', ');
+
+const COLUMNS = eventColumns();
 
 /**
  * Event store on Postgres with group commit: appends that arrive while a transaction is in flight are

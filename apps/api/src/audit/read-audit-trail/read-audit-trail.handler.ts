@@ -1,9 +1,9 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import type { Backbone, EventRow } from '#infra';
+import { eventColumns, type Backbone, type EventRow } from '#infra';
 import { BACKBONE } from '#projector';
 import { pageOf, type Page } from '../../queries/page.js';
-import { EVENT_COLUMNS, eventDtoOf, type EventDto } from '../event.dto.js';
+import { eventDtoOf, type EventDto } from '../event.dto.js';
 import { ReadAuditTrailQuery } from './read-audit-trail.query.js';
 
 /**
@@ -34,7 +34,7 @@ export class ReadAuditTrailHandler implements IQueryHandler<ReadAuditTrailQuery,
     values.push(limit + 1);
     // The page is chosen in read_audit first, then joined: the events are read by position, a page's worth.
     const rows: EventRow[] = await this.backbone.db.query(
-      `SELECT ${EVENT_COLUMNS}
+      `SELECT ${eventColumns('e')}
          FROM (SELECT a.position FROM read_audit a ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.position LIMIT $${values.length}) page
          JOIN events e ON e.global_position = page.position
         ORDER BY e.global_position`,

@@ -1,8 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { ReadFunction, type Backbone, type EventRow } from '#infra';
+import { eventColumns, ReadFunction, type Backbone, type EventRow } from '#infra';
 import { BACKBONE } from '#projector';
-import { EVENT_COLUMNS, eventDtoOf } from '../../audit/event.dto.js';
+import { eventDtoOf } from '../../audit/event.dto.js';
 import type { ProvenanceDto } from './read-provenance.dto.js';
 import { ReadProvenanceQuery } from './read-provenance.query.js';
 
@@ -27,9 +27,9 @@ export class ReadProvenanceHandler implements IQueryHandler<ReadProvenanceQuery,
     // Causation ids that are not UUIDs (a delivery id could be anything) end the chain instead of failing the cast.
     const rows: (EventRow & { depth: number })[] = await this.backbone.db.query(
       `WITH RECURSIVE chain AS (
-         SELECT ${EVENT_COLUMNS}, 0 AS depth FROM events e WHERE e.event_id = $1::uuid
+         SELECT ${eventColumns('e')}, 0 AS depth FROM events e WHERE e.event_id = $1::uuid
          UNION ALL
-         SELECT ${EVENT_COLUMNS}, c.depth + 1 FROM chain c
+         SELECT ${eventColumns('e')}, c.depth + 1 FROM chain c
            JOIN events e ON e.event_id = CASE WHEN c.causation_id ~ $2 THEN c.causation_id::uuid END
           WHERE c.depth < $3)
        SELECT * FROM chain ORDER BY depth`,
