@@ -31,7 +31,7 @@ if (command === 'start') {
   await push(rest);
 } else if (command === 'replay' || command === 'events') {
   const readSide = await import('./commands/read-side.js');
-  process.exitCode = await readSide[command](rest, { fail, secret });
+  process.exitCode = await readSide[command](rest, { fail, secret, apiUrl });
 } else if (command === 'functions' || command === 'logs') {
   const gateway = await import('./commands/gateway.js');
   process.exitCode = await gateway[command](rest, { fail, secret });
@@ -43,6 +43,11 @@ if (command === 'start') {
 function fail(message) {
   console.error(`faasline: ${message}`);
   process.exit(1);
+}
+
+/** The faasline api: `--api`, else FAASLINE_API, else this machine's PORT. */
+function apiUrl(flag) {
+  return (flag ?? process.env.FAASLINE_API ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`).replace(/\/+$/, '');
 }
 
 /** A secret from the environment, else the file faasline created for it in DATA_DIR at its first start. */
@@ -71,7 +76,7 @@ async function push(args) {
   const branch = git('rev-parse', '--abbrev-ref', 'HEAD');
   const owner = (values.owner ?? userInfo().username).toLowerCase().replace(/[^a-z0-9-]/g, '-');
   const repo = (values.repo ?? basename(folder)).replace(/[^A-Za-z0-9._-]/g, '-');
-  const api = (values.api ?? process.env.FAASLINE_API ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`).replace(/\/+$/, '');
+  const api = apiUrl(values.api);
   const webhookSecret = secret('GITHUB_WEBHOOK_SECRET', 'github-webhook-secret');
   const adminToken = secret('ADMIN_TOKEN', 'admin-token');
 

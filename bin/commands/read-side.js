@@ -3,11 +3,8 @@ import { URLSearchParams } from 'node:url';
 import { parseArgs } from 'node:util';
 
 /** Where the api is and the admin token, shared by both commands; `secret` reads DATA_DIR/secrets when unset. */
-function connection(values, secret) {
-  return {
-    api: (values.api ?? process.env.FAASLINE_API ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`).replace(/\/+$/, ''),
-    headers: { authorization: `Bearer ${secret('ADMIN_TOKEN', 'admin-token')}` },
-  };
+function connection(values, { secret, apiUrl }) {
+  return { api: apiUrl(values.api), headers: { authorization: `Bearer ${secret('ADMIN_TOKEN', 'admin-token')}` } };
 }
 
 async function call(fail, url, init) {
@@ -24,9 +21,10 @@ async function call(fail, url, init) {
 const count = (n) => n.toLocaleString('en-US');
 
 /** `faasline replay`: rebuild every read model beside the live ones, with a progress bar, rate and ETA. */
-export async function replay(args, { fail, secret }) {
+export async function replay(args, cli) {
+  const { fail } = cli;
   const { values } = parseArgs({ args, options: { api: { type: 'string' } } });
-  const { api, headers } = connection(values, secret);
+  const { api, headers } = connection(values, cli);
   const { id } = await call(fail, `${api}/api/v1/admin/replay`, { method: 'POST', headers });
   console.log(`replay ${id} started`);
   const started = Date.now();
@@ -62,7 +60,8 @@ export async function replay(args, { fail, secret }) {
 const cursorAfter = (position) => Buffer.from(JSON.stringify([position])).toString('base64url');
 
 /** `faasline events`: the event log, oldest first, filtered; `--follow` keeps printing new events as they are projected. */
-export async function events(args, { fail, secret }) {
+export async function events(args, cli) {
+  const { fail } = cli;
   const { values } = parseArgs({
     args,
     options: {
@@ -78,7 +77,7 @@ export async function events(args, { fail, secret }) {
       json: { type: 'boolean', default: false },
     },
   });
-  const { api, headers } = connection(values, secret);
+  const { api, headers } = connection(values, cli);
   const filter = new URLSearchParams();
   for (const name of ['type', 'owner', 'repo', 'actor', 'since', 'until']) if (values[name] !== undefined) filter.set(name, values[name]);
   if (values.delivery !== undefined) filter.set('correlationId', values.delivery);
