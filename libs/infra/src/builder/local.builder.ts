@@ -86,7 +86,7 @@ export class LocalBuilder implements Builder {
       };
       signal.addEventListener('abort', abort, { once: true });
       const lines = (line: string) => {
-        if (/ERR|error/i.test(line)) lastError = line.slice(0, 300);
+        if (/ERR|error/i.test(line) && !/complete log of this run/.test(line)) lastError = line.slice(0, 300);
         log(line);
       };
       const out = lineSplitter(lines);
@@ -135,7 +135,14 @@ export class LocalBuilder implements Builder {
       'install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--no-update-notifier', '--cache', this.npmCacheDir,
       '--userconfig', '/dev/null', `--git=${REFUSED_GIT}`, '--script-shell=/bin/sh', '--shell=/bin/sh', '--node-options=', '--editor=/bin/false', '--browser=false',
     ];
-    await this.run('npm', args, dir, { ...npmEnvironment(), HOME: dir, npm_config_loglevel: 'warn' }, log, signal, 'npm install failed');
+    let neededGit = false;
+    const watch = (line: string) => {
+      if (line.includes(`command ${REFUSED_GIT} `)) neededGit = true;
+      log(line);
+    };
+    await this.run('npm', args, dir, { ...npmEnvironment(), HOME: dir, npm_config_loglevel: 'warn' }, watch, signal, 'npm install failed').catch((error: unknown) => {
+      throw neededGit ? new BuildFailure(`npm install failed: a dependency in ${where} needs git; builds refuse git dependencies`) : error;
+    });
     if (!existsSync(join(dir, 'node_modules'))) return;
     const staging = `${saved}.${randomUUID()}.tmp`;
     try {

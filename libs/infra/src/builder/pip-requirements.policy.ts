@@ -73,7 +73,9 @@ async function checkOptions(tokens: string[], at: string, dir: string, root: str
     if (name === '-f' || name === '--find-links') {
       if (/^https?:\/\//i.test(value)) continue;
       if (/^[a-z][a-z0-9+.-]*:/i.test(value) && !value.startsWith('file:')) throw new BuildFailure(`${at}: ${name} must be an http(s) URL or a folder of the handler`);
-      await insideContext(resolveLocal(value, dir), root, `${at}: ${name} ${value}`);
+      // pip looks next to the requirements file first, then in its working folder (the context root).
+      const nextToFile = await realpath(resolveLocal(value, dir)).catch(() => null);
+      await insideContext(nextToFile ? resolveLocal(value, dir) : resolveLocal(value, root), root, `${at}: ${name} ${value}`);
     }
     if (['-r', '--requirement', '-c', '--constraint'].includes(name)) {
       if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new BuildFailure(`${at}: ${name} ${value} refused: only requirements files of the handler are read`);
@@ -95,9 +97,12 @@ function checkRequirement(tokens: string[], at: string, dir: string, root: strin
   const isPath = !isUrl && (/^(\.{1,2}$|~|file:)/.test(target) || target.includes('/') || /\.(whl|zip|tar|tgz|tar\.gz|tar\.bz2|tbz|tar\.xz|txz)$/i.test(target));
   if (isUrl && !/^(https?|file):\/\//i.test(target)) throw new BuildFailure(`${at}: ${target.slice(0, 80)} refused: only http(s) URLs and the handler's files`);
   if (isPath || target.startsWith('file:')) {
-    const path = resolveLocal(target, dir);
-    const inside = relative(root, path);
-    if (target.startsWith('~') || inside.startsWith('..') || isAbsolute(inside)) throw new BuildFailure(`${at}: ${target.slice(0, 80)} is outside the handler's folder`);
+    // pip reads such a path from its working folder (the context root), some forms from the file's folder: both must stay inside.
+    const outside = [dir, root].some((base) => {
+      const inside = relative(root, resolveLocal(target, base));
+      return inside.startsWith('..') || isAbsolute(inside);
+    });
+    if (target.startsWith('~') || outside) throw new BuildFailure(`${at}: ${target.slice(0, 80)} is outside the handler's folder`);
   }
   const wheel = /\.whl(#.*)?$/i.test(target);
   if ((isUrl || isPath) && !wheel && !sourceBuilds) throw new BuildFailure(`${at}: ${target.slice(0, 80)} is a source tree or archive: ${SOURCE_BUILDS_HINT}`);
