@@ -46,7 +46,7 @@ export function sanitizeNpmrc(text: string): { text: string; ignored: string[] }
     const value = equals === -1 ? 'true' : line.slice(equals + 1).trim();
     const rule = allowedKeys.find(([pattern]) => pattern.test(key));
     // `${VAR}` would be expanded by npm from the build's environment, i.e. the operator's registry credentials.
-    const safeValue = !value.includes('${') && !/[\0-\x08\x0b-\x1f]/.test(value);
+    const safeValue = !value.includes('${') && ![...value].some((char) => char.charCodeAt(0) < 0x20 && char !== '\t');
     if (inSection || !rule || !safeValue || !rule[1](value)) {
       ignored.push(key.slice(0, 60));
       continue;

@@ -79,6 +79,7 @@ async function checkOptions(tokens: string[], at: string, dir: string, root: str
     }
     if (['-r', '--requirement', '-c', '--constraint'].includes(name)) {
       if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new BuildFailure(`${at}: ${name} ${value} refused: only requirements files of the handler are read`);
+      await insideContext(resolveLocal(value, dir), root, `${at}: ${name} ${value}`);
       await checkRequirements(resolveLocal(value, dir), root, sourceBuilds, seen);
     }
   }
@@ -120,6 +121,8 @@ const resolveLocal = (value: string, dir: string) => resolve(dir, value.replace(
 
 /** The real path of `path`, which must exist inside the context (symlinks resolved). */
 async function insideContext(path: string, root: string, what: string): Promise<string> {
+  const named = relative(root, path);
+  if (named.startsWith('..') || isAbsolute(named)) throw new BuildFailure(`${what}: outside the handler's folder`);
   const real = await realpath(path).catch(() => null);
   if (real === null) throw new BuildFailure(`${what}: not found in the handler's folder`);
   const inside = relative(root, real);
