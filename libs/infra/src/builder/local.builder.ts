@@ -86,7 +86,7 @@ export class LocalBuilder implements Builder {
       };
       signal.addEventListener('abort', abort, { once: true });
       const lines = (line: string) => {
-        if (/ERR|error/i.test(line) && !/complete log of this run/.test(line)) lastError = line.slice(0, 300);
+        if (/^\s*(npm (ERR!|error)|ERROR:|error:)/.test(line) && !/complete log of this run|npm (ERR!|error) code /.test(line)) lastError = line.trim().slice(0, 300);
         log(line);
       };
       const out = lineSplitter(lines);
