@@ -42,6 +42,7 @@ describe('a handler’s dependencies', () => {
     expect(() => checkNpmDependencies({ dependencies: { x: 'git+file:///tmp/r' } }, '/c/function', '/c')).toThrow(new BuildFailure('function/package.json: git dependency x (git+file:///tmp/r) refused: builds install registry and local packages only'));
     expect(() => checkNpmDependencies({ devDependencies: { x: 'github:a/b' } }, '/c/function', '/c')).toThrow(BuildFailure);
     expect(() => checkNpmDependencies({ dependencies: { x: 'file:../../etc' } }, '/c/function', '/c')).toThrow(/outside the handler's folder/);
-    expect(() => checkNpmDependencies({ dependencies: { x: 'file:./lib', y: '^1.0.0' } }, '/c/function', '/c')).not.toThrow();
+    expect(() => checkNpmDependencies({ workspaces: ['packages/*', '../../srv'] }, '/c/function', '/c')).toThrow(/workspace \.\.\/\.\.\/srv is outside the handler's folder/);
+    expect(() => checkNpmDependencies({ dependencies: { x: 'file:./lib', y: '^1.0.0' }, workspaces: { packages: ['lib'] } }, '/c/function', '/c')).not.toThrow();
   });
 });

@@ -96,6 +96,13 @@ export function isGitSpec(spec: string): boolean {
  */
 export function checkNpmDependencies(manifest: Record<string, unknown>, dir: string, contextRoot: string): void {
   const where = relative(contextRoot, join(dir, 'package.json'));
+  const workspaces = manifest.workspaces;
+  const patterns = Array.isArray(workspaces) ? workspaces : ((workspaces as { packages?: unknown } | undefined)?.packages ?? []);
+  for (const pattern of Array.isArray(patterns) ? patterns : [patterns]) {
+    if (typeof pattern !== 'string' || pattern.startsWith('/') || pattern.startsWith('~') || pattern.split(/[\\/]/).includes('..')) {
+      throw new BuildFailure(`${where}: workspace ${String(pattern).slice(0, 80)} is outside the handler's folder`);
+    }
+  }
   for (const field of dependencyFields) {
     const deps = manifest[field];
     if (deps === undefined) continue;
