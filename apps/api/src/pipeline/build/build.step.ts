@@ -41,7 +41,14 @@ export class BuildStep extends PipelineStep<Build> {
 
     // However much a build prints, the server keeps (and stores) only the log's head and tail.
     const lines = new BuildLog();
-    const log = (line: string) => lines.push(`${new Date().toISOString()} ${line}`);
+    // A flood of short lines arrives many per millisecond: the timestamp is formatted once per millisecond.
+    let stampedAt = 0;
+    let stamp = '';
+    const log = (line: string) => {
+      const now = Date.now();
+      if (now !== stampedAt) [stampedAt, stamp] = [now, new Date(now).toISOString()];
+      lines.push(`${stamp} ${line}`);
+    };
     const started = Date.now();
     const archive = await this.parts.contexts.get(spec.contextDigest);
     if (!archive) return this.fail(job, context, ref, `build context ${spec.contextDigest} is missing`, lines, started);
