@@ -27,6 +27,7 @@ export * from './config/customers.js';
 export * from './builder/builder.port.js';
 export * from './builder/local.builder.js';
 export * from './builder/build-log-store.js';
+export * from './builder/build-log.js';
 export * from './openfaas/gateway-client.js';
 export * from './github/commit-status-reporter.js';
 export * from './builder/buildkit.builder.js';

@@ -94,6 +94,18 @@ describe('BuildKit builder', () => {
   });
 });
 
+describe('BuildKit builder past BUILD_TIMEOUT', () => {
+  it('fails the solve with the reason once its deadline passes', async () => {
+    const slow = buildkit.hold(() => true);
+    try {
+      const build = new BuildKitBuilder(buildkit.address, 1000).build(await request({ 'fn/handler.js': 'too slow' }), () => undefined, new AbortController().signal);
+      await expect(build).rejects.toEqual(new BuildFailure('build exceeded BUILD_TIMEOUT of 1 s'));
+    } finally {
+      slow.release();
+    }
+  });
+});
+
 describe('local builder', () => {
   it('installs a handler’s production dependencies into a content-addressed image folder', async () => {
     const built = await request({

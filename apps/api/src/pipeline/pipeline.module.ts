@@ -66,7 +66,9 @@ export function gitCredentials(config: Config): GitCredentials {
       inject: [CONFIG, 'GIT_CREDENTIALS', GATEWAY_PASSWORD, LINKS, CONTEXT_STORE, BUILD_LOGS],
       useFactory: (config: Config, credentials: GitCredentials, gatewayPassword: string, links: Links, contexts: ContextStore, logs: BuildLogStore): PipelineParts => ({
         config,
-        builder: config.buildkitAddr ? new BuildKitBuilder(config.buildkitAddr) : new LocalBuilder(join(config.dataDir, 'images'), join(config.dataDir, 'npm-cache')),
+        builder: config.buildkitAddr
+          ? new BuildKitBuilder(config.buildkitAddr, config.buildTimeoutMs)
+          : new LocalBuilder(join(config.dataDir, 'images'), join(config.dataDir, 'npm-cache'), { timeoutMs: config.buildTimeoutMs, pipSourceBuilds: config.pipSourceBuilds }),
         logs,
         contexts,
         gateway: config.openfaasUrl ? new GatewayClient({ url: config.openfaasUrl, user: config.openfaasUser, password: gatewayPassword }) : null,

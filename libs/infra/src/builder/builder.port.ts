@@ -18,6 +18,9 @@ export class BuildFailure extends Error {
   override readonly name = 'BuildFailure';
 }
 
+/** Why a build past BUILD_TIMEOUT failed, in the same words for every builder. */
+export const buildTimeoutReason = (timeoutMs: number) => `build exceeded BUILD_TIMEOUT of ${Math.round(timeoutMs / 1000)} s`;
+
 export interface Builder {
   readonly kind: 'buildkit' | 'local';
   /** Resolves with the pushed or materialised image; rejects with BuildFailure, or anything else for infrastructure trouble. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { BuildFailure, type Builder, type BuildRequest, type BuildResult } from './builder.port.js';
+import { BuildFailure, buildTimeoutReason, type Builder, type BuildRequest, type BuildResult } from './builder.port.js';
 import { buildkitControl, grpcTarget, insecureChannel } from './buildkit-proto.js';
 
 type StatusResponse = {
@@ -20,7 +20,8 @@ export class BuildKitBuilder implements Builder {
 
   constructor(
     address: string,
-    private readonly timeoutMs = 30 * 60_000,
+    /** BUILD_TIMEOUT: the solve's gRPC deadline; the daemon cancels a solve whose deadline passed. */
+    private readonly timeoutMs = 600_000,
   ) {
     const { Control } = buildkitControl();
     this.client = new Control(grpcTarget(address), insecureChannel());
@@ -75,7 +76,7 @@ export class BuildKitBuilder implements Builder {
           await drained();
           if (error) {
             const message = redact(error.details || error.message);
-            if (error.code === grpcStatus.DEADLINE_EXCEEDED) reject(new BuildFailure(`the build took longer than ${Math.round(this.timeoutMs / 60_000)} min`));
+            if (error.code === grpcStatus.DEADLINE_EXCEEDED) reject(new BuildFailure(buildTimeoutReason(this.timeoutMs)));
             else if (error.code === grpcStatus.UNAVAILABLE || error.code === grpcStatus.CANCELLED) reject(new Error(`BuildKit: ${message}`));
             else reject(new BuildFailure(message));
             return;

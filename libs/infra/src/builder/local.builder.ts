@@ -5,8 +5,19 @@ import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, writeFile } 
 import { join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { StringDecoder } from 'node:string_decoder';
 import { extract } from 'tar';
-import { BuildFailure, type Builder, type BuildRequest, type BuildResult } from './builder.port.js';
+import { BuildFailure, buildTimeoutReason, type Builder, type BuildRequest, type BuildResult } from './builder.port.js';
+import { checkNpmDependencies, lockNpmrcFiles } from './npm-config.policy.js';
+import { checkRequirements } from './pip-requirements.policy.js';
+
+/** How the local builder treats a handler's dependencies (BUILD_TIMEOUT, PIP_SOURCE_BUILDS). */
+export type LocalBuildPolicy = Readonly<{ timeoutMs: number; pipSourceBuilds: boolean }>;
+
+/** A line longer than this is passed on in pieces: a build printing no newline must not grow a buffer. */
+const MAX_LINE_CHARS = 16 * 1024;
+/** After the tool exits, how long its output pipes may stay open (held by something it left behind). */
+const PIPE_GRACE_MS = 2000;
 
 /**
  * Embedded mode's builder: the build context becomes a content-addressed image folder under `DATA_DIR/images`,
@@ -16,34 +27,86 @@ import { BuildFailure, type Builder, type BuildRequest, type BuildResult } from 
 export class LocalBuilder implements Builder {
   readonly kind = 'local';
 
+  private readonly policy: LocalBuildPolicy;
+
   constructor(
     private readonly imagesDir: string,
     private readonly npmCacheDir: string,
-  ) {}
-
-  /** `pip install --target python_packages -r <requirements>`; pip's own settings (index, find-links) come from the environment. */
-  private async pipInstall(context: string, requirements: string, log: (line: string) => void, signal: AbortSignal): Promise<void> {
-    log(`pip install --target python_packages -r ${requirements.split('/context/')[1] ?? requirements}`);
-    const args = ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--target', join(context, 'python_packages'), '--cache-dir', `${this.npmCacheDir}-pip`, '-r', requirements];
-    await this.run('python3', args, context, { ...toolEnvironment(), HOME: context }, log, signal, 'pip install failed');
+    policy: Partial<LocalBuildPolicy> = {},
+  ) {
+    this.policy = { timeoutMs: 600_000, pipSourceBuilds: false, ...policy };
   }
 
+  /**
+   * `pip install --target python_packages -r <requirements>`, wheels only unless the operator allows source
+   * builds (an sdist's or a source tree's build backend is a program of the handler's choosing). pip's own
+   * settings (index, find-links, proxy, certificates) come from the operator's PIP_* environment, never from
+   * a config file of the handler.
+   */
+  private async pipInstall(context: string, requirements: string, log: (line: string) => void, signal: AbortSignal): Promise<void> {
+    const where = relative(context, requirements);
+    await checkRequirements(requirements, context, this.policy.pipSourceBuilds);
+    const wheelsOnly = this.policy.pipSourceBuilds ? [] : ['--only-binary=:all:'];
+    log(`pip install --target python_packages ${wheelsOnly.join(' ')}${wheelsOnly.length ? ' ' : ''}-r ${where}`);
+    const args = ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', ...wheelsOnly, '--target', join(context, 'python_packages'), '--cache-dir', `${this.npmCacheDir}-pip`, '-r', requirements];
+    // HOME is the context, so pip's user config would be the handler's: PIP_CONFIG_FILE=/dev/null turns it off.
+    const env = { ...toolEnvironment(/^PIP_(INDEX_URL|EXTRA_INDEX_URL|FIND_LINKS|NO_INDEX|TRUSTED_HOST|CERT|CLIENT_CERT|PROXY|TIMEOUT|DEFAULT_TIMEOUT|RETRIES)$/i), HOME: context, PIP_CONFIG_FILE: '/dev/null' };
+    const hint = this.policy.pipSourceBuilds ? '' : ' (wheels only: PIP_SOURCE_BUILDS=true allows source builds)';
+    await this.run('python3', args, context, env, log, signal, `pip install failed${hint}`);
+  }
+
+  /**
+   * Runs one tool in its own process group, so that a timeout or a shutdown ends it and everything it started;
+   * its output goes to `log` line by line and is never collected here.
+   */
   private async run(command: string, args: string[], cwd: string, env: Record<string, string>, log: (line: string) => void, signal: AbortSignal, failure: string): Promise<void> {
-    const output: string[] = [];
+    signal.throwIfAborted();
+    let lastError: string | null = null;
     const code = await new Promise<number>((resolve, reject) => {
-      const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], signal });
-      const collect = (chunk: Buffer) => {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) {
-          output.push(line);
-          log(line);
+      const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const killTree = () => {
+        if (child.pid === undefined) return;
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // the group is gone already
         }
       };
-      child.stdout.on('data', collect);
-      child.stderr.on('data', collect);
-      child.on('error', reject);
-      child.on('close', (exit) => resolve(exit ?? 1));
+      let grace: NodeJS.Timeout | undefined;
+      const finish = (settle: () => void) => {
+        signal.removeEventListener('abort', abort);
+        clearTimeout(grace);
+        child.stdout.destroy();
+        child.stderr.destroy();
+        settle();
+      };
+      const abort = () => {
+        killTree();
+        finish(() => reject(signal.reason));
+      };
+      signal.addEventListener('abort', abort, { once: true });
+      const lines = (line: string) => {
+        if (/^\s*(npm (ERR!|error)|ERROR:|error:)/.test(line) && !/complete log of this run|npm (ERR!|error) code /.test(line)) lastError = line.trim().slice(0, 300);
+        log(line);
+      };
+      const out = lineSplitter(lines);
+      const err = lineSplitter(lines);
+      child.stdout.on('data', out.write);
+      child.stderr.on('data', err.write);
+      child.on('error', (error) => finish(() => reject(error)));
+      // Whatever the tool left running in its group goes with it; something that escaped the group and holds
+      // the pipes open gets a short grace period, then the pipes are closed on it.
+      child.on('exit', (exit) => {
+        killTree();
+        grace = setTimeout(() => finish(() => resolve(exit ?? 1)), PIPE_GRACE_MS);
+      });
+      child.on('close', (exit) => {
+        out.end();
+        err.end();
+        finish(() => resolve(exit ?? 1));
+      });
     });
-    if (code !== 0) throw new BuildFailure(`${failure}: ${output.filter((line) => /ERR|error/i.test(line)).slice(-1)[0] ?? `exit ${code}`}`.slice(0, 120));
+    if (code !== 0) throw new BuildFailure(`${failure}: ${lastError ?? `exit ${code}`}`.slice(0, 200));
   }
 
   /**
@@ -52,8 +115,9 @@ export class LocalBuilder implements Builder {
    * installed before the handler), an install whose inputs were installed before is reused: the key covers the
    * manifests, lock files, `.npmrc`, local (`file:`) dependencies' files, npm's settings and the Node version.
    */
-  private async npmInstall(dir: string, log: (line: string) => void, signal: AbortSignal): Promise<void> {
+  private async npmInstall(dir: string, contextRoot: string, log: (line: string) => void, signal: AbortSignal): Promise<void> {
     const where = dir.split('/context/')[1] ?? '.';
+    checkNpmDependencies(JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as Record<string, unknown>, dir, contextRoot);
     const key = await npmInstallKey(dir);
     const saved = join(this.imagesDir, 'npm-installs', key);
     if (existsSync(join(saved, 'node_modules'))) {
@@ -63,9 +127,22 @@ export class LocalBuilder implements Builder {
       return;
     }
     log(`npm install --omit=dev in ${where}`);
-    // A handler's dependencies are untrusted: no lifecycle scripts, and none of the server's secrets in reach.
-    const args = ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--no-update-notifier', '--cache', this.npmCacheDir];
-    await this.run('npm', args, dir, { ...toolEnvironment(), HOME: dir, npm_config_loglevel: 'warn' }, log, signal, 'npm install failed');
+    // A handler's dependencies are untrusted: no lifecycle scripts, none of the server's secrets in reach, and
+    // every setting that names a program or a path set here (a handler's .npmrc keeps only registries and
+    // their credentials, see lockNpmrcFiles). git is refused: a git dependency the manifest check missed (a
+    // transitive one, a lock file's) fails to fetch instead of running git.
+    const args = [
+      'install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--no-update-notifier', '--cache', this.npmCacheDir,
+      '--userconfig', '/dev/null', `--git=${REFUSED_GIT}`, '--script-shell=/bin/sh', '--shell=/bin/sh', '--node-options=', '--editor=/bin/false', '--browser=false',
+    ];
+    let neededGit = false;
+    const watch = (line: string) => {
+      if (line.includes(`command ${REFUSED_GIT} `)) neededGit = true;
+      log(line);
+    };
+    await this.run('npm', args, dir, { ...npmEnvironment(), HOME: dir, npm_config_loglevel: 'warn' }, watch, signal, 'npm install failed').catch((error: unknown) => {
+      throw neededGit ? new BuildFailure(`npm install failed: a dependency in ${where} needs git; builds refuse git dependencies`) : error;
+    });
     if (!existsSync(join(dir, 'node_modules'))) return;
     const staging = `${saved}.${randomUUID()}.tmp`;
     try {
@@ -79,7 +156,18 @@ export class LocalBuilder implements Builder {
     }
   }
 
+  /** The build, killed (its whole process tree) and failed when it runs past BUILD_TIMEOUT. */
   async build(request: BuildRequest, log: (line: string) => void, signal: AbortSignal): Promise<BuildResult> {
+    const timeout = AbortSignal.timeout(this.policy.timeoutMs);
+    try {
+      return await this.buildWithin(request, log, AbortSignal.any([signal, timeout]));
+    } catch (error) {
+      if (timeout.aborted && !signal.aborted) throw new BuildFailure(buildTimeoutReason(this.policy.timeoutMs));
+      throw error;
+    }
+  }
+
+  private async buildWithin(request: BuildRequest, log: (line: string) => void, signal: AbortSignal): Promise<BuildResult> {
     if (request.lang === 'dockerfile') throw new BuildFailure('lang dockerfile needs BuildKit: set BUILDKIT_ADDR to build it');
     const digest = request.contextDigest;
     const folder = join(this.imagesDir, digest.replace(':', '-'));
@@ -91,7 +179,8 @@ export class LocalBuilder implements Builder {
       await mkdir(staging, { recursive: true });
       try {
         await pipeline(Readable.from(request.archive), extract({ cwd: staging, strict: true, preservePaths: false }), { signal });
-        for (const dir of await packageFolders(join(staging, 'context'))) await this.npmInstall(dir, log, signal);
+        await lockNpmrcFiles(join(staging, 'context'), log);
+        for (const dir of await packageFolders(join(staging, 'context'))) await this.npmInstall(dir, join(staging, 'context'), log, signal);
         for (const file of await requirementFiles(join(staging, 'context'))) await this.pipInstall(join(staging, 'context'), file, log, signal);
         await writeFile(join(staging, 'image.json'), `${JSON.stringify({ image: request.image, contextDigest: digest, buildArgs: request.buildArgs })}\n`);
         await mkdir(this.imagesDir, { recursive: true });
@@ -130,7 +219,7 @@ async function packageFolders(root: string): Promise<string[]> {
 /** What an npm install in `dir` depends on (see `npmInstall`), as a sha256. */
 async function npmInstallKey(dir: string): Promise<string> {
   const hash = createHash('sha256').update(`npm-install 1\0${process.version}\0`);
-  for (const [name, value] of Object.entries(toolEnvironment()).filter(([name]) => /^npm_config_/i.test(name)).sort()) hash.update(`env ${name}=${value}\0`);
+  for (const [name, value] of Object.entries(npmEnvironment()).filter(([name]) => /^npm_config_/i.test(name)).sort()) hash.update(`env ${name}=${value}\0`);
   for (const file of ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', '.npmrc']) {
     const content = await readFile(join(dir, file)).catch(() => null);
     hash.update(`${file} ${content === null ? '-' : content.length}\0`);
@@ -161,12 +250,43 @@ async function hashTree(path: string, hash: ReturnType<typeof createHash>, root 
   hash.update(content);
 }
 
-/** PATH and npm's and pip's own settings (registry, index, find-links, proxies, certificates), nothing else of the server's environment. */
-function toolEnvironment(): Record<string, string> {
-  const kept = Object.entries(process.env).filter(
-    ([name]) => name === 'PATH' || /^(npm_config_|PIP_)/i.test(name) || /^(HTTPS?_PROXY|NO_PROXY|NODE_EXTRA_CA_CERTS)$/i.test(name),
-  );
+/** PATH, proxies and certificates, and the tool's own settings matching `own`: nothing else of the server's environment. */
+function toolEnvironment(own: RegExp): Record<string, string> {
+  const kept = Object.entries(process.env).filter(([name]) => name === 'PATH' || own.test(name) || /^(HTTPS?_PROXY|NO_PROXY|NODE_EXTRA_CA_CERTS)$/i.test(name));
   return Object.fromEntries(kept) as Record<string, string>;
+}
+
+/**
+ * The operator's npm settings that say where packages come from (registries and their credentials, proxies,
+ * certificates). The rest — including what `npm start` puts in the environment (`npm_config_prefix`,
+ * `npm_config_node_options`, `npm_config_userconfig`, …) — stays out.
+ */
+const npmEnvironment = () => toolEnvironment(/^npm_config_(registry|@[^:]+:registry|\/\/.+|https?[-_]proxy|proxy|no[-_]?proxy|ca|cafile|strict[-_]ssl)$/i);
+
+/** What npm runs for git: nothing. A git dependency fails to fetch. */
+const REFUSED_GIT = '/bin/false';
+
+/** Passes a stream's text on line by line, cutting lines longer than MAX_LINE_CHARS; holds at most one line. */
+function lineSplitter(emit: (line: string) => void): { write: (chunk: Buffer) => void; end: () => void } {
+  const decoder = new StringDecoder('utf8');
+  let partial = '';
+  const take = (text: string) => {
+    const pieces = (partial + text).split('\n');
+    partial = pieces.pop()!;
+    for (const line of pieces) if (line.trim() !== '') emit(line.replace(/\r$/, ''));
+    while (partial.length > MAX_LINE_CHARS) {
+      emit(partial.slice(0, MAX_LINE_CHARS));
+      partial = partial.slice(MAX_LINE_CHARS);
+    }
+  };
+  return {
+    write: (chunk) => take(decoder.write(chunk)),
+    end: () => {
+      take(decoder.end());
+      if (partial.trim() !== '') emit(partial);
+      partial = '';
+    },
+  };
 }
 
 /** Where the local builder records which folder holds an image name. */

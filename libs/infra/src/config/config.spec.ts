@@ -10,6 +10,13 @@ describe('configuration', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://db/x' }).gitAllowedHosts).toEqual(['github.com']);
   });
 
+  it('limits builds to BUILD_TIMEOUT seconds (10 min unless set) and to wheels unless PIP_SOURCE_BUILDS', () => {
+    expect(loadConfig({})).toMatchObject({ buildTimeoutMs: 600_000, pipSourceBuilds: false });
+    expect(loadConfig({ BUILD_TIMEOUT: '90', PIP_SOURCE_BUILDS: 'true' })).toMatchObject({ buildTimeoutMs: 90_000, pipSourceBuilds: true });
+    expect(() => loadConfig({ BUILD_TIMEOUT: '10m' })).toThrow(/^BUILD_TIMEOUT: "10m" is not a whole number from 1 to 86400$/);
+    expect(() => loadConfig({ PIP_SOURCE_BUILDS: 'sometimes' })).toThrow(/^PIP_SOURCE_BUILDS: "sometimes" is not true or false$/);
+  });
+
   it('reads Kafka brokers as a comma list with the default topic', () =>
     expect(loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092, kafka-1:9092' }).kafka).toEqual({
       brokers: ['127.0.0.1:9092', 'kafka-1:9092'],

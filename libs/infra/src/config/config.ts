@@ -40,6 +40,10 @@ export type Config = Readonly<{
   enableDockerfileLang: boolean;
   maxFunctionsPerRepo: number;
   buildConcurrency: number;
+  /** BUILD_TIMEOUT: a build running longer is killed (its whole process tree) and fails. */
+  buildTimeoutMs: number;
+  /** PIP_SOURCE_BUILDS: pip may build source distributions (running their build backends); wheels only otherwise. */
+  pipSourceBuilds: boolean;
   /** Operator template folders (`<lang>/template.yml`), searched before the built-in set. */
   templatesDirs: readonly string[];
   source: Readonly<{ concurrency: number; fetchTimeoutMs: number; maxRepoBytes: number; maxRepoFiles: number; maxContextBytes: number }>;
@@ -99,6 +103,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     enableDockerfileLang: boolean(read, 'ENABLE_DOCKERFILE_LANG', false),
     maxFunctionsPerRepo: integer(read, 'MAX_FUNCTIONS_PER_REPO', 20, 1, 1000),
     buildConcurrency: integer(read, 'BUILD_CONCURRENCY', 2, 1, 64),
+    buildTimeoutMs: integer(read, 'BUILD_TIMEOUT', 600, 1, 86_400) * 1000,
+    pipSourceBuilds: boolean(read, 'PIP_SOURCE_BUILDS', false),
     templatesDirs: list(read('TEMPLATES_DIR') ?? '').map((dir) => (isAbsolute(dir) ? dir : resolve(cwd, dir))),
     source: {
       concurrency: integer(read, 'FETCH_CONCURRENCY', 4, 1, 64),

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { functionDecider, streamIds, type BuildStarted, type FunctionEvent, type PipelineCommand } from '#domain';
-import { BuildFailure, handleCommand, idempotentEventId, logTail, type Backbone, type Logger, type StepOutcome } from '#infra';
+import { BuildFailure, BuildLog, handleCommand, idempotentEventId, type Backbone, type Logger, type StepOutcome } from '#infra';
 import { BACKBONE, LOGGER } from '#projector';
 import { PIPELINE_PARTS } from '../pipeline.tokens.js';
 import type { PipelineParts } from '../pipeline-parts.js';
@@ -39,8 +39,16 @@ export class BuildStep extends PipelineStep<Build> {
     const recorded = await this.recordedFor(streamId, buildId);
     if (recorded.some((event) => event.type !== 'BuildStarted')) return { done: true }; // reused, or finished before a crash
 
-    const lines: string[] = [];
-    const log = (line: string) => lines.push(`${new Date().toISOString()} ${line}`);
+    // However much a build prints, the server keeps (and stores) only the log's head and tail.
+    const lines = new BuildLog();
+    // A flood of short lines arrives many per millisecond: the timestamp is formatted once per millisecond.
+    let stampedAt = 0;
+    let stamp = '';
+    const log = (line: string) => {
+      const now = Date.now();
+      if (now !== stampedAt) [stampedAt, stamp] = [now, new Date(now).toISOString()];
+      lines.push(`${stamp} ${line}`);
+    };
     const started = Date.now();
     const archive = await this.parts.contexts.get(spec.contextDigest);
     if (!archive) return this.fail(job, context, ref, `build context ${spec.contextDigest} is missing`, lines, started);
@@ -65,7 +73,7 @@ export class BuildStep extends PipelineStep<Build> {
         this.backbone.store,
         functionDecider,
         streamId,
-        { type: 'CompleteBuild', data: { ...ref, image: result.image, imageDigest: result.digest, builder: this.parts.builder.kind, durationMs: Date.now() - started, logRef: buildId, logTail: logTail(lines) } },
+        { type: 'CompleteBuild', data: { ...ref, image: result.image, imageDigest: result.digest, builder: this.parts.builder.kind, durationMs: Date.now() - started, logRef: buildId, logTail: lines.lastLines() } },
         this.metadata(job, `${context.id}:result`),
       );
       return { done: true };
@@ -82,14 +90,14 @@ export class BuildStep extends PipelineStep<Build> {
     }
   }
 
-  private async fail(job: PipelineJob<Build>, context: { id: string }, ref: BuildRef, reason: string, lines: string[], started: number): Promise<StepOutcome> {
+  private async fail(job: PipelineJob<Build>, context: { id: string }, ref: BuildRef, reason: string, lines: BuildLog, started: number): Promise<StepOutcome> {
     lines.push(`${new Date().toISOString()} build failed: ${reason}`);
     await this.parts.logs.save(ref.buildId, lines);
     await handleCommand(
       this.backbone.store,
       functionDecider,
       streamIds.function(ref.name),
-      { type: 'FailBuild', data: { ...ref, reason, durationMs: Date.now() - started, logRef: ref.buildId, logTail: logTail(lines) } },
+      { type: 'FailBuild', data: { ...ref, reason, durationMs: Date.now() - started, logRef: ref.buildId, logTail: lines.lastLines() } },
       this.metadata(job, `${context.id}:result`),
     );
     return { done: true };
