@@ -12,6 +12,7 @@ export {
 export * from './stack-file/stack-file.js';
 export * from './stack-file/stack-file.rules.js';
 export {
+  pushIdempotencyKey,
   repositoryDecider,
   type PushDelivery,
   type PushPolicy,
