@@ -18,7 +18,18 @@ describe('configuration', () => {
       replicationFactor: 1,
     }));
 
+  it('keeps build log links 7 days unless LINK_TTL says otherwise, in seconds or with a unit', () => {
+    expect(loadConfig({}).links).toEqual({ secret: null, buildLogTtlMs: 7 * 24 * 3600 * 1000 });
+    expect(loadConfig({ LINKS_SECRET: 'k', LINK_TTL: '90' }).links).toEqual({ secret: 'k', buildLogTtlMs: 90_000 });
+    expect(loadConfig({ LINK_TTL: '15m' }).links.buildLogTtlMs).toBe(900_000);
+    expect(loadConfig({ LINK_TTL: '12h' }).links.buildLogTtlMs).toBe(12 * 3600 * 1000);
+    expect(loadConfig({ LINK_TTL: '30d' }).links.buildLogTtlMs).toBe(30 * 24 * 3600 * 1000);
+  });
+
   it.each([
+    [{ LINK_TTL: 'forever' }, /^LINK_TTL: "forever" is not a duration/],
+    [{ LINK_TTL: '0' }, /^LINK_TTL: /],
+    [{ LINK_TTL: '400d' }, /^LINK_TTL: /],
     [{ PORT: 'eighty' }, /^PORT: "eighty" is not a whole number/],
     [{ PORT: '70000' }, /^PORT: /],
     [{ DATABASE_URL: 'mysql://x/y' }, /^DATABASE_URL: must start with postgres:\/\//],
