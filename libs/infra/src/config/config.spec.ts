@@ -6,8 +6,11 @@ describe('configuration', () => {
     const config = loadConfig({}, '/srv/app');
     expect(config).toMatchObject({ port: 8080, gatewayPort: 8081, dataDir: '/srv/app/.faasline', databaseUrl: null, kafka: null });
     expect(config.publicUrl).toBe('http://127.0.0.1:8080');
-    expect(config.gitAllowedHosts).toEqual(['github.com', '127.0.0.1:*']);
-    expect(loadConfig({ DATABASE_URL: 'postgres://db/x' }).gitAllowedHosts).toEqual(['github.com']);
+    // Loopback is for `faasline push`'s own clone URL only, never for template sources.
+    expect(config.gitAllowedHosts).toEqual(['github.com']);
+    expect(config.pushCloneHosts).toEqual(['127.0.0.1:*']);
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/x' })).toMatchObject({ gitAllowedHosts: ['github.com'], pushCloneHosts: [] });
+    expect(loadConfig({ GIT_ALLOWED_HOSTS: 'github.com,Git.Example:8443' })).toMatchObject({ gitAllowedHosts: ['github.com', 'git.example:8443'], pushCloneHosts: [] });
   });
 
   it('reads Kafka brokers as a comma list with the default topic', () =>
@@ -44,6 +47,7 @@ describe('configuration', () => {
     [{ GITHUB_APP_PRIVATE_KEY_FILE: '/k.pem' }, /^GITHUB_APP_ID: is required/],
     [{ GITHUB_APP_ID: '1', GITHUB_APP_PRIVATE_KEY: 'secret' }, /^GITHUB_APP_PRIVATE_KEY: is not a PEM private key/],
     [{ GIT_FETCH_TIMEOUT: '0' }, /^GIT_FETCH_TIMEOUT: /],
+    [{ GIT_ALLOWED_HOSTS: 'github.com,https://gitlab.com/x' }, /^GIT_ALLOWED_HOSTS: "https:\/\/gitlab.com\/x" is not host, host:port or host:\*/],
   ])('names the variable in one line for %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { parseHostRule } from '#domain';
 
 /** A bad setting: start-up stops with this one line, naming the variable and what is wrong with it. */
 export class ConfigError extends Error {
@@ -27,7 +28,13 @@ export type Config = Readonly<{
   /** Signed links: LINKS_SECRET (null: generated at first start and kept in DATA_DIR) and how long a build log link opens. */
   links: Readonly<{ secret: string | null; buildLogTtlMs: number }>;
   githubApp: Readonly<{ appId: string; privateKey: string | null; privateKeyFile: string | null }> | null;
+  /** GIT_ALLOWED_HOSTS: where clone URLs and stack-chosen template sources may point. */
   gitAllowedHosts: readonly string[];
+  /**
+   * Hosts only a push's own clone URL may use besides those: loopback on one machine (embedded storage, no
+   * GIT_ALLOWED_HOSTS), where `faasline push` serves the repository. Never used for template sources.
+   */
+  pushCloneHosts: readonly string[];
   customers: readonly string[] | null;
   customersFile: string | null;
   buildBranch: string | null;
@@ -87,8 +94,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     adminToken: read('ADMIN_TOKEN') ?? null,
     links: { secret: read('LINKS_SECRET') ?? null, buildLogTtlMs: duration(read, 'LINK_TTL', 7 * DAY, 1, 366 * DAY) * 1000 },
     githubApp: githubApp(read),
+    gitAllowedHosts: hostList(read('GIT_ALLOWED_HOSTS') ?? 'github.com'),
     // On one machine (embedded storage) `faasline push` serves local repositories on loopback; a server does not.
-    gitAllowedHosts: list(read('GIT_ALLOWED_HOSTS') ?? (databaseUrl === null ? 'github.com,127.0.0.1:*' : 'github.com')).map((host) => host.toLowerCase()),
+    pushCloneHosts: read('GIT_ALLOWED_HOSTS') === undefined && databaseUrl === null ? ['127.0.0.1:*'] : [],
     customers: read('CUSTOMERS') ? list(read('CUSTOMERS')!).map((owner) => owner.toLowerCase()) : null,
     customersFile: read('CUSTOMERS_FILE') ?? null,
     buildBranch: read('BUILD_BRANCH') ?? null,
@@ -118,6 +126,13 @@ const list = (value: string) =>
     .split(/[,\n]/)
     .map((item) => item.trim())
     .filter(Boolean);
+
+function hostList(value: string): string[] {
+  const hosts = list(value).map((host) => host.toLowerCase());
+  const bad = hosts.find((host) => parseHostRule(host) === null);
+  if (bad !== undefined) throw new ConfigError('GIT_ALLOWED_HOSTS', `"${bad.slice(0, 60)}" is not host, host:port or host:*`);
+  return hosts;
+}
 
 function integer(read: (name: string) => string | undefined, name: string, fallback: number, min: number, max: number): number {
   const raw = read(name);
