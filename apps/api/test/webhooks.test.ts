@@ -144,6 +144,9 @@ describe('refused and repeated deliveries', () => {
     expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 202]);
     const again = await deliver('push', body, { 'x-github-delivery': deliveryId });
     expect(again).toMatchObject({ status: 200, body: { status: 'duplicate' } });
+    // Another push under a delivery id already recorded is a duplicate delivery too.
+    const other = await deliver('push', asNewPush('ofc-sample-json/push-apr.json', { after: '9'.repeat(40) }), { 'x-github-delivery': deliveryId });
+    expect(other).toMatchObject({ status: 200, body: { status: 'duplicate' } });
     expect((await eventsOf(deliveryId)).filter((e) => e.type === 'PushReceived')).toHaveLength(1);
   });
 

@@ -9,7 +9,7 @@ import { RecordPushCommand, type RecordOutcome } from './record-push.command.js'
 
 /**
  * Records whether a push builds, once per push (`pushIdempotencyKey`): a redelivery or a replayed body under a
- * new delivery id is a no-op. A delivery id recorded before pushes had their own key stays a no-op too.
+ * new delivery id is a no-op, and so is a delivery id already recorded.
  */
 @CommandHandler(RecordPushCommand)
 export class RecordPushHandler implements ICommandHandler<RecordPushCommand, RecordOutcome> {
@@ -20,7 +20,8 @@ export class RecordPushHandler implements ICommandHandler<RecordPushCommand, Rec
   ) {}
 
   async execute({ delivery, sender }: RecordPushCommand): Promise<RecordOutcome> {
-    if (await this.backbone.store.wasAppended(`delivery:${delivery.deliveryId}`)) return { status: 'duplicate', events: [] };
+    // A delivery id already recorded stays recorded, whatever body comes with it again.
+    if (await this.backbone.store.wasCorrelated(delivery.deliveryId)) return { status: 'duplicate', events: [] };
     const policy = { customers: await this.customers(), buildBranch: this.config.buildBranch };
     const result = await recordDecision(
       this.backbone.store,
