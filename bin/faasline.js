@@ -95,6 +95,8 @@ async function push(args) {
       owner: { login: owner, id: id(owner) },
       clone_url: `${server.url}/${owner}/${repo}.git`,
       default_branch: branch,
+      // As GitHub does: tells this push from an earlier one of the same commit, which faasline records only once.
+      pushed_at: Math.floor(Date.now() / 1000),
     },
     pusher: { name: owner },
     sender: { login: owner },

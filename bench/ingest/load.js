@@ -1,7 +1,7 @@
 // The load generator, in its own process so it does not share an event loop with the server it measures.
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
-import { body, signature } from './payload.js';
+import { nextPush } from './payload.js';
 
 const [url, seconds, connections] = process.argv.slice(2);
 const result = await autocannon({
@@ -11,9 +11,11 @@ const result = await autocannon({
   requests: [
     {
       method: 'POST',
-      body,
-      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': signature },
-      setupRequest: (request) => ({ ...request, headers: { ...request.headers, 'x-github-delivery': randomUUID() } }),
+      headers: { 'content-type': 'application/json', 'x-github-event': 'push' },
+      setupRequest: (request) => {
+        const { body, signature } = nextPush();
+        return { ...request, body, headers: { ...request.headers, 'x-hub-signature-256': signature, 'x-github-delivery': randomUUID() } };
+      },
     },
   ],
 });

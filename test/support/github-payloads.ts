@@ -8,13 +8,21 @@ export const readFixture = (path: string) => readFileSync(join(githubFixtures, p
 
 export const signPayload = (body: string | Buffer, secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
-export type PushFields = Readonly<{ owner: string; repo: string; sha: string; cloneUrl: string; ref?: string; private?: boolean; installationId?: number }>;
+export type PushFields = Readonly<{ owner: string; repo: string; sha: string; cloneUrl: string; ref?: string; private?: boolean; installationId?: number; before?: string; pushedAt?: number }>;
 
-/** A real captured push delivery (OpenFaaS Cloud's push-apr.json, ~8 KB) pointed at another repository and commit. */
+let pushes = 0;
+
+/**
+ * A real captured push delivery (OpenFaaS Cloud's push-apr.json, ~8 KB) pointed at another repository and commit.
+ * Each call is a new push (its own `repository.pushed_at`, as GitHub gives every push); send the same body again
+ * to replay one.
+ */
 export function pushPayload(fields: PushFields): string {
   const payload = JSON.parse(readFixture('ofc-sample-json/push-apr.json'));
   payload.ref = fields.ref ?? 'refs/heads/master';
   payload.after = fields.sha;
+  payload.before = fields.before ?? payload.before;
+  payload.repository.pushed_at = fields.pushedAt ?? Math.floor(Date.now() / 1000) * 1000 + (pushes++ % 1000);
   payload.head_commit.id = fields.sha;
   payload.repository.name = fields.repo;
   payload.repository.full_name = `${fields.owner}/${fields.repo}`;

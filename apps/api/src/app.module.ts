@@ -4,7 +4,8 @@ import type { Backbone, Config, Logger } from '#infra';
 import { BackboneModule, ProjectorModule } from '#projector';
 import { HealthController } from './health/health.controller.js';
 import { PipelineModule } from './pipeline/pipeline.module.js';
-import { ADMIN_TOKEN, GATEWAY_PASSWORD, WEBHOOK_SECRET } from './tokens.js';
+import { randomBytes } from 'node:crypto';
+import { ADMIN_TOKEN, GATEWAY_PASSWORD, LINKS_SECRET, WEBHOOK_SECRET } from './tokens.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { BuildsModule } from './builds/builds.module.js';
 import { QueriesModule } from './queries/queries.module.js';
@@ -19,6 +20,9 @@ export type ApiOptions = Readonly<{
   /** Basic-auth password of the OpenFaaS gateway (OPENFAAS_PASSWORD, or the one generated for the embedded gateway). */
   gatewayPassword: string;
   adminToken: string;
+  /** Key of the signed build-log and build-context links (LINKS_SECRET, or the one generated into DATA_DIR). Unset: a
+   * key of this process only, so its links open nowhere else and not after a restart. */
+  linksSecret?: string;
 }>;
 
 /** The api process: webhook ingress, the pipeline steps, health; with `withProjector` also the read models. */
@@ -37,8 +41,9 @@ export class AppModule {
             { provide: WEBHOOK_SECRET, useValue: options.webhookSecret },
             { provide: GATEWAY_PASSWORD, useValue: options.gatewayPassword },
             { provide: ADMIN_TOKEN, useValue: options.adminToken },
+            { provide: LINKS_SECRET, useValue: options.linksSecret ?? randomBytes(32).toString('base64url') },
           ],
-          exports: [WEBHOOK_SECRET, GATEWAY_PASSWORD, ADMIN_TOKEN],
+          exports: [WEBHOOK_SECRET, GATEWAY_PASSWORD, ADMIN_TOKEN, LINKS_SECRET],
         },
         WebhooksModule,
         BuildsModule,

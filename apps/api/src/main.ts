@@ -17,6 +17,7 @@ const withPipeline = process.env.FAASLINE_PIPELINE !== 'separate';
 const webhookSecret = await loadOrCreateSecret(opened.config.githubWebhookSecret, opened.config.dataDir, 'github-webhook-secret');
 const adminToken = await loadOrCreateSecret(opened.config.adminToken, opened.config.dataDir, 'admin-token');
 const gatewayPassword = await loadOrCreateSecret(opened.config.openfaasPassword, opened.config.dataDir, 'openfaas-password');
+const linksSecret = await loadOrCreateSecret(opened.config.links.secret, opened.config.dataDir, 'links-secret');
 
 // No OPENFAAS_URL: the embedded gateway runs the functions here, and the deployer talks to it like to any other.
 const gateway = opened.config.openfaasUrl
@@ -41,6 +42,7 @@ const app = await createApi(backbone, config, logger, {
   webhookSecret: webhookSecret.value,
   adminToken: adminToken.value,
   gatewayPassword: gatewayPassword.value,
+  linksSecret: linksSecret.value,
 });
 await backbone.log.start();
 await app.listen(config.port, config.host);
@@ -66,6 +68,7 @@ const publicUrl = config.port === 0 && !process.env.PUBLIC_URL ? `http://${confi
 logger.info(`webhook URL: ${publicUrl}/webhooks/github`);
 logger.info(`webhook secret: ${webhookSecret.path ? `stored in ${webhookSecret.path}` : 'from GITHUB_WEBHOOK_SECRET'}`);
 logger.info(`admin token: ${adminToken.path ? `stored in ${adminToken.path}` : 'from ADMIN_TOKEN'}`);
+logger.info(`link key: ${linksSecret.path ? `stored in ${linksSecret.path}` : 'from LINKS_SECRET'}`);
 logger.info(`OpenFaaS gateway: ${gateway ? `embedded at ${gatewayUrl} (user ${config.openfaasUser}, password ${gatewayPassword.path ? `stored in ${gatewayPassword.path}` : 'from OPENFAAS_PASSWORD'})` : gatewayUrl}`);
 logger.info(`functions answer at ${config.gatewayPublicUrl}/function/<name>`);
 logger.info(`data folder: ${config.dataDir}`);

@@ -234,3 +234,44 @@ describe('fetching', () => {
     expect(await readSource(small, pushOf(git, 'alexellis', 'heavy', heavy))).toEqual({ kind: 'rejected', reason: 'the repository holds 2.0 MB; the limit is 1.0 MB' });
   });
 });
+
+describe('the loopback allowance of one machine', () => {
+  // `npm start` with nothing set: embedded storage, no GIT_ALLOWED_HOSTS. `faasline push` serves its repository on
+  // 127.0.0.1, so that clone URL may be fetched; a template URL the stack file chooses may not, in any notation.
+  const embedded = (): SourceReader => {
+    const config = loadConfig({ DATA_DIR: dataDir, REGISTRY: 'registry:5000' });
+    return {
+      config,
+      credentials: anonymousCredentials,
+      templates: new TemplateRegistry({ roots: [templatesDir], cacheDir: join(dataDir, 'template-cache'), gitAllowedHosts: config.gitAllowedHosts, fetchTimeoutMs: 30_000 }),
+      contexts: new PostgresContextStore(db),
+    };
+  };
+  const port = () => new URL(git.server.url).port;
+  const withTemplate = (source: string) => ({
+    'stack.yml': `provider:\n  name: openfaas\nfunctions:\n  fn1:\n    lang: golang-middleware\n    handler: ./fn1\n    image: fn1\nconfiguration:\n  templates:\n    - name: golang-middleware\n      source: ${source}\n`,
+    'fn1/handler.js': 'module.exports = async () => "one";\n',
+  });
+
+  it('fetches the push’s own loopback clone URL', async () => {
+    const sha = git.commit('alexellis', 'local-push', { 'stack.yml': 'provider:\n  name: openfaas\nfunctions:\n  fn1:\n    lang: node20\n    handler: ./fn1\n    image: fn1\n', 'fn1/handler.js': 'module.exports = async () => "one";\n' });
+    expect(fetched(await readSource(embedded(), pushOf(git, 'alexellis', 'local-push', sha))).functions.map((f) => f.name)).toEqual(['alexellis-fn1']);
+  });
+
+  it.each(['127.0.0.1', '127.1', '0x7f000001', '2130706433', '0177.0.0.1', '[::ffff:127.0.0.1]', '127.0.0.1.'])(
+    'refuses a stack file’s template source on loopback written as %s',
+    async (host) => {
+      const source = `http://${host}:${port()}/openfaas/templates.git`;
+      const sha = git.commit('alexellis', 'local-template', withTemplate(source));
+      const outcome = await readSource(embedded(), pushOf(git, 'alexellis', 'local-template', sha));
+      expect(outcome).toEqual({ kind: 'rejected', reason: `stack.yml: template golang-middleware: source host 127.0.0.1:${port()} is not in GIT_ALLOWED_HOSTS` });
+    },
+  );
+
+  it('fetches a loopback template source the operator named in GIT_ALLOWED_HOSTS', async () => {
+    const sha = git.commit('alexellis', 'local-template', withTemplate(`http://127.1:${port()}/openfaas/templates.git`));
+    const named = reader();
+    expect(named.config.gitAllowedHosts).toContain(new URL(git.server.url).host);
+    expect(fetched(await readSource(named, pushOf(git, 'alexellis', 'local-template', sha))).functions.map((f) => f.name)).toEqual(['alexellis-fn1']);
+  });
+});

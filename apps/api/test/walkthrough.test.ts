@@ -72,6 +72,7 @@ describe('the README walkthrough, verbatim, on a fresh copy', () => {
     expect(output).toMatch(/webhook URL: http:\/\/127\.0\.0\.1:8080\/webhooks\/github/);
     expect(output).toMatch(/webhook secret: stored in .*\.faasline\/secrets\/github-webhook-secret/);
     expect(output).toMatch(/admin token: stored in .*\.faasline\/secrets\/admin-token/);
+    expect(output).toMatch(/link key: stored in .*\.faasline\/secrets\/links-secret/);
     expect(output).toMatch(/OpenFaaS gateway: embedded at http:\/\/127\.0\.0\.1:8081/);
 
     let last = '';

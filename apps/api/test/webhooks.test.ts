@@ -48,18 +48,29 @@ async function deliver(event: string, body: string | Buffer, headers: Record<str
   return { status: response.status, body: (await response.json()) as Record<string, unknown>, deliveryId };
 }
 
+let pushedAt = 2_000_000_000;
+/** A fixture's real bytes as a new push of the same commit: only GitHub's `repository.pushed_at` changes. */
+const asNewPush = (path: string, changes: { before?: string; after?: string } = {}) => {
+  let body = fixture(path).replace(/"pushed_at": \d+/, `"pushed_at": ${pushedAt++}`);
+  if (changes.before) body = body.replace(/"before": "[0-9a-f]{40}"/, `"before": "${changes.before}"`);
+  if (changes.after) body = body.replace(/"after": "[0-9a-f]{40}"/, `"after": "${changes.after}"`);
+  return body;
+};
+
 const eventsOf = async (deliveryId: string) =>
   (await backbone.store.readAll(0, 10_000)).filter((event) => event.metadata.correlationId === deliveryId);
 
 describe('POST /webhooks/github with every GitHub fixture', () => {
+  // The octokit examples hold one push to a tag and one to master several times over (same repository id, ref,
+  // SHAs and pushed_at; other fields vary), so their copies are what a replayed push looks like: recorded once.
   const expectations: Record<string, { status: number; events: string[]; reason?: RegExp }> = {
     'octokit-webhooks-examples/push.0.created-tags_simple-tag.json': { status: 202, events: ['PushIgnored'], reason: /tag push simple-tag/ },
     'octokit-webhooks-examples/push.1.deleted-tags_simple-tag.json': { status: 202, events: ['PushIgnored'], reason: /tag push/ },
-    'octokit-webhooks-examples/push.2.deleted-tags_simple-tag.json': { status: 202, events: ['PushIgnored'], reason: /tag push/ },
-    'octokit-webhooks-examples/push.3.deleted-tags_simple-tag.json': { status: 202, events: ['PushIgnored'], reason: /tag push/ },
+    'octokit-webhooks-examples/push.2.deleted-tags_simple-tag.json': { status: 200, events: [] }, // push.1 again
+    'octokit-webhooks-examples/push.3.deleted-tags_simple-tag.json': { status: 200, events: [] }, // push.1 again
     'octokit-webhooks-examples/push.4.created-heads_master.json': { status: 202, events: ['PushReceived'] },
-    'octokit-webhooks-examples/push.5.created-heads_master.json': { status: 202, events: ['PushReceived'] },
-    'octokit-webhooks-examples/push.6.deleted-tags_simple-tag.json': { status: 202, events: ['PushIgnored'], reason: /tag push/ },
+    'octokit-webhooks-examples/push.5.created-heads_master.json': { status: 200, events: [] }, // push.4 again
+    'octokit-webhooks-examples/push.6.deleted-tags_simple-tag.json': { status: 200, events: [] }, // push.1 again
     'ofc-sample-json/fullsample.json': { status: 202, events: ['PushIgnored'], reason: /^skipping build for: idea branch, the build branch is: master$/ },
     'ofc-sample-json/idea-raw.json': { status: 202, events: ['PushIgnored'], reason: /skipping build for: idea branch/ },
     'ofc-sample-json/go-fns.json': { status: 202, events: ['PushReceived'] },
@@ -100,7 +111,7 @@ describe('POST /webhooks/github with every GitHub fixture', () => {
   });
 
   it('sends every accepted push through the source step, which refuses hosts outside GIT_ALLOWED_HOSTS, and reports it', async () => {
-    const answer = await deliver('push', fixture('ofc-sample-json/go-fns.json'));
+    const answer = await deliver('push', asNewPush('ofc-sample-json/go-fns.json'));
     const [received] = await eventsOf(answer.deliveryId);
     await eventually(async () => (await eventsOf(answer.deliveryId)).some((e) => e.type === 'SourceRejected'), 30_000, 'SourceRejected');
     const rejected = (await eventsOf(answer.deliveryId)).find((e) => e.type === 'SourceRejected');
@@ -123,14 +134,55 @@ describe('POST /webhooks/github with every GitHub fixture', () => {
 
 describe('refused and repeated deliveries', () => {
   const push = () => fixture('ofc-sample-json/push-apr.json');
+  const pushesOf = async (sha: string) =>
+    (await backbone.store.readAll(0, 10_000)).filter((event) => /^Push(Received|Ignored)$/.test(event.type) && (event.data as { sha: string }).sha === sha);
 
   it('records a repeated X-GitHub-Delivery once and answers the repeat with 200', async () => {
     const deliveryId = randomUUID();
-    const answers = await Promise.all([1, 2, 3].map(() => deliver('push', push(), { 'x-github-delivery': deliveryId })));
+    const body = asNewPush('ofc-sample-json/push-apr.json');
+    const answers = await Promise.all([1, 2, 3].map(() => deliver('push', body, { 'x-github-delivery': deliveryId })));
     expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 202]);
-    const again = await deliver('push', push(), { 'x-github-delivery': deliveryId });
+    const again = await deliver('push', body, { 'x-github-delivery': deliveryId });
     expect(again).toMatchObject({ status: 200, body: { status: 'duplicate' } });
+    // Another push under a delivery id already recorded is a duplicate delivery too.
+    const other = await deliver('push', asNewPush('ofc-sample-json/push-apr.json', { after: '9'.repeat(40) }), { 'x-github-delivery': deliveryId });
+    expect(other).toMatchObject({ status: 200, body: { status: 'duplicate' } });
     expect((await eventsOf(deliveryId)).filter((e) => e.type === 'PushReceived')).toHaveLength(1);
+  });
+
+  it('records a signed push body sent again under new delivery ids once, answers 200 and runs nothing for the copies', async () => {
+    const sha = 'a'.repeat(40);
+    const body = asNewPush('octokit-webhooks-examples/push.4.created-heads_master.json', { after: sha });
+    const answers = await Promise.all([1, 2, 3].map(() => deliver('push', body)));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 202]);
+    for (const copy of answers.filter((a) => a.status === 200)) {
+      expect(copy.body).toMatchObject({ status: 'duplicate' });
+      expect(await eventsOf(copy.deliveryId)).toEqual([]);
+    }
+    const original = answers.find((a) => a.status === 202)!;
+    await eventually(async () => (await eventsOf(original.deliveryId)).some((e) => e.type === 'SourceRejected'), 30_000, 'the one push through the source step');
+    expect((await pushesOf(sha)).map((e) => e.metadata.correlationId)).toEqual([original.deliveryId]);
+    expect((await backbone.store.readAll(0, 10_000)).filter((e) => e.type === 'SourceRejected' && (e.data as { sha: string }).sha === sha)).toHaveLength(1);
+  });
+
+  it('refuses a replay of an earlier push after the branch moved on, so a captured body cannot roll it back', async () => {
+    const [first, second] = ['b'.repeat(40), 'c'.repeat(40)];
+    const firstBody = asNewPush('octokit-webhooks-examples/push.4.created-heads_master.json', { after: first });
+    expect((await deliver('push', firstBody)).status).toBe(202);
+    expect((await deliver('push', asNewPush('octokit-webhooks-examples/push.4.created-heads_master.json', { before: first, after: second }))).status).toBe(202);
+    const replay = await deliver('push', firstBody);
+    expect(replay).toMatchObject({ status: 200, body: { status: 'duplicate' } });
+    expect(await eventsOf(replay.deliveryId)).toEqual([]);
+    expect(await pushesOf(first)).toHaveLength(1);
+  });
+
+  it('records a force-push back to an earlier SHA (a revert) as a new push, so what runs follows the branch', async () => {
+    const [reverted, undone] = ['d'.repeat(40), 'e'.repeat(40)];
+    expect((await deliver('push', asNewPush('octokit-webhooks-examples/push.4.created-heads_master.json', { after: reverted }))).status).toBe(202);
+    expect((await deliver('push', asNewPush('octokit-webhooks-examples/push.4.created-heads_master.json', { before: reverted, after: undone }))).status).toBe(202);
+    const revert = await deliver('push', asNewPush('octokit-webhooks-examples/push.4.created-heads_master.json', { before: undone, after: reverted }));
+    expect(revert).toMatchObject({ status: 202, body: { status: 'recorded', events: ['PushReceived'] } });
+    expect(await pushesOf(reverted)).toHaveLength(2);
   });
 
   it('answers a redelivered installation event with 200', async () => {
@@ -164,7 +216,7 @@ describe('refused and repeated deliveries', () => {
   });
 
   it('accepts GitHub’s form encoding, signed over the form body', async () => {
-    const body = new URLSearchParams({ payload: push() }).toString();
+    const body = new URLSearchParams({ payload: asNewPush('ofc-sample-json/push-apr.json') }).toString();
     const answer = await deliver('push', body, { 'content-type': 'application/x-www-form-urlencoded' });
     expect(answer.status).toBe(202);
   });

@@ -11,7 +11,9 @@ export {
 } from './installation/installation.decider.js';
 export * from './stack-file/stack-file.js';
 export * from './stack-file/stack-file.rules.js';
+export * from './git-hosts.js';
 export {
+  pushIdempotencyKey,
   repositoryDecider,
   type PushDelivery,
   type PushPolicy,

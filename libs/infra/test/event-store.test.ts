@@ -138,4 +138,10 @@ describe('event store on Postgres', () => {
     expect(other.duplicate).toBe(false);
     expect(other.events[0]!.metadata.eventId).not.toBe(events[0]!.metadata.eventId);
   });
+
+  it('knows whether a correlation (a webhook delivery) has any stored event', async () => {
+    expect(await backbone.store.wasCorrelated('delivery-never-seen')).toBe(false);
+    await backbone.store.append('s-correlated', 'any', [pushed('c')], { ...systemMetadata, correlationId: 'delivery-seen' });
+    expect(await backbone.store.wasCorrelated('delivery-seen')).toBe(true);
+  });
 });

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { BuildLogStore, PostgresContextStore, type Backbone, type Config } from '#infra';
 import { BACKBONE, CONFIG } from '#projector';
 import { Links } from '../pipeline/pipeline-parts.js';
-import { BUILD_LOGS, CONTEXT_STORE, LINKS, WEBHOOK_SECRET } from '../tokens.js';
+import { BUILD_LOGS, CONTEXT_STORE, LINKS, LINKS_SECRET } from '../tokens.js';
 import { ReadBuildLogController } from './read-build-log/read-build-log.controller.js';
 import { ReadBuildLogHandler } from './read-build-log/read-build-log.handler.js';
 import { ServeBuildContextController } from './serve-build-context/serve-build-context.controller.js';
@@ -18,7 +18,11 @@ import { ReadDeliveryEventsHandler } from '../deliveries/read-delivery-events/re
   providers: [
     ReadBuildLogHandler,
     ReadDeliveryEventsHandler,
-    { provide: LINKS, inject: [CONFIG, WEBHOOK_SECRET], useFactory: (config: Config, secret: string) => Links.fromSecret(secret, config.publicUrl, config.gatewayPublicUrl) },
+    {
+      provide: LINKS,
+      inject: [CONFIG, LINKS_SECRET],
+      useFactory: (config: Config, secret: string) => Links.fromSecret(secret, config.publicUrl, config.gatewayPublicUrl, config.links.buildLogTtlMs),
+    },
     { provide: CONTEXT_STORE, inject: [BACKBONE], useFactory: (backbone: Backbone) => new PostgresContextStore(backbone.db) },
     { provide: BUILD_LOGS, inject: [BACKBONE], useFactory: (backbone: Backbone) => new BuildLogStore(backbone.db) },
   ],

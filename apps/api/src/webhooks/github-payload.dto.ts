@@ -52,6 +52,14 @@ const array = (value: unknown, at: string): unknown[] => {
   return value;
 };
 
+/** GitHub sends `repository.pushed_at` as Unix seconds in push payloads and as an ISO time elsewhere. */
+const pushedAtOf = (value: unknown): string | null => {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
+  if (typeof value === 'string' && /^[0-9A-Za-z:.+-]{1,40}$/.test(value)) return value;
+  throw new Invalid('repository.pushed_at must be a Unix time or an ISO time');
+};
+
 const SHA = /^[0-9a-f]{40}$/;
 const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 const REPO = /^[A-Za-z0-9._-]{1,100}$/;
@@ -96,6 +104,7 @@ export function parsePushPayload(body: unknown): PayloadCheck<PushPayload> {
       before,
       after,
       defaultBranch: text(repository.default_branch ?? repository.master_branch, 'repository.default_branch'),
+      pushedAt: pushedAtOf(repository.pushed_at),
       cloneUrl,
       installationId: installation === null ? null : id(installation.id, 'installation.id'),
       pusher: pusher === null ? senderOf(push) : text(pusher.name, 'pusher.name'),

@@ -1,13 +1,16 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { repositoryDecider, streamIds } from '#domain';
+import { pushIdempotencyKey, repositoryDecider, streamIds } from '#domain';
 import { recordDecision, type Backbone, type CustomerList } from '#infra';
 import { BACKBONE, CONFIG } from '#projector';
 import type { Config } from '#infra';
 import { CUSTOMERS } from '../tokens.js';
 import { RecordPushCommand, type RecordOutcome } from './record-push.command.js';
 
-/** Records whether a push builds. The delivery id makes a redelivery a no-op. */
+/**
+ * Records whether a push builds, once per push (`pushIdempotencyKey`): a redelivery or a replayed body under a
+ * new delivery id is a no-op, and so is a delivery id already recorded.
+ */
 @CommandHandler(RecordPushCommand)
 export class RecordPushHandler implements ICommandHandler<RecordPushCommand, RecordOutcome> {
   constructor(
@@ -17,13 +20,15 @@ export class RecordPushHandler implements ICommandHandler<RecordPushCommand, Rec
   ) {}
 
   async execute({ delivery, sender }: RecordPushCommand): Promise<RecordOutcome> {
+    // A delivery id already recorded stays recorded, whatever body comes with it again.
+    if (await this.backbone.store.wasCorrelated(delivery.deliveryId)) return { status: 'duplicate', events: [] };
     const policy = { customers: await this.customers(), buildBranch: this.config.buildBranch };
     const result = await recordDecision(
       this.backbone.store,
       repositoryDecider,
       streamIds.repository(delivery.owner, delivery.repo),
       { type: 'RecordPush', data: { ...delivery, policy } },
-      { correlationId: delivery.deliveryId, causationId: delivery.deliveryId, actor: `github:${sender}`, idempotencyKey: `delivery:${delivery.deliveryId}` },
+      { correlationId: delivery.deliveryId, causationId: delivery.deliveryId, actor: `github:${sender}`, idempotencyKey: pushIdempotencyKey(delivery) },
     );
     return { status: result!.duplicate ? 'duplicate' : 'recorded', events: result!.events.map((event) => event.type) };
   }

@@ -1,6 +1,6 @@
-import { describe, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { specFor } from '../spec.js';
-import { repositoryDecider, type PushDelivery, type PushPolicy, type RepositoryCommand, type RepositoryEvent } from './repository.decider.js';
+import { pushIdempotencyKey, repositoryDecider, type PushDelivery, type PushPolicy, type RepositoryCommand, type RepositoryEvent } from './repository.decider.js';
 
 const given = specFor(repositoryDecider);
 const everyone: PushPolicy = { customers: null, buildBranch: null };
@@ -20,6 +20,7 @@ const delivery = (overrides: Partial<PushDelivery> = {}): PushDelivery => ({
   installationId: 7,
   pusher: 'alexellis',
   receivedAt: '2026-11-25T00:00:00.000Z',
+  pushedAt: '1764028800',
   ...overrides,
 });
 
@@ -29,7 +30,7 @@ const push = (overrides: Partial<PushDelivery> = {}, policy = everyone): Reposit
 });
 
 const received = (overrides: Partial<PushDelivery> = {}): RepositoryEvent => {
-  const { defaultBranch: _default, after, ...rest } = delivery(overrides);
+  const { defaultBranch: _default, pushedAt: _pushedAt, after, ...rest } = delivery(overrides);
   return { type: 'PushReceived', data: { ...rest, sha: after, branch: rest.ref.replace('refs/heads/', '') } };
 };
 
@@ -68,5 +69,26 @@ describe('repository decider: which pushes build', () => {
     const reason = 'x'.repeat(300);
     const data = { deliveryId: 'd-1', owner: 'alexellis', repo: 'go-fns', branch: 'master', sha: 'b'.repeat(40), reason };
     given().when({ type: 'RecordSourceRejected', data }).then({ type: 'SourceRejected', data: { ...data, reason: `${'x'.repeat(139)}…` } });
+  });
+});
+
+describe('repository decider: one push is recorded once', () => {
+  const key = (overrides: Partial<PushDelivery> = {}) => pushIdempotencyKey(delivery(overrides));
+
+  it('gives a replayed body the same key under any delivery id, so the store records it once', () =>
+    expect(key({ deliveryId: 'd-2', receivedAt: '2026-11-26T00:00:00.000Z' })).toBe(key()));
+
+  it('tells pushes of another repository, ref or SHA apart', () => {
+    expect(key({ repositoryId: 43 })).not.toBe(key());
+    expect(key({ ref: 'refs/heads/live' })).not.toBe(key());
+    expect(key({ after: 'c'.repeat(40) })).not.toBe(key());
+  });
+
+  it('keys on the repository id, not its name: a renamed repository is the same repository', () =>
+    expect(key({ owner: 'renamed', repo: 'renamed' })).toBe(key()));
+
+  it('builds a force-push back to an earlier SHA (a revert): it comes from another SHA, at another time', () => {
+    expect(key({ before: 'c'.repeat(40), pushedAt: '1764032400' })).not.toBe(key());
+    expect(key({ pushedAt: '1764032400' })).not.toBe(key());
   });
 });

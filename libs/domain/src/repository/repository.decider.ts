@@ -13,7 +13,13 @@ export type PushPolicy = Readonly<{
 }>;
 
 /** A push as GitHub delivered it: what `PushReceived` records, before the branch is known to be the build branch. */
-export type PushDelivery = Omit<PushReceived['data'], 'branch' | 'sha'> & Readonly<{ after: string; defaultBranch: string }>;
+export type PushDelivery = Omit<PushReceived['data'], 'branch' | 'sha'> &
+  Readonly<{
+    after: string;
+    defaultBranch: string;
+    /** `repository.pushed_at` of the signed body: when GitHub took this push; null when the sender leaves it out. */
+    pushedAt: string | null;
+  }>;
 
 export type RepositoryCommand =
   | Command<'RecordPush', PushDelivery & { policy: PushPolicy }>
@@ -36,7 +42,7 @@ const BRANCH_PREFIX = 'refs/heads/';
 /**
  * Whether a push builds. The decision reads only the delivery and the policy, never earlier events, so
  * ingress appends without loading the stream; the stream's order is the order pushes were accepted in.
- * Duplicate deliveries are the store's to drop (the delivery id is the append's idempotency key).
+ * Duplicate deliveries and replayed bodies are the store's to drop: `pushIdempotencyKey` is the append's key.
  */
 export function decide(command: RepositoryCommand, _state: RepositoryState): RepositoryEvent[] {
   switch (command.type) {
@@ -73,6 +79,18 @@ export function decide(command: RepositoryCommand, _state: RepositoryState): Rep
     case 'RecordSourceRejected':
       return [{ type: 'SourceRejected', data: { ...command.data, reason: statusDescription(command.data.reason) } }];
   }
+}
+
+/**
+ * One push is recorded once, whatever delivery id it arrives under: the key is the repository id, the ref and
+ * the after SHA, plus what tells two real pushes of one SHA apart — the ref's SHA before the push and when
+ * GitHub took it, both inside the signed body. So a body sent again (a redelivery, or a captured push replayed
+ * with a fresh `X-GitHub-Delivery` id, even after later pushes) records nothing and cannot roll the branch
+ * back, while a force-push back to an earlier SHA (a revert: `before` is the commit it undoes, `pushed_at` is
+ * new) is a new push and builds, so what runs follows the branch.
+ */
+export function pushIdempotencyKey(push: PushDelivery): string {
+  return `push:${push.repositoryId}:${push.ref}:${push.after}:${push.before}:${push.pushedAt ?? ''}`;
 }
 
 function ignoreReason(push: PushDelivery, policy: PushPolicy): string | null {

@@ -8,6 +8,7 @@ import {
   isSecretName,
   statusDescription,
 } from '../naming.js';
+import { canonicalHost, isAllowedHost } from '../git-hosts.js';
 import { PROVIDER_NAMES, repositoryPath, type StackFile, type StackFunction } from './stack-file.js';
 
 /** What the server allows and what the push is: everything the rules need besides the file itself. */
@@ -88,14 +89,9 @@ export function gitUrlProblem(text: string, allowedHosts: readonly string[]): st
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return `${shown} must be an http(s) git URL`;
   if (url.username !== '' || url.password !== '') return `${shown} must not carry credentials`;
-  return isAllowedHost(url, allowedHosts) ? null : `host ${url.host} is not in GIT_ALLOWED_HOSTS`;
+  return isAllowedHost(url, allowedHosts) ? null : `host ${canonicalHost(url.hostname)}${url.port ? `:${url.port}` : ''} is not in GIT_ALLOWED_HOSTS`;
 }
 
-/** `host` (default port only), `host:port`, or `host:*` (any port: `faasline push` serves on a free one). */
-export const isAllowedHost = (url: URL, allowedHosts: readonly string[]) =>
-  allowedHosts.includes(url.host.toLowerCase()) ||
-  (url.port === '' && allowedHosts.includes(url.hostname.toLowerCase())) ||
-  allowedHosts.includes(`${url.hostname.toLowerCase()}:*`);
 
 /**
  * The per-function rules of OpenFaaS Cloud, with its gaps closed. A broken function fails alone, with a reason

@@ -6,8 +6,11 @@ describe('configuration', () => {
     const config = loadConfig({}, '/srv/app');
     expect(config).toMatchObject({ port: 8080, gatewayPort: 8081, dataDir: '/srv/app/.faasline', databaseUrl: null, kafka: null });
     expect(config.publicUrl).toBe('http://127.0.0.1:8080');
-    expect(config.gitAllowedHosts).toEqual(['github.com', '127.0.0.1:*']);
-    expect(loadConfig({ DATABASE_URL: 'postgres://db/x' }).gitAllowedHosts).toEqual(['github.com']);
+    // Loopback is for `faasline push`'s own clone URL only, never for template sources.
+    expect(config.gitAllowedHosts).toEqual(['github.com']);
+    expect(config.pushCloneHosts).toEqual(['127.0.0.1:*']);
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/x' })).toMatchObject({ gitAllowedHosts: ['github.com'], pushCloneHosts: [] });
+    expect(loadConfig({ GIT_ALLOWED_HOSTS: 'github.com,Git.Example:8443' })).toMatchObject({ gitAllowedHosts: ['github.com', 'git.example:8443'], pushCloneHosts: [] });
   });
 
   it('limits builds to BUILD_TIMEOUT seconds (10 min unless set) and to wheels unless PIP_SOURCE_BUILDS', () => {
@@ -25,7 +28,18 @@ describe('configuration', () => {
       replicationFactor: 1,
     }));
 
+  it('keeps build log links 7 days unless LINK_TTL says otherwise, in seconds or with a unit', () => {
+    expect(loadConfig({}).links).toEqual({ secret: null, buildLogTtlMs: 7 * 24 * 3600 * 1000 });
+    expect(loadConfig({ LINKS_SECRET: 'k', LINK_TTL: '90' }).links).toEqual({ secret: 'k', buildLogTtlMs: 90_000 });
+    expect(loadConfig({ LINK_TTL: '15m' }).links.buildLogTtlMs).toBe(900_000);
+    expect(loadConfig({ LINK_TTL: '12h' }).links.buildLogTtlMs).toBe(12 * 3600 * 1000);
+    expect(loadConfig({ LINK_TTL: '30d' }).links.buildLogTtlMs).toBe(30 * 24 * 3600 * 1000);
+  });
+
   it.each([
+    [{ LINK_TTL: 'forever' }, /^LINK_TTL: "forever" is not a duration/],
+    [{ LINK_TTL: '0' }, /^LINK_TTL: /],
+    [{ LINK_TTL: '400d' }, /^LINK_TTL: /],
     [{ PORT: 'eighty' }, /^PORT: "eighty" is not a whole number/],
     [{ PORT: '70000' }, /^PORT: /],
     [{ DATABASE_URL: 'mysql://x/y' }, /^DATABASE_URL: must start with postgres:\/\//],
@@ -40,6 +54,7 @@ describe('configuration', () => {
     [{ GITHUB_APP_PRIVATE_KEY_FILE: '/k.pem' }, /^GITHUB_APP_ID: is required/],
     [{ GITHUB_APP_ID: '1', GITHUB_APP_PRIVATE_KEY: 'secret' }, /^GITHUB_APP_PRIVATE_KEY: is not a PEM private key/],
     [{ GIT_FETCH_TIMEOUT: '0' }, /^GIT_FETCH_TIMEOUT: /],
+    [{ GIT_ALLOWED_HOSTS: 'github.com,https://gitlab.com/x' }, /^GIT_ALLOWED_HOSTS: "https:\/\/gitlab.com\/x" is not host, host:port or host:\*/],
   ])('names the variable in one line for %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { parseHostRule } from '#domain';
 
 /** A bad setting: start-up stops with this one line, naming the variable and what is wrong with it. */
 export class ConfigError extends Error {
@@ -24,8 +25,16 @@ export type Config = Readonly<{
   githubToken: string | null;
   /** null: generated at first start and kept in DATA_DIR. */
   adminToken: string | null;
+  /** Signed links: LINKS_SECRET (null: generated at first start and kept in DATA_DIR) and how long a build log link opens. */
+  links: Readonly<{ secret: string | null; buildLogTtlMs: number }>;
   githubApp: Readonly<{ appId: string; privateKey: string | null; privateKeyFile: string | null }> | null;
+  /** GIT_ALLOWED_HOSTS: where clone URLs and stack-chosen template sources may point. */
   gitAllowedHosts: readonly string[];
+  /**
+   * Hosts only a push's own clone URL may use besides those: loopback on one machine (embedded storage, no
+   * GIT_ALLOWED_HOSTS), where `faasline push` serves the repository. Never used for template sources.
+   */
+  pushCloneHosts: readonly string[];
   customers: readonly string[] | null;
   customersFile: string | null;
   buildBranch: string | null;
@@ -87,9 +96,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     githubWebhookSecret: read('GITHUB_WEBHOOK_SECRET') ?? null,
     githubToken: read('GITHUB_TOKEN') ?? null,
     adminToken: read('ADMIN_TOKEN') ?? null,
+    links: { secret: read('LINKS_SECRET') ?? null, buildLogTtlMs: duration(read, 'LINK_TTL', 7 * DAY, 1, 366 * DAY) * 1000 },
     githubApp: githubApp(read),
+    gitAllowedHosts: hostList(read('GIT_ALLOWED_HOSTS') ?? 'github.com'),
     // On one machine (embedded storage) `faasline push` serves local repositories on loopback; a server does not.
-    gitAllowedHosts: list(read('GIT_ALLOWED_HOSTS') ?? (databaseUrl === null ? 'github.com,127.0.0.1:*' : 'github.com')).map((host) => host.toLowerCase()),
+    pushCloneHosts: read('GIT_ALLOWED_HOSTS') === undefined && databaseUrl === null ? ['127.0.0.1:*'] : [],
     customers: read('CUSTOMERS') ? list(read('CUSTOMERS')!).map((owner) => owner.toLowerCase()) : null,
     customersFile: read('CUSTOMERS_FILE') ?? null,
     buildBranch: read('BUILD_BRANCH') ?? null,
@@ -122,6 +133,13 @@ const list = (value: string) =>
     .map((item) => item.trim())
     .filter(Boolean);
 
+function hostList(value: string): string[] {
+  const hosts = list(value).map((host) => host.toLowerCase());
+  const bad = hosts.find((host) => parseHostRule(host) === null);
+  if (bad !== undefined) throw new ConfigError('GIT_ALLOWED_HOSTS', `"${bad.slice(0, 60)}" is not host, host:port or host:*`);
+  return hosts;
+}
+
 function integer(read: (name: string) => string | undefined, name: string, fallback: number, min: number, max: number): number {
   const raw = read(name);
   if (raw === undefined) return fallback;
@@ -129,6 +147,19 @@ function integer(read: (name: string) => string | undefined, name: string, fallb
     throw new ConfigError(name, `"${raw}" is not a whole number from ${min} to ${max}`);
   }
   return Number(raw);
+}
+
+const DAY = 24 * 60 * 60;
+const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 60 * 60, d: DAY };
+
+/** Seconds, written as `3600`, `90s`, `15m`, `12h` or `7d`. */
+function duration(read: (name: string) => string | undefined, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(name);
+  if (raw === undefined) return fallback;
+  const match = /^(\d+)([smhd]?)$/.exec(raw);
+  const seconds = match ? Number(match[1]) * UNIT_SECONDS[match[2] || 's']! : NaN;
+  if (!(seconds >= min && seconds <= max)) throw new ConfigError(name, `"${raw}" is not a duration from ${min} s to ${max / DAY} days (e.g. 3600, 15m, 12h, 7d)`);
+  return seconds;
 }
 
 function boolean(read: (name: string) => string | undefined, name: string, fallback: boolean): boolean {

@@ -33,6 +33,8 @@ export interface EventStore {
   headPosition(): Promise<number>;
   /** Whether an append with this idempotency key was stored. */
   wasAppended(idempotencyKey: string): Promise<boolean>;
+  /** Whether any event of this correlation (a webhook delivery id) is stored. */
+  wasCorrelated(correlationId: string): Promise<boolean>;
   /** Called in this process after each commit with the new head position; returns an unsubscribe function. */
   onAppended(listener: (head: number) => void): () => void;
 }

@@ -108,6 +108,11 @@ export class PostgresEventStore implements EventStore {
     return rows.length > 0;
   }
 
+  async wasCorrelated(correlationId: string): Promise<boolean> {
+    const rows = await this.db.query(`SELECT 1 FROM events WHERE correlation_id = $1 LIMIT 1`, [correlationId]);
+    return rows.length > 0;
+  }
+
   onAppended(listener: (head: number) => void): () => void {
     this.appended.on('head', listener);
     return () => this.appended.off('head', listener);

@@ -106,6 +106,8 @@ function gitIn(dir: string, token: string | null, signal: AbortSignal): SimpleGi
     ['protocol.allow', 'never'],
     ['protocol.https.allow', 'always'],
     ['protocol.http.allow', 'always'],
+    // The URL was checked against GIT_ALLOWED_HOSTS; a redirect would send git (and the token) somewhere unchecked.
+    ['http.followRedirects', 'false'],
     ['credential.helper', ''],
     ...(token ? ([['http.extraHeader', `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`]] as [string, string][]) : []),
   ];
@@ -144,6 +146,7 @@ const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 function describeGitError(error: Error, sha: string): FetchFailed {
   const message = error.message;
   const fatal = /fatal: (.*)/.exec(message)?.[1]?.trim() ?? message.split('\n')[0]!.trim();
+  if (/returned error: 30[12378]\b/.test(message)) return new FetchFailed('the repository answered with a redirect; git URLs must point at the repository itself', false);
   if (/not our ref|couldn't find remote ref|no such remote ref|unadvertised object/i.test(message)) {
     return new FetchFailed(`commit ${sha.slice(0, 7)} is not in the repository`, false);
   }

@@ -38,7 +38,7 @@ export type SourceOutcome =
   | Readonly<{ kind: 'retry'; reason: string }>;
 
 export type SourceReader = Readonly<{
-  config: Pick<Config, 'dataDir' | 'gitAllowedHosts' | 'registry' | 'maxFunctionsPerRepo' | 'enableDockerfileLang' | 'source'>;
+  config: Pick<Config, 'dataDir' | 'gitAllowedHosts' | 'pushCloneHosts' | 'registry' | 'maxFunctionsPerRepo' | 'enableDockerfileLang' | 'source'>;
   credentials: GitCredentials;
   templates: TemplateRegistry;
   contexts: ContextStore;
@@ -68,7 +68,7 @@ export async function readSource(reader: SourceReader, push: PushReceived['data'
 
 async function fetchAndPackage(reader: SourceReader, push: PushReceived['data'], workDir: string, signal?: AbortSignal): Promise<SourceFetched['data']> {
   const { config } = reader;
-  const problem = gitUrlProblem(push.cloneUrl, config.gitAllowedHosts);
+  const problem = gitUrlProblem(push.cloneUrl, [...config.gitAllowedHosts, ...config.pushCloneHosts]);
   if (problem) throw new Rejected(`clone URL ${problem}`);
   // git gets the URL as we parsed it, never the raw text: parsers disagree on oddities like backslashes.
   const cloneUrl = new URL(push.cloneUrl).href;
@@ -100,6 +100,7 @@ async function fetchAndPackage(reader: SourceReader, push: PushReceived['data'],
     registry: config.registry,
     maxFunctions: config.maxFunctionsPerRepo,
     enableDockerfileLang: config.enableDockerfileLang,
+    // The operator's hosts only: the loopback allowance is for the push's own clone URL, not for what it names.
     gitAllowedHosts: config.gitAllowedHosts,
   };
   const stackProblem = stackFileProblem(stack, stackFile, policy);
