@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { BuildLogStore, loadConfig, openBackbone, silentLogger, type Backbone, type Config } from '#infra';
+import { BuildLog, BuildLogStore, loadConfig, openBackbone, silentLogger, type Backbone, type Config } from '#infra';
 import { createApi } from '../src/api-app.js';
 import { Links } from '../src/pipeline/pipeline-parts.js';
 import { LINKS } from '../src/tokens.js';
@@ -31,8 +31,11 @@ beforeAll(async () => {
   await app.listen(0, '127.0.0.1');
   url = await app.getUrl();
   const logs = new BuildLogStore(backbone.db);
-  await logs.save('build-a', ['log of build a']);
-  await logs.save('build-b', ['log of build b']);
+  for (const build of ['a', 'b']) {
+    const log = new BuildLog();
+    log.push(`log of build ${build}`);
+    await logs.save(`build-${build}`, log);
+  }
 });
 
 afterAll(async () => {
