@@ -16,7 +16,7 @@ const superseded = (buildId: string, commit: string, by: string) =>
 const deployed = (buildId: string, commit = sha('a')) =>
   recorded({
     type: 'FunctionDeployed',
-    data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', function: 'fn1', branch: 'main', sha: commit, image: `local/alexellis/fns-fn1:${buildId}`, endpoint: 'http://127.0.0.1:8081/function/alexellis-fn1', deliveryId: 'delivery-1', buildId, pushSequence: 1 },
+    data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', function: 'fn1', branch: 'main', sha: commit, image: `local/alexellis/fns-fn1:${buildId}`, endpoint: 'http://127.0.0.1:8081/function/alexellis-fn1', deliveryId: 'delivery-1', buildId, pushSequence: 1, ownerId: 1, repositoryId: 2 },
   });
 
 describe('functions read model', () => {

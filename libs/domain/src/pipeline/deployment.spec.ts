@@ -9,7 +9,7 @@ const spec: FunctionSpec = {
   limits: {}, requests: { cpu: '50m' }, readOnlyRootFilesystem: true, constraints: [],
 };
 const push: PushContext = {
-  deliveryId: 'd', owner: 'AlexEllis', repo: 'fns', branch: 'release/1.0', sha: 'a'.repeat(40), installationId: 7, pushSequence: 3, private: true, ownerId: 42,
+  deliveryId: 'd', owner: 'AlexEllis', repo: 'fns', branch: 'release/1.0', sha: 'a'.repeat(40), installationId: 7, pushSequence: 3, private: true, ownerId: 42, repositoryId: 43,
   cloneUrl: 'https://github.com/AlexEllis/fns.git',
 };
 
