@@ -8,7 +8,8 @@ export const readFixture = (path: string) => readFileSync(join(githubFixtures, p
 
 export const signPayload = (body: string | Buffer, secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
-export type PushFields = Readonly<{ owner: string; repo: string; sha: string; cloneUrl: string; ref?: string; private?: boolean; installationId?: number }>;
+/** `ownerId` and `repositoryId` default to the captured delivery's GitHub ids. */
+export type PushFields = Readonly<{ owner: string; repo: string; sha: string; cloneUrl: string; ref?: string; private?: boolean; installationId?: number; ownerId?: number; repositoryId?: number }>;
 
 /** A real captured push delivery (OpenFaaS Cloud's push-apr.json, ~8 KB) pointed at another repository and commit. */
 export function pushPayload(fields: PushFields): string {
@@ -20,6 +21,8 @@ export function pushPayload(fields: PushFields): string {
   payload.repository.full_name = `${fields.owner}/${fields.repo}`;
   payload.repository.owner.login = fields.owner;
   payload.repository.owner.name = fields.owner;
+  payload.repository.owner.id = fields.ownerId ?? payload.repository.owner.id;
+  payload.repository.id = fields.repositoryId ?? payload.repository.id;
   payload.repository.clone_url = fields.cloneUrl;
   payload.repository.private = fields.private ?? false;
   payload.installation = { id: fields.installationId ?? 67049 };
