@@ -112,6 +112,17 @@ describe('function decider', () => {
     });
   });
 
+  it('records a failure reason without the server’s paths', () => {
+    const failure = { ...ref('b1'), durationMs: 1, logRef: 'b1', logTail: '' };
+    given(started('b1'))
+      .when({ type: 'FailBuild', data: { ...failure, reason: "EACCES: permission denied, open '/var/lib/faasline/data/images/x/index'" } })
+      .then({ type: 'BuildFailed', data: { ...failure, reason: "EACCES: permission denied, open '…/index'" } });
+    const deployFailure = { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', sha: 'a', buildId: 'b1' };
+    given()
+      .when({ type: 'FailDeploy', data: { ...deployFailure, reason: 'spawn /opt/faasline/node_modules/.bin/x ENOENT' } })
+      .then({ type: 'DeployFailed', data: { ...deployFailure, reason: 'spawn …/x ENOENT' } });
+  });
+
   it('removes a function once', () => {
     const removal: FunctionCommand = { type: 'Remove', data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'not-in-stack' } };
     given(deployed(1, 'a')).when(removal).then({ type: 'FunctionRemoved', data: removal.data });

@@ -1,4 +1,5 @@
 import type { Command, Decider } from '../decider.js';
+import { withoutServerPaths } from '../naming.js';
 import type {
   BuildFailed,
   BuildReused,
@@ -86,7 +87,7 @@ export function decide(command: FunctionCommand, state: FunctionState): Function
     case 'CompleteBuild':
       return [{ type: 'BuildSucceeded', data: command.data }];
     case 'FailBuild':
-      return [{ type: 'BuildFailed', data: command.data }];
+      return [{ type: 'BuildFailed', data: { ...command.data, reason: withoutServerPaths(command.data.reason) } }];
     case 'Deploy': {
       const { contextDigest, newestPushSequence, newestSha, ...deployed } = command.data;
       const refusal = heldByAnother(state, deployed);
@@ -100,7 +101,7 @@ export function decide(command: FunctionCommand, state: FunctionState): Function
       return [{ type: 'FunctionDeployed', data: deployed }];
     }
     case 'FailDeploy':
-      return [{ type: 'DeployFailed', data: command.data }];
+      return [{ type: 'DeployFailed', data: { ...command.data, reason: withoutServerPaths(command.data.reason) } }];
     case 'Remove':
       return state.removed ? [] : [{ type: 'FunctionRemoved', data: command.data }];
   }
