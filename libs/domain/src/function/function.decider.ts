@@ -117,7 +117,8 @@ type Claim = Readonly<{ name: string; owner: string; repo: string; ownerId: numb
 function heldByAnother(state: FunctionState, claim: Claim): string | null {
   const holder = state.deployed;
   if (!holder || state.removed) return null;
-  const byIds = holder.ownerId !== null && holder.repositoryId !== null;
+  // Tolerant of a deploy stored without the fields at all, as well as one upcast from v1 (null).
+  const byIds = typeof holder.ownerId === 'number' && typeof holder.repositoryId === 'number';
   const sameOwner = byIds ? holder.ownerId === claim.ownerId : holder.owner.toLowerCase() === claim.owner.toLowerCase();
   const sameRepo = byIds ? holder.repositoryId === claim.repositoryId : holder.repo.toLowerCase() === claim.repo.toLowerCase();
   if (sameOwner && sameRepo) return null;
