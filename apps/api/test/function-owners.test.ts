@@ -77,6 +77,17 @@ describe('function names belong to the GitHub owner and repository that deployed
     expect(world.gateway.functions.get('victim-x-api')).toMatchObject({ image: victimImage, labels: expect.objectContaining({ 'com.openfaas.cloud.git-owner': 'victim' }) });
   });
 
+  it('refuses victim-x a secret named like one victim’s function mounts, whatever the function is called', async () => {
+    const callsBefore = world.gateway.calls.length;
+    const pushed = await push(attacker, files('reader', 'db', 'attacker reads'));
+    expect(pushed.stack).toMatchObject({ state: 'failure' });
+    expect(pushed.statuses.find((s) => s.context === 'victim-x-reader' && s.state === 'failure')!.description).toBe(
+      'deploy failed: secret victim-x-db is used by GitHub owner victim: rename the secret in stack.yml',
+    );
+    expect(deployCalls(callsBefore).filter((call) => call.method !== 'GET')).toEqual([]);
+    expect(world.gateway.functions.has('victim-x-reader')).toBe(false);
+  });
+
   it('refuses another repository of the same owner declaring the same function, and never calls the gateway for it', async () => {
     const callsBefore = world.gateway.calls.length;
     const third = await push(victimOther, files('x-api', 'x-db', 'other repo code'));

@@ -3,6 +3,7 @@ import {
   fold,
   functionDecider,
   functionDeployment,
+  secretHeldByAnother,
   statusDescription,
   streamIds,
   type FunctionEvent,
@@ -82,6 +83,11 @@ export class DeployStep extends PipelineStep<Deploy> {
         const missing = spec.secrets.filter((secret) => !existing.has(secret));
         if (missing.length > 0) {
           await failed(`secret ${missing.join(', ')} is missing: create it with faas-cli secret create ${missing[0]}`);
+          return { done: true };
+        }
+        const held = secretHeldByAnother(spec.secrets, push, await gateway.list());
+        if (held) {
+          await failed(`secret ${held.secret} is used by GitHub owner ${held.owner}: rename the secret in stack.yml`);
           return { done: true };
         }
       }
