@@ -89,7 +89,8 @@ describe('function decider', () => {
       given(started('b1'), succeeded('b1', 'reg/fn1:1'), deployed(5, 'a')).when(startFrom({ repo: 'other', repositoryId: 3 })).then(refusal({ repo: 'other' }, sameOwner)));
 
     it('compares ids, not names: a renamed repository (or owner) keeps its functions', () =>
-      given(deployed(1, 'a')).when(deployFrom({ owner: 'AlexEllis2', repo: 'functions' })).then({
+      // The renamed repository's stream starts again at push 1: not older than push 5 of the old name.
+      given(deployed(5, 'a')).when(deployFrom({ owner: 'AlexEllis2', repo: 'functions' })).then({
         type: 'FunctionDeployed',
         data: { ...deployment(1, 'b'), owner: 'AlexEllis2', repo: 'functions' },
       }));

@@ -92,8 +92,11 @@ export function decide(command: FunctionCommand, state: FunctionState): Function
       const { contextDigest, newestPushSequence, newestSha, ...deployed } = command.data;
       const refusal = heldByAnother(state, deployed);
       if (refusal) return [{ type: 'DeployFailed', data: { ...pick(deployed, ['name', 'owner', 'repo', 'sha', 'buildId']), reason: refusal } }];
-      // Push sequences are per repository, so they are only compared within the same one (checked above).
-      const newer = newestPushSequence > deployed.pushSequence ? newestSha : state.deployed && state.deployed.pushSequence > deployed.pushSequence ? state.deployed.sha : null;
+      // Push sequences are per repository stream, which is named by the repository: a renamed repository (same
+      // id, checked above) starts a new stream, so its pushes are not compared with the old name's deploy.
+      const last = state.deployed;
+      const sameStream = last !== null && last.repo.toLowerCase() === deployed.repo.toLowerCase() && last.owner.toLowerCase() === deployed.owner.toLowerCase();
+      const newer = newestPushSequence > deployed.pushSequence ? newestSha : sameStream && last.pushSequence > deployed.pushSequence ? last.sha : null;
       if (newer !== null) {
         const { name, owner, repo, sha, buildId, image } = deployed;
         return [{ type: 'BuildSuperseded', data: { buildId, name, owner, repo, sha, contextDigest, image, supersededBy: newer } }];
