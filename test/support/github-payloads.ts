@@ -8,7 +8,20 @@ export const readFixture = (path: string) => readFileSync(join(githubFixtures, p
 
 export const signPayload = (body: string | Buffer, secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
-export type PushFields = Readonly<{ owner: string; repo: string; sha: string; cloneUrl: string; ref?: string; private?: boolean; installationId?: number; before?: string; pushedAt?: number }>;
+/** `ownerId` and `repositoryId` default to the captured delivery's GitHub ids. */
+export type PushFields = Readonly<{
+  owner: string;
+  repo: string;
+  sha: string;
+  cloneUrl: string;
+  ref?: string;
+  private?: boolean;
+  installationId?: number;
+  before?: string;
+  pushedAt?: number;
+  ownerId?: number;
+  repositoryId?: number;
+}>;
 
 let pushes = 0;
 
@@ -28,6 +41,8 @@ export function pushPayload(fields: PushFields): string {
   payload.repository.full_name = `${fields.owner}/${fields.repo}`;
   payload.repository.owner.login = fields.owner;
   payload.repository.owner.name = fields.owner;
+  payload.repository.owner.id = fields.ownerId ?? payload.repository.owner.id;
+  payload.repository.id = fields.repositoryId ?? payload.repository.id;
   payload.repository.clone_url = fields.cloneUrl;
   payload.repository.private = fields.private ?? false;
   payload.installation = { id: fields.installationId ?? 67049 };

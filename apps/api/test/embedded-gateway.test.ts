@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -102,9 +102,9 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
     rmSync(wheels, { recursive: true, force: true });
   });
 
-  const push = async (files: RepoFiles) => {
-    const sha = git.commit('alexellis', 'box', files);
-    const { deliveryId, status } = await deliverPush(api.url, secret, { owner: 'alexellis', repo: 'box', sha, cloneUrl: git.cloneUrl('alexellis', 'box') });
+  const push = async (files: RepoFiles, owner = 'alexellis', ownerId?: number) => {
+    const sha = git.commit(owner, 'box', files);
+    const { deliveryId, status } = await deliverPush(api.url, secret, { owner, repo: 'box', sha, cloneUrl: git.cloneUrl(owner, 'box'), ...(ownerId ? { ownerId, repositoryId: ownerId } : {}) });
     expect(status).toBe(202);
     await eventually(
       async () => (await db.query(`SELECT 1 FROM events WHERE correlation_id = $1 AND type IN ('FunctionDeployed', 'DeployFailed', 'BuildFailed')`, [deliveryId])).length > 0,
@@ -158,6 +158,21 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
     expect(answers.length).toBeGreaterThan(10);
     expect(answers.filter((status) => status !== 200)).toEqual([]);
     expect([...versions].sort()).toEqual(['again', 'hello']);
+  });
+
+  it('gives an owner whose login contains "-" its own secrets by the unprefixed name, and nobody else’s', async () => {
+    const create = (name: string, value: string) =>
+      fetch(`${gatewayUrl}/system/secrets`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify({ name, value }) });
+    // acme-labs's api-key, and what cutting at the first "-" would have taken for it: owner acme's labs-api-key.
+    expect((await create('acme-labs-api-key', 'labs key')).status).toBe(201);
+    expect((await create('labs-api-key', 'someone else')).status).toBe(201);
+    const deployed = await push(repo('labs'), 'acme-labs', 90210);
+    expect(deployed.type).toBe('FunctionDeployed');
+    const answer = (await (await fetch(`${gatewayUrl}/function/acme-labs-hello`)).json()) as { key: string };
+    expect(answer.key).toBe('labs key');
+    const instances = join(dataDir, 'gateway', 'functions', 'acme-labs-hello');
+    const [instance] = readdirSync(instances);
+    expect(readdirSync(join(instances, instance!, 'secrets')).sort()).toEqual(['acme-labs-api-key', 'api-key']);
   });
 
   it('brings deployed functions back after a restart, without a new push', async () => {

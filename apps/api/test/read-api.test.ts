@@ -55,6 +55,10 @@ async function insert(table: string, rows: Record<string, unknown>[]) {
   }
 }
 
+/** The push behind the fixtures' rows: a public repository's (rows of unknown privacy are shown to admins only). */
+const PUBLIC_DELIVERY = 'fixture-public-push';
+const publicPush = (deliveryId: string) => ({ delivery_id: deliveryId, owner: 'fixture', repo: 'public', sha: 'f'.repeat(40), outcome: 'deployed', private: false });
+
 const functionRow = (owner: string, repo: string, fn: string, extra: Record<string, unknown> = {}) => ({
   name: `${owner.toLowerCase()}-${fn}`,
   owner,
@@ -66,6 +70,7 @@ const functionRow = (owner: string, repo: string, fn: string, extra: Record<stri
   status: 'ready',
   endpoint: `http://gateway.example/function/${owner.toLowerCase()}-${fn}`,
   deployed_at: at(1),
+  delivery_id: PUBLIC_DELIVERY,
   updated_position: 1,
   ...extra,
 });
@@ -97,6 +102,7 @@ beforeAll(async () => {
   app = await createApi(backbone, config, silentLogger, { withProjector: false, withPipeline: false, webhookSecret: 'secret', adminToken: ADMIN, gatewayPassword: 'pw' });
   await app.listen(0, '127.0.0.1');
   url = await app.getUrl();
+  await insert('read_pushes', [publicPush(PUBLIC_DELIVERY)]);
   document = (await (await fetch(`${url}/api/docs-json`)).json()) as OpenApiDocument;
 });
 
@@ -210,6 +216,7 @@ describe('GET /api/v1/functions/{name}/builds and GET /api/v1/builds/{id}', () =
 
   beforeAll(async () => {
     await insert('read_builds', [...builds, { ...builds[0]!, id: randomUUID(), function_name: 'alexellis-fn2', seq: 5000 }]);
+    await insert('read_pushes', builds.map((build) => publicPush(build.delivery_id)));
   });
 
   const newestFirst = () => [...builds].sort((a, b) => b.seq - a.seq || (a.id < b.id ? 1 : -1)).map((build) => build.id);
@@ -269,6 +276,7 @@ describe('GET /api/v1/repos/{owner}/{repo}/pushes', () => {
     outcome: ['pending', 'deployed', 'failed', 'ignored'][i % 4],
     reason: i % 4 >= 2 ? `reason ${i}` : null,
     seq: 100 + i * 3,
+    private: false,
   }));
 
   beforeAll(async () => {
@@ -405,6 +413,68 @@ describe('GET /api/v1/audit and GET /api/v1/functions/{name}/provenance (admin)'
   });
 });
 
+describe('private repositories (repository.private) on the public read routes', () => {
+  const privateDelivery = randomUUID();
+  const publicDelivery = randomUUID();
+  const ignoredDelivery = randomUUID();
+  const privateBuild = randomUUID();
+  const publicBuild = randomUUID();
+  const build = (id: string, deliveryId: string, fn: string, seq: number) => ({
+    id, function_name: `hidden-${fn}`, owner: 'hidden', repo: 'mixed', sha: 'd'.repeat(40), status: 'succeeded', image: 'img', context_digest: 'sha256:d',
+    delivery_id: deliveryId, seq,
+  });
+
+  beforeAll(async () => {
+    await insert('read_pushes', [
+      { delivery_id: privateDelivery, owner: 'hidden', repo: 'mixed', sha: 'd'.repeat(40), ref: 'refs/heads/main', branch: 'main', received_at: at(3), outcome: 'deployed', seq: 7001, private: true },
+      { delivery_id: publicDelivery, owner: 'hidden', repo: 'mixed', sha: 'e'.repeat(40), ref: 'refs/heads/main', branch: 'main', received_at: at(2), outcome: 'deployed', seq: 7000, private: false },
+      // An ignored push does not say whether its repository is private: only an admin sees it.
+      { delivery_id: ignoredDelivery, owner: 'hidden', repo: 'mixed', sha: 'f'.repeat(40), ref: 'refs/tags/v1', branch: null, received_at: at(4), outcome: 'ignored', seq: 7002, private: null },
+    ]);
+    await insert('read_builds', [build(privateBuild, privateDelivery, 'secret', 7001), build(publicBuild, publicDelivery, 'open', 7000), build(randomUUID(), privateDelivery, 'open', 7003)]);
+    await insert('read_functions', [
+      functionRow('hidden', 'mixed', 'secret', { delivery_id: privateDelivery, build_id: privateBuild, status_build_id: privateBuild }),
+      functionRow('hidden', 'mixed', 'open', { delivery_id: publicDelivery, build_id: publicBuild, status_build_id: publicBuild }),
+      // Deployed from a public push, but its newest build is of a push made after the repository became private.
+      functionRow('hidden', 'mixed', 'turned', { delivery_id: publicDelivery, status: 'building', status_build_id: privateBuild }),
+      // Nothing known about its push: not shown to anyone but an admin.
+      functionRow('hidden', 'mixed', 'unknown', { delivery_id: null, status: 'building', status_build_id: null }),
+    ]);
+  });
+
+  const wrong = { authorization: 'Bearer not-the-admin-token' };
+
+  it('lists and answers functions of public pushes only, unless the admin token is given', async () => {
+    for (const headers of [{}, wrong]) {
+      expect((await walk('/api/v1/functions?owner=hidden', 50, headers)).items.map((fn) => fn.name)).toEqual(['hidden-open']);
+      expect((await get('/api/v1/functions/hidden-secret', headers)).status).toBe(404);
+      expect((await get('/api/v1/functions/hidden-turned', headers)).status).toBe(404);
+      expect((await get('/api/v1/functions/hidden-open', headers)).status).toBe(200);
+    }
+    expect((await walk('/api/v1/functions?owner=hidden', 50, admin)).items.map((fn) => fn.name)).toEqual(['hidden-open', 'hidden-secret', 'hidden-turned', 'hidden-unknown']);
+    expect(await get('/api/v1/functions/hidden-secret', admin)).toMatchObject({ status: 200, body: { name: 'hidden-secret', owner: 'hidden' } });
+    // The public list of everyone's functions leaves them out too.
+    expect((await walk('/api/v1/functions', 50)).items.filter((fn) => fn.owner === 'hidden').map((fn) => fn.name)).toEqual(['hidden-open']);
+  });
+
+  it('lists and answers builds of public pushes only, unless the admin token is given', async () => {
+    expect((await walk('/api/v1/functions/hidden-open/builds', 10)).items.map((b) => b.id)).toEqual([publicBuild]);
+    expect((await walk('/api/v1/functions/hidden-secret/builds', 10)).items).toEqual([]);
+    expect((await walk('/api/v1/functions/hidden-open/builds', 10, admin)).items).toHaveLength(2);
+    expect((await walk('/api/v1/functions/hidden-secret/builds', 10, admin)).items.map((b) => b.id)).toEqual([privateBuild]);
+    expect((await get(`/api/v1/builds/${privateBuild}`)).status).toBe(404);
+    expect((await get(`/api/v1/builds/${privateBuild}`, wrong)).status).toBe(404);
+    expect(await get(`/api/v1/builds/${privateBuild}`, admin)).toMatchObject({ status: 200, body: { id: privateBuild, deliveryId: privateDelivery } });
+    expect((await get(`/api/v1/builds/${publicBuild}`)).status).toBe(200);
+  });
+
+  it('lists pushes known to be of a public repository only, unless the admin token is given', async () => {
+    expect((await walk('/api/v1/repos/hidden/mixed/pushes', 10)).items.map((push) => push.deliveryId)).toEqual([publicDelivery]);
+    expect((await walk('/api/v1/repos/hidden/mixed/pushes', 10, wrong)).items.map((push) => push.deliveryId)).toEqual([publicDelivery]);
+    expect((await walk('/api/v1/repos/hidden/mixed/pushes', 1, admin)).items.map((push) => push.deliveryId)).toEqual([ignoredDelivery, privateDelivery, publicDelivery]);
+  });
+});
+
 describe('the OpenAPI document', () => {
   it('is served at /api/docs-json with the UI at /api/docs', async () => {
     expect(document.openapi).toMatch(/^3\./);
@@ -436,7 +506,11 @@ describe('the OpenAPI document', () => {
     expect(names('/api/v1/repos/{owner}/{repo}/pushes')).toEqual(['cursor', 'limit', 'owner', 'repo']);
     expect(document.components.securitySchemes).toHaveProperty('admin', expect.objectContaining({ type: 'http', scheme: 'bearer' }));
     for (const path of ['/api/v1/audit', '/api/v1/functions/{name}/provenance']) expect(document.paths[path]!.get!.security).toEqual([{ admin: [] }]);
-    for (const path of ['/api/v1/functions', '/api/v1/functions/{name}/builds', '/api/v1/repos/{owner}/{repo}/pushes']) expect(document.paths[path]!.get!.security).toBeUndefined();
+    // Public routes: no token, or the admin's to see private repositories too.
+    for (const path of ['/api/v1/functions', '/api/v1/functions/{name}', '/api/v1/functions/{name}/builds', '/api/v1/builds/{id}', '/api/v1/repos/{owner}/{repo}/pushes']) {
+      expect({ path, security: document.paths[path]!.get!.security }).toEqual({ path, security: [{}, { admin: [] }] });
+      expect(document.paths[path]!.get!.description).toMatch(/private repositories are answered only with `Authorization: Bearer <ADMIN_TOKEN>`/);
+    }
   });
 
   it('marks every documented field required, so an answer cannot drop one unnoticed', () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { FunctionDeployment } from '#domain';
 import { constantTimeEqual, imageIndexPath, type Logger } from '#infra';
 import { FunctionProcess, memoryBytes, type LogLine } from './function-process.js';
+import { isFileName, secretFiles } from './secret-files.js';
 
 export type EmbeddedGatewayOptions = Readonly<{
   dataDir: string;
@@ -162,7 +163,7 @@ export class EmbeddedGateway {
     const { readdir } = await import('node:fs/promises');
     if (method === 'GET') return send(response, 200, (await readdir(this.secretsDir)).map((name) => ({ name, namespace: 'openfaas-fn' })));
     const secret = body as { name?: string; value?: string; rawValue?: string } | null;
-    if (!secret?.name || !NAME.test(secret.name)) return send(response, 400, 'a secret needs a valid name');
+    if (!secret?.name || !isFileName(secret.name)) return send(response, 400, 'a secret needs a valid name');
     const path = join(this.secretsDir, secret.name);
     if (method === 'DELETE') {
       if (!existsSync(path)) return send(response, 404, 'secret not found');
@@ -228,14 +229,11 @@ export class EmbeddedGateway {
     const instanceDir = join(this.options.dataDir, 'gateway', 'functions', deployment.service, randomUUID());
     const secretsDir = join(instanceDir, 'secrets');
     await mkdir(secretsDir, { recursive: true, mode: 0o700 });
-    for (const secret of deployment.secrets ?? []) {
-      const source = join(this.secretsDir, secret);
-      if (!existsSync(source)) throw new Error(`secret ${secret} not found`);
-      // The stack names secrets without the owner prefix; handlers read /var/openfaas/secrets/<that name>.
-      const plain = secret.replace(/^[^-]+-/, '');
+    for (const { deployed, plain } of secretFiles(deployment)) {
+      const source = join(this.secretsDir, deployed);
+      if (!existsSync(source)) throw new Error(`secret ${deployed} not found`);
       const value = await readFile(source);
-      await writeFile(join(secretsDir, secret), value, { mode: 0o600 });
-      await writeFile(join(secretsDir, plain), value, { mode: 0o600 });
+      for (const name of new Set([deployed, plain])) await writeFile(join(secretsDir, name), value, { mode: 0o600 });
     }
     const next = new FunctionProcess({
       name: deployment.service,

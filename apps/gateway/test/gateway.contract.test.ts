@@ -19,7 +19,7 @@ const spec: FunctionSpec = {
   contextDigest: '', contextBytes: 0, buildArgs: {}, environment: { mode: 'contract' }, labels: {}, annotations: {}, secrets: [], limits: {}, requests: {},
   readOnlyRootFilesystem: true, constraints: [],
 };
-const push = { deliveryId: 'd', owner: 'alexellis', repo: 'fns', branch: 'master', sha: 'a'.repeat(40), installationId: null, pushSequence: 1, private: false, ownerId: 1, cloneUrl: 'https://github.com/alexellis/fns.git' };
+const push = { deliveryId: 'd', owner: 'alexellis', repo: 'fns', branch: 'master', sha: 'a'.repeat(40), installationId: null, pushSequence: 1, private: false, ownerId: 1, repositoryId: 2, cloneUrl: 'https://github.com/alexellis/fns.git' };
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'faasline-gateway-contract-'));

@@ -159,6 +159,12 @@ export type FunctionDeployed = Event<'FunctionDeployed', {
   buildId: string;
   /** The push's place in its repository stream: a deploy never replaces one from a later push. */
   pushSequence: number;
+  /**
+   * The GitHub ids of the owner and repository that now hold the name: only they may deploy it again (names can
+   * collide: `victim` + `x-api` and `victim-x` + `api` are both `victim-x-api`). Null when written before v2.
+   */
+  ownerId: number | null;
+  repositoryId: number | null;
 }>;
 export type DeployFailed = Event<'DeployFailed', {
   name: string;
@@ -222,7 +228,7 @@ export const currentSchemaVersions: Readonly<Record<EventType, number>> = {
   BuildReused: 1,
   BuildFailed: 1,
   BuildSuperseded: 1,
-  FunctionDeployed: 1,
+  FunctionDeployed: 2,
   DeployFailed: 1,
   FunctionRemoved: 1,
   CommitStatusReported: 1,

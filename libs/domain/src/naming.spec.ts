@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { functionName, functionNameProblem, imageRef, statusDescription } from './naming.js';
+import { functionName, functionNameProblem, imageRef, statusDescription, withoutServerPaths } from './naming.js';
 
 describe('OpenFaaS Cloud names', () => {
   it('lower-cases the owner, never rejects it', () => {
@@ -24,5 +24,30 @@ describe('OpenFaaS Cloud names', () => {
   it('keeps commit status descriptions within 140 characters', () => {
     expect(statusDescription('ok')).toBe('ok');
     expect(statusDescription('y'.repeat(141))).toHaveLength(140);
+  });
+
+  describe('failure reasons show no server paths', () => {
+    it('shortens absolute paths to their last segment', () => {
+      expect(withoutServerPaths("ENOENT: no such file or directory, open '/root/.faasline/data/images/ab12/context/package.json'")).toBe(
+        "ENOENT: no such file or directory, open '…/package.json'",
+      );
+      expect(withoutServerPaths('spawn /usr/lib/node_modules/faasline/dist/x.js failed in /tmp/faasline-build-x1/work')).toBe('spawn …/x.js failed in …/work');
+      expect(withoutServerPaths('cannot write /var/lib/faasline/ (read-only)')).toBe('cannot write …/ (read-only)');
+    });
+
+    it('leaves URLs, owner/repo names, image references and relative paths alone', () => {
+      const kept = [
+        'deployed: http://gateway.example/function/alexellis-fn1',
+        'function name victim-x-api is already deployed from victim/fns: rename the function in stack.yml',
+        'image registry:5000/alexellis/fns-fn1:0.1-master-abcdef1 was not built here',
+        'handler ./fn1/handler.js is missing; see ../README',
+        'secret alexellis-api-key is missing: create it with faas-cli secret create alexellis-api-key',
+        'git@github.com:owner/repo.git is not allowed',
+      ];
+      for (const text of kept) expect(withoutServerPaths(text)).toBe(text);
+    });
+
+    it('are scrubbed in every status description', () =>
+      expect(statusDescription('build failed: npm install exited 1 in /srv/faasline/data/builds/b1/context')).toBe('build failed: npm install exited 1 in …/context'));
   });
 });

@@ -47,6 +47,23 @@ export function imageRef({ registry, owner, repo, image, branch, sha }: ImageRef
 
 export const MAX_STATUS_DESCRIPTION = 140;
 
-/** GitHub refuses a commit status description over 140 characters with a 422; cut it here instead. */
-export const statusDescription = (text: string) =>
-  text.length <= MAX_STATUS_DESCRIPTION ? text : `${text.slice(0, MAX_STATUS_DESCRIPTION - 1)}…`;
+/**
+ * An absolute file path inside a message: a `/` that does not continue a word, a URL or a relative path, then
+ * at least two segments. URLs (`http://host/function/x`) and names with `/` (`owner/repo`) do not match.
+ */
+const SERVER_PATH = /(?<![\w.:/~@-])\/(?:[^\s/'"`:;,()<>[\]{}]+\/)+([^\s/'"`:;,()<>[\]{}]*)/g;
+
+/**
+ * A failure reason as tenants may read it: absolute paths (DATA_DIR, temporary folders, the installation) become
+ * `…/<last segment>`, so a reason still says which file without saying where the server keeps it.
+ */
+export const withoutServerPaths = (text: string) => text.replace(SERVER_PATH, (_path, last: string) => `…/${last}`);
+
+/**
+ * A commit status description, also the reason the read API shows: without server paths, and cut to 140
+ * characters (GitHub refuses a longer one with a 422).
+ */
+export const statusDescription = (text: string) => {
+  const safe = withoutServerPaths(text);
+  return safe.length <= MAX_STATUS_DESCRIPTION ? safe : `${safe.slice(0, MAX_STATUS_DESCRIPTION - 1)}…`;
+};

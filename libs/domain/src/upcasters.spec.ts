@@ -42,3 +42,12 @@ describe('upcasters', () => {
       data: { buildId: 'b1', image: 'img', durationMs: 5, builder: null, imageDigest: null },
     }));
 });
+
+describe('FunctionDeployed v1 (names only)', () => {
+  it('reads as v2 with no owner or repository id, so the function decider compares it by name', () =>
+    expect(upcast({ type: 'FunctionDeployed', schemaVersion: 1, data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns' } })).toEqual({
+      type: 'FunctionDeployed',
+      schemaVersion: 2,
+      data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', ownerId: null, repositoryId: null },
+    }));
+});

@@ -46,6 +46,8 @@ export function upcasterRegistry(
 export const upcasters: readonly Upcaster[] = [
   // v2 records which builder built the image and the image's digest; nobody recorded either before.
   { type: 'BuildSucceeded', from: 1, upcast: (data) => ({ ...(data as object), builder: null, imageDigest: null }) },
+  // v2 records the GitHub ids that hold the function name; v1 deploys knew only names, so they are compared by name.
+  { type: 'FunctionDeployed', from: 1, upcast: (data) => ({ ...(data as object), ownerId: null, repositoryId: null }) },
 ];
 
 export const upcast: UpcastFn = upcasterRegistry(upcasters);

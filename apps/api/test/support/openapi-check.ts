@@ -16,7 +16,7 @@ export type Schema = {
   allOf?: Schema[];
   oneOf?: Schema[];
 };
-type Operation = { responses: Record<string, { content?: Record<string, { schema: Schema }> }>; parameters?: { name: string; in: string }[]; security?: Record<string, string[]>[] };
+type Operation = { responses: Record<string, { content?: Record<string, { schema: Schema }> }>; parameters?: { name: string; in: string }[]; security?: Record<string, string[]>[]; description?: string };
 export type OpenApiDocument = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema>; securitySchemes?: Record<string, unknown> } };
 
 export function resolve(document: OpenApiDocument, schema: Schema): Schema {

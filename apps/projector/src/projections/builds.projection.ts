@@ -1,4 +1,4 @@
-import type { BuildStarted, FaaslineEvent, RecordedEvent } from '#domain';
+import { withoutServerPaths, type BuildStarted, type FaaslineEvent, type RecordedEvent } from '#domain';
 import type { RowProjection } from './row-projection.js';
 
 export type BuildStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'reused' | 'superseded';
@@ -77,7 +77,8 @@ export const buildsProjection: RowProjection<BuildRow> = {
           finished_at: metadata.occurredAt,
           duration_ms: event.data.durationMs,
           log_ref: event.data.logRef,
-          reason: event.data.reason,
+          // Events recorded before reasons were scrubbed may still name server paths.
+          reason: withoutServerPaths(event.data.reason),
         };
       case 'BuildReused':
         return {

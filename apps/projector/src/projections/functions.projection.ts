@@ -1,4 +1,4 @@
-import { functionEventTypes, type FunctionEvent, type RecordedEvent } from '#domain';
+import { functionEventTypes, withoutServerPaths, type FunctionEvent, type RecordedEvent } from '#domain';
 import type { RowProjection } from './row-projection.js';
 
 export type FunctionStatus = 'building' | 'deploying' | 'ready' | 'failed' | 'removed';
@@ -29,6 +29,9 @@ export const functionsProjection: RowProjection<FunctionRow> = {
   keyOf: (event) => (functionEventTypes.has(event.type) ? (event as FunctionEvent).data.name : null),
   evolve: (stored, event) => {
     const { data } = event as RecordedEvent<FunctionEvent>;
+    // A deployed name belongs to its owner and repository: another's refused build or deploy (same name, see the
+    // function decider) does not change what the holder's row says. Only the holder can record a deploy.
+    if (stored && stored.deployed_at !== null && stored.status !== 'removed' && event.type !== 'FunctionDeployed' && !sameRepository(stored, data)) return stored;
     const row: FunctionRow = {
       ...(stored ?? {
         name: data.name,
@@ -58,9 +61,9 @@ export const functionsProjection: RowProjection<FunctionRow> = {
       case 'BuildReused':
         return { ...row, status: 'deploying', status_build_id: event.data.buildId, sha: inProgress(event.data.sha), reason: null };
       case 'BuildFailed':
-        return { ...row, status: 'failed', status_build_id: event.data.buildId, reason: `build failed: ${event.data.reason}` };
+        return { ...row, status: 'failed', status_build_id: event.data.buildId, reason: `build failed: ${withoutServerPaths(event.data.reason)}` };
       case 'DeployFailed':
-        return { ...row, status: 'failed', status_build_id: event.data.buildId, reason: `deploy failed: ${event.data.reason}` };
+        return { ...row, status: 'failed', status_build_id: event.data.buildId, reason: `deploy failed: ${withoutServerPaths(event.data.reason)}` };
       case 'BuildSuperseded':
         // A newer push owns the function now; only if this build was the newest word does the status fall back.
         if (row.status_build_id !== event.data.buildId) return row;
@@ -92,3 +95,6 @@ export const functionsProjection: RowProjection<FunctionRow> = {
     }
   },
 };
+
+const sameRepository = (row: FunctionRow, data: Readonly<{ owner: string; repo: string }>) =>
+  row.owner.toLowerCase() === data.owner.toLowerCase() && row.repo.toLowerCase() === data.repo.toLowerCase();

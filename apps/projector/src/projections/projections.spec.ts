@@ -16,7 +16,7 @@ const superseded = (buildId: string, commit: string, by: string) =>
 const deployed = (buildId: string, commit = sha('a')) =>
   recorded({
     type: 'FunctionDeployed',
-    data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', function: 'fn1', branch: 'main', sha: commit, image: `local/alexellis/fns-fn1:${buildId}`, endpoint: 'http://127.0.0.1:8081/function/alexellis-fn1', deliveryId: 'delivery-1', buildId, pushSequence: 1 },
+    data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', function: 'fn1', branch: 'main', sha: commit, image: `local/alexellis/fns-fn1:${buildId}`, endpoint: 'http://127.0.0.1:8081/function/alexellis-fn1', deliveryId: 'delivery-1', buildId, pushSequence: 1, ownerId: 1, repositoryId: 2 },
   });
 
 describe('functions read model', () => {
@@ -52,6 +52,21 @@ describe('functions read model', () => {
     });
   });
 
+  it('keeps the holder’s row when another owner or repository is refused the same name', () => {
+    const foreign = { name: 'alexellis-fn1', owner: 'alexellis-x', repo: 'fns', sha: sha('e'), buildId: 'x1' };
+    given(functionsProjection, started('b1'), succeeded('b1'), deployed('b1'), recorded({ type: 'DeployFailed', data: { ...foreign, reason: 'function name alexellis-fn1 belongs to GitHub owner alexellis: rename the function in stack.yml' } })).then(
+      'alexellis-fn1',
+      { status: 'ready', owner: 'alexellis', repo: 'fns', sha: sha('a'), reason: null, status_build_id: 'b1' },
+    );
+    given(functionsProjection, started('b1'), succeeded('b1'), deployed('b1'), recorded({ type: 'BuildStarted', data: { ...ref('x2', sha('e')), repo: 'other' } })).then('alexellis-fn1', { status: 'ready', status_build_id: 'b1' });
+  });
+
+  it('shows failure reasons without server paths, also from events recorded before they were scrubbed', () => {
+    const old = recorded({ type: 'BuildFailed', data: { ...ref('b1'), reason: "ENOENT: open '/var/lib/faasline/data/images/x/index'", durationMs: 1, logRef: 'b1', logTail: '' } });
+    given(functionsProjection, started('b1'), old).then('alexellis-fn1', { reason: "build failed: ENOENT: open '…/index'" });
+    given(buildsProjection, started('b1'), old).then('b1', { reason: "ENOENT: open '…/index'" });
+  });
+
   it('is removed with the reason', () =>
     given(functionsProjection, started('b1'), succeeded('b1'), deployed('b1'), recorded({ type: 'FunctionRemoved', data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'not-in-stack' } })).then(
       'alexellis-fn1',
@@ -78,10 +93,10 @@ describe('builds read model', () => {
 });
 
 describe('pushes read model', () => {
-  const received = () =>
+  const received = (deliveryId = 'delivery-1', isPrivate = false) =>
     recorded({
       type: 'PushReceived',
-      data: { deliveryId: 'delivery-1', owner: 'alexellis', ownerId: 1, repo: 'fns', repositoryId: 2, private: false, ref: 'refs/heads/main', branch: 'main', before: sha('0'), sha: sha('a'), cloneUrl: 'https://github.com/alexellis/fns.git', installationId: null, pusher: 'alexellis', receivedAt: '2026-11-30T12:00:00.000Z' },
+      data: { deliveryId, owner: 'alexellis', ownerId: 1, repo: 'fns', repositoryId: 2, private: isPrivate, ref: 'refs/heads/main', branch: 'main', before: sha('0'), sha: sha('a'), cloneUrl: 'https://github.com/alexellis/fns.git', installationId: null, pusher: 'alexellis', receivedAt: '2026-11-30T12:00:00.000Z' },
     });
   const stackStatus = (state: 'pending' | 'success' | 'failure', description: string) =>
     recorded({ type: 'CommitStatusReported', data: { owner: 'alexellis', repo: 'fns', sha: sha('a'), context: 'stack-deploy', state, description, targetUrl: null, delivered: true } });
@@ -96,6 +111,12 @@ describe('pushes read model', () => {
     const push = received();
     const status = stackStatus('success', 'stack is successfully deployed');
     expect(given(pushesProjection, status, push).row('delivery-1')).toEqual(given(pushesProjection, push, status).row('delivery-1'));
+  });
+
+  it('records whether the repository was private at the push; an ignored push does not say', () => {
+    given(pushesProjection, received()).then('delivery-1', { private: false });
+    given(pushesProjection, received('d3', true)).then('d3', { private: true });
+    given(pushesProjection, recorded({ type: 'PushIgnored', data: { deliveryId: 'd2', owner: 'alexellis', repo: 'fns', ref: 'refs/tags/v1', sha: sha('b'), reason: 'a tag' } })).then('d2', { private: null });
   });
 
   it('ignores function statuses, and records an ignored push with its reason', () => {

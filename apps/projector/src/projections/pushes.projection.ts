@@ -1,4 +1,4 @@
-import { STACK_CONTEXT, type FaaslineEvent, type RecordedEvent } from '#domain';
+import { STACK_CONTEXT, withoutServerPaths, type FaaslineEvent, type RecordedEvent } from '#domain';
 import type { RowProjection } from './row-projection.js';
 
 export type PushOutcome = 'pending' | 'deployed' | 'failed' | 'ignored';
@@ -15,6 +15,8 @@ export type PushRow = Readonly<{
   outcome: PushOutcome;
   reason: string | null;
   seq: number | null;
+  /** The repository was private at this push (anonymous readers do not see it); null until known (ignored pushes). */
+  private: boolean | null;
 }>;
 
 /**
@@ -49,6 +51,7 @@ export const pushesProjection: RowProjection<PushRow> = {
       outcome: 'pending',
       reason: null,
       seq: null,
+      private: null,
     };
     // The push's own event, received or ignored, says what was pushed and where it sorts.
     const pushed = (data: { deliveryId: string; owner: string; repo: string; sha: string; ref: string }) => ({
@@ -62,20 +65,20 @@ export const pushesProjection: RowProjection<PushRow> = {
     });
     switch (event.type) {
       case 'PushReceived':
-        return { ...pushed(event.data), branch: event.data.branch, received_at: event.data.receivedAt };
+        return { ...pushed(event.data), branch: event.data.branch, received_at: event.data.receivedAt, private: event.data.private };
       case 'PushIgnored':
         return {
           ...pushed(event.data),
           branch: event.data.ref.startsWith('refs/heads/') ? event.data.ref.slice('refs/heads/'.length) : null,
           received_at: metadata.occurredAt,
           outcome: 'ignored',
-          reason: event.data.reason,
+          reason: withoutServerPaths(event.data.reason),
         };
       case 'CommitStatusReported':
         if (event.data.state === 'pending') return { ...row, outcome: 'pending', reason: null };
         return event.data.state === 'success'
           ? { ...row, outcome: 'deployed', reason: null }
-          : { ...row, outcome: 'failed', reason: event.data.description };
+          : { ...row, outcome: 'failed', reason: withoutServerPaths(event.data.description) };
       default:
         return row;
     }

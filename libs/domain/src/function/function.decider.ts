@@ -1,4 +1,5 @@
 import type { Command, Decider } from '../decider.js';
+import { withoutServerPaths } from '../naming.js';
 import type {
   BuildFailed,
   BuildReused,
@@ -34,18 +35,21 @@ export const functionEventTypes: ReadonlySet<string> = new Set<FunctionEvent['ty
 
 type BuildRef = BuildStarted['data'];
 
+/** Who pushes: the GitHub ids compared with the ids that hold the function name. */
+type Claimant = Readonly<{ ownerId: number; repositoryId: number }>;
+
 export type FunctionCommand =
-  | Command<'StartBuild', BuildRef>
+  | Command<'StartBuild', BuildRef & Claimant>
   | Command<'CompleteBuild', BuildSucceeded['data']>
   | Command<'FailBuild', BuildFailed['data']>
-  | Command<'Deploy', FunctionDeployed['data'] & { contextDigest: string; newestPushSequence: number; newestSha: string }>
+  | Command<'Deploy', FunctionDeployed['data'] & Claimant & { contextDigest: string; newestPushSequence: number; newestSha: string }>
   | Command<'FailDeploy', DeployFailed['data']>
   | Command<'Remove', FunctionRemoved['data']>;
 
 export type FunctionState = Readonly<{
   /** Images of successful builds by context digest: an equal digest reuses the image instead of building. */
   images: ReadonlyMap<string, Readonly<{ image: string; buildId: string }>>;
-  deployed: Readonly<{ repo: string; pushSequence: number; sha: string; image: string }> | null;
+  deployed: Readonly<{ owner: string; repo: string; ownerId: number | null; repositoryId: number | null; pushSequence: number; sha: string; image: string }> | null;
   removed: boolean;
 }>;
 
@@ -56,7 +60,7 @@ export function evolve(state: FunctionState, event: FunctionEvent): FunctionStat
     case 'BuildSucceeded':
       return { ...state, images: new Map(state.images).set(event.data.contextDigest, { image: event.data.image, buildId: event.data.buildId }) };
     case 'FunctionDeployed':
-      return { ...state, deployed: { repo: event.data.repo, pushSequence: event.data.pushSequence, sha: event.data.sha, image: event.data.image }, removed: false };
+      return { ...state, deployed: pick(event.data, ['owner', 'repo', 'ownerId', 'repositoryId', 'pushSequence', 'sha', 'image']), removed: false };
     case 'FunctionRemoved':
       return { ...state, removed: true };
     default:
@@ -66,29 +70,33 @@ export function evolve(state: FunctionState, event: FunctionEvent): FunctionStat
 
 /**
  * One function's builds and deploys. Unchanged code is never rebuilt; an older push never replaces a newer
- * one, however late its build finishes (GitHub delivers in any order and builds take different times).
+ * one, however late its build finishes (GitHub delivers in any order and builds take different times). A
+ * deployed name belongs to the GitHub owner and repository that deployed it, by id: a push from anyone else
+ * is refused before it is built, and again before it is deployed (two first builds may race).
  */
 export function decide(command: FunctionCommand, state: FunctionState): FunctionEvent[] {
   switch (command.type) {
     case 'StartBuild': {
-      const earlier = state.images.get(command.data.contextDigest);
-      if (earlier) return [{ type: 'BuildReused', data: { ...command.data, image: earlier.image, reusedBuildId: earlier.buildId } }];
-      return [{ type: 'BuildStarted', data: command.data }];
+      const { ownerId, repositoryId, ...ref } = command.data;
+      const refusal = heldByAnother(state, { ...ref, ownerId, repositoryId });
+      if (refusal) return [{ type: 'DeployFailed', data: { ...pick(ref, ['name', 'owner', 'repo', 'sha', 'buildId']), reason: refusal } }];
+      const earlier = state.images.get(ref.contextDigest);
+      if (earlier) return [{ type: 'BuildReused', data: { ...ref, image: earlier.image, reusedBuildId: earlier.buildId } }];
+      return [{ type: 'BuildStarted', data: ref }];
     }
     case 'CompleteBuild':
       return [{ type: 'BuildSucceeded', data: command.data }];
     case 'FailBuild':
-      return [{ type: 'BuildFailed', data: command.data }];
+      return [{ type: 'BuildFailed', data: { ...command.data, reason: withoutServerPaths(command.data.reason) } }];
     case 'Deploy': {
       const { contextDigest, newestPushSequence, newestSha, ...deployed } = command.data;
-      // `<owner>-<key>` is one OpenFaaS service: a second repository of the owner may not take it over.
-      if (state.deployed && !state.removed && state.deployed.repo.toLowerCase() !== deployed.repo.toLowerCase()) {
-        const { name, owner, repo, sha, buildId } = deployed;
-        const reason = `function name ${name} is already deployed from ${owner}/${state.deployed.repo}: rename the function in stack.yml`;
-        return [{ type: 'DeployFailed', data: { name, owner, repo, sha, buildId, reason: reason.slice(0, 140) } }];
-      }
-      // Push sequences are per repository, so they are only compared within the same one (checked above).
-      const newer = newestPushSequence > deployed.pushSequence ? newestSha : state.deployed && state.deployed.pushSequence > deployed.pushSequence ? state.deployed.sha : null;
+      const refusal = heldByAnother(state, deployed);
+      if (refusal) return [{ type: 'DeployFailed', data: { ...pick(deployed, ['name', 'owner', 'repo', 'sha', 'buildId']), reason: refusal } }];
+      // Push sequences are per repository stream, which is named by the repository: a renamed repository (same
+      // id, checked above) starts a new stream, so its pushes are not compared with the old name's deploy.
+      const last = state.deployed;
+      const sameStream = last !== null && last.repo.toLowerCase() === deployed.repo.toLowerCase() && last.owner.toLowerCase() === deployed.owner.toLowerCase();
+      const newer = newestPushSequence > deployed.pushSequence ? newestSha : sameStream && last.pushSequence > deployed.pushSequence ? last.sha : null;
       if (newer !== null) {
         const { name, owner, repo, sha, buildId, image } = deployed;
         return [{ type: 'BuildSuperseded', data: { buildId, name, owner, repo, sha, contextDigest, image, supersededBy: newer } }];
@@ -96,10 +104,35 @@ export function decide(command: FunctionCommand, state: FunctionState): Function
       return [{ type: 'FunctionDeployed', data: deployed }];
     }
     case 'FailDeploy':
-      return [{ type: 'DeployFailed', data: command.data }];
+      return [{ type: 'DeployFailed', data: { ...command.data, reason: withoutServerPaths(command.data.reason) } }];
     case 'Remove':
       return state.removed ? [] : [{ type: 'FunctionRemoved', data: command.data }];
   }
+}
+
+type Claim = Readonly<{ name: string; owner: string; repo: string; ownerId: number; repositoryId: number }>;
+
+/**
+ * Why `claim` may not build or deploy this name, or null when it may. The holder is compared by GitHub ids;
+ * a deploy recorded before the ids were (v1) is compared by owner and repository name, as it was then. The
+ * reason names the holding owner, and its repository only to the same owner (another owner's may be private).
+ */
+function heldByAnother(state: FunctionState, claim: Claim): string | null {
+  const holder = state.deployed;
+  if (!holder || state.removed) return null;
+  // Tolerant of a deploy stored without the fields at all, as well as one upcast from v1 (null).
+  const byIds = typeof holder.ownerId === 'number' && typeof holder.repositoryId === 'number';
+  const sameOwner = byIds ? holder.ownerId === claim.ownerId : holder.owner.toLowerCase() === claim.owner.toLowerCase();
+  const sameRepo = byIds ? holder.repositoryId === claim.repositoryId : holder.repo.toLowerCase() === claim.repo.toLowerCase();
+  if (sameOwner && sameRepo) return null;
+  const reason = sameOwner
+    ? `function name ${claim.name} is already deployed from ${holder.owner}/${holder.repo}: rename the function in stack.yml`
+    : `function name ${claim.name} belongs to GitHub owner ${holder.owner}: rename the function in stack.yml`;
+  return reason.slice(0, 140);
+}
+
+function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((key) => [key, from[key]])) as Pick<T, K>;
 }
 
 export const functionDecider: Decider<FunctionCommand, FunctionEvent, FunctionState> = { decide, evolve, initialState };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { FunctionSpec } from '../events.js';
-import { functionDeployment, ownedBy } from './deployment.js';
+import { functionDeployment, ownedBy, secretHeldByAnother } from './deployment.js';
 import type { PushContext } from './pipeline.process.js';
 
 const spec: FunctionSpec = {
@@ -9,7 +9,7 @@ const spec: FunctionSpec = {
   limits: {}, requests: { cpu: '50m' }, readOnlyRootFilesystem: true, constraints: [],
 };
 const push: PushContext = {
-  deliveryId: 'd', owner: 'AlexEllis', repo: 'fns', branch: 'release/1.0', sha: 'a'.repeat(40), installationId: 7, pushSequence: 3, private: true, ownerId: 42,
+  deliveryId: 'd', owner: 'AlexEllis', repo: 'fns', branch: 'release/1.0', sha: 'a'.repeat(40), installationId: 7, pushSequence: 3, private: true, ownerId: 42, repositoryId: 43,
   cloneUrl: 'https://github.com/AlexEllis/fns.git',
 };
 
@@ -48,5 +48,28 @@ describe('OpenFaaS Cloud deployment', () => {
     expect(ownedBy(labels, 'someone', 'fns')).toBe(false);
     expect(ownedBy({ ...labels, 'com.openfaas.cloud.git-cloud': '0' }, 'alexellis', 'fns')).toBe(false);
     expect(ownedBy(null, 'alexellis', 'fns')).toBe(false);
+  });
+
+  describe('a secret name already mounted by another owner’s function', () => {
+    const cloud = (owner: string, ownerId?: number) => ({
+      'com.openfaas.cloud.git-cloud': '1',
+      'com.openfaas.cloud.git-owner': owner,
+      ...(ownerId === undefined ? {} : { 'com.openfaas.cloud.git-owner-id': String(ownerId) }),
+    });
+    const victimX = { owner: 'victim-x', ownerId: 9 };
+
+    it('is refused to an owner whose prefixed name collides (victim + x-db, victim-x + db)', () =>
+      expect(secretHeldByAnother(['victim-x-db'], victimX, [{ name: 'victim-x-api', labels: cloud('victim', 5), secrets: ['victim-x-db'] }])).toEqual({ secret: 'victim-x-db', owner: 'victim' }));
+
+    it('stays the owner’s own, by id even after a rename, and by login for functions deployed before the id label', () => {
+      expect(secretHeldByAnother(['victim-x-db'], victimX, [{ name: 'victim-x-web', labels: cloud('old-login', 9), secrets: ['victim-x-db'] }])).toBeNull();
+      expect(secretHeldByAnother(['victim-x-db'], victimX, [{ name: 'victim-x-web', labels: cloud('victim-x'), secrets: ['victim-x-db'] }])).toBeNull();
+      expect(secretHeldByAnother(['victim-x-db'], victimX, [{ name: 'victim-api', labels: cloud('victim'), secrets: ['victim-x-db'] }])).toEqual({ secret: 'victim-x-db', owner: 'victim' });
+    });
+
+    it('is free when nobody else mounts it, or only the operator’s own functions do', () => {
+      expect(secretHeldByAnother(['victim-x-db'], victimX, [{ name: 'victim-x-api', labels: cloud('victim', 5), secrets: ['victim-x-other'] }, { name: 'n', labels: null }])).toBeNull();
+      expect(secretHeldByAnother(['victim-x-db'], victimX, [{ name: 'manual', labels: {}, secrets: ['victim-x-db'] }])).toBeNull();
+    });
   });
 });

@@ -60,6 +60,30 @@ export function functionDeployment(spec: FunctionSpec, push: PushContext, image:
   };
 }
 
+/** A function as the gateway lists it: enough to tell whose it is and which secrets it mounts. */
+export type LiveFunction = Readonly<{ name: string; labels?: Readonly<Record<string, string>> | null; secrets?: readonly string[] | null }>;
+
+/**
+ * The first of `secrets` that a live function of another GitHub owner already mounts, with that owner, or null.
+ * Owner-prefixed secret names collide as function names do (`victim` + `x-db` and `victim-x` + `db` are both
+ * `victim-x-db`), and the gateway cannot tell whose a name is: the owner already using it keeps it. Compared by
+ * owner id (`git-owner-id`), by login for functions deployed before the label; the operator's own functions
+ * (no faasline labels) hold nothing.
+ */
+export function secretHeldByAnother(secrets: readonly string[], push: Pick<PushContext, 'owner' | 'ownerId'>, live: readonly LiveFunction[]): Readonly<{ secret: string; owner: string }> | null {
+  for (const fn of live) {
+    const labels = fn.labels;
+    if (labels?.[`${CLOUD_LABEL}git-cloud`] !== '1') continue;
+    const ownerId = labels[`${CLOUD_LABEL}git-owner-id`];
+    const owner = labels[`${CLOUD_LABEL}git-owner`] ?? '';
+    const same = ownerId !== undefined ? ownerId === String(push.ownerId) : owner.toLowerCase() === push.owner.toLowerCase();
+    if (same) continue;
+    const secret = secrets.find((name) => fn.secrets?.includes(name));
+    if (secret !== undefined) return { secret, owner };
+  }
+  return null;
+}
+
 /** Whether a function found on the gateway was deployed by faasline for this owner's repository. */
 export const ownedBy = (labels: Readonly<Record<string, string>> | null | undefined, owner: string, repo: string) =>
   labels?.[`${CLOUD_LABEL}git-cloud`] === '1' &&

@@ -42,7 +42,7 @@ const ref = (fn: string) => ({ buildId: `b-${fn}`, name: `alexellis-${fn}`, owne
 const deployedEvent = (fn: string) =>
   recorded({
     type: 'FunctionDeployed',
-    data: { name: `alexellis-${fn}`, owner: 'alexellis', repo: 'fns', function: fn, branch: 'master', sha: 'a'.repeat(40), image: 'i', endpoint: `http://gw/function/alexellis-${fn}`, deliveryId: 'd-1', buildId: `b-${fn}`, pushSequence: 3 },
+    data: { name: `alexellis-${fn}`, owner: 'alexellis', repo: 'fns', function: fn, branch: 'master', sha: 'a'.repeat(40), image: 'i', endpoint: `http://gw/function/alexellis-${fn}`, deliveryId: 'd-1', buildId: `b-${fn}`, pushSequence: 3, ownerId: 1, repositoryId: 2 },
   });
 const failedBuild = (fn: string) => recorded({ type: 'BuildFailed', data: { ...ref(fn), reason: 'exit 1', durationMs: 1, logRef: `b-${fn}`, logTail: 'exit 1' } });
 
@@ -71,6 +71,16 @@ describe('pipeline process', () => {
     expect(types(last)).toEqual(['alexellis-fn2:failure', 'stack-deploy:failure']);
     expect(last[0]).toMatchObject({ link: { kind: 'log', buildId: 'b-fn2' }, description: 'build failed: exit 1' });
     expect(last[1]).toMatchObject({ description: '1 of 2 function(s) failed' });
+  });
+
+  it('fails a function refused before its build (name held by another owner) with the holder in its status, and the stack with it', () => {
+    const reason = 'function name alexellis-fn2 belongs to GitHub owner alexell: rename the function in stack.yml';
+    const refused = recorded({ type: 'DeployFailed', data: { name: 'alexellis-fn2', owner: 'alexellis', repo: 'fns', sha: 'a'.repeat(40), buildId: 'b-fn2', reason } });
+    const last = run([push, fetched, deployedEvent('fn1')], refused);
+    expect(last).toEqual([
+      expect.objectContaining({ context: 'alexellis-fn2', state: 'failure', description: `deploy failed: ${reason}` }),
+      expect.objectContaining({ context: 'stack-deploy', state: 'failure', description: '1 of 2 function(s) failed' }),
+    ]);
   });
 
   it('reports a rejected source and rejected functions', () => {

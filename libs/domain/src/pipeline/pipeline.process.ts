@@ -22,6 +22,7 @@ export type PushContext = Readonly<{
   pushSequence: number;
   private: boolean;
   ownerId: number;
+  repositoryId: number;
   cloneUrl: string;
 }>;
 
@@ -116,6 +117,7 @@ export function decidePipeline(event: RecordedEvent<FaaslineEvent>, state: PushP
     pushSequence: push.sequence,
     private: push.private,
     ownerId: push.ownerId,
+    repositoryId: push.repositoryId,
     cloneUrl: push.cloneUrl,
   };
   const commands = (...list: (PipelineCommand | null)[]) => list.filter((command): command is PipelineCommand => command !== null);

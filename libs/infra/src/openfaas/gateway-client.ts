@@ -1,6 +1,6 @@
 import type { FunctionDeployment } from '#domain';
 
-export type GatewayFunction = Readonly<{ name: string; image: string; labels?: Record<string, string> | null }>;
+export type GatewayFunction = Readonly<{ name: string; image: string; labels?: Record<string, string> | null; secrets?: readonly string[] | null }>;
 
 /** A gateway answer that is not success; `status` 0 means it could not be reached. */
 export class GatewayError extends Error {

@@ -14,4 +14,6 @@ export class ReadPush {
   @Column('text', { nullable: true }) reason!: string | null;
   /** Global position of the push's own event; null until it is projected (a status may arrive first from Kafka). */
   @Column('bigint', { nullable: true }) seq!: string | null;
+  /** The repository was private at this push; null until known (an ignored push does not say). */
+  @Column('boolean', { nullable: true }) private!: boolean | null;
 }

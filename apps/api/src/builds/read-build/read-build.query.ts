@@ -1,3 +1,8 @@
+import type { Audience } from '../../queries/audience.js';
+
 export class ReadBuildQuery {
-  constructor(readonly id: string) {}
+  constructor(
+    readonly id: string,
+    readonly audience: Audience,
+  ) {}
 }

@@ -1,8 +1,11 @@
+import type { Audience } from '../../queries/audience.js';
+
 export class ListFunctionsQuery {
   constructor(
     readonly filter: Readonly<{ owner?: string; repo?: string }>,
     readonly limit: number,
     /** The name of the last function of the previous page. */
     readonly after: string | undefined,
+    readonly audience: Audience,
   ) {}
 }

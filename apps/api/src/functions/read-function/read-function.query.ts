@@ -1,3 +1,8 @@
+import type { Audience } from '../../queries/audience.js';
+
 export class ReadFunctionQuery {
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    readonly audience: Audience,
+  ) {}
 }

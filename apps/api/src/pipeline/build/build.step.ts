@@ -35,7 +35,7 @@ export class BuildStep extends PipelineStep<Build> {
     const buildId = idempotentEventId(context.id, 0);
     const ref: BuildRef = { buildId, name: spec.name, owner: push.owner, repo: push.repo, sha: push.sha, contextDigest: spec.contextDigest };
     const streamId = streamIds.function(spec.name);
-    await handleCommand(this.backbone.store, functionDecider, streamId, { type: 'StartBuild', data: ref }, this.metadata(job, `${context.id}:start`));
+    await handleCommand(this.backbone.store, functionDecider, streamId, { type: 'StartBuild', data: { ...ref, ownerId: push.ownerId, repositoryId: push.repositoryId } }, this.metadata(job, `${context.id}:start`));
     const recorded = await this.recordedFor(streamId, buildId);
     if (recorded.some((event) => event.type !== 'BuildStarted')) return { done: true }; // reused, or finished before a crash
 

@@ -3,6 +3,7 @@ import {
   fold,
   functionDecider,
   functionDeployment,
+  secretHeldByAnother,
   statusDescription,
   streamIds,
   type FunctionEvent,
@@ -20,8 +21,8 @@ const MAX_ATTEMPTS = 5;
 
 /**
  * Deploys a built function, one deploy per function at a time anywhere (the queue's lock key is the function
- * name). Before touching the gateway it asks the function decider whether a newer push has been accepted or
- * deployed; if so the build is recorded as superseded and never deployed.
+ * name). Before touching the gateway it asks the function decider: a build superseded by a newer push, or of a
+ * name held by another owner or repository, is recorded and never deployed.
  */
 @Injectable()
 export class DeployStep extends PipelineStep<Deploy> {
@@ -53,6 +54,8 @@ export class DeployStep extends PipelineStep<Deploy> {
       deliveryId: push.deliveryId,
       buildId,
       pushSequence: push.pushSequence,
+      ownerId: push.ownerId,
+      repositoryId: push.repositoryId,
     };
     const [decision] = functionDecider.decide(
       { type: 'Deploy', data: { ...deployed, contextDigest: spec.contextDigest, newestPushSequence: newest.sequence, newestSha: newest.sha } },
@@ -64,7 +67,9 @@ export class DeployStep extends PipelineStep<Deploy> {
     const append = (event: FunctionEvent) => this.backbone.store.append(streamId, 'any', [event], this.metadata(job, context.id));
     const failed = (reason: string) => append({ type: 'DeployFailed', data: { name: spec.name, owner: push.owner, repo: push.repo, sha: push.sha, buildId, reason: statusDescription(reason) } });
     try {
-      if (decision!.type === 'BuildSuperseded') {
+      // Only a deploy decision reaches the gateway: a refusal (name held by another owner or repository) or a
+      // superseded build is recorded and nothing else happens.
+      if (decision!.type !== 'FunctionDeployed') {
         await append(decision!);
         return { done: true };
       }
@@ -78,6 +83,11 @@ export class DeployStep extends PipelineStep<Deploy> {
         const missing = spec.secrets.filter((secret) => !existing.has(secret));
         if (missing.length > 0) {
           await failed(`secret ${missing.join(', ')} is missing: create it with faas-cli secret create ${missing[0]}`);
+          return { done: true };
+        }
+        const held = secretHeldByAnother(spec.secrets, push, await gateway.list());
+        if (held) {
+          await failed(`secret ${held.secret} is used by GitHub owner ${held.owner}: rename the secret in stack.yml`);
           return { done: true };
         }
       }

@@ -1,3 +1,5 @@
+import type { Audience } from '../../queries/audience.js';
+
 export class ListPushesQuery {
   constructor(
     readonly owner: string,
@@ -5,5 +7,6 @@ export class ListPushesQuery {
     readonly limit: number,
     /** The position of the last push of the previous page. */
     readonly before: number | undefined,
+    readonly audience: Audience,
   ) {}
 }
