@@ -162,9 +162,11 @@ function runToEnd(command: string, args: string[], runAs: OsUser | null, cwd: st
 }
 
 function lastLines(output: string): string {
-  const lines = output.trim().split('\n').filter((line) => line.trim() !== '');
-  const fatal = lines.filter((line) => /FATAL|PANIC|ERROR|error/.test(line));
-  return (fatal.length > 0 ? fatal.slice(-2) : lines.slice(-2)).join(' | ') || 'no output';
+  const lines = output
+    .split('\n')
+    .map((line) => line.replace(/^\d{4}-\d\d-\d\d [\d:.]+ \w+ \[\d+\] /, '').replace(/\s+/g, ' ').trim())
+    .filter((line) => line !== '');
+  return lines.slice(-2).join(' | ') || 'no output';
 }
 
 /** Is `pid` a live (not zombie) PostgreSQL process? */
@@ -180,25 +182,52 @@ function isLivePostgres(pid: number): boolean {
 
 /**
  * What a faasline killed with SIGKILL leaves behind, cleared before the next start (which holds the DATA_DIR
- * lock, so nothing else may be using the cluster): a postmaster still running on it is stopped; a
- * postmaster.pid or socket lock naming a process that is gone, a zombie nobody reaped, or an unrelated process
- * that got the same pid is removed, since PostgreSQL would otherwise refuse to start ("lock file already
- * exists") whenever that pid is alive in any form.
+ * lock, so nothing else may be using the cluster). A postmaster still running on it is stopped. A killed one
+ * and its backends take a moment to die, and PostgreSQL refuses to start while its pid is alive in any form
+ * ("lock file already exists") or its shared memory is still attached ("pre-existing shared memory block is
+ * still in use"): so wait for both to be gone, then remove a postmaster.pid naming a zombie nobody reaped or an
+ * unrelated process that got the same pid, and the socket's files.
  */
 export async function clearStaleServer(dataDir: string, socketDir: string, port: number): Promise<void> {
   const pidFile = join(dataDir, 'postmaster.pid');
   if (existsSync(pidFile)) {
-    const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-    const ours = () => isLivePostgres(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dataDir);
-    if (Number.isInteger(pid) && pid > 0 && ours()) {
-      process.kill(pid, 'SIGINT');
-      for (let waited = 0; ours(); waited += 100) {
-        if (waited === 20_000) process.kill(pid, 'SIGQUIT');
-        if (waited > 40_000) throw new Error(`embedded PostgreSQL ${pid} on ${dataDir} did not stop`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+    const lines = readFileSync(pidFile, 'utf8').split('\n');
+    const pid = Number(lines[0]);
+    const sharedMemoryId = Number((lines[6] ?? '').trim().split(/\s+/)[1]);
+    if (Number.isInteger(pid) && pid > 0) {
+      const ours = () => isLivePostgres(pid) && readOr(`/proc/${pid}/cmdline`, '').includes(dataDir);
+      if (ours()) process.kill(pid, 'SIGINT');
+      await waitUntil(() => !isLivePostgres(pid), 40_000, () => process.kill(pid, 'SIGQUIT'), `embedded PostgreSQL ${pid} on ${dataDir} did not stop`);
+    }
+    if (Number.isInteger(sharedMemoryId)) {
+      await waitUntil(() => attachedProcesses(sharedMemoryId) === 0, 20_000, null, `processes of a previous embedded PostgreSQL on ${dataDir} still hold its shared memory (id ${sharedMemoryId})`);
     }
     rmSync(pidFile, { force: true });
   }
   for (const file of [`.s.PGSQL.${port}`, `.s.PGSQL.${port}.lock`]) rmSync(join(socketDir, file), { force: true });
+}
+
+async function waitUntil(done: () => boolean, timeoutMs: number, halfway: (() => void) | null, failure: string): Promise<void> {
+  for (let waited = 0; !done(); waited += 50) {
+    if (waited === timeoutMs / 2) halfway?.();
+    if (waited >= timeoutMs) throw new Error(failure);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** How many processes still attach System V shared memory segment `id` (0 when it is gone). */
+function attachedProcesses(id: number): number {
+  for (const line of readOr('/proc/sysvipc/shm', '').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (Number(fields[1]) === id) return Number(fields[6]);
+  }
+  return 0;
+}
+
+function readOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
 }
