@@ -138,7 +138,7 @@ async function prepareRoles(options: { socketDir: string; database: string; supe
     await client.query(`${role ? 'ALTER' : 'CREATE'} ROLE ${runtimeRole} ${attributes}`);
     // Only the roles named here may connect; pg_* roles such as pg_execute_server_program are never granted.
     await client.query(`REVOKE ALL ON DATABASE ${client.escapeIdentifier(database)} FROM PUBLIC`);
-    await client.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${client.escapeIdentifier(database)} TO ${runtimeRole}`);
+    await client.query(`GRANT CONNECT ON DATABASE ${client.escapeIdentifier(database)} TO ${runtimeRole}`);
   } finally {
     await client.end();
   }
