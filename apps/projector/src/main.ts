@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Module } from '@nestjs/common';
 import { BackboneModule } from './backbone.module.js';
 import { ProjectorModule } from './projector.module.js';
-import { openFromEnvironment } from './bootstrap.js';
+import { markStarted, openFromEnvironment } from './bootstrap.js';
 
 /** The projector on its own: scale it out as a consumer group (Kafka) or run it beside the api. */
 const { config, backbone, logger } = await openFromEnvironment('projector');
@@ -19,4 +19,5 @@ const shutdown = async () => {
 };
 process.once('SIGINT', shutdown);
 process.once('SIGTERM', shutdown);
+markStarted();
 logger.info(`projecting from the ${backbone.log.mode} log`);

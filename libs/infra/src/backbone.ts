@@ -16,6 +16,8 @@ export type Backbone = Readonly<{
   store: PostgresEventStore;
   log: EventLog;
   storage: 'embedded' | 'postgres';
+  /** Embedded mode: where the cluster and its socket live. */
+  embeddedPostgres: Readonly<{ clusterDir: string; socketDir: string }> | null;
   /** 'ok' or why not, per dependency. */
   readiness: () => Promise<Readonly<Record<'database' | 'log', string>>>;
   close: () => Promise<void>;
@@ -29,6 +31,11 @@ export async function openBackbone(
   const embedded = config.databaseUrl ? null : await startEmbeddedPostgres(config.dataDir);
   const databaseUrl = config.databaseUrl ?? embedded!.url;
   try {
+    if (embedded) {
+      // Migrations as the superuser, then the runtime role gets what the tables they made need.
+      await (await openDataSource(embedded.adminUrl, { ...parts, poolSize: 2 })).destroy();
+      await embedded.grantRuntimeRole();
+    }
     const db = await openDataSource(databaseUrl, parts);
     const store = new PostgresEventStore(db, { outbox: config.kafka !== null });
     const signal = new AppendSignal(databaseUrl, store, logger);
@@ -42,6 +49,7 @@ export async function openBackbone(
       store,
       log,
       storage: embedded ? 'embedded' : 'postgres',
+      embeddedPostgres: embedded ? { clusterDir: embedded.clusterDir, socketDir: embedded.socketDir } : null,
       readiness: async () => ({
         database: await probe(() => db.query('SELECT 1')),
         log: await probe(() => log.checkReachable()),

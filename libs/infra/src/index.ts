@@ -21,6 +21,7 @@ export * from './packaging/context-store.port.js';
 export * from './packaging/postgres-context-store.js';
 export * from './pipeline/step-queue.js';
 export * from './security/local-secret.js';
+export * from './security/instance-lock.js';
 export * from './stack-file/parse-stack-file.js';
 export * from './templates/template-registry.js';
 export * from './config/customers.js';

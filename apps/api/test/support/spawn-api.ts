@@ -11,8 +11,14 @@ export const bareEnv = () => {
 };
 
 /** Starts the built api like `npm start` does and resolves with its base URL once it listens (on a free port unless `keepPort`). */
-export function start(env: NodeJS.ProcessEnv, options: { keepPort?: boolean } = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [main], { cwd: root, env: { ...env, ...(options.keepPort ? {} : { PORT: '0' }) }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function start(env: NodeJS.ProcessEnv, options: { keepPort?: boolean; ownProcessGroup?: boolean } = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, [main], {
+    cwd: root,
+    env: { ...env, ...(options.keepPort ? {} : { PORT: '0' }) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Like `npm start` in a terminal: a group of its own that can be killed as a whole.
+    detached: options.ownProcessGroup ?? false,
+  });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no listening line within 60 s:\n${output}`)), 60_000);

@@ -26,7 +26,8 @@ export async function openDataSource(url: string, parts: DataSourceParts = {}): 
     synchronize: false,
     logging: false,
     applicationName: parts.applicationName ?? 'faasline',
-    extra: { max: parts.poolSize ?? 10 },
+    // pg reads the URL itself too: TypeORM's own parser does not understand a unix-socket host (%2F...).
+    extra: { max: parts.poolSize ?? 10, connectionString: url },
   });
   await dataSource.initialize();
   // Several processes may start together (api, projector, tests): one of them migrates at a time.
