@@ -67,7 +67,7 @@ const attacks = {
   },
   database: async (reached, errors) => {
     // A PostgreSQL socket anywhere in view, or the server on its usual loopback port with the old default password.
-    for (const dir of ['/tmp', '/run', '/var/run', '/run/postgresql', '/var/run/postgresql', dataDir, path.join(dataDir, 'postgres')]) {
+    for (const dir of ['/tmp', '/run', '/var/run', '/run/postgresql', '/var/run/postgresql', '/var/lib/faasline', dataDir, path.join(dataDir, 'postgres')]) {
       for (const file of walk(dir, 2, [])) if (file.includes('.s.PGSQL')) reached.push('socket ' + file)
     }
     const port = Number(process.env.DB_PORT || 0)
