@@ -5,6 +5,8 @@ import type { Logger } from '../logger.js';
 const JOBS_CHANNEL = 'faasline_jobs';
 /** Advisory lock class (int4, the two-key form) for running jobs; the object id is the job id's hash. */
 const JOB_LOCK = 716674103;
+/** Advisory lock class for a group's running slots: the object id is the hash of `<step>:<group>:<slot>`. */
+const GROUP_SLOT_LOCK = 716674104;
 const POLL_MS = 2000;
 
 export type StepJob<P> = Readonly<{ id: string; step: string; payload: P; attempts: number }>;
@@ -15,7 +17,8 @@ export type StepOutcome = Readonly<{ done: true }> | Readonly<{ done: false; ret
 /** `signal` aborts when the runner closes: the job is left to run again after the restart. */
 export type StepWorker<P> = (job: StepJob<P>, signal: AbortSignal) => Promise<StepOutcome>;
 
-export type QueuedStep = Readonly<{ id: string; payload: unknown }>;
+/** `group`: whose work the job is (e.g. an owner); a runner with `fairness` shares its slots out across groups. */
+export type QueuedStep = Readonly<{ id: string; payload: unknown; group?: string | null }>;
 
 /**
  * Enqueues steps inside a subscriber's transaction, so each job exists exactly when the subscriber's checkpoint
@@ -25,11 +28,11 @@ export async function enqueueSteps(tx: EntityManager, step: string, jobs: readon
   if (jobs.length === 0) return;
   await tx.query(
     `WITH queued AS (
-       INSERT INTO pipeline_jobs (id, step, payload)
-       SELECT id, $1, payload FROM unnest($2::text[], $3::jsonb[]) AS j(id, payload)
+       INSERT INTO pipeline_jobs (id, step, payload, fair_group)
+       SELECT id, $1, payload, fair_group FROM unnest($2::text[], $3::jsonb[], $4::text[]) AS j(id, payload, fair_group)
        ON CONFLICT (id) DO NOTHING RETURNING 1)
      SELECT pg_notify('${JOBS_CHANNEL}', $1) WHERE EXISTS (SELECT 1 FROM queued)`,
-    [step, jobs.map((job) => job.id), jobs.map((job) => JSON.stringify(job.payload))],
+    [step, jobs.map((job) => job.id), jobs.map((job) => JSON.stringify(job.payload)), jobs.map((job) => job.group ?? null)],
   );
 }
 
@@ -52,6 +55,12 @@ export async function runSteps<P>(
     reconnectMs?: number;
     /** Jobs with equal keys never run at the same time, anywhere (e.g. two deploys of one function). Default: the job id. */
     lockKey?: (job: Readonly<{ id: string; payload: P }>) => string;
+    /**
+     * Share the slots out across the jobs' groups: the next job is the waiting one whose group has the fewest
+     * jobs ahead of it (round-robin by group, oldest first within a group), and no group ever runs more than
+     * `maxRunningPerGroup` jobs at once anywhere. Without it: oldest first, whoever enqueued it.
+     */
+    fairness?: Readonly<{ maxRunningPerGroup: number }>;
   }>,
   worker: StepWorker<P>,
 ): Promise<StepRunner> {
@@ -105,20 +114,54 @@ export async function runSteps<P>(
     }
   };
 
+  // A job's group slot, held with its job lock: how many jobs of a group run at once, counted across processes.
+  const heldSlots = new Set<string>();
+  const claimSlot = async (current: Session, group: string): Promise<string | null> => {
+    for (let slot = 0; slot < (options.fairness?.maxRunningPerGroup ?? 0); slot++) {
+      const slotKey = `${step}:${group}:${slot}`;
+      if (heldSlots.has(slotKey)) continue;
+      const [{ locked }] = (await current.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [GROUP_SLOT_LOCK, slotKey])).rows;
+      if (!locked) continue;
+      heldSlots.add(slotKey);
+      return slotKey;
+    }
+    return null;
+  };
+  const releaseSlot = async (current: Session, slotKey: string | null) => {
+    if (slotKey === null) return;
+    if (session === current) await current.query('SELECT pg_advisory_unlock($1, hashtext($2))', [GROUP_SLOT_LOCK, slotKey]).catch(() => undefined);
+    heldSlots.delete(slotKey);
+  };
+
+  // Fair order: rank each waiting job within its group (jobs still running count, they are not done), then take
+  // every group's first before any group's second. Jobs without a group are each their own.
+  const waitingSql = options.fairness
+    ? `SELECT id, payload, group_key FROM (
+         SELECT id, payload, seq, coalesce(fair_group, 'job:' || id) AS group_key,
+                row_number() OVER (PARTITION BY coalesce(fair_group, 'job:' || id) ORDER BY seq) AS turn
+         FROM pipeline_jobs WHERE step = $1 AND done_at IS NULL AND not_before <= now()) waiting
+       ORDER BY turn, seq LIMIT 64`
+    : `SELECT id, payload, NULL AS group_key FROM pipeline_jobs WHERE step = $1 AND done_at IS NULL AND not_before <= now() ORDER BY seq LIMIT 64`;
+
   const scan = async () => {
     const current = session;
     if (!current) return;
-    const rows: { id: string; payload: P }[] = await db.query(
-      `SELECT id, payload FROM pipeline_jobs WHERE step = $1 AND done_at IS NULL AND not_before <= now() ORDER BY seq LIMIT 64`,
-      [step],
-    );
+    const rows: { id: string; payload: P; group_key: string | null }[] = await db.query(waitingSql, [step]);
+    const fullGroups = new Set<string>();
     for (const row of rows) {
       if (closed || session !== current || running.size >= options.concurrency) return;
       const key = lockKeyOf(row);
-      if (running.has(row.id) || heldKeys.has(key)) continue;
+      if (running.has(row.id) || heldKeys.has(key) || (row.group_key !== null && fullGroups.has(row.group_key))) continue;
       const [{ locked }] = (await current.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [JOB_LOCK, key])).rows;
       if (!locked) continue;
       heldKeys.add(key);
+      const slotKey = row.group_key === null ? null : await claimSlot(current, row.group_key);
+      if (row.group_key !== null && slotKey === null) {
+        fullGroups.add(row.group_key);
+        heldKeys.delete(key);
+        await current.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, key]);
+        continue;
+      }
       // Between the scan and the lock another process may have finished it.
       // As a SELECT: TypeORM answers a bare UPDATE … RETURNING with [rows, count] instead of the rows.
       const [claimed] = await db.query(
@@ -130,13 +173,14 @@ export async function runSteps<P>(
       if (!claimed) {
         heldKeys.delete(key);
         await current.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, key]);
+        await releaseSlot(current, slotKey);
         continue;
       }
-      running.set(row.id, execute({ id: row.id, step, payload: row.payload, attempts: claimed.attempts }, key, current));
+      running.set(row.id, execute({ id: row.id, step, payload: row.payload, attempts: claimed.attempts }, key, slotKey, current));
     }
   };
 
-  const execute = async (job: StepJob<P>, key: string, current: Session) => {
+  const execute = async (job: StepJob<P>, key: string, slotKey: string | null, current: Session) => {
     try {
       let outcome: StepOutcome;
       try {
@@ -159,6 +203,7 @@ export async function runSteps<P>(
     } finally {
       if (session === current) await current.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, key]).catch(() => undefined);
       heldKeys.delete(key);
+      await releaseSlot(current, slotKey);
       running.delete(job.id);
       wake();
     }
