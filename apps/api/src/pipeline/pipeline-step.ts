@@ -20,6 +20,8 @@ export abstract class PipelineStep<C> implements OnApplicationBootstrap, OnAppli
     private readonly step: string,
     private readonly concurrency: number,
     private readonly lockKey?: (job: { id: string; payload: PipelineJob<C> }) => string,
+    /** Jobs run by owner in turn, at most this many of one owner at once anywhere (their group is set at enqueue). */
+    private readonly maxRunningPerOwner?: number,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -27,7 +29,12 @@ export abstract class PipelineStep<C> implements OnApplicationBootstrap, OnAppli
       this.backbone.db,
       this.backbone.databaseUrl,
       this.step,
-      { concurrency: this.concurrency, logger: this.logger, ...(this.lockKey ? { lockKey: this.lockKey } : {}) },
+      {
+        concurrency: this.concurrency,
+        logger: this.logger,
+        ...(this.lockKey ? { lockKey: this.lockKey } : {}),
+        ...(this.maxRunningPerOwner ? { fairness: { maxRunningPerGroup: this.maxRunningPerOwner } } : {}),
+      },
       (job, signal) => this.run(job.payload, { id: job.id, attempts: job.attempts }, signal),
     );
   }

@@ -34,11 +34,15 @@ export const functionEventTypes: ReadonlySet<string> = new Set<FunctionEvent['ty
 
 type BuildRef = BuildStarted['data'];
 
+/** How many functions the deploying owner runs now (other than this one) and the most it may run (MAX_FUNCTIONS_PER_OWNER). */
+export type OwnerQuota = Readonly<{ deployed: number; max: number }>;
+
 export type FunctionCommand =
-  | Command<'StartBuild', BuildRef>
+  /** `goneImages`: earlier images the builder no longer holds (evicted from disk), so they cannot be reused. */
+  | Command<'StartBuild', BuildRef & { goneImages?: readonly string[] }>
   | Command<'CompleteBuild', BuildSucceeded['data']>
   | Command<'FailBuild', BuildFailed['data']>
-  | Command<'Deploy', FunctionDeployed['data'] & { contextDigest: string; newestPushSequence: number; newestSha: string }>
+  | Command<'Deploy', FunctionDeployed['data'] & { contextDigest: string; newestPushSequence: number; newestSha: string; ownerQuota?: OwnerQuota }>
   | Command<'FailDeploy', DeployFailed['data']>
   | Command<'Remove', FunctionRemoved['data']>;
 
@@ -71,16 +75,17 @@ export function evolve(state: FunctionState, event: FunctionEvent): FunctionStat
 export function decide(command: FunctionCommand, state: FunctionState): FunctionEvent[] {
   switch (command.type) {
     case 'StartBuild': {
-      const earlier = state.images.get(command.data.contextDigest);
-      if (earlier) return [{ type: 'BuildReused', data: { ...command.data, image: earlier.image, reusedBuildId: earlier.buildId } }];
-      return [{ type: 'BuildStarted', data: command.data }];
+      const { goneImages = [], ...ref } = command.data;
+      const earlier = state.images.get(ref.contextDigest);
+      if (earlier && !goneImages.includes(earlier.image)) return [{ type: 'BuildReused', data: { ...ref, image: earlier.image, reusedBuildId: earlier.buildId } }];
+      return [{ type: 'BuildStarted', data: ref }];
     }
     case 'CompleteBuild':
       return [{ type: 'BuildSucceeded', data: command.data }];
     case 'FailBuild':
       return [{ type: 'BuildFailed', data: command.data }];
     case 'Deploy': {
-      const { contextDigest, newestPushSequence, newestSha, ...deployed } = command.data;
+      const { contextDigest, newestPushSequence, newestSha, ownerQuota, ...deployed } = command.data;
       // `<owner>-<key>` is one OpenFaaS service: a second repository of the owner may not take it over.
       if (state.deployed && !state.removed && state.deployed.repo.toLowerCase() !== deployed.repo.toLowerCase()) {
         const { name, owner, repo, sha, buildId } = deployed;
@@ -93,6 +98,8 @@ export function decide(command: FunctionCommand, state: FunctionState): Function
         const { name, owner, repo, sha, buildId, image } = deployed;
         return [{ type: 'BuildSuperseded', data: { buildId, name, owner, repo, sha, contextDigest, image, supersededBy: newer } }];
       }
+      const overQuota = refuseOverQuota(deployed, ownerQuota, state);
+      if (overQuota) return [overQuota];
       return [{ type: 'FunctionDeployed', data: deployed }];
     }
     case 'FailDeploy':
@@ -100,6 +107,14 @@ export function decide(command: FunctionCommand, state: FunctionState): Function
     case 'Remove':
       return state.removed ? [] : [{ type: 'FunctionRemoved', data: command.data }];
   }
+}
+
+/** A function the owner does not run yet counts against its quota; a new version of a running one never does. */
+function refuseOverQuota(deployed: FunctionDeployed['data'], quota: OwnerQuota | undefined, state: FunctionState): DeployFailed | null {
+  if (!quota || (state.deployed && !state.removed) || quota.deployed < quota.max) return null;
+  const { name, owner, repo, sha, buildId } = deployed;
+  const reason = `${owner} already runs ${quota.deployed} functions, the most one owner may (MAX_FUNCTIONS_PER_OWNER): remove one first`;
+  return { type: 'DeployFailed', data: { name, owner, repo, sha, buildId, reason: reason.slice(0, 140) } };
 }
 
 export const functionDecider: Decider<FunctionCommand, FunctionEvent, FunctionState> = { decide, evolve, initialState };

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { functionDecider, streamIds, type BuildStarted, type FunctionEvent, type PipelineCommand } from '#domain';
+import { fold, functionDecider, streamIds, type BuildStarted, type FunctionEvent, type PipelineCommand } from '#domain';
 import { BuildFailure, handleCommand, idempotentEventId, logTail, type Backbone, type Logger, type StepOutcome } from '#infra';
 import { BACKBONE, LOGGER } from '#projector';
 import { PIPELINE_PARTS } from '../pipeline.tokens.js';
@@ -23,8 +23,9 @@ export class BuildStep extends PipelineStep<Build> {
     @Inject(LOGGER) logger: Logger,
     @Inject(PIPELINE_PARTS) private readonly parts: PipelineParts,
   ) {
-    // More jobs than build slots: deciding to reuse an image must not wait behind builds in progress.
-    super(backbone, logger, 'build', parts.config.buildConcurrency + 8);
+    // More jobs than build slots: deciding to reuse an image must not wait behind builds in progress. Owners take
+    // turns, each holding at most MAX_BUILDS_PER_OWNER jobs, so one owner's builds never fill every slot.
+    super(backbone, logger, 'build', parts.config.buildConcurrency + 8, undefined, parts.config.fairShare.maxBuildsPerOwner);
     this.slots = new Semaphore(parts.config.buildConcurrency);
   }
 
@@ -35,7 +36,8 @@ export class BuildStep extends PipelineStep<Build> {
     const buildId = idempotentEventId(context.id, 0);
     const ref: BuildRef = { buildId, name: spec.name, owner: push.owner, repo: push.repo, sha: push.sha, contextDigest: spec.contextDigest };
     const streamId = streamIds.function(spec.name);
-    await handleCommand(this.backbone.store, functionDecider, streamId, { type: 'StartBuild', data: ref }, this.metadata(job, `${context.id}:start`));
+    const goneImages = await this.goneImages(streamId, spec.contextDigest);
+    await handleCommand(this.backbone.store, functionDecider, streamId, { type: 'StartBuild', data: { ...ref, goneImages } }, this.metadata(job, `${context.id}:start`));
     const recorded = await this.recordedFor(streamId, buildId);
     if (recorded.some((event) => event.type !== 'BuildStarted')) return { done: true }; // reused, or finished before a crash
 
@@ -93,6 +95,15 @@ export class BuildStep extends PipelineStep<Build> {
       this.metadata(job, `${context.id}:result`),
     );
     return { done: true };
+  }
+
+  /** The earlier image of this context, if the builder has since evicted it: then it is built again, not reused. */
+  private async goneImages(streamId: string, contextDigest: string): Promise<string[]> {
+    const holds = this.parts.builder.holds?.bind(this.parts.builder);
+    if (!holds) return [];
+    const { events } = await this.backbone.store.readStream(streamId);
+    const earlier = fold(functionDecider, events as unknown as FunctionEvent[]).images.get(contextDigest);
+    return earlier && !(await holds(earlier.image)) ? [earlier.image] : [];
   }
 
   private async recordedFor(streamId: string, buildId: string): Promise<FunctionEvent[]> {

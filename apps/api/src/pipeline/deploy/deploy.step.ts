@@ -6,6 +6,7 @@ import {
   statusDescription,
   streamIds,
   type FunctionEvent,
+  type FunctionState,
   type PipelineCommand,
   type PushReceived,
 } from '#domain';
@@ -17,6 +18,8 @@ import { PipelineStep, type PipelineJob } from '../pipeline-step.js';
 
 type Deploy = Extract<PipelineCommand, { type: 'Deploy' }>;
 const MAX_ATTEMPTS = 5;
+/** Advisory lock class held while a new function of an owner is counted, deployed and recorded (the object id: the owner's hash). */
+const OWNER_QUOTA_LOCK = 716674105;
 
 /**
  * Deploys a built function, one deploy per function at a time anywhere (the queue's lock key is the function
@@ -30,17 +33,38 @@ export class DeployStep extends PipelineStep<Deploy> {
     @Inject(LOGGER) logger: Logger,
     @Inject(PIPELINE_PARTS) private readonly parts: PipelineParts,
   ) {
-    super(backbone, logger, 'deploy', 4, (job) => `deploy:${job.payload.command.spec.name}`);
+    // Owners take turns, two deploys each at most, so one owner's large stack leaves slots for the others.
+    super(backbone, logger, 'deploy', 4, (job) => `deploy:${job.payload.command.spec.name}`, 2);
   }
 
   protected async run(job: PipelineJob<Deploy>, context: { id: string; attempts: number }, signal: AbortSignal): Promise<StepOutcome> {
-    const { push, spec, buildId, image } = job.command;
+    const { push, spec } = job.command;
     // Recorded before a crash: the gateway already has it, do not deploy it twice.
     if (await this.backbone.store.wasAppended(context.id)) return { done: true };
     const streamId = streamIds.function(spec.name);
     const newest = await this.newestPush(push.owner, push.repo, push.branch);
     const { events } = await this.backbone.store.readStream(streamId);
     const state = fold(functionDecider, events as unknown as FunctionEvent[]);
+    // A function the owner does not run yet counts against its quota: count, deploy and record it under the owner's
+    // lock, so two new functions deploying at once cannot both take the last place. Updates need no lock.
+    const quotaLock = state.deployed && !state.removed ? null : await this.lockOwnerQuota(push.owner);
+    try {
+      return await this.deploy(job, context, signal, state, newest, quotaLock ? await this.deployedFunctionsOf(push.owner, spec.name) : 0);
+    } finally {
+      await quotaLock?.release();
+    }
+  }
+
+  private async deploy(
+    job: PipelineJob<Deploy>,
+    context: { id: string; attempts: number },
+    signal: AbortSignal,
+    state: FunctionState,
+    newest: { sequence: number; sha: string },
+    ownerDeployed: number,
+  ): Promise<StepOutcome> {
+    const { push, spec, buildId, image } = job.command;
+    const streamId = streamIds.function(spec.name);
     const deployed = {
       name: spec.name,
       owner: push.owner,
@@ -55,7 +79,16 @@ export class DeployStep extends PipelineStep<Deploy> {
       pushSequence: push.pushSequence,
     };
     const [decision] = functionDecider.decide(
-      { type: 'Deploy', data: { ...deployed, contextDigest: spec.contextDigest, newestPushSequence: newest.sequence, newestSha: newest.sha } },
+      {
+        type: 'Deploy',
+        data: {
+          ...deployed,
+          contextDigest: spec.contextDigest,
+          newestPushSequence: newest.sequence,
+          newestSha: newest.sha,
+          ownerQuota: { deployed: ownerDeployed, max: this.parts.config.fairShare.maxFunctionsPerOwner },
+        },
+      },
       state,
     );
     // No version check: deploys of one function are serialised by the queue's lock, and the build events that
@@ -64,7 +97,8 @@ export class DeployStep extends PipelineStep<Deploy> {
     const append = (event: FunctionEvent) => this.backbone.store.append(streamId, 'any', [event], this.metadata(job, context.id));
     const failed = (reason: string) => append({ type: 'DeployFailed', data: { name: spec.name, owner: push.owner, repo: push.repo, sha: push.sha, buildId, reason: statusDescription(reason) } });
     try {
-      if (decision!.type === 'BuildSuperseded') {
+      // Only a deploy decision reaches the gateway.
+      if (decision!.type !== 'FunctionDeployed') {
         await append(decision!);
         return { done: true };
       }
@@ -93,6 +127,37 @@ export class DeployStep extends PipelineStep<Deploy> {
       }
       throw error;
     }
+  }
+
+  private async lockOwnerQuota(owner: string): Promise<{ release: () => Promise<void> }> {
+    const session = this.backbone.db.createQueryRunner();
+    await session.connect();
+    try {
+      await session.query('SELECT pg_advisory_lock($1, hashtext($2))', [OWNER_QUOTA_LOCK, owner.toLowerCase()]);
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
+    return {
+      release: async () => {
+        // release() returns the session to the pool, so the session lock must be dropped explicitly.
+        await session.query('SELECT pg_advisory_unlock($1, hashtext($2))', [OWNER_QUOTA_LOCK, owner.toLowerCase()]).catch(() => undefined);
+        await session.release();
+      },
+    };
+  }
+
+  /** Functions the owner runs now, other than this one: those whose last deploy or removal in the log is a deploy. */
+  private async deployedFunctionsOf(owner: string, except: string): Promise<number> {
+    const [{ count }] = await this.backbone.db.query(
+      `SELECT count(*)::int AS count FROM (
+         SELECT DISTINCT ON (stream_id) stream_id, type FROM events
+         WHERE type IN ('FunctionDeployed', 'FunctionRemoved') AND lower(data->>'owner') = lower($1)
+         ORDER BY stream_id, global_position DESC) latest
+       WHERE type = 'FunctionDeployed' AND stream_id <> $2`,
+      [owner, streamIds.function(except)],
+    );
+    return count;
   }
 
   /** The newest accepted push on the branch: its place in the repository stream and its commit. */
