@@ -32,3 +32,5 @@ export * from './github/commit-status-reporter.js';
 export * from './builder/buildkit.builder.js';
 export * from './builder/buildkit-proto.js';
 export * from './read-models/index.js';
+export * from './disk/disk-evictor.js';
+export * from './disk/mark-used.js';
