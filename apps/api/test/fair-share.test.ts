@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { openDataSource } from '#infra';
+import { imageIndexPath, openDataSource } from '#infra';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { deliverPush } from '../../../test/support/github-payloads.js';
 import { INSTALLATION, startPipelineWorld, type PipelineWorld } from './support/pipeline-world.js';
@@ -13,14 +16,16 @@ const handler = (fn: string, text: string) => ({ [`${fn}/handler.js`]: `module.e
 describe('fair share: the functions one owner may run (MAX_FUNCTIONS_PER_OWNER=2)', () => {
   let world: PipelineWorld;
   let db: DataSource;
+  const dataDir = mkdtempSync(join(tmpdir(), 'faasline-fair-share-'));
 
   beforeAll(async () => {
-    world = await startPipelineWorld(secret, null, { MAX_FUNCTIONS_PER_OWNER: '2' });
+    world = await startPipelineWorld(secret, null, { MAX_FUNCTIONS_PER_OWNER: '2', DATA_DIR: dataDir });
     db = await openDataSource(world.database.url);
   });
   afterAll(async () => {
     await db?.destroy();
     await world?.close();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   const push = async (files: Record<string, string>) => {
@@ -60,5 +65,34 @@ describe('fair share: the functions one owner may run (MAX_FUNCTIONS_PER_OWNER=2
     expect(names(later.events, 'FunctionDeployed')).toEqual([`alexellis-${kept}`, `alexellis-${refused}`].sort());
     expect(names(later.events, 'DeployFailed')).toEqual([]);
     expect(world.gateway.functions.has(`alexellis-${refused}`)).toBe(true);
+  });
+
+  it("queues a push's builds and deploys as its owner's share, status reports as nobody's", async () => {
+    const jobs: { step: string; fair_group: string | null }[] = await db.query(
+      `SELECT DISTINCT step, fair_group FROM pipeline_jobs WHERE step IN ('build', 'deploy', 'report-status', 'collect-garbage') ORDER BY step`,
+    );
+    expect(jobs).toEqual([
+      { step: 'build', fair_group: 'owner:alexellis' },
+      { step: 'collect-garbage', fair_group: null },
+      { step: 'deploy', fair_group: 'owner:alexellis' },
+      { step: 'report-status', fair_group: null },
+    ]);
+  });
+
+  it('builds an unchanged function again when its image was evicted from disk, instead of reusing what is gone', async () => {
+    const running = [...world.gateway.functions.keys()].filter((name) => name.startsWith('alexellis-')).map((name) => name.replace('alexellis-', '')).sort();
+    const files = { 'stack.yml': stack(running), ...Object.assign({}, ...running.map((fn) => handler(fn, 'evicted'))) };
+    const first = await push(files);
+    const [built] = first.events.filter((e) => e.type === 'BuildSucceeded' || e.type === 'BuildReused');
+    const image = built!.data.image as string;
+    const folder = readFileSync(imageIndexPath(join(dataDir, 'images'), image), 'utf8').trim();
+    // What disk eviction does to an image nothing runs: the folder and its index entry go.
+    rmSync(folder, { recursive: true, force: true });
+    rmSync(imageIndexPath(join(dataDir, 'images'), image), { force: true });
+    const again = await push({ ...files, 'README.md': 'same handlers, another commit' });
+    const name = built!.data.name as string;
+    expect(again.events.filter((e) => e.data.name === name).map((e) => e.type)).toEqual(['BuildStarted', 'BuildSucceeded', 'FunctionDeployed']);
+    expect(again.events.filter((e) => e.data.name !== name && e.type.startsWith('Build')).map((e) => e.type)).toEqual(['BuildReused']);
+    expect(existsSync(folder)).toBe(true);
   });
 });
