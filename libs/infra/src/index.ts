@@ -20,6 +20,7 @@ export * from './packaging/shrinkwrap.js';
 export * from './packaging/context-store.port.js';
 export * from './packaging/postgres-context-store.js';
 export * from './pipeline/step-queue.js';
+export * from './pipeline/owner-functions.js';
 export * from './security/local-secret.js';
 export * from './stack-file/parse-stack-file.js';
 export * from './templates/template-registry.js';

@@ -10,7 +10,7 @@ import {
   type PipelineCommand,
   type PushReceived,
 } from '#domain';
-import { GatewayError, type Backbone, type Logger, type StepOutcome } from '#infra';
+import { GatewayError, postgresOwnerFunctions, type Backbone, type Logger, type OwnerFunctions, type StepOutcome } from '#infra';
 import { BACKBONE, LOGGER } from '#projector';
 import { PIPELINE_PARTS } from '../pipeline.tokens.js';
 import type { PipelineParts } from '../pipeline-parts.js';
@@ -18,8 +18,6 @@ import { PipelineStep, type PipelineJob } from '../pipeline-step.js';
 
 type Deploy = Extract<PipelineCommand, { type: 'Deploy' }>;
 const MAX_ATTEMPTS = 5;
-/** Advisory lock class held while a new function of an owner is counted, deployed and recorded (the object id: the owner's hash). */
-const OWNER_QUOTA_LOCK = 716674105;
 
 /**
  * Deploys a built function, one deploy per function at a time anywhere (the queue's lock key is the function
@@ -35,7 +33,10 @@ export class DeployStep extends PipelineStep<Deploy> {
   ) {
     // Owners take turns, two deploys each at most, so one owner's large stack leaves slots for the others.
     super(backbone, logger, 'deploy', 4, (job) => `deploy:${job.payload.command.spec.name}`, 2);
+    this.ownerFunctions = postgresOwnerFunctions(backbone.db);
   }
+
+  private readonly ownerFunctions: OwnerFunctions;
 
   protected async run(job: PipelineJob<Deploy>, context: { id: string; attempts: number }, signal: AbortSignal): Promise<StepOutcome> {
     const { push, spec } = job.command;
@@ -47,11 +48,11 @@ export class DeployStep extends PipelineStep<Deploy> {
     const state = fold(functionDecider, events as unknown as FunctionEvent[]);
     // A function the owner does not run yet counts against its quota: count, deploy and record it under the owner's
     // lock, so two new functions deploying at once cannot both take the last place. Updates need no lock.
-    const quotaLock = state.deployed && !state.removed ? null : await this.lockOwnerQuota(push.owner);
+    const release = state.deployed && !state.removed ? null : await this.ownerFunctions.lock(push.owner);
     try {
-      return await this.deploy(job, context, signal, state, newest, quotaLock ? await this.deployedFunctionsOf(push.owner, spec.name) : 0);
+      return await this.deploy(job, context, signal, state, newest, release ? await this.ownerFunctions.deployedCount(push.owner, streamId) : 0);
     } finally {
-      await quotaLock?.release();
+      await release?.();
     }
   }
 
@@ -127,37 +128,6 @@ export class DeployStep extends PipelineStep<Deploy> {
       }
       throw error;
     }
-  }
-
-  private async lockOwnerQuota(owner: string): Promise<{ release: () => Promise<void> }> {
-    const session = this.backbone.db.createQueryRunner();
-    await session.connect();
-    try {
-      await session.query('SELECT pg_advisory_lock($1, hashtext($2))', [OWNER_QUOTA_LOCK, owner.toLowerCase()]);
-    } catch (error) {
-      await session.release();
-      throw error;
-    }
-    return {
-      release: async () => {
-        // release() returns the session to the pool, so the session lock must be dropped explicitly.
-        await session.query('SELECT pg_advisory_unlock($1, hashtext($2))', [OWNER_QUOTA_LOCK, owner.toLowerCase()]).catch(() => undefined);
-        await session.release();
-      },
-    };
-  }
-
-  /** Functions the owner runs now, other than this one: those whose last deploy or removal in the log is a deploy. */
-  private async deployedFunctionsOf(owner: string, except: string): Promise<number> {
-    const [{ count }] = await this.backbone.db.query(
-      `SELECT count(*)::int AS count FROM (
-         SELECT DISTINCT ON (stream_id) stream_id, type FROM events
-         WHERE type IN ('FunctionDeployed', 'FunctionRemoved') AND lower(data->>'owner') = lower($1)
-         ORDER BY stream_id, global_position DESC) latest
-       WHERE type = 'FunctionDeployed' AND stream_id <> $2`,
-      [owner, streamIds.function(except)],
-    );
-    return count;
   }
 
   /** The newest accepted push on the branch: its place in the repository stream and its commit. */
