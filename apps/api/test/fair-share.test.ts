@@ -67,14 +67,15 @@ describe('fair share: the functions one owner may run (MAX_FUNCTIONS_PER_OWNER=2
     expect(world.gateway.functions.has(`alexellis-${refused}`)).toBe(true);
   });
 
-  it("queues a push's builds and deploys as its owner's share, status reports as nobody's", async () => {
+  it("queues a push's fetch, builds and deploys as its owner's share, status reports as nobody's", async () => {
     const jobs: { step: string; fair_group: string | null }[] = await db.query(
-      `SELECT DISTINCT step, fair_group FROM pipeline_jobs WHERE step IN ('build', 'deploy', 'report-status', 'collect-garbage') ORDER BY step`,
+      `SELECT DISTINCT step, fair_group FROM pipeline_jobs WHERE step IN ('fetch-source', 'build', 'deploy', 'report-status', 'collect-garbage') ORDER BY step`,
     );
     expect(jobs).toEqual([
       { step: 'build', fair_group: 'owner:alexellis' },
       { step: 'collect-garbage', fair_group: null },
       { step: 'deploy', fair_group: 'owner:alexellis' },
+      { step: 'fetch-source', fair_group: 'owner:alexellis' },
       { step: 'report-status', fair_group: null },
     ]);
   });

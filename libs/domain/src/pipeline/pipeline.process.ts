@@ -191,8 +191,11 @@ export function fairShareGroup(command: PipelineCommand): string | null {
   switch (command.type) {
     case 'Build':
     case 'Deploy':
-      return `owner:${command.push.owner.toLowerCase()}`;
+      return ownerShare(command.push.owner);
     default:
       return null;
   }
 }
+
+/** The queue group of an owner's work (its fetches, builds and deploys): GitHub logins are case-insensitive. */
+export const ownerShare = (owner: string): string => `owner:${owner.toLowerCase()}`;
