@@ -82,7 +82,7 @@ describe('fair share: the functions one owner may run (MAX_FUNCTIONS_PER_OWNER=2
 
   it('builds an unchanged function again when its image was evicted from disk, instead of reusing what is gone', async () => {
     const running = [...world.gateway.functions.keys()].filter((name) => name.startsWith('alexellis-')).map((name) => name.replace('alexellis-', '')).sort();
-    const files = { 'stack.yml': stack(running), ...Object.assign({}, ...running.map((fn) => handler(fn, 'evicted'))) };
+    const files = { 'stack.yml': stack(running), ...Object.assign({}, ...running.map((fn) => handler(fn, `evicted ${fn}`))) };
     const first = await push(files);
     const [built] = first.events.filter((e) => e.type === 'BuildSucceeded' || e.type === 'BuildReused');
     const image = built!.data.image as string;

@@ -78,14 +78,14 @@ describe('step queue', () => {
 
   describe('with fairness across groups', () => {
     type Run = { job: string; runner: string; started: Date; finished: Date };
-    const slowWorker = (runner: string) => async (job: { id: string }) => {
+    const slowWorker = (runner: string) => async (job: { id: string; payload: { ms?: number } }) => {
       const [{ ctid }] = await db.query(`INSERT INTO runs (job, runner) VALUES ($1, $2) RETURNING ctid::text`, [job.id, runner]);
-      await sleep(300);
+      await sleep(job.payload.ms ?? 300);
       await db.query(`UPDATE runs SET finished = clock_timestamp() WHERE ctid = $1::tid`, [ctid]);
       return { done: true } as const;
     };
-    const enqueueFor = (step: string, group: string, count: number) =>
-      db.transaction((tx) => enqueueSteps(tx, step, Array.from({ length: count }, (_, i) => ({ id: `${step}:${group}:${i}`, payload: {}, group }))));
+    const enqueueFor = (step: string, group: string, count: number, ms = (_i: number) => 300) =>
+      db.transaction((tx) => enqueueSteps(tx, step, Array.from({ length: count }, (_, i) => ({ id: `${step}:${group}:${i}`, payload: { ms: ms(i) }, group }))));
     const runsOf = async (step: string): Promise<Run[]> =>
       db.query(`SELECT job, runner, started, finished FROM runs WHERE job LIKE $1 ORDER BY started`, [`${step}:%`]);
     const allDone = async (step: string) => (await db.query(`SELECT count(*)::int AS n FROM pipeline_jobs WHERE step = $1 AND done_at IS NULL`, [step]))[0].n === 0;
@@ -119,7 +119,7 @@ describe('step queue', () => {
 
     it('takes every waiting group\'s next job before a group\'s further ones, up to each group\'s cap', async () => {
       const runner = await runSteps(db, database.url, 'turns', { concurrency: 2, logger: silentLogger, fairness: { maxRunningPerGroup: 2 } }, slowWorker('p1'));
-      await enqueueFor('turns', 'owner-a', 4);
+      await enqueueFor('turns', 'owner-a', 4, (i) => 300 + 300 * i); // the first slot frees while A's second still runs
       await eventually(async () => (await runsOf('turns')).length === 2, 10_000);
       await enqueueFor('turns', 'owner-b', 1);
       await eventually(() => allDone('turns'), 30_000);
@@ -141,5 +141,41 @@ describe('step queue', () => {
       expect(runs).toHaveLength(5);
       expect(mostAtOnce(runs)).toBe(2);
     });
+  });
+
+  it("holds a group's places across processes for part of a job only: other groups go on, and the rest of the job never waits", async () => {
+    type Job = { group: string; build: boolean };
+    const worker = (runner: string) => async (job: { id: string; payload: Job }, _signal: AbortSignal, share: { hold: (group: string, cap: number) => Promise<() => Promise<void>> }) => {
+      if (!job.payload.build) {
+        await db.query(`INSERT INTO runs (job, runner, finished) VALUES ($1, $2, clock_timestamp())`, [job.id, runner]);
+        return { done: true } as const;
+      }
+      const release = await share.hold(job.payload.group, 1);
+      try {
+        const [{ ctid }] = await db.query(`INSERT INTO runs (job, runner) VALUES ($1, $2) RETURNING ctid::text`, [job.id, runner]);
+        await sleep(300);
+        await db.query(`UPDATE runs SET finished = clock_timestamp() WHERE ctid = $1::tid`, [ctid]);
+      } finally {
+        await release();
+      }
+      return { done: true } as const;
+    };
+    const runners = await Promise.all(['p1', 'p2'].map((name) => runSteps<Job>(db, database.url, 'held', { concurrency: 3, logger: silentLogger }, worker(name))));
+    const jobs = [
+      ...[0, 1, 2, 3].map((i) => ({ id: `held:a:build:${i}`, payload: { group: 'a', build: true } })),
+      ...[0, 1].map((i) => ({ id: `held:a:quick:${i}`, payload: { group: 'a', build: false } })),
+      { id: 'held:b:build:0', payload: { group: 'b', build: true } },
+    ];
+    await db.transaction((tx) => enqueueSteps(tx, 'held', jobs));
+    await eventually(async () => (await db.query(`SELECT count(*)::int AS n FROM pipeline_jobs WHERE step = 'held' AND done_at IS NULL`))[0].n === 0, 30_000);
+    await Promise.all(runners.map((runner) => runner.close()));
+    const runs: { job: string; started: Date; finished: Date }[] = await db.query(`SELECT job, started, finished FROM runs WHERE job LIKE 'held:%' ORDER BY started`);
+    const aBuilds = runs.filter((run) => run.job.startsWith('held:a:build:'));
+    expect(aBuilds).toHaveLength(4);
+    aBuilds.slice(1).forEach((run, i) => expect(run.started.getTime()).toBeGreaterThanOrEqual(aBuilds[i]!.finished.getTime()));
+    const bBuild = runs.find((run) => run.job === 'held:b:build:0')!;
+    expect(bBuild.started.getTime()).toBeLessThan(aBuilds[0]!.finished.getTime());
+    const quick = runs.filter((run) => run.job.startsWith('held:a:quick:'));
+    expect(quick.every((run) => run.finished.getTime() < aBuilds[1]!.started.getTime())).toBe(true);
   });
 });

@@ -8,14 +8,23 @@ const JOB_LOCK = 716674103;
 /** Advisory lock class for a group's running slots: the object id is the hash of `<step>:<group>:<slot>`. */
 const GROUP_SLOT_LOCK = 716674104;
 const POLL_MS = 2000;
+const HOLD_POLL_MS = 500;
 
 export type StepJob<P> = Readonly<{ id: string; step: string; payload: P; attempts: number }>;
 
 /** What a worker reports: the job is finished (whatever its business outcome), or worth trying again later. */
 export type StepOutcome = Readonly<{ done: true }> | Readonly<{ done: false; retryAfterMs: number; error: string }>;
 
+/**
+ * A share of something scarce, counted across every process of the queue: `hold` waits until one of the group's
+ * `cap` places is free, then keeps it until the release is called (at the latest when the job ends, or with its
+ * connection). A job that takes a place only for part of its work (a build, not the decision to reuse an image)
+ * holds it for just that part. Throws once the job is stopped.
+ */
+export type GroupShare = Readonly<{ hold: (group: string, cap: number) => Promise<() => Promise<void>> }>;
+
 /** `signal` aborts when the runner closes: the job is left to run again after the restart. */
-export type StepWorker<P> = (job: StepJob<P>, signal: AbortSignal) => Promise<StepOutcome>;
+export type StepWorker<P> = (job: StepJob<P>, signal: AbortSignal, share: GroupShare) => Promise<StepOutcome>;
 
 /** `group`: whose work the job is (e.g. an owner); a runner with `fairness` shares its slots out across groups. */
 export type QueuedStep = Readonly<{ id: string; payload: unknown; group?: string | null }>;
@@ -116,13 +125,24 @@ export async function runSteps<P>(
 
   // A job's group slot, held with its job lock: how many jobs of a group run at once, counted across processes.
   const heldSlots = new Set<string>();
-  const claimSlot = async (current: Session, group: string): Promise<string | null> => {
-    for (let slot = 0; slot < (options.fairness?.maxRunningPerGroup ?? 0); slot++) {
+  const slotFreed = new Set<() => void>();
+  const claimSlot = async (current: Session, group: string, cap = options.fairness?.maxRunningPerGroup ?? 0): Promise<string | null> => {
+    for (let slot = 0; slot < cap; slot++) {
       const slotKey = `${step}:${group}:${slot}`;
       if (heldSlots.has(slotKey)) continue;
-      const [{ locked }] = (await current.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [GROUP_SLOT_LOCK, slotKey])).rows;
-      if (!locked) continue;
+      // Reserved before asking: session locks stack, so two jobs of this process asking at once would both get it.
       heldSlots.add(slotKey);
+      const locked = await current
+        .query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [GROUP_SLOT_LOCK, slotKey])
+        .then((result) => result.rows[0].locked as boolean)
+        .catch((error: unknown) => {
+          heldSlots.delete(slotKey);
+          throw error;
+        });
+      if (!locked) {
+        heldSlots.delete(slotKey);
+        continue;
+      }
       return slotKey;
     }
     return null;
@@ -131,7 +151,36 @@ export async function runSteps<P>(
     if (slotKey === null) return;
     if (session === current) await current.query('SELECT pg_advisory_unlock($1, hashtext($2))', [GROUP_SLOT_LOCK, slotKey]).catch(() => undefined);
     heldSlots.delete(slotKey);
+    for (const wake of [...slotFreed]) wake();
   };
+
+  // Places held inside a job; waiting ones look again when a place is freed here, and every half second for other processes'.
+  const shareFor = (current: Session, held: Set<string>): GroupShare => ({
+    hold: async (group, cap) => {
+      const signal = current.jobs.signal;
+      for (;;) {
+        if (signal.aborted || session !== current) throw new Error(`step ${step}: stopped while waiting for a place of ${group}`);
+        const slotKey = await claimSlot(current, `hold:${group}`, cap);
+        if (slotKey !== null) {
+          held.add(slotKey);
+          return async () => {
+            if (held.delete(slotKey)) await releaseSlot(current, slotKey);
+          };
+        }
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            slotFreed.delete(done);
+            signal.removeEventListener('abort', done);
+            resolve();
+          };
+          const timer = setTimeout(done, HOLD_POLL_MS);
+          slotFreed.add(done);
+          signal.addEventListener('abort', done, { once: true });
+        });
+      }
+    },
+  });
 
   // Fair order: rank each waiting job within its group (jobs still running count, they are not done), then take
   // every group's first before any group's second. Jobs without a group are each their own.
@@ -181,10 +230,11 @@ export async function runSteps<P>(
   };
 
   const execute = async (job: StepJob<P>, key: string, slotKey: string | null, current: Session) => {
+    const held = new Set<string>();
     try {
       let outcome: StepOutcome;
       try {
-        outcome = await worker(job, current.jobs.signal);
+        outcome = await worker(job, current.jobs.signal, shareFor(current, held));
       } catch (error) {
         outcome = { done: false, retryAfterMs: Math.min(60_000, 1000 * 2 ** job.attempts), error: (error as Error).message };
       }
@@ -204,6 +254,7 @@ export async function runSteps<P>(
       if (session === current) await current.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, key]).catch(() => undefined);
       heldKeys.delete(key);
       await releaseSlot(current, slotKey);
+      for (const place of held) await releaseSlot(current, place);
       running.delete(job.id);
       wake();
     }

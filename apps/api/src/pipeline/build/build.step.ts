@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { fold, functionDecider, streamIds, type BuildStarted, type FunctionEvent, type PipelineCommand } from '#domain';
-import { BuildFailure, handleCommand, idempotentEventId, logTail, type Backbone, type Logger, type StepOutcome } from '#infra';
+import { fold, functionDecider, ownerShare, streamIds, type BuildStarted, type FunctionEvent, type PipelineCommand } from '#domain';
+import { BuildFailure, handleCommand, idempotentEventId, logTail, type Backbone, type GroupShare, type Logger, type StepOutcome } from '#infra';
 import { BACKBONE, LOGGER } from '#projector';
 import { PIPELINE_PARTS } from '../pipeline.tokens.js';
 import type { PipelineParts } from '../pipeline-parts.js';
@@ -24,14 +24,14 @@ export class BuildStep extends PipelineStep<Build> {
     @Inject(PIPELINE_PARTS) private readonly parts: PipelineParts,
   ) {
     // More jobs than build slots: deciding to reuse an image must not wait behind builds in progress. Owners take
-    // turns, each holding at most MAX_BUILDS_PER_OWNER jobs, so one owner's builds never fill every slot.
-    super(backbone, logger, 'build', parts.config.buildConcurrency + 8, undefined, parts.config.fairShare.maxBuildsPerOwner);
+    // turns for the jobs, a few more each than the builds they may run, so one owner never takes every job.
+    super(backbone, logger, 'build', parts.config.buildConcurrency + 8, undefined, parts.config.fairShare.maxBuildsPerOwner + 4);
     this.slots = new Semaphore(parts.config.buildConcurrency);
   }
 
   private readonly slots: Semaphore;
 
-  protected async run(job: PipelineJob<Build>, context: { id: string; attempts: number }, signal: AbortSignal): Promise<StepOutcome> {
+  protected async run(job: PipelineJob<Build>, context: { id: string; attempts: number; share: GroupShare }, signal: AbortSignal): Promise<StepOutcome> {
     const { push, spec } = job.command;
     const buildId = idempotentEventId(context.id, 0);
     const ref: BuildRef = { buildId, name: spec.name, owner: push.owner, repo: push.repo, sha: push.sha, contextDigest: spec.contextDigest };
@@ -46,6 +46,9 @@ export class BuildStep extends PipelineStep<Build> {
     const started = Date.now();
     const archive = await this.parts.contexts.get(spec.contextDigest);
     if (!archive) return this.fail(job, context, ref, `build context ${spec.contextDigest} is missing`, lines, started);
+    // One of the owner's MAX_BUILDS_PER_OWNER places, counted across processes, before a build slot of this one:
+    // an owner's waiting builds never sit in the slots another owner could use.
+    const releaseOwnerPlace = await context.share.hold(ownerShare(push.owner), this.parts.config.fairShare.maxBuildsPerOwner);
     try {
       const result = await this.slots.run(() => this.parts.builder.build(
         {
@@ -81,6 +84,8 @@ export class BuildStep extends PipelineStep<Build> {
         return { done: false, retryAfterMs: 1000 * 2 ** context.attempts, error: (error as Error).message };
       }
       return this.fail(job, context, ref, 'the builder failed; the build log has the details', lines, started);
+    } finally {
+      await releaseOwnerPlace();
     }
   }
 
