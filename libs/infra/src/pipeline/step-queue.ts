@@ -204,7 +204,10 @@ export async function runSteps<P>(
       const [{ locked }] = (await current.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [JOB_LOCK, key])).rows;
       if (!locked) continue;
       heldKeys.add(key);
-      const slotKey = row.group_key === null ? null : await claimSlot(current, row.group_key);
+      const slotKey = row.group_key === null ? null : await claimSlot(current, row.group_key).catch((error: unknown) => {
+        heldKeys.delete(key);
+        throw error;
+      });
       if (row.group_key !== null && slotKey === null) {
         fullGroups.add(row.group_key);
         heldKeys.delete(key);
