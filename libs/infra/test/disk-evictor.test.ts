@@ -90,6 +90,7 @@ describe('disk eviction', () => {
     const other = cached(join(templateCacheDir, '0000111122223333', 'e'.repeat(40)), 100, 300);
     const report = await evictor({ imagesKb: 1000, templatesKb: 150 }).sweep();
     expect([...report.removed].sort()).toEqual([old, other].sort());
+    expect(existsSync(join(templateCacheDir, '0000111122223333'))).toBe(false); // no empty repository folders left
     expect(existsSync(used)).toBe(true);
     expect(report.templateCacheBytes).toBeLessThanOrEqual(150 * KB);
   });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { lstat, readdir, readFile, rm } from 'node:fs/promises';
+import { lstat, readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { imageIndexPath } from '../builder/local.builder.js';
 import type { Logger } from '../logger.js';
@@ -94,6 +94,10 @@ export class DiskEvictor {
     const imagesBytes = await evict(images, this.options.maxImagesBytes);
     if (removed.length > 0) await this.dropDanglingIndex();
     const templateCacheBytes = await evict(await this.templateFolders(now), this.options.maxTemplateCacheBytes);
+    for (const repository of await entries(this.options.templateCacheDir)) {
+      const path = join(this.options.templateCacheDir, repository);
+      if ((await entries(path)).length === 0) await rmdir(path).catch(() => undefined); // a fetch may just be filling it
+    }
     if (removed.length > 0) this.options.logger.info(`disk eviction: removed ${removed.length} least recently used cache folder(s)`);
     return { removed, imagesBytes, templateCacheBytes };
   }
