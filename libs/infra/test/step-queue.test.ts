@@ -75,4 +75,107 @@ describe('step queue', () => {
     expect(signals[0]!.aborted).toBe(true);
     expect(signals).toHaveLength(2);
   });
+
+  describe('with fairness across groups', () => {
+    type Run = { job: string; runner: string; started: Date; finished: Date };
+    const slowWorker = (runner: string) => async (job: { id: string; payload: { ms?: number } }) => {
+      const [{ ctid }] = await db.query(`INSERT INTO runs (job, runner) VALUES ($1, $2) RETURNING ctid::text`, [job.id, runner]);
+      await sleep(job.payload.ms ?? 300);
+      await db.query(`UPDATE runs SET finished = clock_timestamp() WHERE ctid = $1::tid`, [ctid]);
+      return { done: true } as const;
+    };
+    const enqueueFor = (step: string, group: string, count: number, ms = (_i: number) => 300) =>
+      db.transaction((tx) => enqueueSteps(tx, step, Array.from({ length: count }, (_, i) => ({ id: `${step}:${group}:${i}`, payload: { ms: ms(i) }, group }))));
+    const runsOf = async (step: string): Promise<Run[]> =>
+      db.query(`SELECT job, runner, started, finished FROM runs WHERE job LIKE $1 ORDER BY started`, [`${step}:%`]);
+    const allDone = async (step: string) => (await db.query(`SELECT count(*)::int AS n FROM pipeline_jobs WHERE step = $1 AND done_at IS NULL`, [step]))[0].n === 0;
+    /** The most jobs of a group that were running at the same instant. */
+    const mostAtOnce = (runs: Run[]) => {
+      const edges = runs.flatMap((run) => [[run.started.getTime(), 1], [run.finished.getTime(), -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      let now = 0;
+      let most = 0;
+      for (const [, change] of edges) most = Math.max(most, (now += change));
+      return most;
+    };
+
+    it("starts another owner's job before one owner's second finishes, across two processes, never past the owner's cap", async () => {
+      const runners = await Promise.all(
+        ['p1', 'p2'].map((name) => runSteps(db, database.url, 'fair', { concurrency: 2, logger: silentLogger, fairness: { maxRunningPerGroup: 1 } }, slowWorker(name))),
+      );
+      await enqueueFor('fair', 'owner-a', 4);
+      await sleep(50);
+      await enqueueFor('fair', 'owner-b', 1);
+      await eventually(() => allDone('fair'), 30_000);
+      await Promise.all(runners.map((runner) => runner.close()));
+      const runs = await runsOf('fair');
+      const ownerA = runs.filter((run) => run.job.startsWith('fair:owner-a:'));
+      const ownerB = runs.filter((run) => run.job.startsWith('fair:owner-b:'));
+      expect(ownerA).toHaveLength(4);
+      expect(ownerB).toHaveLength(1);
+      expect(ownerB[0]!.started.getTime()).toBeLessThan(ownerA[1]!.finished.getTime());
+      expect(ownerB[0]!.started.getTime()).toBeLessThan(ownerA[0]!.finished.getTime()); // a free slot was there: B did not wait at all
+      expect(mostAtOnce(ownerA)).toBe(1);
+    });
+
+    it('takes every waiting group\'s next job before a group\'s further ones, up to each group\'s cap', async () => {
+      const runner = await runSteps(db, database.url, 'turns', { concurrency: 2, logger: silentLogger, fairness: { maxRunningPerGroup: 2 } }, slowWorker('p1'));
+      await enqueueFor('turns', 'owner-a', 4, (i) => 300 + 300 * i); // the first slot frees while A's second still runs
+      await eventually(async () => (await runsOf('turns')).length === 2, 10_000);
+      await enqueueFor('turns', 'owner-b', 1);
+      await eventually(() => allDone('turns'), 30_000);
+      await runner.close();
+      const runs = await runsOf('turns');
+      const order = runs.map((run) => run.job);
+      // A holds both slots (nobody else waits); the first slot freed goes to B, not to A's third job.
+      expect(order.slice(0, 2).every((job) => job.startsWith('turns:owner-a:'))).toBe(true);
+      expect(order[2]).toBe('turns:owner-b:0');
+      expect(mostAtOnce(runs.filter((run) => run.job.startsWith('turns:owner-a:')))).toBe(2);
+    });
+
+    it('keeps a group at its cap even with idle slots', async () => {
+      const runner = await runSteps(db, database.url, 'capped', { concurrency: 4, logger: silentLogger, fairness: { maxRunningPerGroup: 2 } }, slowWorker('p1'));
+      await enqueueFor('capped', 'owner-a', 5);
+      await eventually(() => allDone('capped'), 30_000);
+      await runner.close();
+      const runs = await runsOf('capped');
+      expect(runs).toHaveLength(5);
+      expect(mostAtOnce(runs)).toBe(2);
+    });
+  });
+
+  it("holds a group's places across processes for part of a job only: other groups go on, and the rest of the job never waits", async () => {
+    type Job = { group: string; build: boolean };
+    const worker = (runner: string) => async (job: { id: string; payload: Job }, _signal: AbortSignal, share: { hold: (group: string, cap: number) => Promise<() => Promise<void>> }) => {
+      if (!job.payload.build) {
+        await db.query(`INSERT INTO runs (job, runner, finished) VALUES ($1, $2, clock_timestamp())`, [job.id, runner]);
+        return { done: true } as const;
+      }
+      const release = await share.hold(job.payload.group, 1);
+      try {
+        const [{ ctid }] = await db.query(`INSERT INTO runs (job, runner) VALUES ($1, $2) RETURNING ctid::text`, [job.id, runner]);
+        await sleep(300);
+        await db.query(`UPDATE runs SET finished = clock_timestamp() WHERE ctid = $1::tid`, [ctid]);
+      } finally {
+        await release();
+      }
+      return { done: true } as const;
+    };
+    const runners = await Promise.all(['p1', 'p2'].map((name) => runSteps<Job>(db, database.url, 'held', { concurrency: 3, logger: silentLogger }, worker(name))));
+    const jobs = [
+      ...[0, 1, 2, 3].map((i) => ({ id: `held:a:build:${i}`, payload: { group: 'a', build: true } })),
+      ...[0, 1].map((i) => ({ id: `held:a:quick:${i}`, payload: { group: 'a', build: false } })),
+      { id: 'held:b:build:0', payload: { group: 'b', build: true } },
+    ];
+    await db.transaction((tx) => enqueueSteps(tx, 'held', jobs));
+    await eventually(async () => (await db.query(`SELECT count(*)::int AS n FROM pipeline_jobs WHERE step = 'held' AND done_at IS NULL`))[0].n === 0, 30_000);
+    await Promise.all(runners.map((runner) => runner.close()));
+    const runs: { job: string; started: Date; finished: Date }[] = await db.query(`SELECT job, started, finished FROM runs WHERE job LIKE 'held:%' ORDER BY started`);
+    const aBuilds = runs.filter((run) => run.job.startsWith('held:a:build:'));
+    expect(aBuilds).toHaveLength(4);
+    aBuilds.slice(1).forEach((run, i) => expect(run.started.getTime()).toBeGreaterThanOrEqual(aBuilds[i]!.finished.getTime()));
+    const bBuild = runs.find((run) => run.job === 'held:b:build:0')!;
+    expect(bBuild.started.getTime()).toBeLessThan(aBuilds[0]!.finished.getTime());
+    const quick = runs.filter((run) => run.job.startsWith('held:a:quick:'));
+    expect(quick.every((run) => run.finished.getTime() < aBuilds[1]!.started.getTime())).toBe(true);
+  });
 });

@@ -1,5 +1,5 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { runSteps, type Backbone, type Logger, type StepOutcome, type StepRunner } from '#infra';
+import { runSteps, type Backbone, type GroupShare, type Logger, type StepOutcome, type StepRunner } from '#infra';
 import type { RecordedEvent, Event } from '#domain';
 
 /** A job of the pipeline: the command a process-manager decision produced, with the event that caused it. */
@@ -20,6 +20,8 @@ export abstract class PipelineStep<C> implements OnApplicationBootstrap, OnAppli
     private readonly step: string,
     private readonly concurrency: number,
     private readonly lockKey?: (job: { id: string; payload: PipelineJob<C> }) => string,
+    /** Jobs run by owner in turn, at most this many of one owner at once anywhere (their group is set at enqueue). */
+    private readonly maxRunningPerOwner?: number,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -27,8 +29,13 @@ export abstract class PipelineStep<C> implements OnApplicationBootstrap, OnAppli
       this.backbone.db,
       this.backbone.databaseUrl,
       this.step,
-      { concurrency: this.concurrency, logger: this.logger, ...(this.lockKey ? { lockKey: this.lockKey } : {}) },
-      (job, signal) => this.run(job.payload, { id: job.id, attempts: job.attempts }, signal),
+      {
+        concurrency: this.concurrency,
+        logger: this.logger,
+        ...(this.lockKey ? { lockKey: this.lockKey } : {}),
+        ...(this.maxRunningPerOwner ? { fairness: { maxRunningPerGroup: this.maxRunningPerOwner } } : {}),
+      },
+      (job, signal, share) => this.run(job.payload, { id: job.id, attempts: job.attempts, share }, signal),
     );
   }
 
@@ -40,5 +47,6 @@ export abstract class PipelineStep<C> implements OnApplicationBootstrap, OnAppli
     return { correlationId: job.cause.correlationId, causationId: job.cause.eventId, actor: 'system:pipeline' as const, idempotencyKey };
   }
 
-  protected abstract run(job: PipelineJob<C>, context: Readonly<{ id: string; attempts: number }>, signal: AbortSignal): Promise<StepOutcome>;
+  /** `context.share` holds places counted across processes for part of a job (an owner's builds). */
+  protected abstract run(job: PipelineJob<C>, context: Readonly<{ id: string; attempts: number; share: GroupShare }>, signal: AbortSignal): Promise<StepOutcome>;
 }

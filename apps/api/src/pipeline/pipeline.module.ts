@@ -21,6 +21,7 @@ import { BUILD_LOGS, CONTEXT_STORE, GATEWAY_PASSWORD, LINKS } from '../tokens.js
 import { BuildStep } from './build/build.step.js';
 import { CollectGarbageStep } from './collect-garbage/collect-garbage.step.js';
 import { DeployStep } from './deploy/deploy.step.js';
+import { DiskEvictionService } from './disk-eviction/disk-eviction.service.js';
 import { FetchSourceStep } from './fetch-source/fetch-source.step.js';
 import type { SourceReader } from './fetch-source/read-source.js';
 import type { Links, PipelineParts } from './pipeline-parts.js';
@@ -83,6 +84,7 @@ export function gitCredentials(config: Config): GitCredentials {
     ReportStatusStep,
     CollectGarbageStep,
     RemoveFunctionStep,
+    DiskEvictionService,
   ],
   exports: [SOURCE_READER, PIPELINE_PARTS],
 })

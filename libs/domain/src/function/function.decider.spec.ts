@@ -130,3 +130,48 @@ describe('function decider', () => {
     given(deployed(1, 'a'), { type: 'FunctionRemoved', data: removal.data }).when(removal).thenNothing();
   });
 });
+
+describe('function decider: fair share', () => {
+  const withQuota = (command: FunctionCommand, deployedByOwner: number, max: number): FunctionCommand =>
+    ({ ...command, data: { ...command.data, ownerQuota: { deployed: deployedByOwner, max } } }) as FunctionCommand;
+
+  it('refuses a new function of an owner that already runs the most functions it may, naming the setting', () =>
+    given()
+      .when(withQuota(deploy(1, 'a'), 3, 3))
+      .then({
+        type: 'DeployFailed',
+        data: {
+          name: 'alexellis-fn1',
+          owner: 'alexellis',
+          repo: 'fns',
+          sha: 'a',
+          buildId: 'b-1',
+          reason: 'alexellis already runs 3 functions, the most one owner may (MAX_FUNCTIONS_PER_OWNER): remove one first',
+        },
+      }));
+
+  it('deploys a new function while the owner is under its quota', () => given().when(withQuota(deploy(1, 'a'), 2, 3)).then(deployed(1, 'a')));
+
+  it('always lets an owner at its quota update a function it runs', () => given(deployed(1, 'a')).when(withQuota(deploy(2, 'b'), 3, 3)).then(deployed(2, 'b')));
+
+  it('counts a removed function as new again', () =>
+    given(deployed(1, 'a'), { type: 'FunctionRemoved', data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'not-in-stack' } })
+      .when(withQuota(deploy(2, 'b'), 3, 3))
+      .then({
+        type: 'DeployFailed',
+        data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', sha: 'b', buildId: 'b-2', reason: 'alexellis already runs 3 functions, the most one owner may (MAX_FUNCTIONS_PER_OWNER): remove one first' },
+      }));
+
+  it('says superseded rather than over quota when a newer push exists: nothing of the older push would deploy anyway', () =>
+    given().when(withQuota(deploy(1, 'a', 2, 'b'), 3, 3)).then(superseded(1, 'a', 'b')));
+
+  it('builds again instead of reusing an image the builder no longer holds', () =>
+    given(started('b1'), succeeded('b1', 'reg/fn1:1'))
+      .when({ type: 'StartBuild', data: { ...ref('b2'), ...ids, goneImages: ['reg/fn1:1'] } })
+      .then(started('b2')));
+
+  it('still reuses an image when only other images are gone', () =>
+    given(started('b1'), succeeded('b1', 'reg/fn1:1'))
+      .when({ type: 'StartBuild', data: { ...ref('b2'), ...ids, goneImages: ['reg/fn1:0'] } })
+      .then({ type: 'BuildReused', data: { ...ref('b2'), image: 'reg/fn1:1', reusedBuildId: 'b1' } }));
+});

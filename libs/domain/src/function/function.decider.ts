@@ -38,11 +38,15 @@ type BuildRef = BuildStarted['data'];
 /** Who pushes: the GitHub ids compared with the ids that hold the function name. */
 type Claimant = Readonly<{ ownerId: number; repositoryId: number }>;
 
+/** How many functions the deploying owner runs now (other than this one) and the most it may run (MAX_FUNCTIONS_PER_OWNER). */
+export type OwnerQuota = Readonly<{ deployed: number; max: number }>;
+
 export type FunctionCommand =
-  | Command<'StartBuild', BuildRef & Claimant>
+  /** `goneImages`: earlier images the builder no longer holds (evicted from disk), so they cannot be reused. */
+  | Command<'StartBuild', BuildRef & Claimant & { goneImages?: readonly string[] }>
   | Command<'CompleteBuild', BuildSucceeded['data']>
   | Command<'FailBuild', BuildFailed['data']>
-  | Command<'Deploy', FunctionDeployed['data'] & Claimant & { contextDigest: string; newestPushSequence: number; newestSha: string }>
+  | Command<'Deploy', FunctionDeployed['data'] & Claimant & { contextDigest: string; newestPushSequence: number; newestSha: string; ownerQuota?: OwnerQuota }>
   | Command<'FailDeploy', DeployFailed['data']>
   | Command<'Remove', FunctionRemoved['data']>;
 
@@ -77,11 +81,11 @@ export function evolve(state: FunctionState, event: FunctionEvent): FunctionStat
 export function decide(command: FunctionCommand, state: FunctionState): FunctionEvent[] {
   switch (command.type) {
     case 'StartBuild': {
-      const { ownerId, repositoryId, ...ref } = command.data;
+      const { ownerId, repositoryId, goneImages = [], ...ref } = command.data;
       const refusal = heldByAnother(state, { ...ref, ownerId, repositoryId });
       if (refusal) return [{ type: 'DeployFailed', data: { ...pick(ref, ['name', 'owner', 'repo', 'sha', 'buildId']), reason: refusal } }];
       const earlier = state.images.get(ref.contextDigest);
-      if (earlier) return [{ type: 'BuildReused', data: { ...ref, image: earlier.image, reusedBuildId: earlier.buildId } }];
+      if (earlier && !goneImages.includes(earlier.image)) return [{ type: 'BuildReused', data: { ...ref, image: earlier.image, reusedBuildId: earlier.buildId } }];
       return [{ type: 'BuildStarted', data: ref }];
     }
     case 'CompleteBuild':
@@ -89,7 +93,7 @@ export function decide(command: FunctionCommand, state: FunctionState): Function
     case 'FailBuild':
       return [{ type: 'BuildFailed', data: { ...command.data, reason: withoutServerPaths(command.data.reason) } }];
     case 'Deploy': {
-      const { contextDigest, newestPushSequence, newestSha, ...deployed } = command.data;
+      const { contextDigest, newestPushSequence, newestSha, ownerQuota, ...deployed } = command.data;
       const refusal = heldByAnother(state, deployed);
       if (refusal) return [{ type: 'DeployFailed', data: { ...pick(deployed, ['name', 'owner', 'repo', 'sha', 'buildId']), reason: refusal } }];
       // Push sequences are per repository stream, which is named by the repository: a renamed repository (same
@@ -101,6 +105,8 @@ export function decide(command: FunctionCommand, state: FunctionState): Function
         const { name, owner, repo, sha, buildId, image } = deployed;
         return [{ type: 'BuildSuperseded', data: { buildId, name, owner, repo, sha, contextDigest, image, supersededBy: newer } }];
       }
+      const overQuota = refuseOverQuota(deployed, ownerQuota, state);
+      if (overQuota) return [overQuota];
       return [{ type: 'FunctionDeployed', data: deployed }];
     }
     case 'FailDeploy':
@@ -133,6 +139,14 @@ function heldByAnother(state: FunctionState, claim: Claim): string | null {
 
 function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Pick<T, K> {
   return Object.fromEntries(keys.map((key) => [key, from[key]])) as Pick<T, K>;
+}
+
+/** A function the owner does not run yet counts against its quota; a new version of a running one never does. */
+function refuseOverQuota(deployed: FunctionDeployed['data'], quota: OwnerQuota | undefined, state: FunctionState): DeployFailed | null {
+  if (!quota || (state.deployed && !state.removed) || quota.deployed < quota.max) return null;
+  const { name, owner, repo, sha, buildId } = deployed;
+  const reason = `${owner} already runs ${quota.deployed} functions, the most one owner may (MAX_FUNCTIONS_PER_OWNER): remove one first`;
+  return { type: 'DeployFailed', data: { name, owner, repo, sha, buildId, reason: reason.slice(0, 140) } };
 }
 
 export const functionDecider: Decider<FunctionCommand, FunctionEvent, FunctionState> = { decide, evolve, initialState };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { FaaslineEvent, FunctionSpec, RecordedEvent } from '../events.js';
-import { decidePipeline, evolvePush, initialPushState, type PipelineCommand } from './pipeline.process.js';
+import { decidePipeline, evolvePush, fairShareGroup, initialPushState, type PipelineCommand } from './pipeline.process.js';
 
 let position = 0;
 const recorded = (event: FaaslineEvent, streamVersion = 1): RecordedEvent<FaaslineEvent> =>
@@ -110,4 +110,16 @@ describe('pipeline process', () => {
 
   it('settles a push once, even if an event arrives for a function already settled', () =>
     expect(run([push, fetched, deployedEvent('fn1'), deployedEvent('fn2')], deployedEvent('fn2'))).toHaveLength(1));
+});
+
+describe('fair share', () => {
+  it("charges a push's builds and deploys to its owner, whatever the case of the login, and reports to nobody", () => {
+    const commands = run([push], fetched);
+    const build = commands.find((command) => command.type === 'Build')!;
+    expect(fairShareGroup(build)).toBe('owner:alexellis');
+    expect(fairShareGroup({ ...build, push: { ...(build as Extract<PipelineCommand, { type: 'Build' }>).push, owner: 'AlexEllis' } } as PipelineCommand)).toBe('owner:alexellis');
+    const deploy = run([push, fetched], recorded({ type: 'BuildSucceeded', data: { ...ref('fn1'), image: 'i', imageDigest: null, builder: 'local', durationMs: 1, logRef: 'b', logTail: '' } }));
+    expect(deploy.map(fairShareGroup)).toEqual(['owner:alexellis']);
+    expect(commands.filter((command) => command.type === 'ReportStatus').map(fairShareGroup)).toEqual([null]);
+  });
 });

@@ -183,3 +183,21 @@ function completion(
   const total = outcomes.length + after.rejected;
   return [status(STACK_CONTEXT, 'failure', failed > 0 ? `${failed} of ${total} function(s) failed` : 'not deployed: a newer push superseded this one')];
 }
+
+/**
+ * Whose share of the machine a command's job uses: builds and deploys are the pushing owner's, so the step queue
+ * takes owners in turn and holds each to its cap (MAX_BUILDS_PER_OWNER). Status reports and clean-ups are quick
+ * and belong to nobody.
+ */
+export function fairShareGroup(command: PipelineCommand): string | null {
+  switch (command.type) {
+    case 'Build':
+    case 'Deploy':
+      return ownerShare(command.push.owner);
+    default:
+      return null;
+  }
+}
+
+/** The queue group of an owner's work (its fetches, builds and deploys): GitHub logins are case-insensitive. */
+export const ownerShare = (owner: string): string => `owner:${owner.toLowerCase()}`;

@@ -25,4 +25,6 @@ export interface Builder {
   readonly kind: 'buildkit' | 'local';
   /** Resolves with the pushed or materialised image; rejects with BuildFailure, or anything else for infrastructure trouble. */
   build(request: BuildRequest, log: (line: string) => void, signal: AbortSignal): Promise<BuildResult>;
+  /** Whether an image built earlier is still there to deploy (a local one may have been evicted from disk). Absent: always. */
+  holds?(image: string): Promise<boolean>;
 }

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { extract } from 'tar';
+import { markUsed } from '../disk/mark-used.js';
 import { BuildFailure, buildTimeoutReason, type Builder, type BuildRequest, type BuildResult } from './builder.port.js';
 import { checkNpmDependencies, lockNpmrcFiles } from './npm-config.policy.js';
 import { checkRequirements } from './pip-requirements.policy.js';
@@ -121,6 +122,7 @@ export class LocalBuilder implements Builder {
     const key = await npmInstallKey(dir);
     const saved = join(this.imagesDir, 'npm-installs', key);
     if (existsSync(join(saved, 'node_modules'))) {
+      await markUsed(saved);
       await cp(join(saved, 'node_modules'), join(dir, 'node_modules'), { recursive: true, verbatimSymlinks: true });
       if (existsSync(join(saved, 'package-lock.json')) && !existsSync(join(dir, 'package-lock.json'))) await cp(join(saved, 'package-lock.json'), join(dir, 'package-lock.json'));
       log(`npm install --omit=dev in ${where}: the same dependencies were installed before (${key.slice(0, 12)}), node_modules reused`);
@@ -156,6 +158,14 @@ export class LocalBuilder implements Builder {
     }
   }
 
+  /** Whether the image's folder is still on disk (disk eviction may have removed it); a held one counts as just used. */
+  async holds(image: string): Promise<boolean> {
+    const folder = (await readFile(imageIndexPath(this.imagesDir, image), 'utf8').catch(() => '')).trim();
+    if (folder === '' || !existsSync(folder)) return false;
+    await markUsed(folder);
+    return true;
+  }
+
   /** The build, killed (its whole process tree) and failed when it runs past BUILD_TIMEOUT. */
   async build(request: BuildRequest, log: (line: string) => void, signal: AbortSignal): Promise<BuildResult> {
     const timeout = AbortSignal.timeout(this.policy.timeoutMs);
@@ -174,6 +184,7 @@ export class LocalBuilder implements Builder {
     log(`local builder: ${request.image}`);
     if (existsSync(folder)) {
       log(`context ${digest.slice(0, 19)} already materialised`);
+      await markUsed(folder);
     } else {
       const staging = `${folder}.${randomUUID()}.tmp`;
       await mkdir(staging, { recursive: true });

@@ -20,6 +20,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ PIP_SOURCE_BUILDS: 'sometimes' })).toThrow(/^PIP_SOURCE_BUILDS: "sometimes" is not true or false$/);
   });
 
+  it("leaves build slots for other owners by default: an owner gets half of BUILD_CONCURRENCY, at least one", () => {
+    expect(loadConfig({}).fairShare).toEqual({ maxFunctionsPerOwner: 50, maxBuildsPerOwner: 1, maxImagesBytes: 10_240 * 1024 * 1024, maxTemplateCacheBytes: 512 * 1024 * 1024 });
+    expect(loadConfig({ BUILD_CONCURRENCY: '1' }).fairShare.maxBuildsPerOwner).toBe(1);
+    expect(loadConfig({ BUILD_CONCURRENCY: '5' }).fairShare.maxBuildsPerOwner).toBe(2);
+    expect(loadConfig({ BUILD_CONCURRENCY: '8', MAX_BUILDS_PER_OWNER: '8' }).fairShare.maxBuildsPerOwner).toBe(8);
+  });
+
   it('reads Kafka brokers as a comma list with the default topic', () =>
     expect(loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092, kafka-1:9092' }).kafka).toEqual({
       brokers: ['127.0.0.1:9092', 'kafka-1:9092'],
@@ -55,6 +62,10 @@ describe('configuration', () => {
     [{ GITHUB_APP_ID: '1', GITHUB_APP_PRIVATE_KEY: 'secret' }, /^GITHUB_APP_PRIVATE_KEY: is not a PEM private key/],
     [{ GIT_FETCH_TIMEOUT: '0' }, /^GIT_FETCH_TIMEOUT: /],
     [{ GIT_ALLOWED_HOSTS: 'github.com,https://gitlab.com/x' }, /^GIT_ALLOWED_HOSTS: "https:\/\/gitlab.com\/x" is not host, host:port or host:\*/],
+    [{ MAX_FUNCTIONS_PER_OWNER: '0' }, /^MAX_FUNCTIONS_PER_OWNER: /],
+    [{ MAX_BUILDS_PER_OWNER: 'all' }, /^MAX_BUILDS_PER_OWNER: /],
+    [{ MAX_IMAGES_MB: '-5' }, /^MAX_IMAGES_MB: /],
+    [{ MAX_TEMPLATE_CACHE_MB: '1.5' }, /^MAX_TEMPLATE_CACHE_MB: /],
   ])('names the variable in one line for %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

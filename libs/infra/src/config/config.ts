@@ -56,6 +56,8 @@ export type Config = Readonly<{
   /** Operator template folders (`<lang>/template.yml`), searched before the built-in set. */
   templatesDirs: readonly string[];
   source: Readonly<{ concurrency: number; fetchTimeoutMs: number; maxRepoBytes: number; maxRepoFiles: number; maxContextBytes: number }>;
+  /** What one owner may take of the machine, and how much disk the build caches may keep. */
+  fairShare: Readonly<{ maxFunctionsPerOwner: number; maxBuildsPerOwner: number; maxImagesBytes: number; maxTemplateCacheBytes: number }>;
 }>;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -77,6 +79,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const publicUrl = read('PUBLIC_URL') ?? `http://127.0.0.1:${port}`;
   const gatewayPublicUrl = read('GATEWAY_PUBLIC_URL') ?? read('OPENFAAS_URL') ?? `http://127.0.0.1:${gatewayPort}`;
   const registry = read('REGISTRY') ?? 'local';
+  const buildConcurrency = integer(read, 'BUILD_CONCURRENCY', 2, 1, 64);
   if (!/^[a-z0-9]([a-z0-9._:/-]*[a-z0-9/])?$/.test(registry)) throw new ConfigError('REGISTRY', `"${registry}" is not an image prefix (lower-case host[:port][/path][/])`);
   return {
     host: read('HOST') ?? '127.0.0.1',
@@ -113,7 +116,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     gatewayPublicUrl: url('GATEWAY_PUBLIC_URL', gatewayPublicUrl, ['http:', 'https:']),
     enableDockerfileLang: boolean(read, 'ENABLE_DOCKERFILE_LANG', false),
     maxFunctionsPerRepo: integer(read, 'MAX_FUNCTIONS_PER_REPO', 20, 1, 1000),
-    buildConcurrency: integer(read, 'BUILD_CONCURRENCY', 2, 1, 64),
+    buildConcurrency,
     buildTimeoutMs: integer(read, 'BUILD_TIMEOUT', 600, 1, 86_400) * 1000,
     pipSourceBuilds: boolean(read, 'PIP_SOURCE_BUILDS', false),
     templatesDirs: list(read('TEMPLATES_DIR') ?? '').map((dir) => (isAbsolute(dir) ? dir : resolve(cwd, dir))),
@@ -123,6 +126,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       maxRepoBytes: integer(read, 'MAX_REPO_MB', 200, 1, 100_000) * 1024 * 1024,
       maxRepoFiles: integer(read, 'MAX_REPO_FILES', 20_000, 1, 10_000_000),
       maxContextBytes: integer(read, 'MAX_HANDLER_MB', 25, 1, 10_000) * 1024 * 1024,
+    },
+    fairShare: {
+      maxFunctionsPerOwner: integer(read, 'MAX_FUNCTIONS_PER_OWNER', 50, 1, 100_000),
+      // Half the build slots at most by default, so one owner's builds always leave room for another's.
+      maxBuildsPerOwner: integer(read, 'MAX_BUILDS_PER_OWNER', Math.max(1, Math.floor(buildConcurrency / 2)), 1, 64),
+      maxImagesBytes: integer(read, 'MAX_IMAGES_MB', 10_240, 1, 10_000_000) * 1024 * 1024,
+      maxTemplateCacheBytes: integer(read, 'MAX_TEMPLATE_CACHE_MB', 512, 1, 10_000_000) * 1024 * 1024,
     },
   };
 }

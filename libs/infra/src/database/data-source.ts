@@ -4,9 +4,17 @@ import { Pipeline1764230400000 } from './migrations/1764230400000-pipeline.js';
 import { BuildLogs1764316800000 } from './migrations/1764316800000-build-logs.js';
 import { ReadModels1764403200000 } from './migrations/1764403200000-read-models.js';
 import { PrivateRepositories1764489600300 } from './migrations/1764489600300-private-repositories.js';
+import { FairShare1764576005000 } from './migrations/1764576005000-fair-share.js';
 import { readModelEntities } from '../read-models/index.js';
 
-export const eventStoreMigrations = [EventStore1764057600000, Pipeline1764230400000, BuildLogs1764316800000, ReadModels1764403200000, PrivateRepositories1764489600300];
+export const eventStoreMigrations = [
+  EventStore1764057600000,
+  Pipeline1764230400000,
+  BuildLogs1764316800000,
+  ReadModels1764403200000,
+  PrivateRepositories1764489600300,
+  FairShare1764576005000,
+];
 
 export type DataSourceParts = Readonly<{
   entities?: DataSourceOptions['entities'];

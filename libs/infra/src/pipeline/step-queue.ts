@@ -5,17 +5,29 @@ import type { Logger } from '../logger.js';
 const JOBS_CHANNEL = 'faasline_jobs';
 /** Advisory lock class (int4, the two-key form) for running jobs; the object id is the job id's hash. */
 const JOB_LOCK = 716674103;
+/** Advisory lock class for a group's running slots: the object id is the hash of `<step>:<group>:<slot>`. */
+const GROUP_SLOT_LOCK = 716674104;
 const POLL_MS = 2000;
+const HOLD_POLL_MS = 500;
 
 export type StepJob<P> = Readonly<{ id: string; step: string; payload: P; attempts: number }>;
 
 /** What a worker reports: the job is finished (whatever its business outcome), or worth trying again later. */
 export type StepOutcome = Readonly<{ done: true }> | Readonly<{ done: false; retryAfterMs: number; error: string }>;
 
-/** `signal` aborts when the runner closes: the job is left to run again after the restart. */
-export type StepWorker<P> = (job: StepJob<P>, signal: AbortSignal) => Promise<StepOutcome>;
+/**
+ * A share of something scarce, counted across every process of the queue: `hold` waits until one of the group's
+ * `cap` places is free, then keeps it until the release is called (at the latest when the job ends, or with its
+ * connection). A job that takes a place only for part of its work (a build, not the decision to reuse an image)
+ * holds it for just that part. Throws once the job is stopped.
+ */
+export type GroupShare = Readonly<{ hold: (group: string, cap: number) => Promise<() => Promise<void>> }>;
 
-export type QueuedStep = Readonly<{ id: string; payload: unknown }>;
+/** `signal` aborts when the runner closes: the job is left to run again after the restart. */
+export type StepWorker<P> = (job: StepJob<P>, signal: AbortSignal, share: GroupShare) => Promise<StepOutcome>;
+
+/** `group`: whose work the job is (e.g. an owner); a runner with `fairness` shares its slots out across groups. */
+export type QueuedStep = Readonly<{ id: string; payload: unknown; group?: string | null }>;
 
 /**
  * Enqueues steps inside a subscriber's transaction, so each job exists exactly when the subscriber's checkpoint
@@ -25,11 +37,11 @@ export async function enqueueSteps(tx: EntityManager, step: string, jobs: readon
   if (jobs.length === 0) return;
   await tx.query(
     `WITH queued AS (
-       INSERT INTO pipeline_jobs (id, step, payload)
-       SELECT id, $1, payload FROM unnest($2::text[], $3::jsonb[]) AS j(id, payload)
+       INSERT INTO pipeline_jobs (id, step, payload, fair_group)
+       SELECT id, $1, payload, fair_group FROM unnest($2::text[], $3::jsonb[], $4::text[]) AS j(id, payload, fair_group)
        ON CONFLICT (id) DO NOTHING RETURNING 1)
      SELECT pg_notify('${JOBS_CHANNEL}', $1) WHERE EXISTS (SELECT 1 FROM queued)`,
-    [step, jobs.map((job) => job.id), jobs.map((job) => JSON.stringify(job.payload))],
+    [step, jobs.map((job) => job.id), jobs.map((job) => JSON.stringify(job.payload)), jobs.map((job) => job.group ?? null)],
   );
 }
 
@@ -52,6 +64,12 @@ export async function runSteps<P>(
     reconnectMs?: number;
     /** Jobs with equal keys never run at the same time, anywhere (e.g. two deploys of one function). Default: the job id. */
     lockKey?: (job: Readonly<{ id: string; payload: P }>) => string;
+    /**
+     * Share the slots out across the jobs' groups: the next job is the waiting one whose group has the fewest
+     * jobs ahead of it (round-robin by group, oldest first within a group), and no group ever runs more than
+     * `maxRunningPerGroup` jobs at once anywhere. Without it: oldest first, whoever enqueued it.
+     */
+    fairness?: Readonly<{ maxRunningPerGroup: number }>;
   }>,
   worker: StepWorker<P>,
 ): Promise<StepRunner> {
@@ -105,20 +123,97 @@ export async function runSteps<P>(
     }
   };
 
+  // A job's group slot, held with its job lock: how many jobs of a group run at once, counted across processes.
+  const heldSlots = new Set<string>();
+  const slotFreed = new Set<() => void>();
+  const claimSlot = async (current: Session, group: string, cap = options.fairness?.maxRunningPerGroup ?? 0): Promise<string | null> => {
+    for (let slot = 0; slot < cap; slot++) {
+      const slotKey = `${step}:${group}:${slot}`;
+      if (heldSlots.has(slotKey)) continue;
+      // Reserved before asking: session locks stack, so two jobs of this process asking at once would both get it.
+      heldSlots.add(slotKey);
+      const locked = await current
+        .query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [GROUP_SLOT_LOCK, slotKey])
+        .then((result) => result.rows[0].locked as boolean)
+        .catch((error: unknown) => {
+          heldSlots.delete(slotKey);
+          throw error;
+        });
+      if (!locked) {
+        heldSlots.delete(slotKey);
+        continue;
+      }
+      return slotKey;
+    }
+    return null;
+  };
+  const releaseSlot = async (current: Session, slotKey: string | null) => {
+    if (slotKey === null) return;
+    if (session === current) await current.query('SELECT pg_advisory_unlock($1, hashtext($2))', [GROUP_SLOT_LOCK, slotKey]).catch(() => undefined);
+    heldSlots.delete(slotKey);
+    for (const wake of [...slotFreed]) wake();
+  };
+
+  // Places held inside a job; waiting ones look again when a place is freed here, and every half second for other processes'.
+  const shareFor = (current: Session, held: Set<string>): GroupShare => ({
+    hold: async (group, cap) => {
+      const signal = current.jobs.signal;
+      for (;;) {
+        if (signal.aborted || session !== current) throw new Error(`step ${step}: stopped while waiting for a place of ${group}`);
+        const slotKey = await claimSlot(current, `hold:${group}`, cap);
+        if (slotKey !== null) {
+          held.add(slotKey);
+          return async () => {
+            if (held.delete(slotKey)) await releaseSlot(current, slotKey);
+          };
+        }
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            slotFreed.delete(done);
+            signal.removeEventListener('abort', done);
+            resolve();
+          };
+          const timer = setTimeout(done, HOLD_POLL_MS);
+          slotFreed.add(done);
+          signal.addEventListener('abort', done, { once: true });
+        });
+      }
+    },
+  });
+
+  // Fair order: rank each waiting job within its group (jobs still running count, they are not done), then take
+  // every group's first before any group's second. Jobs without a group are each their own.
+  const waitingSql = options.fairness
+    ? `SELECT id, payload, group_key FROM (
+         SELECT id, payload, seq, coalesce(fair_group, 'job:' || id) AS group_key,
+                row_number() OVER (PARTITION BY coalesce(fair_group, 'job:' || id) ORDER BY seq) AS turn
+         FROM pipeline_jobs WHERE step = $1 AND done_at IS NULL AND not_before <= now()) waiting
+       ORDER BY turn, seq LIMIT 64`
+    : `SELECT id, payload, NULL AS group_key FROM pipeline_jobs WHERE step = $1 AND done_at IS NULL AND not_before <= now() ORDER BY seq LIMIT 64`;
+
   const scan = async () => {
     const current = session;
     if (!current) return;
-    const rows: { id: string; payload: P }[] = await db.query(
-      `SELECT id, payload FROM pipeline_jobs WHERE step = $1 AND done_at IS NULL AND not_before <= now() ORDER BY seq LIMIT 64`,
-      [step],
-    );
+    const rows: { id: string; payload: P; group_key: string | null }[] = await db.query(waitingSql, [step]);
+    const fullGroups = new Set<string>();
     for (const row of rows) {
       if (closed || session !== current || running.size >= options.concurrency) return;
       const key = lockKeyOf(row);
-      if (running.has(row.id) || heldKeys.has(key)) continue;
+      if (running.has(row.id) || heldKeys.has(key) || (row.group_key !== null && fullGroups.has(row.group_key))) continue;
       const [{ locked }] = (await current.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [JOB_LOCK, key])).rows;
       if (!locked) continue;
       heldKeys.add(key);
+      const slotKey = row.group_key === null ? null : await claimSlot(current, row.group_key).catch((error: unknown) => {
+        heldKeys.delete(key);
+        throw error;
+      });
+      if (row.group_key !== null && slotKey === null) {
+        fullGroups.add(row.group_key);
+        heldKeys.delete(key);
+        await current.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, key]);
+        continue;
+      }
       // Between the scan and the lock another process may have finished it.
       // As a SELECT: TypeORM answers a bare UPDATE … RETURNING with [rows, count] instead of the rows.
       const [claimed] = await db.query(
@@ -130,17 +225,19 @@ export async function runSteps<P>(
       if (!claimed) {
         heldKeys.delete(key);
         await current.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, key]);
+        await releaseSlot(current, slotKey);
         continue;
       }
-      running.set(row.id, execute({ id: row.id, step, payload: row.payload, attempts: claimed.attempts }, key, current));
+      running.set(row.id, execute({ id: row.id, step, payload: row.payload, attempts: claimed.attempts }, key, slotKey, current));
     }
   };
 
-  const execute = async (job: StepJob<P>, key: string, current: Session) => {
+  const execute = async (job: StepJob<P>, key: string, slotKey: string | null, current: Session) => {
+    const held = new Set<string>();
     try {
       let outcome: StepOutcome;
       try {
-        outcome = await worker(job, current.jobs.signal);
+        outcome = await worker(job, current.jobs.signal, shareFor(current, held));
       } catch (error) {
         outcome = { done: false, retryAfterMs: Math.min(60_000, 1000 * 2 ** job.attempts), error: (error as Error).message };
       }
@@ -159,6 +256,8 @@ export async function runSteps<P>(
     } finally {
       if (session === current) await current.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK, key]).catch(() => undefined);
       heldKeys.delete(key);
+      await releaseSlot(current, slotKey);
+      for (const place of held) await releaseSlot(current, place);
       running.delete(job.id);
       wake();
     }

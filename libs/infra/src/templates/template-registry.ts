@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FAILSAFE_SCHEMA, load } from 'js-yaml';
 import { templateSourceProblem, type TemplateSource } from '#domain';
+import { markUsed } from '../disk/mark-used.js';
 import { fetchCommit, FetchFailed, resolveRef } from '../git/git-source.js';
 
 /** A language template: `template/<lang>/` with its `template.yml`, as faas-cli lays it out. */
@@ -75,7 +76,8 @@ export class TemplateRegistry {
     try {
       const commit = await resolveRef(url, ref, token, this.options.fetchTimeoutMs);
       const dir = join(this.options.cacheDir, createHash('sha256').update(url).digest('hex').slice(0, 16), commit);
-      if (!existsSync(dir)) {
+      if (existsSync(dir)) await markUsed(dir);
+      else {
         let pending = this.fetching.get(dir);
         if (!pending) {
           pending = this.fetchInto(url, commit, token, dir).finally(() => this.fetching.delete(dir));

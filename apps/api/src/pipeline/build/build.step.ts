@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { functionDecider, streamIds, type BuildStarted, type FunctionEvent, type PipelineCommand } from '#domain';
-import { BuildFailure, BuildLog, handleCommand, idempotentEventId, type Backbone, type Logger, type StepOutcome } from '#infra';
+import { fold, functionDecider, ownerShare, streamIds, type BuildStarted, type FunctionEvent, type PipelineCommand } from '#domain';
+import { BuildFailure, BuildLog, handleCommand, idempotentEventId, type Backbone, type GroupShare, type Logger, type StepOutcome } from '#infra';
 import { BACKBONE, LOGGER } from '#projector';
 import { PIPELINE_PARTS } from '../pipeline.tokens.js';
 import type { PipelineParts } from '../pipeline-parts.js';
@@ -23,19 +23,27 @@ export class BuildStep extends PipelineStep<Build> {
     @Inject(LOGGER) logger: Logger,
     @Inject(PIPELINE_PARTS) private readonly parts: PipelineParts,
   ) {
-    // More jobs than build slots: deciding to reuse an image must not wait behind builds in progress.
-    super(backbone, logger, 'build', parts.config.buildConcurrency + 8);
+    // More jobs than build slots: deciding to reuse an image must not wait behind builds in progress. Owners take
+    // turns for the jobs, a few more each than the builds they may run, so one owner never takes every job.
+    super(backbone, logger, 'build', parts.config.buildConcurrency + 8, undefined, parts.config.fairShare.maxBuildsPerOwner + 4);
     this.slots = new Semaphore(parts.config.buildConcurrency);
   }
 
   private readonly slots: Semaphore;
 
-  protected async run(job: PipelineJob<Build>, context: { id: string; attempts: number }, signal: AbortSignal): Promise<StepOutcome> {
+  protected async run(job: PipelineJob<Build>, context: { id: string; attempts: number; share: GroupShare }, signal: AbortSignal): Promise<StepOutcome> {
     const { push, spec } = job.command;
     const buildId = idempotentEventId(context.id, 0);
     const ref: BuildRef = { buildId, name: spec.name, owner: push.owner, repo: push.repo, sha: push.sha, contextDigest: spec.contextDigest };
     const streamId = streamIds.function(spec.name);
-    await handleCommand(this.backbone.store, functionDecider, streamId, { type: 'StartBuild', data: { ...ref, ownerId: push.ownerId, repositoryId: push.repositoryId } }, this.metadata(job, `${context.id}:start`));
+    const goneImages = await this.goneImages(streamId, spec.contextDigest);
+    await handleCommand(
+      this.backbone.store,
+      functionDecider,
+      streamId,
+      { type: 'StartBuild', data: { ...ref, ownerId: push.ownerId, repositoryId: push.repositoryId, goneImages } },
+      this.metadata(job, `${context.id}:start`),
+    );
     const recorded = await this.recordedFor(streamId, buildId);
     if (recorded.some((event) => event.type !== 'BuildStarted')) return { done: true }; // reused, or finished before a crash
 
@@ -52,6 +60,9 @@ export class BuildStep extends PipelineStep<Build> {
     const started = Date.now();
     const archive = await this.parts.contexts.get(spec.contextDigest);
     if (!archive) return this.fail(job, context, ref, `build context ${spec.contextDigest} is missing`, lines, started);
+    // One of the owner's MAX_BUILDS_PER_OWNER places, counted across processes, before a build slot of this one:
+    // an owner's waiting builds never sit in the slots another owner could use.
+    const releaseOwnerPlace = await context.share.hold(ownerShare(push.owner), this.parts.config.fairShare.maxBuildsPerOwner);
     try {
       const result = await this.slots.run(() => this.parts.builder.build(
         {
@@ -87,6 +98,8 @@ export class BuildStep extends PipelineStep<Build> {
         return { done: false, retryAfterMs: 1000 * 2 ** context.attempts, error: (error as Error).message };
       }
       return this.fail(job, context, ref, 'the builder failed; the build log has the details', lines, started);
+    } finally {
+      await releaseOwnerPlace();
     }
   }
 
@@ -101,6 +114,15 @@ export class BuildStep extends PipelineStep<Build> {
       this.metadata(job, `${context.id}:result`),
     );
     return { done: true };
+  }
+
+  /** The earlier image of this context, if the builder has since evicted it: then it is built again, not reused. */
+  private async goneImages(streamId: string, contextDigest: string): Promise<string[]> {
+    const holds = this.parts.builder.holds?.bind(this.parts.builder);
+    if (!holds) return [];
+    const { events } = await this.backbone.store.readStream(streamId);
+    const earlier = fold(functionDecider, events as unknown as FunctionEvent[]).images.get(contextDigest);
+    return earlier && !(await holds(earlier.image)) ? [earlier.image] : [];
   }
 
   private async recordedFor(streamId: string, buildId: string): Promise<FunctionEvent[]> {

@@ -7,10 +7,11 @@ import {
   statusDescription,
   streamIds,
   type FunctionEvent,
+  type FunctionState,
   type PipelineCommand,
   type PushReceived,
 } from '#domain';
-import { GatewayError, type Backbone, type Logger, type StepOutcome } from '#infra';
+import { GatewayError, postgresOwnerFunctions, type Backbone, type Logger, type OwnerFunctions, type StepOutcome } from '#infra';
 import { BACKBONE, LOGGER } from '#projector';
 import { PIPELINE_PARTS } from '../pipeline.tokens.js';
 import type { PipelineParts } from '../pipeline-parts.js';
@@ -31,17 +32,41 @@ export class DeployStep extends PipelineStep<Deploy> {
     @Inject(LOGGER) logger: Logger,
     @Inject(PIPELINE_PARTS) private readonly parts: PipelineParts,
   ) {
-    super(backbone, logger, 'deploy', 4, (job) => `deploy:${job.payload.command.spec.name}`);
+    // Owners take turns, two deploys each at most, so one owner's large stack leaves slots for the others.
+    super(backbone, logger, 'deploy', 4, (job) => `deploy:${job.payload.command.spec.name}`, 2);
+    this.ownerFunctions = postgresOwnerFunctions(backbone.db);
   }
 
+  private readonly ownerFunctions: OwnerFunctions;
+
   protected async run(job: PipelineJob<Deploy>, context: { id: string; attempts: number }, signal: AbortSignal): Promise<StepOutcome> {
-    const { push, spec, buildId, image } = job.command;
+    const { push, spec } = job.command;
     // Recorded before a crash: the gateway already has it, do not deploy it twice.
     if (await this.backbone.store.wasAppended(context.id)) return { done: true };
     const streamId = streamIds.function(spec.name);
     const newest = await this.newestPush(push.owner, push.repo, push.branch);
     const { events } = await this.backbone.store.readStream(streamId);
     const state = fold(functionDecider, events as unknown as FunctionEvent[]);
+    // A function the owner does not run yet counts against its quota: count, deploy and record it under the owner's
+    // lock, so two new functions deploying at once cannot both take the last place. Updates need no lock.
+    const release = state.deployed && !state.removed ? null : await this.ownerFunctions.lock(push.owner);
+    try {
+      return await this.deploy(job, context, signal, state, newest, release ? await this.ownerFunctions.deployedCount(push.owner, streamId) : 0);
+    } finally {
+      await release?.();
+    }
+  }
+
+  private async deploy(
+    job: PipelineJob<Deploy>,
+    context: { id: string; attempts: number },
+    signal: AbortSignal,
+    state: FunctionState,
+    newest: { sequence: number; sha: string },
+    ownerDeployed: number,
+  ): Promise<StepOutcome> {
+    const { push, spec, buildId, image } = job.command;
+    const streamId = streamIds.function(spec.name);
     const deployed = {
       name: spec.name,
       owner: push.owner,
@@ -58,7 +83,16 @@ export class DeployStep extends PipelineStep<Deploy> {
       repositoryId: push.repositoryId,
     };
     const [decision] = functionDecider.decide(
-      { type: 'Deploy', data: { ...deployed, contextDigest: spec.contextDigest, newestPushSequence: newest.sequence, newestSha: newest.sha } },
+      {
+        type: 'Deploy',
+        data: {
+          ...deployed,
+          contextDigest: spec.contextDigest,
+          newestPushSequence: newest.sequence,
+          newestSha: newest.sha,
+          ownerQuota: { deployed: ownerDeployed, max: this.parts.config.fairShare.maxFunctionsPerOwner },
+        },
+      },
       state,
     );
     // No version check: deploys of one function are serialised by the queue's lock, and the build events that

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { repositoryDecider, streamIds, type PushReceived, type RecordedEvent } from '#domain';
+import { ownerShare, repositoryDecider, streamIds, type PushReceived, type RecordedEvent } from '#domain';
 import { enqueueSteps, recordDecision, runSteps, type Backbone, type Logger, type StepOutcome, type StepRunner, type Subscription } from '#infra';
 import { BACKBONE, LOGGER } from '#projector';
 import { SOURCE_READER } from '../pipeline.tokens.js';
@@ -29,14 +29,21 @@ export class FetchSourceStep implements OnApplicationBootstrap, OnApplicationShu
       enqueueSteps(
         tx,
         FETCH_SOURCE,
-        events.filter((event) => event.type === 'PushReceived').map((event) => ({ id: `${FETCH_SOURCE}:${event.metadata.eventId}`, payload: event })),
+        events
+          .filter((event) => event.type === 'PushReceived')
+          .map((event) => ({ id: `${FETCH_SOURCE}:${event.metadata.eventId}`, payload: event, group: ownerShare((event as RecordedEvent<PushReceived>).data.owner) })),
       ),
     );
     this.runner = await runSteps<RecordedEvent<PushReceived>>(
       this.backbone.db,
       this.backbone.databaseUrl,
       FETCH_SOURCE,
-      { concurrency: this.reader.config.source.concurrency, logger: this.logger },
+      {
+        concurrency: this.reader.config.source.concurrency,
+        logger: this.logger,
+        // Owners take turns, each with half the fetch slots at most: one owner's burst of pushes leaves room.
+        fairness: { maxRunningPerGroup: Math.max(1, Math.floor(this.reader.config.source.concurrency / 2)) },
+      },
       (job, signal) => this.run(job.payload, job.attempts, signal),
     );
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { decidePipeline, evolvePush, initialPushState, type FaaslineEvent, type PipelineCommand, type RecordedEvent } from '#domain';
+import { decidePipeline, evolvePush, fairShareGroup, initialPushState, type FaaslineEvent, type PipelineCommand, type RecordedEvent } from '#domain';
 import { enqueueSteps, readEventsByCorrelation, type Backbone, type Subscription } from '#infra';
 import { BACKBONE } from '#projector';
 import { causeOf, type PipelineJob } from '../pipeline-step.js';
@@ -46,7 +46,7 @@ export class PipelineProcessManager implements OnApplicationBootstrap, OnApplica
   }
 
   private async handle(events: readonly RecordedEvent<FaaslineEvent>[], tx: EntityManager): Promise<void> {
-    const jobs = new Map<string, { id: string; payload: PipelineJob<PipelineCommand> }[]>();
+    const jobs = new Map<string, { id: string; payload: PipelineJob<PipelineCommand>; group: string | null }[]>();
     for (const event of events) {
       if (!RELEVANT.has(event.type)) continue;
       const history = (await readEventsByCorrelation(tx, event.metadata.correlationId, event.metadata.globalPosition)) as RecordedEvent<FaaslineEvent>[];
@@ -54,7 +54,7 @@ export class PipelineProcessManager implements OnApplicationBootstrap, OnApplica
       commands.forEach((command, index) => {
         const step = STEP_OF[command.type];
         const list = jobs.get(step) ?? [];
-        list.push({ id: `${step}:${event.metadata.eventId}:${index}`, payload: { command, cause: causeOf(event) } });
+        list.push({ id: `${step}:${event.metadata.eventId}:${index}`, payload: { command, cause: causeOf(event) }, group: fairShareGroup(command) });
         jobs.set(step, list);
       });
     }
