@@ -32,3 +32,4 @@ export * from './github/commit-status-reporter.js';
 export * from './builder/buildkit.builder.js';
 export * from './builder/buildkit-proto.js';
 export * from './read-models/index.js';
+export * from './sandbox/index.js';
