@@ -1,10 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import type { Backbone, Config, Logger } from '#infra';
+import type { Backbone, Config, Logger, Sandbox } from '#infra';
 import { BackboneModule, ProjectorModule } from '#projector';
 import { HealthController } from './health/health.controller.js';
 import { PipelineModule } from './pipeline/pipeline.module.js';
-import { ADMIN_TOKEN, GATEWAY_PASSWORD, WEBHOOK_SECRET } from './tokens.js';
+import { ADMIN_TOKEN, GATEWAY_PASSWORD, SANDBOX, WEBHOOK_SECRET, type SandboxChoice } from './tokens.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { BuildsModule } from './builds/builds.module.js';
 import { QueriesModule } from './queries/queries.module.js';
@@ -19,6 +19,10 @@ export type ApiOptions = Readonly<{
   /** Basic-auth password of the OpenFaaS gateway (OPENFAAS_PASSWORD, or the one generated for the embedded gateway). */
   gatewayPassword: string;
   adminToken: string;
+  /** Where local builds run (null: bare processes, trusted owners only). */
+  sandbox?: Sandbox | null;
+  /** No sandbox where tenants' code runs here: pushes build only for trusted owners (the push policy). */
+  trustedOwnersOnly?: boolean;
 }>;
 
 /** The api process: webhook ingress, the pipeline steps, health; with `withProjector` also the read models. */
@@ -37,8 +41,9 @@ export class AppModule {
             { provide: WEBHOOK_SECRET, useValue: options.webhookSecret },
             { provide: GATEWAY_PASSWORD, useValue: options.gatewayPassword },
             { provide: ADMIN_TOKEN, useValue: options.adminToken },
+            { provide: SANDBOX, useValue: { sandbox: options.sandbox ?? null, trustedOwnersOnly: options.trustedOwnersOnly ?? false } satisfies SandboxChoice },
           ],
-          exports: [WEBHOOK_SECRET, GATEWAY_PASSWORD, ADMIN_TOKEN],
+          exports: [WEBHOOK_SECRET, GATEWAY_PASSWORD, ADMIN_TOKEN, SANDBOX],
         },
         WebhooksModule,
         BuildsModule,

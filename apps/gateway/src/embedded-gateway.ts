@@ -5,7 +5,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FunctionDeployment } from '#domain';
-import { constantTimeEqual, imageIndexPath, type Logger } from '#infra';
+import { constantTimeEqual, imageIndexPath, type Logger, type Sandbox } from '#infra';
 import { FunctionProcess, memoryBytes, type LogLine } from './function-process.js';
 
 export type EmbeddedGatewayOptions = Readonly<{
@@ -17,6 +17,8 @@ export type EmbeddedGatewayOptions = Readonly<{
   logger: Logger;
   /** How long a request to a function may take. */
   timeoutMs?: number;
+  /** Where function processes run; null or unset: bare child processes (only for trusted owners). */
+  sandbox?: Sandbox | null;
 }>;
 
 type Deployed = {
@@ -244,6 +246,7 @@ export class EmbeddedGateway {
       env: deployment.envVars ?? {},
       memoryBytes: memoryBytes(deployment.limits?.memory),
       secretsDir,
+      sandbox: this.options.sandbox ?? null,
       onLog: (line) => {
         this.logs.push(line);
         if (this.logs.length > MAX_LOG_LINES * 20) this.logs.splice(0, this.logs.length - MAX_LOG_LINES * 20);

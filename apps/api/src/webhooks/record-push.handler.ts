@@ -4,7 +4,7 @@ import { repositoryDecider, streamIds } from '#domain';
 import { recordDecision, type Backbone, type CustomerList } from '#infra';
 import { BACKBONE, CONFIG } from '#projector';
 import type { Config } from '#infra';
-import { CUSTOMERS } from '../tokens.js';
+import { CUSTOMERS, SANDBOX, type SandboxChoice } from '../tokens.js';
 import { RecordPushCommand, type RecordOutcome } from './record-push.command.js';
 
 /** Records whether a push builds. The delivery id makes a redelivery a no-op. */
@@ -14,10 +14,11 @@ export class RecordPushHandler implements ICommandHandler<RecordPushCommand, Rec
     @Inject(BACKBONE) private readonly backbone: Backbone,
     @Inject(CONFIG) private readonly config: Config,
     @Inject(CUSTOMERS) private readonly customers: CustomerList,
+    @Inject(SANDBOX) private readonly sandbox: SandboxChoice,
   ) {}
 
   async execute({ delivery, sender }: RecordPushCommand): Promise<RecordOutcome> {
-    const policy = { customers: await this.customers(), buildBranch: this.config.buildBranch };
+    const policy = { customers: await this.customers(), buildBranch: this.config.buildBranch, trustedOwnersOnly: this.sandbox.trustedOwnersOnly };
     const result = await recordDecision(
       this.backbone.store,
       repositoryDecider,

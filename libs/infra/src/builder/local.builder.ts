@@ -1,12 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, writeFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar';
+import { SANDBOX_PATH, SANDBOX_PYTHON, type Sandbox, type SandboxedProcess } from '../sandbox/sandbox.port.js';
 import { BuildFailure, type Builder, type BuildRequest, type BuildResult } from './builder.port.js';
+
+/** What one build step (an npm or pip install) may use. */
+const BUILD_LIMITS = { memoryBytes: 1024 * 2 ** 20, cpus: 1, pids: 512, fileSizeBytes: 512 * 2 ** 20 };
 
 /**
  * Embedded mode's builder: the build context becomes a content-addressed image folder under `DATA_DIR/images`,
@@ -19,6 +23,8 @@ export class LocalBuilder implements Builder {
   constructor(
     private readonly imagesDir: string,
     private readonly npmCacheDir: string,
+    /** Where npm and pip run; null: bare child processes (only for trusted owners, see the push policy). */
+    private readonly sandbox: Sandbox | null = null,
   ) {}
 
   /** `pip install --target python_packages -r <requirements>`; pip's own settings (index, find-links) come from the environment. */
@@ -31,7 +37,7 @@ export class LocalBuilder implements Builder {
   private async run(command: string, args: string[], cwd: string, env: Record<string, string>, log: (line: string) => void, signal: AbortSignal, failure: string): Promise<void> {
     const output: string[] = [];
     const code = await new Promise<number>((resolve, reject) => {
-      const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], signal });
+      const child = this.sandbox ? this.spawnSandboxed(command, args, cwd, env, signal) : spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], signal });
       const collect = (chunk: Buffer) => {
         for (const line of chunk.toString().split('\n').filter(Boolean)) {
           output.push(line);
@@ -44,6 +50,31 @@ export class LocalBuilder implements Builder {
       child.on('close', (exit) => resolve(exit ?? 1));
     });
     if (code !== 0) throw new BuildFailure(`${failure}: ${output.filter((line) => /ERR|error/i.test(line)).slice(-1)[0] ?? `exit ${code}`}`.slice(0, 120));
+  }
+
+  /**
+   * A build step in the sandbox: the system read-only, writable only this build's staging folder (lent to the build
+   * uid for the step) and the package caches, each at its own path so the arguments stay valid; the network is open.
+   */
+  private spawnSandboxed(command: string, args: string[], cwd: string, env: Record<string, string>, signal: AbortSignal): SandboxedProcess {
+    const staging = join(this.imagesDir, relative(this.imagesDir, cwd).split(sep)[0]!);
+    if (!staging.endsWith('.tmp') || relative(staging, cwd).startsWith('..')) throw new Error(`sandboxed build step outside a staging folder: ${cwd}`);
+    const caches = [this.npmCacheDir, `${this.npmCacheDir}-pip`];
+    for (const cache of caches) mkdirSync(cache, { recursive: true, mode: 0o700 });
+    return this.sandbox!.spawn({
+      program: command === 'python3' ? SANDBOX_PYTHON : `/usr/bin/${command}`,
+      args,
+      cwd,
+      env: { ...env, PATH: SANDBOX_PATH },
+      mounts: [
+        { source: staging, target: staging, writable: true, owner: 'lend' },
+        ...caches.map((cache) => ({ source: cache, target: cache, writable: true, owner: 'give' as const })),
+        ...operatorFolders(env).map((folder) => ({ source: folder, target: folder })),
+      ],
+      limits: BUILD_LIMITS,
+      role: 'build',
+      signal,
+    });
   }
 
   /**
@@ -167,6 +198,16 @@ function toolEnvironment(): Record<string, string> {
     ([name]) => name === 'PATH' || /^(npm_config_|PIP_)/i.test(name) || /^(HTTPS?_PROXY|NO_PROXY|NODE_EXTRA_CA_CERTS)$/i.test(name),
   );
   return Object.fromEntries(kept) as Record<string, string>;
+}
+
+/**
+ * Local folders the operator's pip settings name (`PIP_FIND_LINKS`, `file:` indexes): visible read-only in the build
+ * sandbox, at their own paths. They must be readable by the build uid.
+ */
+function operatorFolders(env: Record<string, string>): string[] {
+  const named = ['PIP_FIND_LINKS', 'PIP_INDEX_URL', 'PIP_EXTRA_INDEX_URL'].flatMap((name) => (env[name] ?? '').split(/\s+/)).filter(Boolean);
+  const paths = named.map((value) => (value.startsWith('file://') ? new URL(value).pathname : value)).filter((path) => isAbsolute(path));
+  return [...new Set(paths)].filter((path) => existsSync(path) && statSync(path).isDirectory());
 }
 
 /** Where the local builder records which folder holds an image name. */

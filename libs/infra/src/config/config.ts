@@ -42,6 +42,8 @@ export type Config = Readonly<{
   buildConcurrency: number;
   /** Operator template folders (`<lang>/template.yml`), searched before the built-in set. */
   templatesDirs: readonly string[];
+  /** auto: contain functions and local builds when a sandbox works here; required: refuse to start without one; off: never. */
+  sandbox: Readonly<{ mode: 'auto' | 'off' | 'required'; uidBase: number }>;
   source: Readonly<{ concurrency: number; fetchTimeoutMs: number; maxRepoBytes: number; maxRepoFiles: number; maxContextBytes: number }>;
 }>;
 
@@ -100,6 +102,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxFunctionsPerRepo: integer(read, 'MAX_FUNCTIONS_PER_REPO', 20, 1, 1000),
     buildConcurrency: integer(read, 'BUILD_CONCURRENCY', 2, 1, 64),
     templatesDirs: list(read('TEMPLATES_DIR') ?? '').map((dir) => (isAbsolute(dir) ? dir : resolve(cwd, dir))),
+    sandbox: { mode: sandboxMode(read('SANDBOX')), uidBase: integer(read, 'SANDBOX_UID_BASE', 61000, 1000, 4_294_000_000) },
     source: {
       concurrency: integer(read, 'FETCH_CONCURRENCY', 4, 1, 64),
       fetchTimeoutMs: integer(read, 'GIT_FETCH_TIMEOUT', 120, 1, 3600) * 1000,
@@ -108,6 +111,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       maxContextBytes: integer(read, 'MAX_HANDLER_MB', 25, 1, 10_000) * 1024 * 1024,
     },
   };
+}
+
+function sandboxMode(raw: string | undefined): 'auto' | 'off' | 'required' {
+  const mode = raw?.toLowerCase() ?? 'auto';
+  if (mode !== 'auto' && mode !== 'off' && mode !== 'required') throw new ConfigError('SANDBOX', `"${raw}" is not auto, off or required`);
+  return mode;
 }
 
 const list = (value: string) =>
