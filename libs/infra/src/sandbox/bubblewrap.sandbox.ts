@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { chmodSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
+import { chmodSync, lchownSync, rmSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { chmod, lchown, lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -121,8 +121,12 @@ export class BubblewrapSandbox implements Sandbox {
 
   /** Empty folders, 0755 and root's, on which a sandbox's private mount namespace mounts its folders. */
   private stub(index: number): string {
-    this.stubs ??= mkdtempSync(join(tmpdir(), 'faasline-sandbox-mounts-'));
-    chmodSync(this.stubs, 0o755);
+    if (this.stubs === undefined) {
+      const stubs = mkdtempSync(join(tmpdir(), 'faasline-sandbox-mounts-'));
+      chmodSync(stubs, 0o755);
+      process.once('exit', () => rmSync(stubs, { recursive: true, force: true }));
+      this.stubs = stubs;
+    }
     const path = join(this.stubs, String(index));
     mkdirSync(path, { recursive: true, mode: 0o755 });
     return path;

@@ -47,6 +47,7 @@ export function detectCgroups(): Cgroups | string {
   } catch (error) {
     return `cannot create a cgroup: ${(error as Error).message}`;
   }
+  removeAtExit(Object.values(parents));
   const swap = existsSync(join(parents.memory, 'memory.memsw.limit_in_bytes'));
   return {
     description: 'cgroup v1 (memory, pids, cpu)',
@@ -84,6 +85,7 @@ function detectV2(): Cgroups | string {
       write(join(own, 'cgroup.subtree_control'), '+memory +pids +cpu');
     }
     write(join(parent, 'cgroup.subtree_control'), '+memory +pids +cpu');
+    removeAtExit([parent]);
   } catch (error) {
     return `cannot set up cgroup v2 groups: ${(error as Error).message}`;
   }
@@ -99,6 +101,19 @@ function detectV2(): Cgroups | string {
       return { procsFiles: [join(group, 'cgroup.procs')], destroy: () => destroy([group]) };
     },
   };
+}
+
+/** The per-server parent groups go when the server does (each sandbox's own group is removed when it ends). */
+function removeAtExit(groups: readonly string[]): void {
+  process.once('exit', () => {
+    for (const group of groups) {
+      try {
+        rmdirSync(group);
+      } catch {
+        // a group still in use stays; the kernel keeps it until it empties
+      }
+    }
+  });
 }
 
 /** Kills what is left in the groups (a process that escaped its parent's death) until they are empty, then removes them. */
