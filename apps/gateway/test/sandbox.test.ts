@@ -206,3 +206,38 @@ describe('a sandboxed build step', () => {
   }, 60_000);
 });
 
+
+describe('without cgroups (rlimits only)', () => {
+  let limited: Sandbox;
+  beforeAll(async () => {
+    limited = (await openSandbox({ mode: 'required', uidBase: 63500, limits: 'rlimits' })).sandbox!;
+    expect(limited.description).toContain('rlimits');
+  });
+  const run = (script: string, limits: { memoryBytes: number; pids: number }) => {
+    const child = limited.spawn({ program: '/bin/sh', args: ['-c', script], cwd: '/', env: {}, mounts: [], limits: { cpus: 1, fileSizeBytes: 2 ** 20, ...limits }, role: 'function' });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    return { child, output: () => output, exited: new Promise((resolve) => child.once('exit', resolve)) };
+  };
+
+  it('holds node to its memory with Buffers', async () => {
+    const hog = run(`/usr/bin/node -e "let mb = 0; const kept = []; try { for (;;) { const b = Buffer.alloc(8 << 20); b.fill(1); kept.push(b); mb += 8 } } catch { console.log('held at ' + mb + ' MB') }"`, { memoryBytes: 256 * 2 ** 20, pids: 64 });
+    await hog.exited;
+    const held = /held at (\d+) MB/.exec(hog.output());
+    // Either node refused the allocation below the limit, or it was stopped outright.
+    if (held) expect(Number(held[1])).toBeLessThan(256);
+    else expect(hog.child.exitCode).not.toBe(0);
+  }, 30_000);
+
+  it('contains a fork bomb to its process count, and stopping it ends the tree', async () => {
+    const bomb = run('echo uid $(id -u); f() { f | f & }; f; sleep 60', { memoryBytes: 256 * 2 ** 20, pids: 32 });
+    await eventually(() => /uid \d+/.test(bomb.output()), 5000, 'the bomb started');
+    const uid = Number(/uid (\d+)/.exec(bomb.output())![1]);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(processesOf(uid).length).toBeLessThanOrEqual(32);
+    bomb.child.kill('SIGTERM');
+    await bomb.exited;
+    await eventually(() => processesOf(uid).length === 0, 5000, `no process of uid ${uid} left`);
+  }, 30_000);
+});

@@ -33,6 +33,8 @@ describe('configuration', () => {
     [{ GITHUB_APP_PRIVATE_KEY_FILE: '/k.pem' }, /^GITHUB_APP_ID: is required/],
     [{ GITHUB_APP_ID: '1', GITHUB_APP_PRIVATE_KEY: 'secret' }, /^GITHUB_APP_PRIVATE_KEY: is not a PEM private key/],
     [{ GIT_FETCH_TIMEOUT: '0' }, /^GIT_FETCH_TIMEOUT: /],
+    [{ SANDBOX: 'maybe' }, /^SANDBOX: "maybe" is not auto, off or required/],
+    [{ SANDBOX_UID_BASE: '0' }, /^SANDBOX_UID_BASE: /],
   ])('names the variable in one line for %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { chmodSync, lchownSync, rmSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
+import { chmodSync, rmSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { chmod, lchown, lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import type { Cgroups, ControlGroup } from './cgroups.js';
 import { SANDBOX_PATH, type Sandbox, type SandboxedProcess, type SandboxSpec } from './sandbox.port.js';
 
@@ -142,65 +142,70 @@ export class BubblewrapSandbox implements Sandbox {
 }
 
 class BubblewrapProcess extends EventEmitter implements SandboxedProcess {
-  readonly stdout: Readable;
-  readonly stderr: Readable;
+  readonly stdout = new PassThrough();
+  readonly stderr = new PassThrough();
   exitCode: number | null = null;
-  private readonly child: ChildProcess;
-  private readonly ready: Promise<void>;
+  private child: ChildProcess | null = null;
+  private pendingSignal: NodeJS.Signals | null = null;
 
   constructor(
     private readonly sandbox: BubblewrapSandbox,
-    spec: SandboxSpec,
+    private readonly spec: SandboxSpec,
   ) {
     super();
-    const uid = sandbox.acquireUid(spec.role);
-    let group: ControlGroup | null = null;
-    try {
-      // Folders handed to the uid before it starts: ownership must be right when bwrap binds them.
-      if (sandbox.dropsUid) for (const mount of spec.mounts) if (mount.owner) chownTreeSync(mount.source, uid);
-      group = sandbox.cgroups?.create(`${spec.role}-${randomUUID()}`, spec.limits) ?? null;
-      const { file, args } = sandbox.command(spec, uid, group);
-      this.child = spawn(file, args, { env: { PATH: SANDBOX_PATH, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: '/' });
-    } catch (error) {
-      if (spec.role === 'function') sandbox.releaseUid(uid);
-      void group?.destroy();
-      throw error;
-    }
-    this.stdout = this.child.stdout!;
-    this.stderr = this.child.stderr!;
     const abort = () => this.kill('SIGKILL');
     spec.signal?.addEventListener('abort', abort, { once: true });
     if (spec.signal?.aborted) abort();
-    const released = group;
-    this.child.once('error', (error) => this.emit('error', error));
-    this.ready = new Promise<void>((resolve) => {
-      this.child.once('close', (code, signal) => {
-        spec.signal?.removeEventListener('abort', abort);
-        void (async () => {
-          // bwrap is gone, so its pid namespace is gone; the cgroup catches anything that was never in it.
-          await released?.destroy();
-          if (sandbox.dropsUid) for (const mount of spec.mounts) if (mount.owner === 'lend') await reclaimTree(mount.source).catch(() => undefined);
-          if (spec.role === 'function') sandbox.releaseUid(uid);
-          this.exitCode = code ?? (signal ? 128 : 1);
-          this.emit('exit', code, signal);
-          this.emit('close', code, signal);
-          resolve();
-        })();
-      });
-    });
+    void this.run().finally(() => spec.signal?.removeEventListener('abort', abort));
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.child?.pid;
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
-    return this.child.kill(signal);
+    if (this.exitCode !== null) return false;
+    if (this.child) return this.child.kill(signal);
+    // Still handing folders over: it never starts.
+    this.pendingSignal = signal;
+    return true;
   }
 
-  /** Resolves once the tree is gone and its resources are released. */
-  closed(): Promise<void> {
-    return this.ready;
+  private async run(): Promise<void> {
+    const { sandbox, spec } = this;
+    let uid: number | null = null;
+    let group: ControlGroup | null = null;
+    let code: number | null = null;
+    let signal: NodeJS.Signals | null = null;
+    try {
+      uid = sandbox.acquireUid(spec.role);
+      // Folders handed to the uid before it starts (off the event loop: a package cache can be large).
+      if (sandbox.dropsUid) for (const mount of spec.mounts) if (mount.owner) await chownTree(mount.source, uid);
+      if (this.pendingSignal) throw new Error(`stopped (${this.pendingSignal}) before it started`);
+      group = sandbox.cgroups?.create(`${spec.role}-${randomUUID()}`, spec.limits) ?? null;
+      const { file, args } = sandbox.command(spec, uid, group);
+      const child = spawn(file, args, { env: { PATH: SANDBOX_PATH, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: '/' });
+      this.child = child;
+      child.stdout.pipe(this.stdout);
+      child.stderr.pipe(this.stderr);
+      [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+        child.once('error', reject);
+        child.once('close', (exit, killedBy) => resolve([exit, killedBy]));
+      });
+    } catch (error) {
+      this.stdout.end();
+      this.stderr.end();
+      // Like a child that could not be spawned: 'error' for who listens, then 'exit' (a supervisor restarts on it).
+      if (this.listenerCount('error') > 0) this.emit('error', error as Error);
+    } finally {
+      // bwrap is gone, so its pid namespace is gone; the cgroup catches anything that was never in it.
+      await group?.destroy();
+      if (sandbox.dropsUid) for (const mount of spec.mounts) if (mount.owner === 'lend') await reclaimTree(mount.source).catch(() => undefined);
+      if (uid !== null && spec.role === 'function') sandbox.releaseUid(uid);
+      this.exitCode = code ?? (signal ? 128 : 1);
+      this.emit('exit', code, signal);
+      this.emit('close', code, signal);
+    }
   }
 }
 
@@ -213,11 +218,11 @@ function lstatOrNull(path: string): Stats | null {
 }
 
 /** Hands a folder to `uid`: owner of everything in it, so it can read (and, when bound writable, write) it. */
-function chownTreeSync(path: string, uid: number): void {
-  const info = lstatSync(path);
-  if (info.uid !== uid || info.gid !== uid) lchownSync(path, uid, uid);
+async function chownTree(path: string, uid: number): Promise<void> {
+  const info = await lstat(path);
+  if (info.uid !== uid || info.gid !== uid) await lchown(path, uid, uid);
   if (!info.isDirectory()) return;
-  for (const entry of readdirSync(path)) chownTreeSync(join(path, entry), uid);
+  for (const entry of await readdir(path)) await chownTree(join(path, entry), uid);
 }
 
 /**

@@ -8,7 +8,13 @@ import { SANDBOX_NODE, SANDBOX_PATH, type Sandbox } from './sandbox.port.js';
 
 export type SandboxMode = 'auto' | 'off' | 'required';
 
-export type SandboxSettings = Readonly<{ mode: SandboxMode; uidBase: number; uidCount?: number }>;
+export type SandboxSettings = Readonly<{
+  mode: SandboxMode;
+  uidBase: number;
+  uidCount?: number;
+  /** `rlimits`: leave cgroups alone even where they work (what a machine without them gets). */
+  limits?: 'auto' | 'rlimits';
+}>;
 
 /** A working sandbox, or null with the reason there is none (said at start; untrusted owners are then refused). */
 export type SandboxDetection = Readonly<{ sandbox: Sandbox; reason: null } | { sandbox: null; reason: string }>;
@@ -43,7 +49,7 @@ async function detect(settings: SandboxSettings): Promise<SandboxDetection> {
   if (!tools.prlimit) return { sandbox: null, reason: 'prlimit (util-linux) is not installed' };
   if (!tools.sh) return { sandbox: null, reason: 'no /bin/sh' };
   if (!existsSync(SANDBOX_NODE)) return { sandbox: null, reason: `${SANDBOX_NODE} is missing: functions run on the system's node inside the sandbox` };
-  const cgroups = detectCgroups();
+  const cgroups = settings.limits === 'rlimits' ? 'rlimits asked for' : detectCgroups();
   const sandbox = new BubblewrapSandbox({ tools, uidBase: settings.uidBase, uidCount: settings.uidCount ?? 1000, cgroups: typeof cgroups === 'string' ? null : cgroups });
   const failure = await trial(sandbox);
   return failure === null ? { sandbox, reason: null } : { sandbox: null, reason: failure };
