@@ -15,26 +15,6 @@ import { promisify } from 'node:util';
 import { serveGitRepositories } from '../../dist/libs/infra/index.js';
 import { freshDatabase, startPostgres } from '../postgres.js';
 
-// The sandbox's cost: unless SANDBOX names one mode, the bench runs twice in this run, as child processes, with
-// SANDBOX=off and SANDBOX=required, and compares the medians.
-if (!process.env.SANDBOX) {
-  const medians = {};
-  for (const mode of ['off', 'required']) {
-    console.log(`\n-- SANDBOX=${mode}`);
-    const child = spawn(process.execPath, [new URL(import.meta.url).pathname], { env: { ...process.env, SANDBOX: mode }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let text = '';
-    child.stdout.on('data', (chunk) => {
-      text += chunk;
-      process.stdout.write(chunk);
-    });
-    const code = await new Promise((resolve) => child.once('exit', resolve));
-    if (code !== 0) process.exit(code ?? 1);
-    medians[mode] = Number(/push to live, median of \d+: ([\d.]+) s/.exec(text)?.[1]);
-  }
-  const cost = medians.required / medians.off - 1;
-  console.log(`\nsandbox cost on push to live: ${medians.off.toFixed(2)} s off, ${medians.required.toFixed(2)} s sandboxed: ${(cost * 100).toFixed(1)} % (goal <= 10 %)`);
-  process.exit(0);
-}
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 7);
 // BENCH_CHANGE_DEPENDENCY=1: every push also changes the (local) dependency, so faasline installs each time too.
 const CHANGE_DEPENDENCY = Boolean(process.env.BENCH_CHANGE_DEPENDENCY);
@@ -146,7 +126,8 @@ async function startApi(sandbox) {
       started.output += chunk;
       const listening = /listening on (http:\/\/\S+)/.exec(started.output);
       const gateway = /OpenFaaS gateway: embedded at (http:\/\/\S+)/.exec(started.output);
-      if (listening && gateway) resolve({ url: listening[1], gatewayUrl: gateway[1] });
+      // The sandbox line comes last of the three.
+      if (listening && gateway && /sandbox: /.test(started.output)) resolve({ url: listening[1], gatewayUrl: gateway[1] });
     };
     api.stdout.on('data', read);
     api.stderr.on('data', read);

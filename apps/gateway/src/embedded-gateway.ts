@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FunctionDeployment } from '#domain';
 import { constantTimeEqual, imageIndexPath, type Logger, type Sandbox } from '#infra';
-import { FunctionProcess, memoryBytes, type LogLine } from './function-process.js';
+import { cpuCores, FunctionProcess, memoryBytes, type LogLine } from './function-process.js';
 
 export type EmbeddedGatewayOptions = Readonly<{
   dataDir: string;
@@ -245,6 +245,7 @@ export class EmbeddedGateway {
       command: deployment.envProcess ?? 'node index.js',
       env: deployment.envVars ?? {},
       memoryBytes: memoryBytes(deployment.limits?.memory),
+      cpus: cpuCores(deployment.limits?.cpu),
       secretsDir,
       sandbox: this.options.sandbox ?? null,
       onLog: (line) => {

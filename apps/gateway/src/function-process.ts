@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { SANDBOX_NODE, SANDBOX_PATH, SANDBOX_PYTHON, type Sandbox, type SandboxedProcess } from '#infra';
 
 export type LogLine = Readonly<{ name: string; instance: string; timestamp: string; text: string }>;
@@ -13,6 +14,8 @@ export type ProcessSpec = Readonly<{
   env: Readonly<Record<string, string>>;
   /** The deployment's limits.memory in bytes: node gets it as its heap limit, python as RLIMIT_DATA; the sandbox bounds all of it. */
   memoryBytes: number | null;
+  /** The deployment's limits.cpu in cores: the sandbox's CPU quota. */
+  cpus?: number | null;
   secretsDir: string;
   /** null: a bare child process (trusted owners only, see the push policy). */
   sandbox?: Sandbox | null;
@@ -24,7 +27,10 @@ export const SANDBOX_HOME = '/home/app';
 export const SANDBOX_SECRETS = '/var/openfaas/secrets';
 /** A deployment without limits.memory gets this much, as OpenFaaS Cloud's default profile. */
 export const DEFAULT_MEMORY_BYTES = 128 * 2 ** 20;
-const SANDBOX_LIMITS = { cpus: 1, pids: 128, fileSizeBytes: 64 * 2 ** 20 };
+const SANDBOX_LIMITS = { pids: 128, fileSizeBytes: 64 * 2 ** 20 };
+/** A deployment without limits.cpu gets one core; every function may use all cores for its first seconds (start-up). */
+export const DEFAULT_CPUS = 1;
+const STARTUP = { cpus: availableParallelism(), ms: 5000 };
 
 /**
  * Every function ends with the gateway process that started it, even one killed outright, whatever its template
@@ -60,6 +66,14 @@ const PYTHON_RUNTIME = [
   'sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0]))',
   "runpy.run_path(sys.argv[0], run_name='__main__')",
 ].join('\n');
+
+/** A Kubernetes CPU quantity (`500m`, `1`, `1.5`) in cores, or null when it is not one. */
+export function cpuCores(quantity: string | undefined): number | null {
+  const match = /^(\d+(?:\.\d+)?)(m)?$/.exec(quantity?.trim() ?? '');
+  if (!match) return null;
+  const cores = Number(match[1]) / (match[2] ? 1000 : 1);
+  return cores > 0 ? cores : null;
+}
 
 /** A Kubernetes memory quantity (`128Mi`, `1Gi`, `500M`, `256000000`) in bytes, or null when it is not one. */
 export function memoryBytes(quantity: string | undefined): number | null {
@@ -185,7 +199,7 @@ export class FunctionProcess {
         { source: this.spec.cwd, target: SANDBOX_HOME },
         { source: this.spec.secretsDir, target: SANDBOX_SECRETS, owner: 'give' },
       ],
-      limits: { memoryBytes: limit, ...SANDBOX_LIMITS },
+      limits: { memoryBytes: limit, cpus: this.spec.cpus ?? DEFAULT_CPUS, startup: STARTUP, ...SANDBOX_LIMITS },
       role: 'function',
     });
   }

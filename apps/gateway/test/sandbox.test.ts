@@ -207,6 +207,43 @@ describe('a sandboxed build step', () => {
 });
 
 
+describe('the CPU quota', () => {
+  it('holds a busy loop to its share once the start-up boost is over', async () => {
+    const child = sandbox.spawn({
+      program: '/bin/sh',
+      args: ['-c', 'echo uid $(id -u); while :; do :; done'],
+      cwd: '/',
+      env: {},
+      mounts: [],
+      limits: { memoryBytes: 64 * 2 ** 20, cpus: 0.2, pids: 8, fileSizeBytes: 2 ** 20, startup: { cpus: 2, ms: 300 } },
+      role: 'function',
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await eventually(() => /uid \d+/.test(output), 5000, 'the loop started');
+    const uid = Number(/uid (\d+)/.exec(output)![1]);
+    /** CPU seconds used so far by the loop (utime + stime of the uid's processes). */
+    const cpuSeconds = () =>
+      processesOf(uid).reduce((sum, pid) => {
+        try {
+          const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+          return sum + (Number(fields[11]) + Number(fields[12])) / 100;
+        } catch {
+          return sum;
+        }
+      }, 0);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const before = cpuSeconds();
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const used = cpuSeconds() - before;
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    // 0.2 of a core for 2 s is 0.4 s; unthrottled it would be about 2 s.
+    expect(used).toBeGreaterThan(0.2);
+    expect(used).toBeLessThan(0.7);
+  }, 30_000);
+});
+
 describe('without cgroups (rlimits only)', () => {
   let limited: Sandbox;
   beforeAll(async () => {

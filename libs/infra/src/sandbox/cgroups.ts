@@ -9,6 +9,8 @@ const PERIOD_US = 100_000;
 export type ControlGroup = Readonly<{
   /** `cgroup.procs` files, one per hierarchy: the wrapper joins them before it execs, so every descendant is inside. */
   procsFiles: readonly string[];
+  /** Changes the CPU quota (after a start-up boost). */
+  setCpus(cpus: number): void;
   /** SIGKILLs whatever is still inside, then removes the groups. */
   destroy(): Promise<void>;
 }>;
@@ -30,6 +32,15 @@ function ownPath(controller: string | null): string {
 }
 
 const write = (file: string, value: string) => writeFileSync(file, value);
+const quota = (cpus: number) => Math.max(1000, Math.round(cpus * PERIOD_US));
+/** A group may be gone already (the sandbox ended) when a timer changes it. */
+const ignoreGone = (change: (cpus: number) => void) => (cpus: number) => {
+  try {
+    change(cpus);
+  } catch {
+    // removed meanwhile
+  }
+};
 
 /**
  * The cgroups this process may manage, or the reason there are none. v1 controllers (memory, pids, cpu, each its
@@ -60,8 +71,9 @@ export function detectCgroups(): Cgroups | string {
       if (swap) write(join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
       write(join(pids, 'pids.max'), String(limits.pids));
       write(join(cpu, 'cpu.cfs_period_us'), String(PERIOD_US));
-      write(join(cpu, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(limits.cpus * PERIOD_US))));
-      return { procsFiles: groups.map((group) => join(group, 'cgroup.procs')), destroy: () => destroy(groups) };
+      const setCpus = (cpus: number) => write(join(cpu, 'cpu.cfs_quota_us'), String(quota(cpus)));
+      setCpus(limits.startup?.cpus ?? limits.cpus);
+      return { procsFiles: groups.map((group) => join(group, 'cgroup.procs')), setCpus: ignoreGone(setCpus), destroy: () => destroy(groups) };
     },
   };
 }
@@ -97,8 +109,9 @@ function detectV2(): Cgroups | string {
       write(join(group, 'memory.max'), String(limits.memoryBytes));
       if (existsSync(join(group, 'memory.swap.max'))) write(join(group, 'memory.swap.max'), '0');
       write(join(group, 'pids.max'), String(limits.pids));
-      write(join(group, 'cpu.max'), `${Math.max(1000, Math.round(limits.cpus * PERIOD_US))} ${PERIOD_US}`);
-      return { procsFiles: [join(group, 'cgroup.procs')], destroy: () => destroy([group]) };
+      const setCpus = (cpus: number) => write(join(group, 'cpu.max'), `${quota(cpus)} ${PERIOD_US}`);
+      setCpus(limits.startup?.cpus ?? limits.cpus);
+      return { procsFiles: [join(group, 'cgroup.procs')], setCpus: ignoreGone(setCpus), destroy: () => destroy([group]) };
     },
   };
 }

@@ -20,8 +20,13 @@ export type SandboxMount = Readonly<{
 export type SandboxLimits = Readonly<{
   /** All memory of the process tree (heap, Buffers, native, tmpfs pages), not only V8's heap. */
   memoryBytes: number;
-  /** CPU time share in cores (0.5 = half a core). */
+  /** CPU time in cores (0.5 = half a core), a hard quota. */
   cpus: number;
+  /**
+   * A start-up boost: this many cores for the first `startupMs`, then `cpus`. Node's start is multi-threaded, and a
+   * 1-core quota alone would throttle every cold start by tens of milliseconds. Where only rlimits exist: no CPU quota.
+   */
+  startup?: Readonly<{ cpus: number; ms: number }>;
   /** Processes and threads of the tree. */
   pids: number;
   /** Largest file it may write. */
