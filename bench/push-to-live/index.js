@@ -278,6 +278,12 @@ try {
     const on = median(comparison.map(([, sandboxed]) => sandboxed.seconds));
     const paired = median(comparison.map(([bare, sandboxed]) => sandboxed.seconds - bare.seconds));
     console.log(`sandbox cost on push to live (each push to both servers in turn): median ${off.toFixed(2)} s with SANDBOX=off, ${on.toFixed(2)} s sandboxed: ${(((on - off) / off) * 100).toFixed(1)} % (goal <= 10 %); median paired difference ${(paired * 1000).toFixed(0)} ms`);
+    const stageOf = (marks, from, to) => marks[to] - marks[from];
+    for (const [from, to] of [['PushReceived', 'SourceFetched'], ['SourceFetched', 'BuildStarted'], ['BuildStarted', 'BuildSucceeded'], ['BuildSucceeded', 'answering']]) {
+      const off = median(comparison.map(([bare]) => stageOf(bare.marks, from, to)));
+      const on = median(comparison.map(([, sandboxed]) => stageOf(sandboxed.marks, from, to)));
+      console.log(`  ${`${from} -> ${to}`.padEnd(36)} ${String(off).padStart(5)} ms off, ${String(on).padStart(5)} ms sandboxed`);
+    }
   }
   // The gateway switches traffic to the new version, then stops the old one and answers the deploy: so the new
   // version usually answers a few ms before FunctionDeployed is recorded.
