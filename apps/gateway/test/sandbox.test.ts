@@ -189,7 +189,7 @@ describe('a sandboxed build step', () => {
 
     const probe = sandbox.spawn({
       program: '/bin/sh',
-      args: ['-c', `id -u; cat ${join(dataDir, 'secrets', 'leak', 'package.json')} 2>&1; ls ${dataDir} 2>&1`],
+      args: ['-c', `id -u; cat ${join(dataDir, 'secrets', 'leak', 'package.json')} 2>&1; ls ${dataDir} 2>&1; /usr/bin/unshare --user --map-root-user true 2>&1 || echo no user namespace`],
       cwd: '/',
       env: {},
       mounts: [],
@@ -203,6 +203,7 @@ describe('a sandboxed build step', () => {
     expect(Number(uid)).toBe(63000);
     expect(rest.join('\n')).toMatch(/No such file/);
     expect(rest.join('\n')).not.toContain('"leak"');
+    expect(rest.join('\n')).toContain('no user namespace');
   }, 60_000);
 });
 

@@ -98,7 +98,8 @@ export class BubblewrapSandbox implements Sandbox {
 
   /** @internal */ command(spec: SandboxSpec, uid: number, group: ControlGroup | null): { file: string; args: string[] } {
     const { tools } = this.options;
-    const bwrap = [tools.bwrap, '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent', '--new-session'];
+    // No nested user namespaces: inside one a process holds every capability over its own mounts, a large kernel surface.
+    const bwrap = [tools.bwrap, '--unshare-user', '--disable-userns', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent', '--new-session'];
     for (const dir of SYSTEM_DIRS) {
       const info = lstatOrNull(dir);
       if (info?.isSymbolicLink()) bwrap.push('--symlink', readlinkSync(dir), dir);
