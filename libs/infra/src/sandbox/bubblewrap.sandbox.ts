@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { chmodSync, realpathSync, rmSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
+import { chmodSync, existsSync, realpathSync, rmSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { chmod, lchown, lstat, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -124,7 +124,12 @@ export class BubblewrapSandbox implements Sandbox {
   /** Empty folders, 0755 and root's, on which a sandbox's private mount namespace mounts its folders. */
   private stub(index: number): string {
     if (this.stubs === undefined) {
-      const stubs = mkdtempSync(join(tmpdir(), 'faasline-sandbox-mounts-'));
+      // Those of a server that was killed (its pid gone) are empty leftovers.
+      for (const entry of readdirSync(tmpdir())) {
+        const pid = /^faasline-sandbox-mounts-(\d+)-/.exec(entry)?.[1];
+        if (pid && !existsSync(`/proc/${pid}`)) rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+      }
+      const stubs = mkdtempSync(join(tmpdir(), `faasline-sandbox-mounts-${process.pid}-`));
       chmodSync(stubs, 0o755);
       process.once('exit', () => rmSync(stubs, { recursive: true, force: true }));
       this.stubs = stubs;

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SandboxLimits } from './sandbox.port.js';
 
@@ -53,6 +53,7 @@ export function detectCgroups(): Cgroups | string {
   const missing = controllers.filter((name) => !existsSync(join(ROOT, name, 'cgroup.procs')));
   if (missing.length > 0) return `no cgroup v1 ${missing.join(', ')} controller at ${ROOT} and no cgroup v2 hierarchy`;
   const parents = Object.fromEntries(controllers.map((name) => [name, join(ROOT, name, ownPath(name), `faasline-${process.pid}`)])) as Record<(typeof controllers)[number], string>;
+  for (const name of controllers) removeStale(join(ROOT, name, ownPath(name)));
   try {
     for (const parent of Object.values(parents)) mkdirSync(parent, { recursive: true });
   } catch (error) {
@@ -82,6 +83,7 @@ function detectV2(): Cgroups | string {
   const own = join(ROOT, ownPath(null));
   const parent = join(own, `faasline-${process.pid}`);
   try {
+    removeStale(own);
     const available = readFileSync(join(own, 'cgroup.controllers'), 'utf8').split(/\s+/);
     const missing = ['memory', 'pids', 'cpu'].filter((name) => !available.includes(name));
     if (missing.length > 0) return `cgroup v2 without the ${missing.join(', ')} controller for this process's group`;
@@ -114,6 +116,26 @@ function detectV2(): Cgroups | string {
       return { procsFiles: [join(group, 'cgroup.procs')], setCpus: ignoreGone(setCpus), destroy: () => destroy([group]) };
     },
   };
+}
+
+/** Groups a killed server left (`faasline-<pid>` of a pid that is gone): empty once its sandboxes died with it. */
+function removeStale(dir: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const pid = /^faasline-(\d+)$/.exec(entry)?.[1];
+    if (!pid || existsSync(`/proc/${pid}`)) continue;
+    try {
+      for (const child of readdirSync(join(dir, entry), { withFileTypes: true })) if (child.isDirectory()) rmdirSync(join(dir, entry, child.name));
+      rmdirSync(join(dir, entry));
+    } catch {
+      // still in use: left alone
+    }
+  }
 }
 
 /** The per-server parent groups go when the server does (each sandbox's own group is removed when it ends). */
