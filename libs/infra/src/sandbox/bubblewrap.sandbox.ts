@@ -188,7 +188,7 @@ class BubblewrapProcess extends EventEmitter implements SandboxedProcess {
     try {
       uid = sandbox.acquireUid(spec.role);
       // Folders handed to the uid before it starts (off the event loop: a package cache can be large).
-      if (sandbox.dropsUid) for (const mount of spec.mounts) if (mount.owner) await chownTree(mount.source, uid);
+      if (sandbox.dropsUid) for (const mount of spec.mounts) if (mount.owner === 'lend' || (mount.owner === 'give' && !(await ownedBy(mount.source, uid)))) await chownTree(mount.source, uid);
       if (this.pendingSignal) throw new Error(`stopped (${this.pendingSignal}) before it started`);
       group = sandbox.cgroups?.create(`${spec.role}-${randomUUID()}`, spec.limits) ?? null;
       const { file, args } = sandbox.command(spec, uid, group);
@@ -242,6 +242,8 @@ function lstatOrNull(path: string): Stats | null {
     return null;
   }
 }
+
+const ownedBy = async (path: string, uid: number) => (await lstat(path)).uid === uid;
 
 /** Hands a folder to `uid`: owner of everything in it, so it can read (and, when bound writable, write) it. */
 async function chownTree(path: string, uid: number): Promise<void> {

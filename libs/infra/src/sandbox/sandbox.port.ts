@@ -12,7 +12,8 @@ export type SandboxMount = Readonly<{
   /**
    * When the sandbox runs as a dedicated uid: `lend` hands the folder (recursively) to that uid for the run and
    * takes it back afterwards (a build's staging folder); `give` hands it over for good (a function's secrets, a
-   * cache the same uid keeps using). Unset: ownership is left alone, so only world-readable files are readable.
+   * cache the same uid keeps using): once the folder is the uid's, what the uid writes in it stays its own, so it is
+   * not walked again. Unset: ownership is left alone, so only world-readable files are readable.
    */
   owner?: 'lend' | 'give';
 }>;
