@@ -21,7 +21,14 @@ const gatewayPassword = await loadOrCreateSecret(opened.config.openfaasPassword,
 // Tenants' code runs here when functions run on the embedded gateway or builds on the local builder: contained in
 // the sandbox, or (fail closed) only trusted owners' code runs at all.
 const runsTenantCode = !opened.config.openfaasUrl || !opened.config.buildkitAddr;
-const sandboxing = runsTenantCode ? await openSandbox(opened.config.sandbox) : null;
+const sandboxing = runsTenantCode
+  ? await openSandbox(opened.config.sandbox).catch(async (error: Error) => {
+      // SANDBOX=required without a working sandbox: one line saying why, nothing started.
+      logger.error(error.message);
+      await backbone.close();
+      process.exit(1);
+    })
+  : null;
 const sandbox = sandboxing?.sandbox ?? null;
 const trustedOwnersOnly = sandboxing !== null && sandbox === null;
 
