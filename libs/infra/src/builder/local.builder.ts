@@ -3,14 +3,15 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar';
 import { SANDBOX_PATH, SANDBOX_PYTHON, type Sandbox, type SandboxedProcess } from '../sandbox/sandbox.port.js';
 import { BuildFailure, type Builder, type BuildRequest, type BuildResult } from './builder.port.js';
 
-/** What one build step (an npm or pip install) may use. */
-const BUILD_LIMITS = { memoryBytes: 1024 * 2 ** 20, cpus: 1, pids: 512, fileSizeBytes: 512 * 2 ** 20 };
+/** What one build step (an npm or pip install) may use: one core, every core for its first 5 s (most installs). */
+const BUILD_LIMITS = { memoryBytes: 1024 * 2 ** 20, cpus: 1, startup: { cpus: availableParallelism(), ms: 5000 }, pids: 512, fileSizeBytes: 512 * 2 ** 20 };
 
 /**
  * Embedded mode's builder: the build context becomes a content-addressed image folder under `DATA_DIR/images`,
