@@ -2,7 +2,8 @@
 // answering at /function/<name> on the embedded gateway, with a per-stage breakdown from the delivery's events,
 // against the floor measured in the same run: the same clone, the same npm install and the same template
 // process started by hand. Then memory: the faasline process's own RSS idle and with 20 functions deployed, and
-// what each function adds.
+// what each function adds. The sandbox's cost: unless SANDBOX names one mode, two servers run side by side, one
+// with SANDBOX=off and one with SANDBOX=required, and every push goes to both in turn (same commit, same load).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -103,39 +104,53 @@ function children(pid) {
 }
 
 const server = await startPostgres();
-const database = await freshDatabase(server.url);
 const gitServer = await serveGitRepositories({ resolve: (path) => join(work, 'repos', path.replace(/\.git$/, ''), '.git') });
 const cloneUrl = `${gitServer.url}/${OWNER}/${REPO}.git`;
-const dataDir = join(work, 'data');
 const env = { ...process.env };
-for (const name of ['OPENFAAS_URL', 'OPENFAAS_PASSWORD', 'ADMIN_TOKEN', 'BUILDKIT_ADDR', 'TEMPLATES_DIR', 'KAFKA_BROKERS', 'FAASLINE_PROJECTOR', 'FAASLINE_PIPELINE']) delete env[name];
-const api = spawn(process.execPath, [join(root, 'dist/apps/api/main.js')], {
-  cwd: root,
-  env: { ...env, PORT: '0', GATEWAY_PORT: '0', DATABASE_URL: database.url, DATA_DIR: dataDir, GITHUB_WEBHOOK_SECRET: SECRET, GIT_ALLOWED_HOSTS: new URL(gitServer.url).host },
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
-let output = '';
-const { url, gatewayUrl } = await new Promise((resolve, reject) => {
-  const read = (chunk) => {
-    output += chunk;
-    const listening = /listening on (http:\/\/\S+)/.exec(output);
-    const gateway = /OpenFaaS gateway: embedded at (http:\/\/\S+)/.exec(output);
-    if (listening && gateway) resolve({ url: listening[1], gatewayUrl: gateway[1] });
-  };
-  api.stdout.on('data', read);
-  api.stderr.on('data', read);
-  api.once('exit', (code) => reject(new Error(`api exited ${code}:\n${output}`)));
-});
-const adminToken = readFileSync(join(dataDir, 'secrets', 'admin-token'), 'utf8').trim();
+for (const name of ['OPENFAAS_URL', 'OPENFAAS_PASSWORD', 'ADMIN_TOKEN', 'BUILDKIT_ADDR', 'TEMPLATES_DIR', 'KAFKA_BROKERS', 'FAASLINE_PROJECTOR', 'FAASLINE_PIPELINE', 'SANDBOX']) delete env[name];
+const databases = [];
 
-async function deliver(sha) {
+/** One faasline (`npm start`'s main.ts) with its own database and DATA_DIR. */
+async function startApi(sandbox) {
+  const database = await freshDatabase(server.url);
+  databases.push(database);
+  const dataDir = join(work, `data-${sandbox}`);
+  const api = spawn(process.execPath, [join(root, 'dist/apps/api/main.js')], {
+    cwd: root,
+    env: { ...env, SANDBOX: sandbox, PORT: '0', GATEWAY_PORT: '0', DATABASE_URL: database.url, DATA_DIR: dataDir, GITHUB_WEBHOOK_SECRET: SECRET, GIT_ALLOWED_HOSTS: new URL(gitServer.url).host },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const started = { api, sandbox, output: '' };
+  const { url, gatewayUrl } = await new Promise((resolve, reject) => {
+    const read = (chunk) => {
+      started.output += chunk;
+      const listening = /listening on (http:\/\/\S+)/.exec(started.output);
+      const gateway = /OpenFaaS gateway: embedded at (http:\/\/\S+)/.exec(started.output);
+      // The sandbox line comes last of the three.
+      if (listening && gateway && /sandbox: /.test(started.output)) resolve({ url: listening[1], gatewayUrl: gateway[1] });
+    };
+    api.stdout.on('data', read);
+    api.stderr.on('data', read);
+    api.once('exit', (code) => reject(new Error(`api exited ${code}:\n${started.output}`)));
+  });
+  const how = /sandbox: (on \([^)]*\)[^\n]*|off[^\n]*)/.exec(started.output)?.[1] ?? 'not reported';
+  console.log(`SANDBOX=${sandbox}: ${how}`);
+  return Object.assign(started, { url, gatewayUrl, adminToken: readFileSync(join(dataDir, 'secrets', 'admin-token'), 'utf8').trim() });
+}
+
+const servers = process.env.SANDBOX ? [await startApi(process.env.SANDBOX)] : [await startApi('off'), await startApi('required')];
+// The floor and the memory figures are taken against the last one (sandboxed, unless SANDBOX says otherwise).
+const { api, url, gatewayUrl, adminToken } = servers.at(-1);
+const output = () => servers.map((one) => `[SANDBOX=${one.sandbox}]\n${one.output}`).join('\n');
+
+async function deliver(sha, target = servers.at(-1)) {
   const deliveryId = randomUUID();
   const payload = JSON.stringify({
     ref: 'refs/heads/master', before: '0'.repeat(40), after: sha,
     repository: { id: 1, name: REPO, full_name: `${OWNER}/${REPO}`, private: false, owner: { login: OWNER, id: 1 }, clone_url: cloneUrl, default_branch: 'master' },
     pusher: { name: OWNER }, sender: { login: OWNER },
   });
-  const response = await fetch(`${url}/webhooks/github`, {
+  const response = await fetch(`${target.url}/webhooks/github`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': deliveryId, 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(payload).digest('hex')}` },
     body: payload,
@@ -144,31 +159,42 @@ async function deliver(sha) {
   return { deliveryId, acceptedAt: performance.now(), acceptedWall: Date.now() };
 }
 
-const deliveryEvents = async (deliveryId) =>
-  (await (await fetch(`${url}/api/v1/deliveries/${deliveryId}/events`, { headers: { authorization: `Bearer ${adminToken}` } })).json()).items;
+const deliveryEvents = async (deliveryId, target = servers.at(-1)) =>
+  (await (await fetch(`${target.url}/api/v1/deliveries/${deliveryId}/events`, { headers: { authorization: `Bearer ${target.adminToken}` } })).json()).items;
 
-/** Pushes a commit whose `fn` answers `answer`; resolves once that answer is served, with the stage marks. */
+let pushCount = 0;
+/** Commits `fn` answering `answer`, pushes it to every server in turn; resolves with each one's time to that answer. */
 async function pushToLive(fn, answer) {
   writeHandler(fn, answer);
   const sha = commit(answer);
-  const { deliveryId, acceptedAt, acceptedWall } = await deliver(sha);
+  // Each push goes first to one server, then the other, alternately: the second one runs while the first one still
+  // finishes (the old version drained and stopped, statuses, read models), so a fixed order would favour one of them.
+  pushCount += 1;
+  const order = pushCount % 2 === 0 ? [...servers].reverse() : servers;
+  const results = new Map();
+  for (const target of order) results.set(target, await pushOne(target, sha, fn, answer));
+  return servers.map((target) => results.get(target));
+}
+
+async function pushOne(target, sha, fn, answer) {
+  const { deliveryId, acceptedAt, acceptedWall } = await deliver(sha, target);
   let live;
   try {
     // Calling the function every few ms through the whole push would load the 2 cores faasline builds on (the
     // floor is not called until its process starts): the build's end is awaited at a gentler pace first.
     const deadline = performance.now() + 60_000;
-    while (!(await deliveryEvents(deliveryId)).some((e) => /^Build(Succeeded|Reused|Failed)$/.test(e.type)) && performance.now() < deadline) await sleep(25);
-    live = await answered(`${gatewayUrl}/function/${OWNER}-${fn}`, `Hello, ${answer}!`);
+    while (!(await deliveryEvents(deliveryId, target)).some((e) => /^Build(Succeeded|Reused|Failed)$/.test(e.type)) && performance.now() < deadline) await sleep(25);
+    live = await answered(`${target.gatewayUrl}/function/${OWNER}-${fn}`, `Hello, ${answer}!`);
   } catch (error) {
-    const events = await deliveryEvents(deliveryId);
+    const events = await deliveryEvents(deliveryId, target);
     throw new Error(`${error.message}\nthe delivery's events: ${events.map((e) => `${e.type}${e.data.reason ? ` (${e.data.reason})` : ''}`).join(', ')}`, { cause: error });
   }
   const seconds = (live - acceptedAt) / 1000;
   // The gateway switches traffic before it answers the deploy, so FunctionDeployed may land just after.
-  let events = await deliveryEvents(deliveryId);
+  let events = await deliveryEvents(deliveryId, target);
   for (let tries = 0; !events.some((e) => e.type === 'FunctionDeployed') && tries < 500; tries++) {
     await sleep(10);
-    events = await deliveryEvents(deliveryId);
+    events = await deliveryEvents(deliveryId, target);
   }
   const at = (type) => {
     const event = events.find((e) => e.type === type && (e.data.name === undefined || e.data.name === `${OWNER}-${fn}`));
@@ -230,11 +256,14 @@ try {
   await floor('fn1', 'warm-up', 0);
 
   const pushes = [];
+  const comparison = [];
   const floors = [];
   const reusedFloors = [];
   for (let i = 1; i <= PUSHES; i++) {
-    const push = await pushToLive('fn1', `v${i}`);
+    const results = await pushToLive('fn1', `v${i}`);
+    const push = results.at(-1);
     pushes.push(push);
+    comparison.push(results);
     const hand = await floor('fn1', `v${i}`, i);
     floors.push(hand);
     const reused = await floor('fn1', `v${i}`, i, { reuseInstall: true });
@@ -249,6 +278,18 @@ try {
   const reusedMedian = median(reusedFloors.map((f) => f.seconds));
   console.log(`floor by hand with the earlier install copied in (what faasline does when the dependencies did not change), median: ${reusedMedian.toFixed(2)} s`);
   console.log(`ratio: ${(pushMedian / floorMedian).toFixed(2)} x the floor (goal <= 1.25); ${(pushMedian / reusedMedian).toFixed(2)} x the floor that reuses the install`);
+  if (servers.length === 2) {
+    const off = median(comparison.map(([bare]) => bare.seconds));
+    const on = median(comparison.map(([, sandboxed]) => sandboxed.seconds));
+    const paired = median(comparison.map(([bare, sandboxed]) => sandboxed.seconds - bare.seconds));
+    console.log(`sandbox cost on push to live (each push to both servers in turn, alternating which goes first): median ${off.toFixed(2)} s with SANDBOX=off, ${on.toFixed(2)} s sandboxed: ${(((on - off) / off) * 100).toFixed(1)} % (goal <= 10 %); median paired difference ${(paired * 1000).toFixed(0)} ms`);
+    const stageOf = (marks, from, to) => marks[to] - marks[from];
+    for (const [from, to] of [['PushReceived', 'SourceFetched'], ['SourceFetched', 'BuildStarted'], ['BuildStarted', 'BuildSucceeded'], ['BuildSucceeded', 'answering']]) {
+      const off = median(comparison.map(([bare]) => stageOf(bare.marks, from, to)));
+      const on = median(comparison.map(([, sandboxed]) => stageOf(sandboxed.marks, from, to)));
+      console.log(`  ${`${from} -> ${to}`.padEnd(36)} ${String(off).padStart(5)} ms off, ${String(on).padStart(5)} ms sandboxed`);
+    }
+  }
   // The gateway switches traffic to the new version, then stops the old one and answers the deploy: so the new
   // version usually answers a few ms before FunctionDeployed is recorded.
   const stages = ['PushReceived', 'SourceFetched', 'BuildStarted', 'BuildSucceeded', 'answering', 'FunctionDeployed'];
@@ -276,20 +317,24 @@ try {
   await sleep(3000);
   const twenty = memory(api.pid);
   const running = children(api.pid).filter((child) => / index\.js$/.test(child.command));
-  const functionRss = running.map((child) => memory(child.pid).rss);
+  // A sandboxed function is a tree (unshare/bwrap, its pid 1, node): its memory is the whole tree's.
+  const treeRss = (pid) => memory(pid).rss + children(pid).reduce((sum, child) => sum + treeRss(child.pid), 0);
+  const functionRss = running.map((child) => treeRss(child.pid));
   const total = functionRss.reduce((sum, rss) => sum + rss, 0);
   console.log(`faasline process with ${FUNCTIONS} functions: RSS ${mb(twenty.rss)}, peak over the whole run ${mb(twenty.hwm)} (goal <= 250 MB)`);
   console.log(`function processes: ${running.length}, RSS ${mb(total)} in all, ${(total / running.length).toFixed(1)} MB each (min ${mb(Math.min(...functionRss))}, max ${mb(Math.max(...functionRss))})`);
   console.log(`faasline RSS per added function: ${((twenty.rss - one.rss) / (FUNCTIONS - 1)).toFixed(2)} MB ((RSS at 20 - RSS at 1) / 19)`);
 } catch (error) {
-  console.error(`bench failed: ${error.message}\n--- api output (tail) ---\n${output.split('\n').slice(-40).join('\n')}`);
+  console.error(`bench failed: ${error.message}\n--- api output (tail) ---\n${output().split('\n').slice(-40).join('\n')}`);
   process.exitCode = 1;
 } finally {
-  api.kill('SIGINT');
-  await Promise.race([new Promise((resolve) => api.once('exit', resolve)), sleep(10_000)]);
-  if (api.exitCode === null) api.kill('SIGKILL');
+  for (const { api: one } of servers) {
+    one.kill('SIGINT');
+    await Promise.race([new Promise((resolve) => one.once('exit', resolve)), sleep(10_000)]);
+    if (one.exitCode === null) one.kill('SIGKILL');
+  }
   await gitServer.close();
-  await database.drop();
+  for (const database of databases) await database.drop();
   await server.stop();
   if (existsSync(work)) rmSync(work, { recursive: true, force: true });
 }

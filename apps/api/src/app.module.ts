@@ -1,11 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import type { Backbone, Config, Logger } from '#infra';
+import type { Backbone, Config, Logger, Sandbox } from '#infra';
 import { BackboneModule, ProjectorModule } from '#projector';
 import { HealthController } from './health/health.controller.js';
 import { PipelineModule } from './pipeline/pipeline.module.js';
 import { randomBytes } from 'node:crypto';
-import { ADMIN_TOKEN, GATEWAY_PASSWORD, LINKS_SECRET, WEBHOOK_SECRET } from './tokens.js';
+import { ADMIN_TOKEN, GATEWAY_PASSWORD, LINKS_SECRET, SANDBOX, WEBHOOK_SECRET, type SandboxChoice } from './tokens.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { BuildsModule } from './builds/builds.module.js';
 import { QueriesModule } from './queries/queries.module.js';
@@ -23,6 +23,10 @@ export type ApiOptions = Readonly<{
   /** Key of the signed build-log and build-context links (LINKS_SECRET, or the one generated into DATA_DIR). Unset: a
    * key of this process only, so its links open nowhere else and not after a restart. */
   linksSecret?: string;
+  /** Where local builds run (null: bare processes, trusted owners only). */
+  sandbox?: Sandbox | null;
+  /** No sandbox where tenants' code runs here: pushes build only for trusted owners (the push policy). */
+  trustedOwnersOnly?: boolean;
 }>;
 
 /** The api process: webhook ingress, the pipeline steps, health; with `withProjector` also the read models. */
@@ -42,8 +46,9 @@ export class AppModule {
             { provide: GATEWAY_PASSWORD, useValue: options.gatewayPassword },
             { provide: ADMIN_TOKEN, useValue: options.adminToken },
             { provide: LINKS_SECRET, useValue: options.linksSecret ?? randomBytes(32).toString('base64url') },
+            { provide: SANDBOX, useValue: { sandbox: options.sandbox ?? null, trustedOwnersOnly: options.trustedOwnersOnly ?? false } satisfies SandboxChoice },
           ],
-          exports: [WEBHOOK_SECRET, GATEWAY_PASSWORD, ADMIN_TOKEN, LINKS_SECRET],
+          exports: [WEBHOOK_SECRET, GATEWAY_PASSWORD, ADMIN_TOKEN, LINKS_SECRET, SANDBOX],
         },
         WebhooksModule,
         BuildsModule,

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { EmbeddedGateway } from '#gateway';
-import { loadOrCreateSecret } from '#infra';
+import { loadOrCreateSecret, openSandbox } from '#infra';
 import { markStarted, openFromEnvironment } from '#projector';
 import { createApi } from './api-app.js';
 
@@ -19,6 +19,20 @@ const adminToken = await loadOrCreateSecret(opened.config.adminToken, opened.con
 const gatewayPassword = await loadOrCreateSecret(opened.config.openfaasPassword, opened.config.dataDir, 'openfaas-password');
 const linksSecret = await loadOrCreateSecret(opened.config.links.secret, opened.config.dataDir, 'links-secret');
 
+// Tenants' code runs here when functions run on the embedded gateway or builds on the local builder: contained in
+// the sandbox, or (fail closed) only trusted owners' code runs at all.
+const runsTenantCode = !opened.config.openfaasUrl || !opened.config.buildkitAddr;
+const sandboxing = runsTenantCode
+  ? await openSandbox(opened.config.sandbox).catch(async (error: Error) => {
+      // SANDBOX=required without a working sandbox: one line saying why, nothing started.
+      logger.error(error.message);
+      await backbone.close();
+      process.exit(1);
+    })
+  : null;
+const sandbox = sandboxing?.sandbox ?? null;
+const trustedOwnersOnly = sandboxing !== null && sandbox === null;
+
 // No OPENFAAS_URL: the embedded gateway runs the functions here, and the deployer talks to it like to any other.
 const gateway = opened.config.openfaasUrl
   ? null
@@ -28,6 +42,7 @@ const gateway = opened.config.openfaasUrl
       user: opened.config.openfaasUser,
       password: gatewayPassword.value,
       logger,
+      sandbox,
     });
 const gatewayUrl = gateway ? await gateway.start(opened.config.gatewayPort, opened.config.host) : opened.config.openfaasUrl!;
 const config = {
@@ -43,6 +58,8 @@ const app = await createApi(backbone, config, logger, {
   adminToken: adminToken.value,
   gatewayPassword: gatewayPassword.value,
   linksSecret: linksSecret.value,
+  sandbox,
+  trustedOwnersOnly,
 });
 await backbone.log.start();
 await app.listen(config.port, config.host);
@@ -79,4 +96,6 @@ logger.info(
 logger.info(`event log: ${backbone.log.mode === 'kafka' ? `Kafka topic ${config.kafka!.topic}` : 'embedded (events table)'}`);
 logger.info(`projector: ${withProjector ? 'in this process' : 'separate process'}`);
 logger.info(`pipeline: ${withPipeline ? 'in this process' : 'separate process'}`);
-if (config.customers === null && config.customersFile === null) logger.warn('CUSTOMERS and CUSTOMERS_FILE are unset: pushes from every owner build');
+if (sandbox) logger.info(`sandbox: on (${sandbox.description}) for every function process and local build`);
+else if (sandboxing) logger.warn(`sandbox: off (${sandboxing.reason}): only owners in CUSTOMERS and local faasline push build and run here`);
+if (config.customers === null && config.customersFile === null && !trustedOwnersOnly) logger.warn('CUSTOMERS and CUSTOMERS_FILE are unset: pushes from every owner build');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -76,6 +76,8 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
     dataDir = mkdtempSync(join(tmpdir(), 'faasline-embedded-'));
     wheels = mkdtempSync(join(tmpdir(), 'faasline-wheels-'));
     buildWheel(wheels);
+    // Builds run as an unprivileged uid: the operator's find-links folder must be readable to it.
+    chmodSync(wheels, 0o755);
     env = {
       ...bareEnv(),
       DATABASE_URL: database.url,

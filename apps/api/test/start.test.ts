@@ -26,6 +26,8 @@ describe('npm start', () => {
       expect(metrics).toMatch(/^faasline_events_head_position 0$/m);
       expect(output()).toContain(`embedded PostgreSQL in ${dataDir}`);
       expect(output()).toContain('event log: embedded');
+      // With bubblewrap installed (CI installs it), functions and builds are contained, and it says how.
+      expect(output()).toMatch(/sandbox: on \(bubblewrap, (uids \d+–\d+|uid \d+ \(faasline's own, not root\)), (cgroup v[12] \(memory, pids, cpu\)|rlimits)/);
     } finally {
       expect(await stop(child)).toBe(0);
     }

@@ -5,8 +5,8 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FunctionDeployment } from '#domain';
-import { constantTimeEqual, imageIndexPath, type Logger } from '#infra';
-import { FunctionProcess, memoryBytes, type LogLine } from './function-process.js';
+import { constantTimeEqual, imageIndexPath, type Logger, type Sandbox } from '#infra';
+import { cpuCores, FunctionProcess, memoryBytes, type LogLine } from './function-process.js';
 import { isFileName, secretFiles } from './secret-files.js';
 
 export type EmbeddedGatewayOptions = Readonly<{
@@ -18,6 +18,8 @@ export type EmbeddedGatewayOptions = Readonly<{
   logger: Logger;
   /** How long a request to a function may take. */
   timeoutMs?: number;
+  /** Where function processes run; null or unset: bare child processes (only for trusted owners). */
+  sandbox?: Sandbox | null;
 }>;
 
 type Deployed = {
@@ -241,7 +243,9 @@ export class EmbeddedGateway {
       command: deployment.envProcess ?? 'node index.js',
       env: deployment.envVars ?? {},
       memoryBytes: memoryBytes(deployment.limits?.memory),
+      cpus: cpuCores(deployment.limits?.cpu),
       secretsDir,
+      sandbox: this.options.sandbox ?? null,
       onLog: (line) => {
         this.logs.push(line);
         if (this.logs.length > MAX_LOG_LINES * 20) this.logs.splice(0, this.logs.length - MAX_LOG_LINES * 20);

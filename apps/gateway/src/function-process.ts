@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { SANDBOX_NODE, SANDBOX_PATH, SANDBOX_PYTHON, type Sandbox, type SandboxedProcess } from '#infra';
 
 export type LogLine = Readonly<{ name: string; instance: string; timestamp: string; text: string }>;
 
@@ -10,11 +12,25 @@ export type ProcessSpec = Readonly<{
   /** The template's fprocess, e.g. `node index.js`. */
   command: string;
   env: Readonly<Record<string, string>>;
-  /** The deployment's limits.memory in bytes: node gets it as its heap limit, python as RLIMIT_DATA. */
+  /** The deployment's limits.memory in bytes: node gets it as its heap limit, python as RLIMIT_DATA; the sandbox bounds all of it. */
   memoryBytes: number | null;
+  /** The deployment's limits.cpu in cores: the sandbox's CPU quota. */
+  cpus?: number | null;
   secretsDir: string;
+  /** null: a bare child process (trusted owners only, see the push policy). */
+  sandbox?: Sandbox | null;
   onLog: (line: LogLine) => void;
 }>;
+
+/** Where a sandboxed function finds its code and its secrets, as in an OpenFaaS container. */
+export const SANDBOX_HOME = '/home/app';
+export const SANDBOX_SECRETS = '/var/openfaas/secrets';
+/** A deployment without limits.memory gets this much, as OpenFaaS Cloud's default profile. */
+export const DEFAULT_MEMORY_BYTES = 128 * 2 ** 20;
+const SANDBOX_LIMITS = { pids: 128, fileSizeBytes: 64 * 2 ** 20 };
+/** A deployment without limits.cpu gets one core; every function may use all cores for its first seconds (start-up). */
+export const DEFAULT_CPUS = 1;
+const STARTUP = { cpus: availableParallelism(), ms: 5000 };
 
 /**
  * Every function ends with the gateway process that started it, even one killed outright, whatever its template
@@ -51,6 +67,14 @@ const PYTHON_RUNTIME = [
   "runpy.run_path(sys.argv[0], run_name='__main__')",
 ].join('\n');
 
+/** A Kubernetes CPU quantity (`500m`, `1`, `1.5`) in cores, or null when it is not one. */
+export function cpuCores(quantity: string | undefined): number | null {
+  const match = /^(\d+(?:\.\d+)?)(m)?$/.exec(quantity?.trim() ?? '');
+  if (!match) return null;
+  const cores = Number(match[1]) / (match[2] ? 1000 : 1);
+  return cores > 0 ? cores : null;
+}
+
 /** A Kubernetes memory quantity (`128Mi`, `1Gi`, `500M`, `256000000`) in bytes, or null when it is not one. */
 export function memoryBytes(quantity: string | undefined): number | null {
   const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/.exec(quantity?.trim() ?? '');
@@ -76,7 +100,7 @@ const freePort = () =>
 export class FunctionProcess {
   port = 0;
   inFlight = 0;
-  private child: ChildProcess | null = null;
+  private child: ChildProcess | SandboxedProcess | null = null;
   private stopped = false;
   private restarts = 0;
   readonly instance = Math.random().toString(36).slice(2, 10);
@@ -125,18 +149,7 @@ export class FunctionProcess {
   private launch(): void {
     const [program = 'node', ...args] = this.spec.command.split(/\s+/).filter(Boolean);
     if (program !== 'node' && program !== 'python3' && program !== 'python') throw new Error(`fprocess ${program} is not supported by the embedded gateway`);
-    const limit = this.spec.memoryBytes;
-    const runtimeArgs =
-      program === 'node'
-        ? ['--import', NODE_PARENT_WATCH, ...(limit ? [`--max-old-space-size=${Math.max(16, Math.floor(limit / 2 ** 20))}`] : [])]
-        : ['-c', PYTHON_RUNTIME, String(limit ?? 0)];
-    // Python 2 is gone: the classic `python` template runs on Python 3 too.
-    const executable = program === 'node' ? process.execPath : 'python3';
-    const child = spawn(executable, [...runtimeArgs, ...args], {
-      cwd: this.spec.cwd,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...this.spec.env, PORT: String(this.port), FAASLINE_SECRETS_DIR: this.spec.secretsDir, FAASLINE_GATEWAY_PID: String(process.pid), fprocess: this.spec.command },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = this.spec.sandbox ? this.spawnSandboxed(program, args) : this.spawnBare(program, args);
     this.child = child;
     const forward = (chunk: Buffer) => {
       for (const text of chunk.toString().split('\n').filter(Boolean)) this.spec.onLog({ name: this.spec.name, instance: this.instance, timestamp: new Date().toISOString(), text });
@@ -152,6 +165,42 @@ export class FunctionProcess {
       setTimeout(() => {
         if (!this.stopped) this.launch();
       }, delay);
+    });
+  }
+
+  private spawnBare(program: string, args: string[]): ChildProcess {
+    const limit = this.spec.memoryBytes;
+    const runtimeArgs =
+      program === 'node'
+        ? ['--import', NODE_PARENT_WATCH, ...(limit ? [`--max-old-space-size=${Math.max(16, Math.floor(limit / 2 ** 20))}`] : [])]
+        : ['-c', PYTHON_RUNTIME, String(limit ?? 0)];
+    // Python 2 is gone: the classic `python` template runs on Python 3 too.
+    const executable = program === 'node' ? process.execPath : 'python3';
+    return spawn(executable, [...runtimeArgs, ...args], {
+      cwd: this.spec.cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...this.spec.env, PORT: String(this.port), FAASLINE_SECRETS_DIR: this.spec.secretsDir, FAASLINE_GATEWAY_PID: String(process.pid), fprocess: this.spec.command },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  }
+
+  /**
+   * The function in the sandbox: its code read-only at /home/app, its secrets (handed to its uid) read-only at
+   * /var/openfaas/secrets, the whole tree within its memory; bwrap's die-with-parent replaces the parent watch.
+   */
+  private spawnSandboxed(program: string, args: string[]): SandboxedProcess {
+    const limit = this.spec.memoryBytes ?? DEFAULT_MEMORY_BYTES;
+    const runtimeArgs = program === 'node' ? [`--max-old-space-size=${Math.max(16, Math.floor(limit / 2 ** 20))}`] : ['-c', PYTHON_RUNTIME, String(limit)];
+    return this.spec.sandbox!.spawn({
+      program: program === 'node' ? SANDBOX_NODE : SANDBOX_PYTHON,
+      args: [...runtimeArgs, ...args],
+      cwd: SANDBOX_HOME,
+      env: { PATH: SANDBOX_PATH, HOME: '/tmp', ...this.spec.env, PORT: String(this.port), FAASLINE_SECRETS_DIR: SANDBOX_SECRETS, fprocess: this.spec.command },
+      mounts: [
+        { source: this.spec.cwd, target: SANDBOX_HOME },
+        { source: this.spec.secretsDir, target: SANDBOX_SECRETS, owner: 'give' },
+      ],
+      limits: { memoryBytes: limit, cpus: this.spec.cpus ?? DEFAULT_CPUS, startup: STARTUP, ...SANDBOX_LIMITS },
+      role: 'function',
     });
   }
 }

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
 
 const functionProcess = fileURLToPath(new URL('../../../dist/apps/gateway/function-process.js', import.meta.url));
+const infra = fileURLToPath(new URL('../../../dist/libs/infra/index.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'faasline-orphans-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -54,4 +55,53 @@ describe('function processes', () => {
     gateway.kill('SIGKILL');
     await eventually(async () => !alive(fn!), 10_000, `function process ${fn} to end with its gateway`);
   }, 30_000);
+
+  it.each([
+    ['node', 'node index.js'],
+    ['python', 'python3 index.py'],
+  ])('end with a gateway killed outright when sandboxed: the whole tree (%s)', async (_, command) => {
+    // The image folder as the local builder leaves it (0755) inside a folder only root may enter.
+    const app = join(work, `app-${command.split(' ')[0]}`);
+    mkdirSync(app, { mode: 0o755 });
+    mkdirSync(join(app, 'secrets'), { mode: 0o700 });
+    for (const file of ['index.js', 'index.py']) writeFileSync(join(app, file), readFileSync(join(work, file)));
+    const gateway = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { FunctionProcess } from ${JSON.stringify(functionProcess)};
+         import { openSandbox } from ${JSON.stringify(infra)};
+         const { sandbox } = await openSandbox({ mode: 'required', uidBase: 63800 });
+         const fn = new FunctionProcess({ name: 'boxed', cwd: ${JSON.stringify(app)}, command: ${JSON.stringify(command)}, env: {}, memoryBytes: null, secretsDir: ${JSON.stringify(join(app, 'secrets'))}, sandbox, onLog: () => {} });
+         await fn.start();
+         console.log('ready');
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      gateway.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+      gateway.once('exit', (code) => reject(new Error(`the gateway exited ${code}`)));
+    });
+    const tree = descendants(gateway.pid!);
+    expect(tree.length).toBeGreaterThanOrEqual(3); // bwrap, its pid 1, the runtime
+    gateway.kill('SIGKILL');
+    await eventually(async () => tree.every((pid) => !alive(pid)), 10_000, `the sandboxed tree ${tree.join(', ')} to end with its gateway`);
+  }, 30_000);
 });
+
+/** Every process below `pid`. */
+function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const below = (parent: number): number[] => [...parentOf].filter(([, ppid]) => ppid === parent).flatMap(([child]) => [child, ...below(child)]);
+  return below(pid);
+}

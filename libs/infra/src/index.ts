@@ -37,3 +37,4 @@ export * from './builder/buildkit-proto.js';
 export * from './read-models/index.js';
 export * from './disk/disk-evictor.js';
 export * from './disk/mark-used.js';
+export * from './sandbox/index.js';

@@ -17,7 +17,7 @@ import {
   type GitCredentials,
 } from '#infra';
 import { CONFIG } from '#projector';
-import { BUILD_LOGS, CONTEXT_STORE, GATEWAY_PASSWORD, LINKS } from '../tokens.js';
+import { BUILD_LOGS, CONTEXT_STORE, GATEWAY_PASSWORD, LINKS, SANDBOX, type SandboxChoice } from '../tokens.js';
 import { BuildStep } from './build/build.step.js';
 import { CollectGarbageStep } from './collect-garbage/collect-garbage.step.js';
 import { DeployStep } from './deploy/deploy.step.js';
@@ -64,12 +64,12 @@ export function gitCredentials(config: Config): GitCredentials {
     },
     {
       provide: PIPELINE_PARTS,
-      inject: [CONFIG, 'GIT_CREDENTIALS', GATEWAY_PASSWORD, LINKS, CONTEXT_STORE, BUILD_LOGS],
-      useFactory: (config: Config, credentials: GitCredentials, gatewayPassword: string, links: Links, contexts: ContextStore, logs: BuildLogStore): PipelineParts => ({
+      inject: [CONFIG, 'GIT_CREDENTIALS', GATEWAY_PASSWORD, LINKS, CONTEXT_STORE, BUILD_LOGS, SANDBOX],
+      useFactory: (config: Config, credentials: GitCredentials, gatewayPassword: string, links: Links, contexts: ContextStore, logs: BuildLogStore, sandbox: SandboxChoice): PipelineParts => ({
         config,
         builder: config.buildkitAddr
           ? new BuildKitBuilder(config.buildkitAddr, config.buildTimeoutMs)
-          : new LocalBuilder(join(config.dataDir, 'images'), join(config.dataDir, 'npm-cache'), { timeoutMs: config.buildTimeoutMs, pipSourceBuilds: config.pipSourceBuilds }),
+          : new LocalBuilder(join(config.dataDir, 'images'), join(config.dataDir, 'npm-cache'), { timeoutMs: config.buildTimeoutMs, pipSourceBuilds: config.pipSourceBuilds }, sandbox.sandbox),
         logs,
         contexts,
         gateway: config.openfaasUrl ? new GatewayClient({ url: config.openfaasUrl, user: config.openfaasUser, password: gatewayPassword }) : null,

@@ -4,7 +4,7 @@ import { pushIdempotencyKey, repositoryDecider, streamIds } from '#domain';
 import { recordDecision, type Backbone, type CustomerList } from '#infra';
 import { BACKBONE, CONFIG } from '#projector';
 import type { Config } from '#infra';
-import { CUSTOMERS } from '../tokens.js';
+import { CUSTOMERS, SANDBOX, type SandboxChoice } from '../tokens.js';
 import { RecordPushCommand, type RecordOutcome } from './record-push.command.js';
 
 /**
@@ -17,12 +17,13 @@ export class RecordPushHandler implements ICommandHandler<RecordPushCommand, Rec
     @Inject(BACKBONE) private readonly backbone: Backbone,
     @Inject(CONFIG) private readonly config: Config,
     @Inject(CUSTOMERS) private readonly customers: CustomerList,
+    @Inject(SANDBOX) private readonly sandbox: SandboxChoice,
   ) {}
 
   async execute({ delivery, sender }: RecordPushCommand): Promise<RecordOutcome> {
     // A delivery id already recorded stays recorded, whatever body comes with it again.
     if (await this.backbone.store.wasCorrelated(delivery.deliveryId)) return { status: 'duplicate', events: [] };
-    const policy = { customers: await this.customers(), buildBranch: this.config.buildBranch };
+    const policy = { customers: await this.customers(), buildBranch: this.config.buildBranch, trustedOwnersOnly: this.sandbox.trustedOwnersOnly };
     const result = await recordDecision(
       this.backbone.store,
       repositoryDecider,

@@ -56,6 +56,22 @@ describe('repository decider: which pushes build', () => {
   it('ignores a deleted build branch', () =>
     given().when(push({ after: '0'.repeat(40) })).then(ignored('branch master was deleted', { after: '0'.repeat(40) })));
 
+  it('without a sandbox, builds only owners named in CUSTOMERS and pushes from faasline push on loopback', () => {
+    const closed: PushPolicy = { customers: null, buildBranch: null, trustedOwnersOnly: true };
+    given()
+      .when(push({}, closed))
+      .then(ignored('no sandbox on this server: only owners in CUSTOMERS and local faasline push build'));
+    given()
+      .when(push({ cloneUrl: 'http://127.0.0.1:41234/alexellis/go-fns.git' }, closed))
+      .then(received({ cloneUrl: 'http://127.0.0.1:41234/alexellis/go-fns.git' }));
+    given()
+      .when(push({}, { ...closed, customers: ['alexellis'] }))
+      .then(received());
+    given()
+      .when(push({ owner: 'mallory' }, { ...closed, customers: ['alexellis'] }))
+      .then(ignored('owner mallory is not in CUSTOMERS', { owner: 'mallory' }));
+  });
+
   it('checks the owner against CUSTOMERS case-insensitively', () => {
     given().when(push({}, { customers: ['alexellis'], buildBranch: null })).then(received());
     given().when(push({ owner: 'someone' }, { customers: ['alexellis'], buildBranch: null }))

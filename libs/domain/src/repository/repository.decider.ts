@@ -10,6 +10,11 @@ export type PushPolicy = Readonly<{
   customers: readonly string[] | null;
   /** The branch that deploys, or null for the repository's default branch. */
   buildBranch: string | null;
+  /**
+   * Set when this server cannot contain a tenant's code (no working sandbox for its local builds or functions):
+   * only trusted owners build — those named in CUSTOMERS, or `faasline push` from this machine.
+   */
+  trustedOwnersOnly?: boolean;
 }>;
 
 /** A push as GitHub delivered it: what `PushReceived` records, before the branch is known to be the build branch. */
@@ -94,6 +99,9 @@ export function pushIdempotencyKey(push: PushDelivery): string {
 }
 
 function ignoreReason(push: PushDelivery, policy: PushPolicy): string | null {
+  if (policy.trustedOwnersOnly && policy.customers === null && !fromLoopback(push.cloneUrl)) {
+    return 'no sandbox on this server: only owners in CUSTOMERS and local faasline push build';
+  }
   if (policy.customers !== null && !policy.customers.includes(push.owner.toLowerCase())) {
     return `owner ${push.owner} is not in CUSTOMERS`;
   }
@@ -105,6 +113,18 @@ function ignoreReason(push: PushDelivery, policy: PushPolicy): string | null {
   // OpenFaaS Cloud's wording, kept for users who grep their commit statuses for it.
   if (branch !== buildBranch) return statusDescription(`skipping build for: ${branch} branch, the build branch is: ${buildBranch}`);
   return null;
+}
+
+/**
+ * `faasline push` serves the repository from faasline's own git server on loopback; only a holder of the webhook
+ * secret can deliver a push naming it.
+ */
+function fromLoopback(cloneUrl: string): boolean {
+  try {
+    return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(cloneUrl).hostname);
+  } catch {
+    return false;
+  }
 }
 
 export const repositoryDecider: Decider<RepositoryCommand, RepositoryEvent, RepositoryState> = { decide, evolve, initialState };

@@ -1,13 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, writeFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { extract } from 'tar';
 import { markUsed } from '../disk/mark-used.js';
+import { SANDBOX_PATH, SANDBOX_PYTHON, type Sandbox, type SandboxedProcess } from '../sandbox/sandbox.port.js';
 import { BuildFailure, buildTimeoutReason, type Builder, type BuildRequest, type BuildResult } from './builder.port.js';
 import { checkNpmDependencies, lockNpmrcFiles } from './npm-config.policy.js';
 import { checkRequirements } from './pip-requirements.policy.js';
@@ -19,6 +21,9 @@ export type LocalBuildPolicy = Readonly<{ timeoutMs: number; pipSourceBuilds: bo
 const MAX_LINE_CHARS = 16 * 1024;
 /** After the tool exits, how long its output pipes may stay open (held by something it left behind). */
 const PIPE_GRACE_MS = 2000;
+
+/** What one build step (an npm or pip install) may use: one core, every core for its first 5 s (most installs). */
+const BUILD_LIMITS = { memoryBytes: 1024 * 2 ** 20, cpus: 1, startup: { cpus: availableParallelism(), ms: 5000 }, pids: 512, fileSizeBytes: 512 * 2 ** 20 };
 
 /**
  * Embedded mode's builder: the build context becomes a content-addressed image folder under `DATA_DIR/images`,
@@ -34,6 +39,8 @@ export class LocalBuilder implements Builder {
     private readonly imagesDir: string,
     private readonly npmCacheDir: string,
     policy: Partial<LocalBuildPolicy> = {},
+    /** Where npm and pip run; null: bare child processes (only for trusted owners, see the push policy). */
+    private readonly sandbox: Sandbox | null = null,
   ) {
     this.policy = { timeoutMs: 600_000, pipSourceBuilds: false, ...policy };
   }
@@ -64,8 +71,12 @@ export class LocalBuilder implements Builder {
     signal.throwIfAborted();
     let lastError: string | null = null;
     const code = await new Promise<number>((resolve, reject) => {
-      const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      // Bare: the tool's own process group; sandboxed: the sandbox's pid namespace and cgroup hold the tree.
+      const child: SandboxedProcess = this.sandbox
+        ? this.spawnSandboxed(command, args, cwd, env)
+        : spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       const killTree = () => {
+        if (this.sandbox) return void child.kill('SIGKILL');
         if (child.pid === undefined) return;
         try {
           process.kill(-child.pid, 'SIGKILL');
@@ -108,6 +119,30 @@ export class LocalBuilder implements Builder {
       });
     });
     if (code !== 0) throw new BuildFailure(`${failure}: ${lastError ?? `exit ${code}`}`.slice(0, 200));
+  }
+
+  /**
+   * A build step in the sandbox: the system read-only, writable only this build's staging folder (lent to the build
+   * uid for the step) and the package caches, each at its own path so the arguments stay valid; the network is open.
+   */
+  private spawnSandboxed(command: string, args: string[], cwd: string, env: Record<string, string>): SandboxedProcess {
+    const staging = join(this.imagesDir, relative(this.imagesDir, cwd).split(sep)[0]!);
+    if (!staging.endsWith('.tmp') || relative(staging, cwd).startsWith('..')) throw new Error(`sandboxed build step outside a staging folder: ${cwd}`);
+    const caches = [this.npmCacheDir, `${this.npmCacheDir}-pip`];
+    for (const cache of caches) mkdirSync(cache, { recursive: true, mode: 0o700 });
+    return this.sandbox!.spawn({
+      program: command === 'python3' ? SANDBOX_PYTHON : `/usr/bin/${command}`,
+      args,
+      cwd,
+      env: { ...env, PATH: SANDBOX_PATH },
+      mounts: [
+        { source: staging, target: staging, writable: true, owner: 'lend' },
+        ...caches.map((cache) => ({ source: cache, target: cache, writable: true, owner: 'give' as const })),
+        ...operatorFolders(env).map((folder) => ({ source: folder, target: folder })),
+      ],
+      limits: BUILD_LIMITS,
+      role: 'build',
+    });
   }
 
   /**
@@ -298,6 +333,16 @@ function lineSplitter(emit: (line: string) => void): { write: (chunk: Buffer) =>
       partial = '';
     },
   };
+}
+
+/**
+ * Local folders the operator's pip settings name (`PIP_FIND_LINKS`, `file:` indexes): visible read-only in the build
+ * sandbox, at their own paths. They must be readable by the build uid.
+ */
+function operatorFolders(env: Record<string, string>): string[] {
+  const named = ['PIP_FIND_LINKS', 'PIP_INDEX_URL', 'PIP_EXTRA_INDEX_URL'].flatMap((name) => (env[name] ?? '').split(/\s+/)).filter(Boolean);
+  const paths = named.map((value) => (value.startsWith('file://') ? new URL(value).pathname : value)).filter((path) => isAbsolute(path));
+  return [...new Set(paths)].filter((path) => existsSync(path) && statSync(path).isDirectory());
 }
 
 /** Where the local builder records which folder holds an image name. */

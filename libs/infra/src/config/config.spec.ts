@@ -66,6 +66,8 @@ describe('configuration', () => {
     [{ MAX_BUILDS_PER_OWNER: 'all' }, /^MAX_BUILDS_PER_OWNER: /],
     [{ MAX_IMAGES_MB: '-5' }, /^MAX_IMAGES_MB: /],
     [{ MAX_TEMPLATE_CACHE_MB: '1.5' }, /^MAX_TEMPLATE_CACHE_MB: /],
+    [{ SANDBOX: 'maybe' }, /^SANDBOX: "maybe" is not auto, off or required/],
+    [{ SANDBOX_UID_BASE: '0' }, /^SANDBOX_UID_BASE: /],
   ])('names the variable in one line for %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -55,6 +55,8 @@ export type Config = Readonly<{
   pipSourceBuilds: boolean;
   /** Operator template folders (`<lang>/template.yml`), searched before the built-in set. */
   templatesDirs: readonly string[];
+  /** auto: contain functions and local builds when a sandbox works here; required: refuse to start without one; off: never. */
+  sandbox: Readonly<{ mode: 'auto' | 'off' | 'required'; uidBase: number }>;
   source: Readonly<{ concurrency: number; fetchTimeoutMs: number; maxRepoBytes: number; maxRepoFiles: number; maxContextBytes: number }>;
   /** What one owner may take of the machine, and how much disk the build caches may keep. */
   fairShare: Readonly<{ maxFunctionsPerOwner: number; maxBuildsPerOwner: number; maxImagesBytes: number; maxTemplateCacheBytes: number }>;
@@ -120,6 +122,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     buildTimeoutMs: integer(read, 'BUILD_TIMEOUT', 600, 1, 86_400) * 1000,
     pipSourceBuilds: boolean(read, 'PIP_SOURCE_BUILDS', false),
     templatesDirs: list(read('TEMPLATES_DIR') ?? '').map((dir) => (isAbsolute(dir) ? dir : resolve(cwd, dir))),
+    sandbox: { mode: sandboxMode(read('SANDBOX')), uidBase: integer(read, 'SANDBOX_UID_BASE', 61000, 1000, 4_294_000_000) },
     source: {
       concurrency: integer(read, 'FETCH_CONCURRENCY', 4, 1, 64),
       fetchTimeoutMs: integer(read, 'GIT_FETCH_TIMEOUT', 120, 1, 3600) * 1000,
@@ -135,6 +138,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       maxTemplateCacheBytes: integer(read, 'MAX_TEMPLATE_CACHE_MB', 512, 1, 10_000_000) * 1024 * 1024,
     },
   };
+}
+
+function sandboxMode(raw: string | undefined): 'auto' | 'off' | 'required' {
+  const mode = raw?.toLowerCase() ?? 'auto';
+  if (mode !== 'auto' && mode !== 'off' && mode !== 'required') throw new ConfigError('SANDBOX', `"${raw}" is not auto, off or required`);
+  return mode;
 }
 
 const list = (value: string) =>

@@ -1,0 +1,3 @@
+export * from './sandbox.port.js';
+export * from './open-sandbox.js';
+export { BubblewrapSandbox } from './bubblewrap.sandbox.js';
