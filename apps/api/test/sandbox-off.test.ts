@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -26,8 +26,10 @@ describe('npm start without a sandbox (SANDBOX=off): fail closed', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  // An ignored push does not say whether its repository is public: only an admin sees it.
   const outcome = async (owner: string, repo: string) => {
-    const pushes = (await (await fetch(`${api.url}/api/v1/repos/${owner}/${repo}/pushes`)).json()) as { items: { outcome: string; reason: string | null }[] };
+    const authorization = `Bearer ${readFileSync(join(dataDir, 'secrets', 'admin-token'), 'utf8').trim()}`;
+    const pushes = (await (await fetch(`${api.url}/api/v1/repos/${owner}/${repo}/pushes`, { headers: { authorization } })).json()) as { items: { outcome: string; reason: string | null }[] };
     return pushes.items[0];
   };
 
