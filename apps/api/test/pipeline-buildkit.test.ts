@@ -67,6 +67,8 @@ describe('the pipeline with BuildKit (fake daemon, real registry when installed)
       OPENFAAS_PASSWORD: gateway.password,
       ENABLE_DOCKERFILE_LANG: 'true',
       BUILD_CONCURRENCY: '2',
+      // One owner's two pushes build side by side here (the newer finishes first), past the fair-share default.
+      MAX_BUILDS_PER_OWNER: '2',
     };
     api = await start(env, { keepPort: true });
   });

@@ -25,6 +25,8 @@ export type EmbeddedGatewayOptions = Readonly<{
 type Deployed = {
   deployment: FunctionDeployment;
   createdAt: string;
+  /** Deployed while a sandbox contained it: a tenant's code, which a start without a sandbox must not run bare. */
+  sandboxed: boolean;
   current: FunctionProcess | null;
   instanceDir: string | null;
   invocations: number;
@@ -54,13 +56,18 @@ export class EmbeddedGateway {
 
   async start(port: number, host = '127.0.0.1'): Promise<string> {
     await mkdir(this.secretsDir, { recursive: true, mode: 0o700 });
-    const saved = existsSync(this.stateFile) ? (JSON.parse(await readFile(this.stateFile, 'utf8')) as { deployment: FunctionDeployment; createdAt: string }[]) : [];
+    const saved = existsSync(this.stateFile) ? (JSON.parse(await readFile(this.stateFile, 'utf8')) as { deployment: FunctionDeployment; createdAt: string; sandboxed?: boolean }[]) : [];
     this.server = createServer((request, response) => void this.route(request, response));
     await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
     const { port: bound } = this.server.address() as AddressInfo;
-    for (const { deployment, createdAt } of saved) {
-      const entry: Deployed = { deployment, createdAt, current: null, instanceDir: null, invocations: 0, updating: null };
+    for (const { deployment, createdAt, sandboxed = false } of saved) {
+      const entry: Deployed = { deployment, createdAt, sandboxed, current: null, instanceDir: null, invocations: 0, updating: null };
       this.functions.set(deployment.service, entry);
+      // Fail closed: only a trusted owner's push deploys without a sandbox, so what one contained stays stopped.
+      if (sandboxed && !this.options.sandbox) {
+        this.options.logger.warn(`gateway: ${deployment.service} not started: it was deployed in a sandbox and this start has none`);
+        continue;
+      }
       entry.updating = this.launch(entry, deployment)
         .catch((error: Error) => this.options.logger.error(`gateway: ${deployment.service} did not start: ${error.message}`))
         .finally(() => (entry.updating = null));
@@ -207,7 +214,7 @@ export class EmbeddedGateway {
   private async deploy(deployment: FunctionDeployment): Promise<void> {
     let entry = this.functions.get(deployment.service);
     if (!entry) {
-      entry = { deployment, createdAt: new Date().toISOString(), current: null, instanceDir: null, invocations: 0, updating: null };
+      entry = { deployment, createdAt: new Date().toISOString(), sandboxed: false, current: null, instanceDir: null, invocations: 0, updating: null };
       this.functions.set(deployment.service, entry);
     }
     await entry.updating;
@@ -220,6 +227,7 @@ export class EmbeddedGateway {
       target.updating = null;
     }
     target.deployment = deployment;
+    target.sandboxed = Boolean(this.options.sandbox);
     await this.save();
   }
 
@@ -301,7 +309,7 @@ export class EmbeddedGateway {
   private async save(): Promise<void> {
     await mkdir(join(this.options.dataDir, 'gateway'), { recursive: true });
     const temporary = `${this.stateFile}.tmp`;
-    await writeFile(temporary, JSON.stringify([...this.functions.values()].map(({ deployment, createdAt }) => ({ deployment, createdAt }))));
+    await writeFile(temporary, JSON.stringify([...this.functions.values()].map(({ deployment, createdAt, sandboxed }) => ({ deployment, createdAt, sandboxed }))));
     await rename(temporary, this.stateFile);
   }
 }

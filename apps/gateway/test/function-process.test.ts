@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,29 +27,38 @@ const alive = (pid: number) => {
   }
 };
 
+/** A gateway of its own (a node process) that starts one function with `setup` (which defines `fn`) and keeps running. */
+async function gatewayRunning(setup: string): Promise<ChildProcess> {
+  const gateway = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { FunctionProcess } from ${JSON.stringify(functionProcess)};
+       import { openSandbox } from ${JSON.stringify(infra)};
+       ${setup}
+       await fn.start();
+       console.log('ready');
+       setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    gateway.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+    gateway.once('exit', (code) => reject(new Error(`the gateway exited ${code}`)));
+  });
+  return gateway;
+}
+
 describe('function processes', () => {
   it.each([
     ['node', 'node index.js', null],
     ['python', 'python3 index.py', null],
     ['python with a memory limit', 'python3 index.py', 128 * 2 ** 20],
   ])('end with a gateway killed outright, whatever the template (%s)', async (_, command, memoryBytes) => {
-    const gateway = spawn(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import { FunctionProcess } from ${JSON.stringify(functionProcess)};
-         const fn = new FunctionProcess({ name: 'bare', cwd: ${JSON.stringify(work)}, command: ${JSON.stringify(command)}, env: {}, memoryBytes: ${memoryBytes}, secretsDir: ${JSON.stringify(work)}, onLog: () => {} });
-         await fn.start();
-         console.log('ready');
-         setInterval(() => {}, 1000);`,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
+    const gateway = await gatewayRunning(
+      `const fn = new FunctionProcess({ name: 'bare', cwd: ${JSON.stringify(work)}, command: ${JSON.stringify(command)}, env: {}, memoryBytes: ${memoryBytes}, secretsDir: ${JSON.stringify(work)}, onLog: () => {} });`,
     );
-    await new Promise<void>((resolve, reject) => {
-      gateway.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
-      gateway.once('exit', (code) => reject(new Error(`the gateway exited ${code}`)));
-    });
     const [fn] = execFileSync('ps', ['-o', 'pid=', '--ppid', String(gateway.pid)]).toString().trim().split('\n').map(Number);
     expect(alive(fn!)).toBe(true);
     gateway.kill('SIGKILL');
@@ -65,25 +74,10 @@ describe('function processes', () => {
     mkdirSync(app, { mode: 0o755 });
     mkdirSync(join(app, 'secrets'), { mode: 0o700 });
     for (const file of ['index.js', 'index.py']) writeFileSync(join(app, file), readFileSync(join(work, file)));
-    const gateway = spawn(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import { FunctionProcess } from ${JSON.stringify(functionProcess)};
-         import { openSandbox } from ${JSON.stringify(infra)};
-         const { sandbox } = await openSandbox({ mode: 'required', uidBase: 63800 });
-         const fn = new FunctionProcess({ name: 'boxed', cwd: ${JSON.stringify(app)}, command: ${JSON.stringify(command)}, env: {}, memoryBytes: null, secretsDir: ${JSON.stringify(join(app, 'secrets'))}, sandbox, onLog: () => {} });
-         await fn.start();
-         console.log('ready');
-         setInterval(() => {}, 1000);`,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
+    const gateway = await gatewayRunning(
+      `const { sandbox } = await openSandbox({ mode: 'required', uidBase: 63800 });
+       const fn = new FunctionProcess({ name: 'boxed', cwd: ${JSON.stringify(app)}, command: ${JSON.stringify(command)}, env: {}, memoryBytes: null, secretsDir: ${JSON.stringify(join(app, 'secrets'))}, sandbox, onLog: () => {} });`,
     );
-    await new Promise<void>((resolve, reject) => {
-      gateway.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
-      gateway.once('exit', (code) => reject(new Error(`the gateway exited ${code}`)));
-    });
     const tree = descendants(gateway.pid!);
     expect(tree.length).toBeGreaterThanOrEqual(3); // bwrap, its pid 1, the runtime
     gateway.kill('SIGKILL');

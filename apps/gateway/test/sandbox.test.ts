@@ -163,6 +163,19 @@ describe('a sandboxed function (bubblewrap, DATA_DIR in a 0700 folder)', () => {
     expect((await system('DELETE', '/system/functions', { functionName: 'sleeper-fn' })).status).toBe(202);
     await eventually(() => processesOf(uid).length === 0, 5000, `no process of uid ${uid} left`);
   }, 30_000);
+
+  it('stays stopped when a later start on the same DATA_DIR has no sandbox: a tenant never runs bare', async () => {
+    const bare = new EmbeddedGateway({ dataDir, imagesDir: join(dataDir, 'images'), user: 'admin', password: 'pw', logger: silentLogger, sandbox: null });
+    const bareUrl = await bare.start(0);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const status = (await (await fetch(`${bareUrl}/system/function/alice-fn`, { headers: { authorization: auth } })).json()) as { availableReplicas: number };
+      expect(status.availableReplicas).toBe(0);
+      expect((await fetch(`${bareUrl}/function/alice-fn`)).status).toBe(503);
+    } finally {
+      await bare.stop();
+    }
+  }, 30_000);
 });
 
 describe('a sandboxed build step', () => {
