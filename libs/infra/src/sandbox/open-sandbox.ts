@@ -56,7 +56,7 @@ async function detect(settings: SandboxSettings): Promise<SandboxDetection> {
 }
 
 async function trial(sandbox: Sandbox): Promise<string | null> {
-  // The folder mkdtemp makes is 0700: only the descriptor bwrap gets can reach what is inside.
+  // The folder mkdtemp makes is 0700, as DATA_DIR's may be: the trial proves the stub mounts reach inside.
   const dir = await mkdtemp(join(tmpdir(), 'faasline-sandbox-probe-'));
   try {
     await mkdir(join(dir, 'app'), { mode: 0o755 });

@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
 
 /**
- * A folder made visible inside the sandbox. The parent opens it and hands bwrap an open descriptor, so the folder
- * may sit anywhere the server can reach (inside a 0700 `/root`), whatever the sandbox's uid may enter.
+ * A folder made visible inside the sandbox. It may sit anywhere the server can reach (inside a 0700 `/root`),
+ * whatever the sandbox's uid may enter: such a folder is first bind-mounted by root onto a stub the uid can reach,
+ * in a private mount namespace of that sandbox alone.
  */
 export type SandboxMount = Readonly<{
   source: string;
