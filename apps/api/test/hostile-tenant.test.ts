@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -191,6 +191,9 @@ describe('a hostile tenant on embedded faasline (sandbox on)', () => {
       setTimeout(resolve, 15_000);
     });
     await git?.close();
+    // As root the cluster lives outside the 0700 parent, where the postgres user can reach it.
+    const location = join(dataDir, 'postgres-location');
+    if (existsSync(location)) rmSync(readFileSync(location, 'utf8').trim(), { recursive: true, force: true });
     rmSync(parent, { recursive: true, force: true });
   });
 
