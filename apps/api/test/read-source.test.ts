@@ -43,12 +43,14 @@ afterAll(async () => {
   rmSync(templatesDir, { recursive: true, force: true });
 });
 
-function reader(overrides: Partial<{ enableDockerfileLang: boolean; maxContextBytes: number; maxFunctionsPerRepo: number }> = {}, credentials: GitCredentials = anonymousCredentials): SourceReader {
+function reader(overrides: Partial<{ enableDockerfileLang: boolean; maxContextBytes: number; maxFunctionsPerRepo: number; maxFunctionMemory: string; maxFunctionCpu: string }> = {}, credentials: GitCredentials = anonymousCredentials): SourceReader {
   const base = loadConfig({ GIT_ALLOWED_HOSTS: new URL(git.server.url).host + ',' + new URL(privateGit.server.url).host, REGISTRY: 'registry:5000', DATA_DIR: dataDir });
   const config = {
     ...base,
     enableDockerfileLang: overrides.enableDockerfileLang ?? false,
     maxFunctionsPerRepo: overrides.maxFunctionsPerRepo ?? 20,
+    maxFunctionMemory: overrides.maxFunctionMemory ?? base.maxFunctionMemory,
+    maxFunctionCpu: overrides.maxFunctionCpu ?? base.maxFunctionCpu,
     source: { ...base.source, maxContextBytes: overrides.maxContextBytes ?? base.source.maxContextBytes },
   };
   return {

@@ -9,7 +9,7 @@ export type CorpusCase = Readonly<{
   name: string;
   owner?: string;
   files: RepoFiles;
-  config?: Readonly<{ enableDockerfileLang?: boolean; maxContextBytes?: number; maxFunctionsPerRepo?: number }>;
+  config?: Readonly<{ enableDockerfileLang?: boolean; maxContextBytes?: number; maxFunctionsPerRepo?: number; maxFunctionMemory?: string; maxFunctionCpu?: string }>;
   /** The whole push is refused with this reason. */
   rejected?: RegExp;
   /** Function names that build, and per-function refusals by stack key. */
@@ -169,6 +169,32 @@ export const corpus = (templateRepoUrl: string, forbiddenTemplateUrl: string): C
       expectEqual(source.functions[1]!.limits, { memory: '128Mi', cpu: '100m' });
     },
   },
+  {
+    name: 'limits and requests over the operator ceilings (MAX_FUNCTION_MEMORY 1Gi, MAX_FUNCTION_CPU 2 by default)',
+    files: {
+      'stack.yml': stack(
+        fn('greedy', '    limits:\n      memory: 16Gi\n      cpu: "64"\n') +
+          fn('cores', '    limits:\n      cpu: 2500m\n') +
+          fn('asks', '    requests:\n      memory: 2Gi\n') +
+          fn('fits', '    limits:\n      memory: 1Gi\n      cpu: "2"\n'),
+      ),
+      ...handler,
+    },
+    functions: ['alexellis-fits'],
+    functionRejections: {
+      greedy: /^greedy: limits\.memory 16Gi is over MAX_FUNCTION_MEMORY 1Gi$/,
+      cores: /^cores: limits\.cpu 2500m is over MAX_FUNCTION_CPU 2$/,
+      asks: /^asks: requests\.memory 2Gi is over MAX_FUNCTION_MEMORY 1Gi$/,
+    },
+  },
+  {
+    name: 'limits within raised operator ceilings',
+    files: { 'stack.yml': stack(fn('big', '    limits:\n      memory: 16Gi\n      cpu: "64"\n')), ...handler },
+    config: { maxFunctionMemory: '16Gi', maxFunctionCpu: '64' },
+    functions: ['alexellis-big'],
+    check: (source) => expectEqual(source.functions[0]!.limits, { memory: '16Gi', cpu: '64' }),
+  },
+  { name: 'a CPU limit in memory units', files: { 'stack.yml': stack(fn('fn1', '    limits:\n      cpu: 1Gi\n')), ...handler }, functions: [], functionRejections: { fn1: /limits\.cpu "1Gi" is not a quantity like 100m or 1/ } },
   { name: 'a limit that is not a quantity', files: { 'stack.yml': stack(fn('fn1', '    limits:\n      memory: lots\n')), ...handler }, functions: [], functionRejections: { fn1: /limits\.memory "lots" is not a quantity/ } },
   {
     name: 'build_options become ADDITIONAL_PACKAGE from template.yml',

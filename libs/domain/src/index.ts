@@ -11,6 +11,7 @@ export {
 } from './installation/installation.decider.js';
 export * from './stack-file/stack-file.js';
 export * from './stack-file/stack-file.rules.js';
+export * from './stack-file/resource-quantities.js';
 export * from './git-hosts.js';
 export {
   pushIdempotencyKey,

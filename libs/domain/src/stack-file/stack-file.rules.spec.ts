@@ -11,6 +11,8 @@ const policy: StackPolicy = {
   maxFunctions: 2,
   enableDockerfileLang: false,
   gitAllowedHosts: ['github.com', 'git.local:8443'],
+  maxFunctionMemory: '1Gi',
+  maxFunctionCpu: '2',
 };
 
 const fn = (overrides: Partial<StackFunction> = {}): StackFunction => ({
@@ -104,6 +106,49 @@ describe('stack file rules', () => {
     expect(reason(planFunction(fn({ image: 'bad image' }), policy, languages))).toMatch(/not a valid image name/);
     expect(reason(planFunction(fn({ limits: { memory: '1 GB' } }), policy, languages))).toMatch(/is not a quantity/);
     expect(reason(planFunction(fn({ buildArgs: { 'BAD ARG': 'x' } }), policy, languages))).toMatch(/build_args name/);
+  });
+
+  describe('given the operator ceilings MAX_FUNCTION_MEMORY 1Gi and MAX_FUNCTION_CPU 2', () => {
+    it.each([
+      [{ limits: { memory: '16Gi', cpu: '64' } }, 'fn1: limits.memory 16Gi is over MAX_FUNCTION_MEMORY 1Gi'],
+      [{ limits: { memory: '1025Mi' } }, 'fn1: limits.memory 1025Mi is over MAX_FUNCTION_MEMORY 1Gi'],
+      [{ limits: { memory: '1.1G' } }, 'fn1: limits.memory 1.1G is over MAX_FUNCTION_MEMORY 1Gi'],
+      [{ limits: { memory: '1Ei' } }, 'fn1: limits.memory 1Ei is over MAX_FUNCTION_MEMORY 1Gi'],
+      [{ limits: { cpu: '64' } }, 'fn1: limits.cpu 64 is over MAX_FUNCTION_CPU 2'],
+      [{ limits: { cpu: '2001m' } }, 'fn1: limits.cpu 2001m is over MAX_FUNCTION_CPU 2'],
+      [{ requests: { memory: '2Gi' } }, 'fn1: requests.memory 2Gi is over MAX_FUNCTION_MEMORY 1Gi'],
+      [{ requests: { cpu: '3' } }, 'fn1: requests.cpu 3 is over MAX_FUNCTION_CPU 2'],
+      [{ limits: { memory: '1 GB' } }, 'fn1: limits.memory "1 GB" is not a quantity like 128Mi or 1Gi'],
+      // Millibytes and gibi-cores parse as Kubernetes quantities but mean nothing a function could run with.
+      [{ limits: { memory: '100m' } }, 'fn1: limits.memory "100m" is not a quantity like 128Mi or 1Gi'],
+      [{ limits: { memory: '0' } }, 'fn1: limits.memory "0" is not a quantity like 128Mi or 1Gi'],
+      [{ limits: { cpu: '1Gi' } }, 'fn1: limits.cpu "1Gi" is not a quantity like 100m or 1'],
+      [{ limits: { cpu: '1e3' } }, 'fn1: limits.cpu "1e3" is not a quantity like 100m or 1'],
+      [{ requests: { cpu: '-1' } }, 'fn1: requests.cpu "-1" is not a quantity like 100m or 1'],
+    ])('when a function asks for %j then it is rejected: %s', (resources, expected) => {
+      expect(reason(planFunction(fn(resources), policy, languages))).toBe(expected);
+    });
+
+    it.each([
+      { limits: { memory: '1Gi', cpu: '2' } },
+      { limits: { memory: '1024Mi', cpu: '2000m' } },
+      { limits: { memory: '128Mi', cpu: '100m' }, requests: { memory: '64Mi', cpu: '50m' } },
+      { limits: { memory: '1073741824', cpu: '1.5' } },
+      {},
+    ])('when a function asks for %j then it is planned with exactly that', (resources) => {
+      const verdict = planFunction(fn(resources), policy, languages);
+      expect(verdict).toMatchObject({ ok: true, plan: { limits: resources.limits ?? {}, requests: resources.requests ?? {} } });
+    });
+
+    it('when the operator raises the ceilings then the same function passes', () => {
+      const big = fn({ limits: { memory: '16Gi', cpu: '64' } });
+      expect(planFunction(big, policy, languages).ok).toBe(false);
+      expect(planFunction(big, { ...policy, maxFunctionMemory: '16Gi', maxFunctionCpu: '64' }, languages).ok).toBe(true);
+    });
+
+    it('when a ceiling is unreadable then nothing with that resource passes', () => {
+      expect(reason(planFunction(fn({ limits: { memory: '1Mi' } }), { ...policy, maxFunctionMemory: 'lots' }, languages))).toMatch(/over MAX_FUNCTION_MEMORY lots/);
+    });
   });
 
   it('keeps every rejection within a commit status description', () => {

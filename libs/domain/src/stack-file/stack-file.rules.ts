@@ -9,6 +9,7 @@ import {
   statusDescription,
 } from '../naming.js';
 import { canonicalHost, isAllowedHost } from '../git-hosts.js';
+import { cpuQuantityCores, memoryQuantityBytes } from './resource-quantities.js';
 import { PROVIDER_NAMES, repositoryPath, type StackFile, type StackFunction } from './stack-file.js';
 
 /** What the server allows and what the push is: everything the rules need besides the file itself. */
@@ -21,6 +22,9 @@ export type StackPolicy = Readonly<{
   maxFunctions: number;
   enableDockerfileLang: boolean;
   gitAllowedHosts: readonly string[];
+  /** The operator's ceilings on what one function may ask for, as written (MAX_FUNCTION_MEMORY, MAX_FUNCTION_CPU). */
+  maxFunctionMemory: string;
+  maxFunctionCpu: string;
 }>;
 
 /** A function that passed every rule that needs no file system; the source step fills in the rest. */
@@ -38,7 +42,6 @@ const RESERVED_LABEL_PREFIX = 'com.openfaas.cloud.';
 /** Kubernetes label syntax: an optional DNS prefix, a name and a value of at most 63 characters each. */
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
-const QUANTITY = /^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const TEMPLATE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 
 /** Problems that stop the whole push: the stack file as a whole is unusable. */
@@ -131,11 +134,8 @@ export function planFunction(fn: StackFunction, policy: StackPolicy, languages: 
   if (badLabel !== undefined) return reject(`label ${badLabel[0].slice(0, 50)}: "${badLabel[1].slice(0, 30)}" is not a Kubernetes label (63 chars of letters, digits, ".", "_", "-")`);
   const badBuildArg = Object.keys(fn.buildArgs).find((key) => !isEnvironmentName(key));
   if (badBuildArg !== undefined) return reject(`build_args name "${badBuildArg.slice(0, 60)}" is not valid`);
-  for (const [kind, quantities] of [['limits', fn.limits], ['requests', fn.requests]] as const) {
-    for (const [resource, value] of Object.entries(quantities)) {
-      if (value !== undefined && !QUANTITY.test(value)) return reject(`${kind}.${resource} "${value.slice(0, 30)}" is not a quantity like 128Mi or 100m`);
-    }
-  }
+  const resourceProblem = resourceQuantitiesProblem(fn, policy);
+  if (resourceProblem) return reject(resourceProblem);
   return {
     ok: true,
     plan: {
@@ -161,6 +161,31 @@ export function planFunction(fn: StackFunction, policy: StackPolicy, languages: 
       constraints: fn.constraints,
     },
   };
+}
+
+/**
+ * Why a function's limits or requests may not be deployed, or null. The tenant's numbers become the sandbox's
+ * cgroup, tmpfs and CPU quota (or the pod's), so a ceiling left to the stack file is no ceiling; an unreadable
+ * quantity is refused too, since each gateway would make something different of it.
+ */
+function resourceQuantitiesProblem(fn: StackFunction, policy: StackPolicy): string | null {
+  // A ceiling that does not parse (config validation keeps this from happening) lets nothing through.
+  const memoryCeiling = memoryQuantityBytes(policy.maxFunctionMemory) ?? 0;
+  const cpuCeiling = cpuQuantityCores(policy.maxFunctionCpu) ?? 0;
+  for (const [kind, quantities] of [['limits', fn.limits], ['requests', fn.requests]] as const) {
+    const { memory, cpu } = quantities;
+    if (memory !== undefined) {
+      const bytes = memoryQuantityBytes(memory);
+      if (bytes === null) return `${kind}.memory "${memory.slice(0, 30)}" is not a quantity like 128Mi or 1Gi`;
+      if (bytes > memoryCeiling) return `${kind}.memory ${memory.slice(0, 30)} is over MAX_FUNCTION_MEMORY ${policy.maxFunctionMemory}`;
+    }
+    if (cpu !== undefined) {
+      const cores = cpuQuantityCores(cpu);
+      if (cores === null) return `${kind}.cpu "${cpu.slice(0, 30)}" is not a quantity like 100m or 1`;
+      if (cores > cpuCeiling) return `${kind}.cpu ${cpu.slice(0, 30)} is over MAX_FUNCTION_CPU ${policy.maxFunctionCpu}`;
+    }
+  }
+  return null;
 }
 
 export const environmentNameProblem = (name: string) =>

@@ -27,6 +27,16 @@ describe('configuration', () => {
     expect(loadConfig({ BUILD_CONCURRENCY: '8', MAX_BUILDS_PER_OWNER: '8' }).fairShare.maxBuildsPerOwner).toBe(8);
   });
 
+  it('caps what a stack file may ask for one function: 1Gi and 2 cores unless MAX_FUNCTION_MEMORY / MAX_FUNCTION_CPU say otherwise', () => {
+    expect(loadConfig({})).toMatchObject({ maxFunctionMemory: '1Gi', maxFunctionCpu: '2' });
+    expect(loadConfig({ MAX_FUNCTION_MEMORY: ' 512Mi ', MAX_FUNCTION_CPU: '500m' })).toMatchObject({ maxFunctionMemory: '512Mi', maxFunctionCpu: '500m' });
+    expect(loadConfig({ MAX_FUNCTION_MEMORY: '4G', MAX_FUNCTION_CPU: '1.5' })).toMatchObject({ maxFunctionMemory: '4G', maxFunctionCpu: '1.5' });
+    expect(() => loadConfig({ MAX_FUNCTION_MEMORY: '1GB' })).toThrow(/^MAX_FUNCTION_MEMORY: "1GB" is not a memory quantity like 512Mi or 2Gi$/);
+    expect(() => loadConfig({ MAX_FUNCTION_MEMORY: '0' })).toThrow(/^MAX_FUNCTION_MEMORY: /);
+    expect(() => loadConfig({ MAX_FUNCTION_CPU: 'two' })).toThrow(/^MAX_FUNCTION_CPU: "two" is not a number of cores like 2, 1.5 or 500m$/);
+    expect(() => loadConfig({ MAX_FUNCTION_CPU: '0m' })).toThrow(/^MAX_FUNCTION_CPU: /);
+  });
+
   it('reads Kafka brokers as a comma list with the default topic', () =>
     expect(loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092, kafka-1:9092' }).kafka).toEqual({
       brokers: ['127.0.0.1:9092', 'kafka-1:9092'],

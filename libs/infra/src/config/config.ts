@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { parseHostRule } from '#domain';
+import { cpuQuantityCores, memoryQuantityBytes, parseHostRule } from '#domain';
 
 /** A bad setting: start-up stops with this one line, naming the variable and what is wrong with it. */
 export class ConfigError extends Error {
@@ -48,6 +48,9 @@ export type Config = Readonly<{
   gatewayPublicUrl: string;
   enableDockerfileLang: boolean;
   maxFunctionsPerRepo: number;
+  /** MAX_FUNCTION_MEMORY, MAX_FUNCTION_CPU: the most a stack file may ask for one function (limits and requests), as written. */
+  maxFunctionMemory: string;
+  maxFunctionCpu: string;
   buildConcurrency: number;
   /** BUILD_TIMEOUT: a build running longer is killed (its whole process tree) and fails. */
   buildTimeoutMs: number;
@@ -118,6 +121,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     gatewayPublicUrl: url('GATEWAY_PUBLIC_URL', gatewayPublicUrl, ['http:', 'https:']),
     enableDockerfileLang: boolean(read, 'ENABLE_DOCKERFILE_LANG', false),
     maxFunctionsPerRepo: integer(read, 'MAX_FUNCTIONS_PER_REPO', 20, 1, 1000),
+    maxFunctionMemory: quantity(read, 'MAX_FUNCTION_MEMORY', '1Gi', memoryQuantityBytes, 'a memory quantity like 512Mi or 2Gi'),
+    maxFunctionCpu: quantity(read, 'MAX_FUNCTION_CPU', '2', cpuQuantityCores, 'a number of cores like 2, 1.5 or 500m'),
     buildConcurrency,
     buildTimeoutMs: integer(read, 'BUILD_TIMEOUT', 600, 1, 86_400) * 1000,
     pipSourceBuilds: boolean(read, 'PIP_SOURCE_BUILDS', false),
@@ -166,6 +171,14 @@ function integer(read: (name: string) => string | undefined, name: string, fallb
     throw new ConfigError(name, `"${raw}" is not a whole number from ${min} to ${max}`);
   }
   return Number(raw);
+}
+
+/** A resource quantity the stack rules compare against, kept as written so a rejection can quote it. */
+function quantity(read: (name: string) => string | undefined, name: string, fallback: string, parse: (text: string) => number | null, example: string): string {
+  const raw = read(name);
+  if (raw === undefined) return fallback;
+  if (parse(raw) === null) throw new ConfigError(name, `"${raw.slice(0, 40)}" is not ${example}`);
+  return raw;
 }
 
 const DAY = 24 * 60 * 60;

@@ -38,7 +38,7 @@ export type SourceOutcome =
   | Readonly<{ kind: 'retry'; reason: string }>;
 
 export type SourceReader = Readonly<{
-  config: Pick<Config, 'dataDir' | 'gitAllowedHosts' | 'pushCloneHosts' | 'registry' | 'maxFunctionsPerRepo' | 'enableDockerfileLang' | 'source'>;
+  config: Pick<Config, 'dataDir' | 'gitAllowedHosts' | 'pushCloneHosts' | 'registry' | 'maxFunctionsPerRepo' | 'maxFunctionMemory' | 'maxFunctionCpu' | 'enableDockerfileLang' | 'source'>;
   credentials: GitCredentials;
   templates: TemplateRegistry;
   contexts: ContextStore;
@@ -100,6 +100,8 @@ async function fetchAndPackage(reader: SourceReader, push: PushReceived['data'],
     registry: config.registry,
     maxFunctions: config.maxFunctionsPerRepo,
     enableDockerfileLang: config.enableDockerfileLang,
+    maxFunctionMemory: config.maxFunctionMemory,
+    maxFunctionCpu: config.maxFunctionCpu,
     // The operator's hosts only: the loopback allowance is for the push's own clone URL, not for what it names.
     gitAllowedHosts: config.gitAllowedHosts,
   };
