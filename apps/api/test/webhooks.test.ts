@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { streamIds } from '#domain';
 import { loadConfig, openBackbone, silentLogger, type Backbone } from '#infra';
 import { createApi } from '../src/api-app.js';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
@@ -191,6 +192,63 @@ describe('refused and repeated deliveries', () => {
     expect((await deliver('installation_repositories', body, { 'x-github-delivery': deliveryId })).status).toBe(202);
     expect(await deliver('installation_repositories', body, { 'x-github-delivery': deliveryId })).toMatchObject({ status: 200, body: { status: 'duplicate' } });
     expect(await eventsOf(deliveryId)).toHaveLength(1);
+  });
+
+  /** A fixture's real body moved to installation `id`, with GitHub's `installation.updated_at` as given. */
+  const installationBody = (path: string, id: number, updatedAt?: number, change: (payload: Record<string, unknown>) => void = () => {}) => {
+    const payload = JSON.parse(fixture(path)) as { installation: Record<string, unknown> } & Record<string, unknown>;
+    payload.installation = { ...payload.installation, id, ...(updatedAt === undefined ? {} : { updated_at: updatedAt }) };
+    change(payload);
+    return JSON.stringify(payload, null, 2);
+  };
+  const installationStream = async (id: number) => (await backbone.store.readStream(streamIds.installation(id))).events.map((e) => e.type);
+
+  it('records a signed installation_repositories body once, so a replay under a new delivery id cannot remove a repository added back', async () => {
+    const id = 7001;
+    const removed = installationBody('octokit-webhooks-examples/installation_repositories.2.removed.json', id);
+    const addedBack = installationBody('octokit-webhooks-examples/installation_repositories.2.removed.json', id, 1_700_000_000, (payload) => {
+      payload.action = 'added';
+      payload.repositories_added = payload.repositories_removed;
+      payload.repositories_removed = [];
+    });
+    expect(await deliver('installation_repositories', removed)).toMatchObject({ status: 202, body: { status: 'recorded', events: ['RepositoryRemoved'] } });
+    expect(await deliver('installation_repositories', addedBack)).toMatchObject({ status: 202, body: { status: 'recorded', events: ['RepositoryAdded'] } });
+
+    const replay = await deliver('installation_repositories', removed);
+    expect(replay).toMatchObject({ status: 200, body: { status: 'duplicate', events: [] } });
+    expect(await eventsOf(replay.deliveryId)).toEqual([]);
+    expect(await installationStream(id)).toEqual(['RepositoryRemoved', 'RepositoryAdded']);
+
+    // A real second removal is another body (GitHub's updated_at moves on): it records as before.
+    const removedAgain = installationBody('octokit-webhooks-examples/installation_repositories.2.removed.json', id, 1_700_000_100);
+    expect(await deliver('installation_repositories', removedAgain)).toMatchObject({ status: 202, body: { status: 'recorded', events: ['RepositoryRemoved'] } });
+    expect(await installationStream(id)).toEqual(['RepositoryRemoved', 'RepositoryAdded', 'RepositoryRemoved']);
+  });
+
+  it('records a signed installation body once, so a replayed "deleted" cannot uninstall the App installed again', async () => {
+    const id = 7002;
+    const created = installationBody('octokit-webhooks-examples/installation.1.created.json', id);
+    const deleted = installationBody('octokit-webhooks-examples/installation.0.deleted.json', id);
+    const createdAgain = installationBody('octokit-webhooks-examples/installation.1.created.json', id, 1_700_000_000);
+    expect((await deliver('installation', created)).body).toMatchObject({ status: 'recorded', events: ['InstallationCreated'] });
+    expect((await deliver('installation', deleted)).body).toMatchObject({ status: 'recorded', events: ['InstallationDeleted'] });
+    expect((await deliver('installation', createdAgain)).body).toMatchObject({ status: 'recorded', events: ['InstallationCreated'] });
+
+    const replays = await Promise.all([1, 2].map(() => deliver('installation', deleted)));
+    for (const replay of replays) {
+      expect(replay).toMatchObject({ status: 200, body: { status: 'duplicate', events: [] } });
+      expect(await eventsOf(replay.deliveryId)).toEqual([]);
+    }
+    expect(await installationStream(id)).toEqual(['InstallationCreated', 'InstallationDeleted', 'InstallationCreated']);
+  });
+
+  it('keeps a delivery id recorded once, whatever installation body comes with it again', async () => {
+    const deliveryId = randomUUID();
+    const removed = installationBody('octokit-webhooks-examples/installation_repositories.2.removed.json', 7003);
+    expect((await deliver('installation_repositories', removed, { 'x-github-delivery': deliveryId })).status).toBe(202);
+    const other = installationBody('octokit-webhooks-examples/installation_repositories.2.removed.json', 7004);
+    expect(await deliver('installation_repositories', other, { 'x-github-delivery': deliveryId })).toMatchObject({ status: 200, body: { status: 'duplicate' } });
+    expect(await installationStream(7004)).toEqual([]);
   });
 
   it('refuses a wrong or missing signature with 401 and records nothing', async () => {

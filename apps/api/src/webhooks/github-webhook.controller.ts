@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Controller, Headers, HttpException, HttpStatus, Inject, Post, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -67,7 +68,7 @@ export class GithubWebhookController {
             : payload.action === 'deleted'
               ? { type: 'RecordUninstallation', data: account }
               : null;
-        return this.answer(reply, change ? await this.record(deliveryId, payload.sender, change) : null, `installation ${payload.action} changes nothing here`);
+        return this.answer(reply, change ? await this.record(deliveryId, text, payload.sender, change) : null, `installation ${payload.action} changes nothing here`);
       }
       case 'installation_repositories': {
         const payload = this.valid(parseInstallationRepositoriesPayload(body));
@@ -75,7 +76,7 @@ export class GithubWebhookController {
         const change: InstallationCommand | null = repositories
           ? { type: payload.action === 'added' ? 'AddRepositories' : 'RemoveRepositories', data: { installationId: payload.installationId, repositories } }
           : null;
-        return this.answer(reply, change ? await this.record(deliveryId, payload.sender, change) : null, `installation_repositories ${payload.action} changes nothing here`);
+        return this.answer(reply, change ? await this.record(deliveryId, text, payload.sender, change) : null, `installation_repositories ${payload.action} changes nothing here`);
       }
       default:
         return this.answer(reply, null, `event ${event.slice(0, 40)} is not used by faasline`);
@@ -86,8 +87,15 @@ export class GithubWebhookController {
     return this.webhooks.verify(text, signature).catch(() => false);
   }
 
-  private record(deliveryId: string, sender: string, change: InstallationCommand): Promise<RecordOutcome> {
-    return this.commands.execute(new RecordInstallationChangeCommand(deliveryId, sender, change));
+  /**
+   * An installation change is keyed on what GitHub signed, not on the delivery id beside it: a captured body
+   * replayed under a fresh `X-GitHub-Delivery` (say a `removed` after the repository was added back) is the
+   * same change again and records nothing. The hash is over the text the signature was checked on, so bytes
+   * that decode to the same text cannot make a second key.
+   */
+  private record(deliveryId: string, signedText: string, sender: string, change: InstallationCommand): Promise<RecordOutcome> {
+    const bodySha256 = createHash('sha256').update(signedText, 'utf8').digest('hex');
+    return this.commands.execute(new RecordInstallationChangeCommand(deliveryId, bodySha256, sender, change));
   }
 
   private answer(reply: FastifyReply, outcome: RecordOutcome | null, ignoredBecause?: string): Record<string, unknown> {
