@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DiskEvictor, imageIndexPath, LocalBuilder, markUsed, silentLogger } from '#infra';
@@ -81,6 +81,37 @@ describe('disk eviction', () => {
     const report = await evictor({ imagesKb: 50, templatesKb: 1000 }).sweep();
     expect(report.removed).toEqual([abandoned]);
     expect(existsSync(building)).toBe(true);
+  });
+
+  it('at start removes every staging folder a killed process left, however fresh or locked, and nothing else', async () => {
+    const imageStaging = cached(join(imagesDir, `sha256-${'3'.repeat(64)}.0a0a.tmp`), 10, 1);
+    const installStaging = cached(join(imagesDir, 'npm-installs', `${'b'.repeat(64)}.0b0b.tmp`), 10, 1);
+    const templateStaging = cached(join(templateCacheDir, 'a1b2c3d4e5f60718', `${'c'.repeat(40)}.0c0c.tmp`), 10, 1);
+    // What a build wrote and made unreadable to its owner still goes.
+    mkdirSync(join(imageStaging, 'context', 'locked', 'deep'), { recursive: true });
+    writeFileSync(join(imageStaging, 'context', 'locked', 'deep', 'file'), 'x');
+    chmodSync(join(imageStaging, 'context', 'locked'), 0);
+    // A staging name that is a link goes as a link: what it points to is never touched.
+    const outside = join(dataDir, 'outside');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'keep'), 'x');
+    const link = join(imagesDir, `sha256-${'4'.repeat(64)}.0d0d.tmp`);
+    symlinkSync(outside, link);
+    const kept = [
+      image('frank-a:1', 10, 600),
+      cached(join(imagesDir, 'npm-installs', 'd'.repeat(64)), 10, 600),
+      cached(join(templateCacheDir, 'a1b2c3d4e5f60718', 'e'.repeat(40)), 10, 600),
+      join(imagesDir, 'by-name'),
+    ];
+
+    // Nothing is over budget, so the periodic sweep keeps every one of them (the fresh ones even when over).
+    expect((await evictor({ imagesKb: 1000, templatesKb: 1000 }).sweep()).removed).toEqual([]);
+    const removed = await evictor({ imagesKb: 1000, templatesKb: 1000 }).removeAbandonedStaging();
+
+    expect([...removed].sort()).toEqual([imageStaging, installStaging, templateStaging, link].sort());
+    for (const path of removed) expect(() => lstatSync(path)).toThrow();
+    for (const path of kept) expect(existsSync(path)).toBe(true);
+    expect(existsSync(join(outside, 'keep'))).toBe(true);
   });
 
   it('brings the template cache under MAX_TEMPLATE_CACHE_MB, least recently used checkout first', async () => {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { lstat, readdir, readFile, rm, rmdir } from 'node:fs/promises';
+import { chmod, lstat, readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { imageIndexPath } from '../builder/local.builder.js';
 import type { Logger } from '../logger.js';
@@ -70,6 +70,32 @@ export class DiskEvictor {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.sweeping?.catch(() => undefined);
+  }
+
+  /**
+   * Removes every staging folder (`*.tmp`) of the images, npm installs and template checkouts, whatever its age.
+   * Only for the start, before this process begins any build or fetch: one faasline per DATA_DIR (the instance
+   * lock), so each one was left by a process killed mid-build, and the periodic sweep would keep it for hours
+   * (and never while under budget). Errors are logged, never thrown: a leftover is not worth refusing to start.
+   */
+  async removeAbandonedStaging(): Promise<string[]> {
+    const { imagesDir, templateCacheDir } = this.options;
+    const parents = [imagesDir, join(imagesDir, 'npm-installs'), ...(await entries(templateCacheDir)).map((repository) => join(templateCacheDir, repository))];
+    const removed: string[] = [];
+    for (const parent of parents) {
+      for (const name of await entries(parent)) {
+        if (!STAGING.test(name)) continue;
+        const path = join(parent, name);
+        try {
+          await removeTree(path);
+          removed.push(path);
+        } catch (error) {
+          this.options.logger.warn(`disk eviction: cannot remove the abandoned staging folder ${name}: ${(error as Error).message}`);
+        }
+      }
+    }
+    if (removed.length > 0) this.options.logger.info(`disk eviction: removed ${removed.length} staging folder(s) left by a process that died mid-build`);
+    return removed;
   }
 
   /** One pass over both caches; concurrent callers share it. */
@@ -167,6 +193,28 @@ export class DiskEvictor {
       if (folder !== null && !existsSync(folder.trim())) await rm(join(indexDir, name), { force: true });
     }
   }
+}
+
+/**
+ * `rm -rf`, also through folders a build left unreadable (a sandbox running as faasline's own uid may chmod 000 what
+ * it wrote): on a refusal, folders are made ours to list and delete (links never followed) and removal is retried.
+ */
+async function removeTree(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw error;
+    await openUp(path);
+    await rm(path, { recursive: true, force: true });
+  }
+}
+
+async function openUp(path: string): Promise<void> {
+  const info = await lstat(path).catch(() => null);
+  if (!info?.isDirectory()) return;
+  await chmod(path, 0o700).catch(() => undefined);
+  for (const name of await entries(path)) await openUp(join(path, name));
 }
 
 async function entries(dir: string): Promise<string[]> {
