@@ -123,6 +123,21 @@ describe('root’s own files of a build (finding 1, 7)', () => {
   }, 60_000);
 });
 
+describe('taking the context back from the build uid', () => {
+  it('removes FIFOs and files with more than one name, and leaves the rest root’s', async () => {
+    const attack = `ctx = glob.glob(IMAGES + "/*.tmp/context")[0]\nos.mkfifo(ctx + "/fifo")\nopen(ctx + "/first", "w").write("x")\nos.link(ctx + "/first", ctx + "/second")\nopen(ctx + "/plain", "w").write("kept")\nos.symlink("/etc/hostname", ctx + "/link")`;
+    const built = await request('mallory', withSdist('linkmaker', attack));
+    const { error } = await build(built);
+    expect(error).toBeNull();
+    const context = join(imageFolder(built), 'context');
+    expect(['fifo', 'first', 'second'].filter((name) => existsSync(join(context, name)))).toEqual([]);
+    expect(readFileSync(join(context, 'plain'), 'utf8')).toBe('kept');
+    expect(lstatSync(join(context, 'link')).isSymbolicLink()).toBe(true);
+    const owners = execFileSync('find', [context, '!', '-user', 'root'], { encoding: 'utf8' }).trim();
+    expect(owners).toBe('');
+  }, 60_000);
+});
+
 describe('pip', () => {
   it('is the system’s: a `pip` module in the context does not replace it', async () => {
     const wheelDir = mkdtempSync(join(work, 'wheel-'));

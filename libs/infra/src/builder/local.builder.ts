@@ -59,6 +59,14 @@ export class LocalBuilder implements Builder {
     for (const entry of SHARED_CACHE_ENTRIES.pip) rmSync(join(`${npmCacheDir}-pip`, entry), { recursive: true, force: true });
   }
 
+  /**
+   * HOME of npm and pip: never in the context, where a handler's `.node_modules` (Node's global folders under
+   * HOME) or dotfiles would be read by the tool itself. The sandbox's private /tmp; bare, the staging folder.
+   */
+  private toolHome(staging: Staging): string {
+    return this.sandbox ? '/tmp' : staging.root;
+  }
+
   /** The owner's own package caches: every build runs as the one build uid, so a cache shared across owners is writable by all. */
   private caches(owner: string): { npm: string; pip: string } {
     return { npm: join(this.npmCacheDir, owner), pip: join(`${this.npmCacheDir}-pip`, owner) };
@@ -79,8 +87,8 @@ export class LocalBuilder implements Builder {
     // -I (isolated): neither the working folder nor PYTHON* settings reach sys.path, so no `pip` of the handler's
     // replaces pip; it starts from the staging folder, outside the context, as well.
     const args = ['-I', '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', ...wheelsOnly, '--target', join(context, 'python_packages'), '--cache-dir', this.caches(staging.owner).pip, '-r', requirements];
-    // HOME is the context, so pip's user config would be the handler's: PIP_CONFIG_FILE=/dev/null turns it off.
-    const env = { ...toolEnvironment(/^PIP_(INDEX_URL|EXTRA_INDEX_URL|FIND_LINKS|NO_INDEX|TRUSTED_HOST|CERT|CLIENT_CERT|PROXY|TIMEOUT|DEFAULT_TIMEOUT|RETRIES)$/i), HOME: context, PIP_CONFIG_FILE: '/dev/null' };
+    // No config file of pip's is read (PIP_CONFIG_FILE=/dev/null), and HOME is outside the context.
+    const env = { ...toolEnvironment(/^PIP_(INDEX_URL|EXTRA_INDEX_URL|FIND_LINKS|NO_INDEX|TRUSTED_HOST|CERT|CLIENT_CERT|PROXY|TIMEOUT|DEFAULT_TIMEOUT|RETRIES)$/i), HOME: this.toolHome(staging), PIP_CONFIG_FILE: '/dev/null' };
     const hint = this.policy.pipSourceBuilds ? '' : ' (wheels only: PIP_SOURCE_BUILDS=true allows source builds)';
     await this.run(SANDBOX_PYTHON, args, staging, staging.root, env, log, signal, `pip install failed${hint}`);
   }
@@ -238,7 +246,7 @@ export class LocalBuilder implements Builder {
     };
     const clean = !(await lstat(join(dir, 'node_modules')).catch(() => null));
     // The system's npm (its own modules beside it, `node` from the sandbox's PATH): nothing in the context replaces it.
-    await this.run(this.sandbox ? SANDBOX_NPM : 'npm', args, staging, dir, { ...npmEnvironment(), HOME: dir, npm_config_loglevel: 'warn' }, watch, signal, 'npm install failed').catch((error: unknown) => {
+    await this.run(this.sandbox ? SANDBOX_NPM : 'npm', args, staging, dir, { ...npmEnvironment(), HOME: this.toolHome(staging), npm_config_loglevel: 'warn' }, watch, signal, 'npm install failed').catch((error: unknown) => {
       throw neededGit ? new BuildFailure(`npm install failed: a dependency in ${where} needs git; builds refuse git dependencies`) : error;
     });
     const installed = await lstat(join(dir, 'node_modules')).catch(() => null);
