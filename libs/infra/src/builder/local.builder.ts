@@ -84,13 +84,14 @@ export class LocalBuilder implements Builder {
     await checkRequirements(requirements, context, this.policy.pipSourceBuilds);
     const wheelsOnly = this.policy.pipSourceBuilds ? [] : ['--only-binary=:all:'];
     log(`pip install --target python_packages ${wheelsOnly.join(' ')}${wheelsOnly.length ? ' ' : ''}-r ${where}`);
-    // -I (isolated): neither the working folder nor PYTHON* settings reach sys.path, so no `pip` of the handler's
-    // replaces pip; it starts from the staging folder, outside the context, as well.
+    // -I (isolated: -E -s -P): neither the working folder nor PYTHON* settings nor a user site reach sys.path, so no
+    // `pip` of the handler's replaces pip. The working folder stays the context: pip resolves a requirement's
+    // relative path (`./function/pkg`) against it.
     const args = ['-I', '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', ...wheelsOnly, '--target', join(context, 'python_packages'), '--cache-dir', this.caches(staging.owner).pip, '-r', requirements];
     // No config file of pip's is read (PIP_CONFIG_FILE=/dev/null), and HOME is outside the context.
     const env = { ...toolEnvironment(/^PIP_(INDEX_URL|EXTRA_INDEX_URL|FIND_LINKS|NO_INDEX|TRUSTED_HOST|CERT|CLIENT_CERT|PROXY|TIMEOUT|DEFAULT_TIMEOUT|RETRIES)$/i), HOME: this.toolHome(staging), PIP_CONFIG_FILE: '/dev/null' };
     const hint = this.policy.pipSourceBuilds ? '' : ' (wheels only: PIP_SOURCE_BUILDS=true allows source builds)';
-    await this.run(SANDBOX_PYTHON, args, staging, staging.root, env, log, signal, `pip install failed${hint}`);
+    await this.run(SANDBOX_PYTHON, args, staging, context, env, log, signal, `pip install failed${hint}`);
   }
 
   /**
