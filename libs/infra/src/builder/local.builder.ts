@@ -409,7 +409,7 @@ function toolEnvironment(own: RegExp): Record<string, string> {
  */
 const npmEnvironment = () => toolEnvironment(/^npm_config_(registry|@[^:]+:registry|\/\/.+|https?[-_]proxy|proxy|no[-_]?proxy|ca|cafile|strict[-_]ssl)$/i);
 
-/** The system's npm, in the sandbox as outside. */
+/** The system's npm in the sandbox (bare builds, trusted owners only, use the server's PATH). */
 const SANDBOX_NPM = '/usr/bin/npm';
 
 /** What npm runs for git: nothing. A git dependency fails to fetch. */
