@@ -25,7 +25,7 @@ try {
   const context = await shrinkwrap({ repoDir: repo, handler: 'hello', template, copy: [], buildArgs: {}, limits: { maxBytes: 1e7, maxFiles: 1000 } });
   const images = join(work, 'images');
   await new LocalBuilder(images, join(work, 'npm-cache')).build(
-    { buildId: 'b', name: 'bench-hello', lang: 'node20', image: 'local/bench/hello', contextDigest: context.digest, archive: context.archive, buildArgs: {}, contextUrl: '' },
+    { buildId: 'b', owner: 'bench', name: 'bench-hello', lang: 'node20', image: 'local/bench/hello', contextDigest: context.digest, archive: context.archive, buildArgs: {}, contextUrl: '' },
     () => undefined,
     new AbortController().signal,
   );

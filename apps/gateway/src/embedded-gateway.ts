@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { FunctionDeployment } from '#domain';
 import { constantTimeEqual, imageIndexPath, type Logger, type Sandbox } from '#infra';
 import { cpuCores, FunctionProcess, memoryBytes, type LogLine } from './function-process.js';
@@ -235,6 +235,8 @@ export class EmbeddedGateway {
     const indexFile = imageIndexPath(this.options.imagesDir, deployment.image);
     if (!existsSync(indexFile)) throw new Error(`image ${deployment.image} was not built here`);
     const folder = (await readFile(indexFile, 'utf8')).trim();
+    const context = await imageContext(this.options.imagesDir, folder);
+    if (!context) throw new Error(`image ${deployment.image}: its folder is not a build's (its context is not a folder in the images folder)`);
     // One folder per instance: the running version keeps its files while the next one starts.
     const instanceDir = join(this.options.dataDir, 'gateway', 'functions', deployment.service, randomUUID());
     const secretsDir = join(instanceDir, 'secrets');
@@ -247,7 +249,7 @@ export class EmbeddedGateway {
     }
     const next = new FunctionProcess({
       name: deployment.service,
-      cwd: join(folder, 'context'),
+      cwd: context,
       command: deployment.envProcess ?? 'node index.js',
       env: deployment.envVars ?? {},
       memoryBytes: memoryBytes(deployment.limits?.memory),
@@ -312,6 +314,14 @@ export class EmbeddedGateway {
     await writeFile(temporary, JSON.stringify([...this.functions.values()].map(({ deployment, createdAt, sandboxed }) => ({ deployment, createdAt, sandboxed }))));
     await rename(temporary, this.stateFile);
   }
+}
+
+/** An image folder's context as a real folder right in `imagesDir` (not a symlink a build left there), or null. */
+async function imageContext(imagesDir: string, folder: string): Promise<string | null> {
+  const context = join(folder, 'context');
+  const [info, real, images] = await Promise.all([lstat(context).catch(() => null), realpath(context).catch(() => null), realpath(imagesDir).catch(() => null)]);
+  if (!info?.isDirectory() || !real || !images || dirname(dirname(real)) !== images) return null;
+  return real;
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {

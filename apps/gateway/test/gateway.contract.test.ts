@@ -31,7 +31,7 @@ beforeAll(async () => {
   const template = (await new TemplateRegistry({ roots: [templates], cacheDir: work, gitAllowedHosts: [], fetchTimeoutMs: 1000 }).builtins()).get('node20')!;
   const context = await shrinkwrap({ repoDir: repo, handler: 'echo', template, copy: [], buildArgs: {}, limits: { maxBytes: 1e7, maxFiles: 1000 } });
   await new LocalBuilder(join(work, 'images'), join(work, 'npm-cache')).build(
-    { buildId: 'b', name: spec.name, lang: 'node20', image: spec.image, contextDigest: context.digest, archive: context.archive, buildArgs: {}, contextUrl: '' },
+    { buildId: 'b', owner: '1001', name: spec.name, lang: 'node20', image: spec.image, contextDigest: context.digest, archive: context.archive, buildArgs: {}, contextUrl: '' },
     () => undefined,
     new AbortController().signal,
   );
@@ -98,7 +98,7 @@ describe('embedded gateway', () => {
     const context = await shrinkwrap({ repoDir: repo, handler: 'slow', template, copy: [], buildArgs: {}, limits: { maxBytes: 1e7, maxFiles: 1000 } });
     const slow = { ...spec, function: 'slow', name: 'alexellis-slow', image: 'local/alexellis/fns-slow:latest-master-abcdef0' };
     await new LocalBuilder(join(work, 'images'), join(work, 'npm-cache')).build(
-      { buildId: 'b2', name: slow.name, lang: 'node20', image: slow.image, contextDigest: context.digest, archive: context.archive, buildArgs: {}, contextUrl: '' },
+      { buildId: 'b2', owner: '1001', name: slow.name, lang: 'node20', image: slow.image, contextDigest: context.digest, archive: context.archive, buildArgs: {}, contextUrl: '' },
       () => undefined,
       new AbortController().signal,
     );

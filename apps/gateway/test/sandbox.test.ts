@@ -80,7 +80,7 @@ beforeAll(async () => {
   const template = (await new TemplateRegistry({ roots: [templates], cacheDir: join(work, 'templates'), gitAllowedHosts: [], fetchTimeoutMs: 1000 }).builtins()).get('node20')!;
   const context = await shrinkwrap({ repoDir: repo, handler: 'attacker', template, copy: [], buildArgs: {}, limits: { maxBytes: 1e7, maxFiles: 1000 } });
   await new LocalBuilder(join(dataDir, 'images'), join(dataDir, 'npm-cache'), {}, sandbox).build(
-    { buildId: 'b', name: 'tenant-attacker', lang: 'node20', image, contextDigest: context.digest, archive: context.archive, buildArgs: {}, contextUrl: '' },
+    { buildId: 'b', owner: '1001', name: 'tenant-attacker', lang: 'node20', image, contextDigest: context.digest, archive: context.archive, buildArgs: {}, contextUrl: '' },
     () => undefined,
     new AbortController().signal,
   );
@@ -191,7 +191,7 @@ describe('a sandboxed build step', () => {
     const template = (await new TemplateRegistry({ roots: [templates], cacheDir: join(work, 'templates'), gitAllowedHosts: [], fetchTimeoutMs: 1000 }).builtins()).get('node20')!;
     const context = await shrinkwrap({ repoDir: repo, handler: 'fn', template, copy: [], buildArgs: {}, limits: { maxBytes: 1e7, maxFiles: 1000 } });
     await new LocalBuilder(join(dataDir, 'images'), join(dataDir, 'npm-cache'), {}, sandbox).build(
-      { buildId: 'b2', name: 'tenant-deps', lang: 'node20', image: 'local/tenant/deps:1', contextDigest: context.digest, archive: context.archive, buildArgs: {}, contextUrl: '' },
+      { buildId: 'b2', owner: '1001', name: 'tenant-deps', lang: 'node20', image: 'local/tenant/deps:1', contextDigest: context.digest, archive: context.archive, buildArgs: {}, contextUrl: '' },
       () => undefined,
       new AbortController().signal,
     );

@@ -29,6 +29,7 @@ async function request(files: Files): Promise<BuildRequest> {
   const context = await shrinkwrap({ repoDir: repo, handler: 'fn', template, copy: [], buildArgs: {}, limits: { maxBytes: 1e8, maxFiles: 1000 } });
   return {
     buildId: `b-${context.digest.slice(7, 15)}`,
+    owner: 'alexellis',
     name: 'alexellis-fn',
     lang: 'node20',
     image: 'registry.invalid:5000/alexellis/repo-fn:latest-master-abcdef0',

@@ -26,6 +26,7 @@ async function request(files: Record<string, string>, lang = 'node20'): Promise<
   archives.set(context.digest, context.archive);
   return {
     buildId: `b-${context.digest.slice(7, 15)}`,
+    owner: 'alexellis',
     name: 'alexellis-fn',
     lang,
     image: 'registry.invalid:5000/alexellis/repo-fn:latest-master-abcdef0',

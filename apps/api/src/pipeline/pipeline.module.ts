@@ -69,7 +69,7 @@ export function gitCredentials(config: Config): GitCredentials {
         config,
         builder: config.buildkitAddr
           ? new BuildKitBuilder(config.buildkitAddr, config.buildTimeoutMs)
-          : new LocalBuilder(join(config.dataDir, 'images'), join(config.dataDir, 'npm-cache'), { timeoutMs: config.buildTimeoutMs, pipSourceBuilds: config.pipSourceBuilds }, sandbox.sandbox),
+          : new LocalBuilder(join(config.dataDir, 'images'), join(config.dataDir, 'npm-cache'), { timeoutMs: config.buildTimeoutMs, pipSourceBuilds: config.pipSourceBuilds, maxBuildBytes: config.maxBuildBytes }, sandbox.sandbox),
         logs,
         contexts,
         gateway: config.openfaasUrl ? new GatewayClient({ url: config.openfaasUrl, user: config.openfaasUser, password: gatewayPassword }) : null,

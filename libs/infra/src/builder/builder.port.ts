@@ -1,6 +1,8 @@
 /** One image build. The context is the shrinkwrapped archive; daemons that fetch it themselves get `contextUrl`. */
 export type BuildRequest = Readonly<{
   buildId: string;
+  /** Whose build: the owner's GitHub id, or the lower-cased login where no id is known. Package caches are per owner. */
+  owner: string;
   name: string;
   lang: string;
   image: string;

@@ -1,6 +1,7 @@
-import { readFile, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { BuildFailure } from './builder.port.js';
+import { readContextFile } from './context-file.reader.js';
 
 const SOURCE_BUILDS_HINT = 'building it runs its build backend; the operator allows that with PIP_SOURCE_BUILDS=true';
 const MAX_NESTED_FILES = 20;
@@ -17,7 +18,9 @@ export async function checkRequirements(file: string, contextRoot: string, sourc
   seen.add(real);
   if (seen.size > MAX_NESTED_FILES) throw new BuildFailure(`${relative(root, real)}: more than ${MAX_NESTED_FILES} nested requirements files`);
   const where = relative(root, real);
-  const text = await readFile(real, 'utf8');
+  const content = await readContextFile(real);
+  if (content === null) throw new BuildFailure(`${where} is not a regular file`);
+  const text = content.toString('utf8');
   const lines = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/);
   for (const [index, raw] of lines.entries()) {
     const line = raw.replace(/(^|\s)#.*$/, '').trim();

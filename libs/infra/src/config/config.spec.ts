@@ -20,6 +20,12 @@ describe('configuration', () => {
     expect(() => loadConfig({ PIP_SOURCE_BUILDS: 'sometimes' })).toThrow(/^PIP_SOURCE_BUILDS: "sometimes" is not true or false$/);
   });
 
+  it('limits a local build to MAX_BUILD_MB of disk (1 GB unless set)', () => {
+    expect(loadConfig({}).maxBuildBytes).toBe(1024 * 2 ** 20);
+    expect(loadConfig({ MAX_BUILD_MB: '200' }).maxBuildBytes).toBe(200 * 2 ** 20);
+    expect(() => loadConfig({ MAX_BUILD_MB: '1G' })).toThrow(/^MAX_BUILD_MB: "1G" is not a whole number from 1 to 1048576$/);
+  });
+
   it("leaves build slots for other owners by default: an owner gets half of BUILD_CONCURRENCY, at least one", () => {
     expect(loadConfig({}).fairShare).toEqual({ maxFunctionsPerOwner: 50, maxBuildsPerOwner: 1, maxImagesBytes: 10_240 * 1024 * 1024, maxTemplateCacheBytes: 512 * 1024 * 1024 });
     expect(loadConfig({ BUILD_CONCURRENCY: '1' }).fairShare.maxBuildsPerOwner).toBe(1);

@@ -56,6 +56,8 @@ export type Config = Readonly<{
   buildTimeoutMs: number;
   /** PIP_SOURCE_BUILDS: pip may build source distributions (running their build backends); wheels only otherwise. */
   pipSourceBuilds: boolean;
+  /** MAX_BUILD_MB: disk one local build's context may take (sources and installed dependencies); past it the build fails. */
+  maxBuildBytes: number;
   /** Operator template folders (`<lang>/template.yml`), searched before the built-in set. */
   templatesDirs: readonly string[];
   /** auto: contain functions and local builds when a sandbox works here; required: refuse to start without one; off: never. */
@@ -126,6 +128,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     buildConcurrency,
     buildTimeoutMs: integer(read, 'BUILD_TIMEOUT', 600, 1, 86_400) * 1000,
     pipSourceBuilds: boolean(read, 'PIP_SOURCE_BUILDS', false),
+    maxBuildBytes: integer(read, 'MAX_BUILD_MB', 1024, 1, 1_048_576) * 2 ** 20,
     templatesDirs: list(read('TEMPLATES_DIR') ?? '').map((dir) => (isAbsolute(dir) ? dir : resolve(cwd, dir))),
     sandbox: { mode: sandboxMode(read('SANDBOX')), uidBase: integer(read, 'SANDBOX_UID_BASE', 61000, 1000, 4_294_000_000) },
     source: {

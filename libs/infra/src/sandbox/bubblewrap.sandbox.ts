@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { chmodSync, existsSync, realpathSync, rmSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { chmod, lchown, lstat, readdir } from 'node:fs/promises';
+import { chmod, lchown, lstat, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Cgroups, ControlGroup } from './cgroups.js';
@@ -107,15 +107,18 @@ export class BubblewrapSandbox implements Sandbox {
     }
     for (const file of ETC_FILES) bwrap.push('--ro-bind-try', file, file);
     bwrap.push('--proc', '/proc', '--dev', '/dev', '--size', String(spec.limits.memoryBytes), '--tmpfs', '/tmp');
+    // Every source by its real path, resolved once here: what is checked is what is bound, and no symlink met later
+    // (one a build left where a folder was) redirects root's bind mount.
+    const sources = spec.mounts.map((mount) => realpathSync(mount.source));
     // A folder the uid can reach is bound as it is; only the others need a stub (and a mount, ~4 ms each).
-    const stubs = spec.mounts.map((mount, index) => (this.root && !reachable(mount.source) ? this.stub(index) : mount.source));
+    const stubs = sources.map((source, index) => (this.root && !reachable(source) ? this.stub(index) : source));
     spec.mounts.forEach((mount, index) => bwrap.push(mount.writable ? '--bind' : '--ro-bind', stubs[index]!, mount.target));
     bwrap.push('--chdir', spec.cwd, '--', spec.program, ...spec.args);
     const rlimits = [`--fsize=${spec.limits.fileSizeBytes}`, '--core=0'];
     if (!group) rlimits.push(`--nproc=${this.root ? spec.limits.pids : tasksOf(uid) + spec.limits.pids}`, `--data=${spec.limits.memoryBytes}`);
     const dropped = this.root ? [tools.setpriv!, `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', ...bwrap] : bwrap;
     const procs = group?.procsFiles ?? [];
-    const binds = spec.mounts.flatMap((mount, index) => (stubs[index] === mount.source ? [] : [mount.source, stubs[index]!]));
+    const binds = sources.flatMap((source, index) => (stubs[index] === source ? [] : [source, stubs[index]!]));
     const prepare = [tools.sh, '-c', PREPARE, 'sandbox', String(procs.length), ...procs, String(binds.length / 2), ...binds, tools.prlimit, ...rlimits, '--', ...dropped];
     // Root's bind mounts stay in a mount namespace of this sandbox's own.
     return binds.length > 0 ? { file: tools.unshare!, args: ['--mount', '--propagation', 'private', '--', ...prepare] } : { file: prepare[0]!, args: prepare.slice(1) };
@@ -220,14 +223,8 @@ class BubblewrapProcess extends EventEmitter implements SandboxedProcess {
   }
 }
 
-/** Whether any user may look up `path`: every folder above it searchable by others. */
-function reachable(path: string): boolean {
-  let real: string;
-  try {
-    real = realpathSync(path);
-  } catch {
-    return false;
-  }
+/** Whether any user may look up `real` (a real path): every folder above it searchable by others. */
+function reachable(real: string): boolean {
   for (let dir = dirname(real); ; dir = dirname(dir)) {
     const info = lstatOrNull(dir);
     if (!info || (info.mode & 0o001) === 0) return false;
@@ -255,17 +252,21 @@ async function chownTree(path: string, uid: number): Promise<void> {
 
 /**
  * Takes a lent folder back: root owns it again, everyone may read it, nobody else may write it (whatever modes
- * the build chose, a function running as another uid must read its own files).
+ * the build chose, a function running as another uid must read its own files). It runs once nothing of the
+ * sandbox is left, and never follows a link: symlinks get lchown only; a file of the uid's with more than one
+ * name could be a hard link to a file elsewhere, which chown and chmod would change too, so it is removed; FIFOs,
+ * sockets and devices go as well (root must never open one of a build's).
  */
-async function reclaimTree(path: string): Promise<void> {
+async function reclaimTree(path: string, top = true): Promise<void> {
   const info = await lstat(path);
   const owner = process.getuid!();
+  if (!top && !info.isDirectory() && !info.isSymbolicLink() && (!info.isFile() || (info.nlink > 1 && info.uid !== owner))) return void (await rm(path, { force: true }));
   if (info.uid !== owner || info.gid !== owner) await lchown(path, owner, owner);
   if (info.isSymbolicLink()) return;
   const mode = info.mode & 0o7777;
   const wanted = (mode | 0o444 | (info.isDirectory() || mode & 0o100 ? 0o111 : 0)) & ~0o7022;
   if (wanted !== mode) await chmod(path, wanted);
-  if (info.isDirectory()) await Promise.all((await readdir(path)).map((entry) => reclaimTree(join(path, entry))));
+  if (info.isDirectory()) await Promise.all((await readdir(path)).map((entry) => reclaimTree(join(path, entry), false)));
 }
 
 /** Tasks (processes and threads) `uid` runs now: RLIMIT_NPROC counts them all, so a limit is added on top. */

@@ -67,6 +67,7 @@ export class BuildStep extends PipelineStep<Build> {
       const result = await this.slots.run(() => this.parts.builder.build(
         {
           buildId,
+          owner: typeof push.ownerId === 'number' && push.ownerId > 0 ? String(push.ownerId) : push.owner.toLowerCase(),
           name: spec.name,
           lang: spec.lang,
           image: spec.image,
