@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { SANDBOX_NODE, SANDBOX_PATH, SANDBOX_PYTHON, type Sandbox, type SandboxedProcess } from '#infra';
 import { OutputBudget, OutputLines, type OutputLimits } from './output-lines.js';
-import { listensAlone } from './port-listeners.js';
+import { listenersOn } from './port-listeners.js';
 
 export type LogLine = Readonly<{ name: string; instance: string; timestamp: string; text: string }>;
 
@@ -156,7 +156,7 @@ export class FunctionProcess {
 
   /**
    * Starts the process on a fresh port until it is healthy and its listener is its own (a few ports at most);
-   * false when it exited, did not answer in time, or was stopped meanwhile.
+   * false when it exited or did not answer in time with no other uid on its port, or was stopped meanwhile.
    */
   private async bringUp(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
@@ -171,18 +171,26 @@ export class FunctionProcess {
         }
         await sleep(10);
       }
-      if (answered && this.child === child && !this.stopped && (await this.listenerIsOwn(child))) return true;
+      const port = await this.portOwnership(child);
+      if (answered && (port === 'own' || port === 'unknown') && this.child === child && !this.stopped) return true;
       await this.end(child);
-      if (!answered || this.stopped) return false;
-      this.log(`port ${this.port} answered, but its listener is not this function's: starting again on another port`);
+      // Another uid on its port: what answered was not this function, or the function could not listen there.
+      if (this.stopped || port !== 'foreign') return false;
+      this.log(`port ${this.port} is taken by another uid: starting again on another port`);
     }
     return false;
   }
 
-  /** Sandboxed as a uid of its own: the only listener on its port is that uid's. Otherwise there is no uid to tell. */
-  private async listenerIsOwn(child: ChildProcess | SandboxedProcess): Promise<boolean> {
+  /**
+   * Sandboxed as a uid of its own: whether the only listener on its port is that uid's, or another uid listens
+   * there. Otherwise there is no uid to tell them apart ('unknown', taken as its own).
+   */
+  private async portOwnership(child: ChildProcess | SandboxedProcess): Promise<'own' | 'foreign' | 'none' | 'unknown'> {
     const uid = 'uid' in child ? (child.uid ?? null) : null;
-    return uid === null || (await listensAlone(this.port, uid));
+    if (uid === null) return 'unknown';
+    const listeners = await listenersOn(this.port);
+    if (listeners.some((listener) => listener.uid !== uid)) return 'foreign';
+    return listeners.length > 0 ? 'own' : 'none';
   }
 
   private async end(child: ChildProcess | SandboxedProcess): Promise<void> {

@@ -20,18 +20,12 @@ export function listenersIn(table: string, port: number): Listener[] {
   return listeners;
 }
 
-/** Every listening TCP socket on `port` of this network namespace (functions share the host's). */
+/**
+ * Every listening TCP socket on `port` of this network namespace (functions share the host's). The kernel lets two
+ * sockets listen on one port only when both ask (SO_REUSEPORT) and both belong to one uid, so while a listener of a
+ * function's own uid lives, no other tenant can receive that port's traffic.
+ */
 export async function listenersOn(port: number): Promise<Listener[]> {
   const tables = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((path) => readFile(path, 'utf8').catch(() => '')));
   return tables.flatMap((table) => listenersIn(table, port));
-}
-
-/**
- * Whether what listens on `port` is `uid`'s alone. The kernel lets two sockets listen on one port only when both
- * ask (SO_REUSEPORT) and both belong to one uid, so a function's own uid on every listener means no other tenant can
- * receive its traffic while that listener lives. Any other listener on the port, on whatever address: refused.
- */
-export async function listensAlone(port: number, uid: number): Promise<boolean> {
-  const listeners = await listenersOn(port);
-  return listeners.length > 0 && listeners.every((listener) => listener.uid === uid);
 }
