@@ -237,7 +237,8 @@ export class FunctionProcess {
       this.restarts += 1;
       const delay = Math.min(30_000, 500 * 2 ** Math.min(this.restarts, 6));
       this.log(`exited (${reason}); restarting in ${delay} ms`);
-      await sleep(delay);
+      // Unref: a gateway being stopped does not wait out a backoff.
+      await new Promise((resolve) => setTimeout(resolve, delay).unref());
       if (this.stopped) return;
       if (await this.bringUp(RESTART_TIMEOUT_MS)) {
         this.ready = !this.stopped;
