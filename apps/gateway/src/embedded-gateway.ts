@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { FunctionDeployment } from '#domain';
 import { constantTimeEqual, imageIndexPath, type Logger, type Sandbox } from '#infra';
 import { cpuCores, FunctionProcess, memoryBytes, type LogLine } from './function-process.js';
+import { LogRing } from './log-ring.js';
 import { isFileName, secretFiles } from './secret-files.js';
 
 export type EmbeddedGatewayOptions = Readonly<{
@@ -35,6 +36,10 @@ type Deployed = {
 
 const NAME = /^[-a-zA-Z_0-9.]+$/;
 const MAX_LOG_LINES = 1000;
+/** What the gateway keeps of all functions' output (each function's own rate is limited in FunctionProcess). */
+const LOG_BUFFER_BYTES = 16 * 2 ** 20;
+/** A follower whose connection holds this much unsent output is ended rather than buffered for without bound. */
+const FOLLOWER_BACKLOG_BYTES = 4 * 2 ** 20;
 
 /**
  * The OpenFaaS gateway API on one machine: functions run as child processes from the local builder's image
@@ -43,20 +48,24 @@ const MAX_LOG_LINES = 1000;
  */
 export class EmbeddedGateway {
   private readonly functions = new Map<string, Deployed>();
-  private readonly logs: LogLine[] = [];
+  private readonly logs = new LogRing(LOG_BUFFER_BYTES);
   private readonly followers = new Set<(line: LogLine) => void>();
   private server: Server | null = null;
   private readonly stateFile: string;
   private readonly secretsDir: string;
 
+  private readonly functionsDir: string;
+
   constructor(private readonly options: EmbeddedGatewayOptions) {
     this.stateFile = join(options.dataDir, 'gateway', 'deployments.json');
     this.secretsDir = join(options.dataDir, 'gateway', 'secrets');
+    this.functionsDir = join(options.dataDir, 'gateway', 'functions');
   }
 
   async start(port: number, host = '127.0.0.1'): Promise<string> {
     await mkdir(this.secretsDir, { recursive: true, mode: 0o700 });
     const saved = existsSync(this.stateFile) ? (JSON.parse(await readFile(this.stateFile, 'utf8')) as { deployment: FunctionDeployment; createdAt: string; sandboxed?: boolean }[]) : [];
+    await this.sweepInstanceFolders();
     this.server = createServer((request, response) => void this.route(request, response));
     await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
     const { port: bound } = this.server.address() as AddressInfo;
@@ -75,12 +84,24 @@ export class EmbeddedGateway {
     return `http://${host}:${bound}`;
   }
 
+  /**
+   * Nothing runs yet, so every instance folder is a leftover of a gateway that was killed (they hold copies of
+   * secrets): those of deployed functions and whole folders of functions deleted since. One gateway per DATA_DIR
+   * (the server's lock) means none is another's.
+   */
+  private async sweepInstanceFolders(): Promise<void> {
+    const names = await readdir(this.functionsDir).catch(() => [] as string[]);
+    await Promise.all(names.map((name) => rm(join(this.functionsDir, name), { recursive: true, force: true })));
+  }
+
   async stop(): Promise<void> {
     await new Promise<void>((resolve) => {
       if (!this.server) return resolve();
       this.server.closeAllConnections();
       this.server.close(() => resolve());
     });
+    // A start still under way (after a restart of the gateway, or a deploy) ends first: its process would outlive us.
+    await Promise.all([...this.functions.values()].map((entry) => entry.updating));
     await Promise.all([...this.functions.values()].map((entry) => entry.current?.stop(1000)));
   }
 
@@ -132,7 +153,7 @@ export class EmbeddedGateway {
         this.functions.delete(name);
         await this.save();
         await entry.current?.stop();
-        await rm(join(this.options.dataDir, 'gateway', 'functions', name), { recursive: true, force: true });
+        await rm(join(this.functionsDir, name), { recursive: true, force: true });
         return send(response, 202, '');
       }
     }
@@ -154,7 +175,7 @@ export class EmbeddedGateway {
     if (since !== null && Number.isNaN(since)) return send(response, 400, 'since must be an RFC3339 date');
     const tail = Number(params.get('tail') ?? MAX_LOG_LINES);
     const wanted = (line: LogLine) => line.name === name && (instance === null || line.instance === instance) && (since === null || Date.parse(line.timestamp) >= since);
-    const matching = this.logs.filter(wanted);
+    const matching = [...this.logs.lines()].filter(wanted);
     const lines = Number.isFinite(tail) && tail > 0 ? matching.slice(-tail) : matching;
     if (lines.length === 0 && !this.functions.has(name)) return send(response, 404, `function ${name} not found`);
     const entry = (line: LogLine) => `${JSON.stringify({ ...line, namespace: 'openfaas-fn' })}\n`;
@@ -162,7 +183,9 @@ export class EmbeddedGateway {
     if (params.get('follow') !== 'true') return void response.end(lines.map(entry).join(''));
     response.write(lines.map(entry).join(''));
     const follower = (line: LogLine) => {
-      if (wanted(line)) response.write(entry(line));
+      if (!wanted(line)) return;
+      if (response.writableLength > FOLLOWER_BACKLOG_BYTES) return void response.destroy();
+      response.write(entry(line));
     };
     this.followers.add(follower);
     response.once('close', () => this.followers.delete(follower));
@@ -205,7 +228,7 @@ export class EmbeddedGateway {
       readOnlyRootFilesystem: deployment.readOnlyRootFilesystem ?? false,
       invocationCount: entry.invocations,
       replicas: 1,
-      availableReplicas: entry.current ? 1 : 0,
+      availableReplicas: entry.current?.ready ? 1 : 0,
       createdAt: entry.createdAt,
     };
   }
@@ -256,11 +279,7 @@ export class EmbeddedGateway {
       cpus: cpuCores(deployment.limits?.cpu),
       secretsDir,
       sandbox: this.options.sandbox ?? null,
-      onLog: (line) => {
-        this.logs.push(line);
-        if (this.logs.length > MAX_LOG_LINES * 20) this.logs.splice(0, this.logs.length - MAX_LOG_LINES * 20);
-        for (const follower of this.followers) follower(line);
-      },
+      onLog: (line) => this.record(line),
     });
     try {
       await next.start();
@@ -276,11 +295,18 @@ export class EmbeddedGateway {
     if (previousDir) await rm(previousDir, { recursive: true, force: true });
   }
 
+  private record(line: LogLine): void {
+    this.logs.push(line);
+    for (const follower of this.followers) follower(line);
+  }
+
   private async invoke(name: string, path: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
     const entry = this.functions.get(name);
     if (!entry) return send(response, 404, `function ${name} not found`);
     const target = entry.current;
     if (!target) return send(response, 503, `function ${name} is not ready`);
+    // Exited on its own: its port may be another tenant's now, until a restart on a fresh port passed its checks.
+    if (!target.ready) return send(response, 503, `function ${name} is restarting`);
     entry.invocations += 1;
     target.inFlight += 1;
     // Once per request, however it ends (answered, timed out, failed, or the caller went away).

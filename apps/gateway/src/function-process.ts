@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { SANDBOX_NODE, SANDBOX_PATH, SANDBOX_PYTHON, type Sandbox, type SandboxedProcess } from '#infra';
+import { OutputBudget, OutputLines, type OutputLimits } from './output-lines.js';
+import { listenersOn } from './port-listeners.js';
 
 export type LogLine = Readonly<{ name: string; instance: string; timestamp: string; text: string }>;
 
@@ -20,6 +22,9 @@ export type ProcessSpec = Readonly<{
   /** null: a bare child process (trusted owners only, see the push policy). */
   sandbox?: Sandbox | null;
   onLog: (line: LogLine) => void;
+  /** Where each start listens; a free loopback port by default (tests name a taken one). */
+  choosePort?: () => Promise<number>;
+  outputLimits?: OutputLimits;
 }>;
 
 /** Where a sandboxed function finds its code and its secrets, as in an OpenFaaS container. */
@@ -93,28 +98,39 @@ const freePort = () =>
     probe.on('error', reject);
   });
 
+/** How many fresh ports one start tries when something other than the instance answers on its port. */
+const PORT_ATTEMPTS = 5;
+/** How long a restart has to pass its health check before it is tried again (with the next backoff). */
+const RESTART_TIMEOUT_MS = 15_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * One running instance of a function: a child process from its image folder, listening on a port of its own.
- * It is ready once its health check answers; it is restarted with backoff if it dies on its own.
+ * It takes traffic (`ready`) once its health check answers and, sandboxed as a uid of its own, once the listener on
+ * its port is that uid's: functions share the host's network, so another tenant may be listening on a port it was
+ * given. When it dies on its own it stops taking traffic at once and is restarted with backoff on a fresh port,
+ * ready again only after the same checks (its old port may have been taken meanwhile).
  */
 export class FunctionProcess {
   port = 0;
   inFlight = 0;
+  /** Whether requests may go to `port`: false while starting, restarting and stopped. */
+  ready = false;
   private child: ChildProcess | SandboxedProcess | null = null;
   private stopped = false;
   private restarts = 0;
   readonly instance = Math.random().toString(36).slice(2, 10);
+  private readonly output: OutputBudget;
 
-  constructor(private readonly spec: ProcessSpec) {}
+  constructor(private readonly spec: ProcessSpec) {
+    this.output = new OutputBudget((text) => this.log(text), spec.outputLimits);
+  }
 
   async start(timeoutMs = 15_000): Promise<void> {
-    this.port = await freePort();
-    this.launch();
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.child === null) break;
-      if (await this.healthy()) return;
-      await new Promise((resolve) => setTimeout(resolve, 10));
+    if (await this.bringUp(timeoutMs)) {
+      this.ready = true;
+      return;
     }
     await this.stop();
     throw new Error(`${this.spec.name} did not become healthy within ${Math.round(timeoutMs / 1000)} s`);
@@ -132,10 +148,53 @@ export class FunctionProcess {
   /** Stops taking work: waits for requests in flight (up to `drainMs`), then ends the process. */
   async stop(drainMs = 5000): Promise<void> {
     this.stopped = true;
+    this.ready = false;
     const deadline = Date.now() + drainMs;
-    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    while (this.inFlight > 0 && Date.now() < deadline) await sleep(20);
+    if (this.child) await this.end(this.child);
+  }
+
+  /**
+   * Starts the process on a fresh port until it is healthy and its listener is its own (a few ports at most);
+   * false when it exited or did not answer in time with no other uid on its port, or was stopped meanwhile.
+   */
+  private async bringUp(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 0; attempt < PORT_ATTEMPTS && !this.stopped; attempt++) {
+      this.port = await (this.spec.choosePort ?? freePort)();
+      const child = this.launch();
+      let answered = false;
+      while (Date.now() < deadline && this.child === child && !this.stopped) {
+        if (await this.healthy()) {
+          answered = true;
+          break;
+        }
+        await sleep(10);
+      }
+      const port = await this.portOwnership(child);
+      if (answered && (port === 'own' || port === 'unknown') && this.child === child && !this.stopped) return true;
+      await this.end(child);
+      // Another uid on its port: what answered was not this function, or the function could not listen there.
+      if (this.stopped || port !== 'foreign') return false;
+      this.log(`port ${this.port} is taken by another uid: starting again on another port`);
+    }
+    return false;
+  }
+
+  /**
+   * Sandboxed as a uid of its own: whether the only listener on its port is that uid's, or another uid listens
+   * there. Otherwise there is no uid to tell them apart ('unknown', taken as its own).
+   */
+  private async portOwnership(child: ChildProcess | SandboxedProcess): Promise<'own' | 'foreign' | 'none' | 'unknown'> {
+    const uid = 'uid' in child ? (child.uid ?? null) : null;
+    if (uid === null) return 'unknown';
+    const listeners = await listenersOn(this.port);
+    if (listeners.some((listener) => listener.uid !== uid)) return 'foreign';
+    return listeners.length > 0 ? 'own' : 'none';
+  }
+
+  private async end(child: ChildProcess | SandboxedProcess): Promise<void> {
+    if (child.exitCode !== null || ('signalCode' in child && child.signalCode !== null)) return;
     await new Promise<void>((resolve) => {
       const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
       child.once('exit', () => {
@@ -146,26 +205,47 @@ export class FunctionProcess {
     });
   }
 
-  private launch(): void {
+  private log(text: string): void {
+    this.spec.onLog({ name: this.spec.name, instance: this.instance, timestamp: new Date().toISOString(), text });
+  }
+
+  private launch(): ChildProcess | SandboxedProcess {
     const [program = 'node', ...args] = this.spec.command.split(/\s+/).filter(Boolean);
     if (program !== 'node' && program !== 'python3' && program !== 'python') throw new Error(`fprocess ${program} is not supported by the embedded gateway`);
     const child = this.spec.sandbox ? this.spawnSandboxed(program, args) : this.spawnBare(program, args);
     this.child = child;
-    const forward = (chunk: Buffer) => {
-      for (const text of chunk.toString().split('\n').filter(Boolean)) this.spec.onLog({ name: this.spec.name, instance: this.instance, timestamp: new Date().toISOString(), text });
-    };
-    child.stdout!.on('data', forward);
-    child.stderr!.on('data', forward);
+    for (const stream of [child.stdout!, child.stderr!]) {
+      const lines = new OutputLines(this.output);
+      stream.on('data', (chunk: Buffer) => lines.push(chunk));
+      stream.once('end', () => lines.end());
+    }
     child.once('exit', (code, signal) => {
-      if (this.child === child) this.child = null;
-      if (this.stopped) return;
+      if (this.child !== child) return;
+      this.child = null;
+      const wasReady = this.ready;
+      // No request goes to its port any more: another tenant may be listening there in a moment.
+      this.ready = false;
+      this.output.flush();
+      // An exit while starting is for bringUp to handle.
+      if (wasReady && !this.stopped) void this.restart(`${signal ?? code}`);
+    });
+    return child;
+  }
+
+  private async restart(reason: string): Promise<void> {
+    while (!this.stopped) {
       this.restarts += 1;
       const delay = Math.min(30_000, 500 * 2 ** Math.min(this.restarts, 6));
-      this.spec.onLog({ name: this.spec.name, instance: this.instance, timestamp: new Date().toISOString(), text: `exited (${signal ?? code}); restarting in ${delay} ms` });
-      setTimeout(() => {
-        if (!this.stopped) this.launch();
-      }, delay);
-    });
+      this.log(`exited (${reason}); restarting in ${delay} ms`);
+      // Unref: a gateway being stopped does not wait out a backoff.
+      await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      if (this.stopped) return;
+      if (await this.bringUp(RESTART_TIMEOUT_MS)) {
+        this.ready = !this.stopped;
+        return;
+      }
+      reason = 'not healthy after a restart';
+    }
   }
 
   private spawnBare(program: string, args: string[]): ChildProcess {

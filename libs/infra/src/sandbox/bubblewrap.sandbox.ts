@@ -155,6 +155,7 @@ class BubblewrapProcess extends EventEmitter implements SandboxedProcess {
   readonly stdout = new PassThrough();
   readonly stderr = new PassThrough();
   exitCode: number | null = null;
+  uid: number | null = null;
   private child: ChildProcess | null = null;
   private pendingSignal: NodeJS.Signals | null = null;
 
@@ -190,6 +191,8 @@ class BubblewrapProcess extends EventEmitter implements SandboxedProcess {
     let boost: NodeJS.Timeout | undefined;
     try {
       uid = sandbox.acquireUid(spec.role);
+      // Set before the first await, so before spawn() returns: a caller checks what listens on its port by this uid.
+      if (sandbox.dropsUid && spec.role === 'function') this.uid = uid;
       // Folders handed to the uid before it starts (off the event loop: a package cache can be large).
       if (sandbox.dropsUid) for (const mount of spec.mounts) if (mount.owner === 'lend' || (mount.owner === 'give' && !(await ownedBy(mount.source, uid)))) await chownTree(mount.source, uid);
       if (this.pendingSignal) throw new Error(`stopped (${this.pendingSignal}) before it started`);

@@ -55,6 +55,11 @@ export type SandboxSpec = Readonly<{
  */
 export interface SandboxedProcess {
   readonly pid?: number | undefined;
+  /**
+   * The unprivileged uid of its own the tree runs as (when faasline is root), known once `spawn` returns; null when
+   * it runs as faasline's own uid (or a build's shared one) and so cannot be told apart by uid.
+   */
+  readonly uid?: number | null;
   readonly stdout: Readable;
   readonly stderr: Readable;
   readonly exitCode: number | null;
