@@ -3,13 +3,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { LocalBuilder, openSandbox, shrinkwrap, silentLogger, TemplateRegistry, type Sandbox } from '#infra';
+import { openSandbox, silentLogger, type Sandbox } from '#infra';
+import { buildHandlerImage } from './support/handler-image.js';
 import { EmbeddedGateway } from '../src/embedded-gateway.js';
 import { FunctionProcess, type LogLine } from '../src/function-process.js';
 import { listenersIn } from '../src/port-listeners.js';
 
-const templates = fileURLToPath(new URL('../../../templates', import.meta.url));
 
 /**
  * A tenant's function that attacks the gateway itself: it squats another function's port, floods its output, or
@@ -106,16 +105,7 @@ beforeAll(async () => {
   dataDir = join(work, 'data');
   // uids of this file's own: a function of another test file's sandbox never shares one with these.
   sandbox = (await openSandbox({ mode: 'required', uidBase: 64100 })).sandbox!;
-  const repo = join(work, 'repo');
-  mkdirSync(join(repo, 'hostile'), { recursive: true });
-  writeFileSync(join(repo, 'hostile', 'handler.js'), HANDLER);
-  const template = (await new TemplateRegistry({ roots: [templates], cacheDir: join(work, 'templates'), gitAllowedHosts: [], fetchTimeoutMs: 1000 }).builtins()).get('node20')!;
-  const context = await shrinkwrap({ repoDir: repo, handler: 'hostile', template, copy: [], buildArgs: {}, limits: { maxBytes: 1e7, maxFiles: 1000 } });
-  await new LocalBuilder(join(dataDir, 'images'), join(dataDir, 'npm-cache'), {}, sandbox).build(
-    { buildId: 'b', owner: 'tenant', name: 'tenant-hostile', lang: 'node20', image, contextDigest: context.digest, archive: context.archive, buildArgs: {}, contextUrl: '' },
-    () => undefined,
-    new AbortController().signal,
-  );
+  await buildHandlerImage(work, dataDir, { owner: 'tenant', name: 'tenant-hostile', image, handler: HANDLER }, sandbox);
   gateway = new EmbeddedGateway({ dataDir, imagesDir: join(dataDir, 'images'), user: 'admin', password: 'pw', logger: silentLogger, sandbox, timeoutMs: 20_000 });
   url = await gateway.start(0);
   await deploy('victim-fn');

@@ -2,13 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { imageIndexPath, LocalBuilder, shrinkwrap, silentLogger, TemplateRegistry } from '#infra';
+import { imageIndexPath, silentLogger } from '#infra';
+import { buildHandlerImage } from './support/handler-image.js';
 import { EmbeddedGateway } from '../src/embedded-gateway.js';
 
 /** The gateway runs only an image folder's real context: never one a build replaced with a symlink (finding 2). */
 
-const templates = fileURLToPath(new URL('../../../templates', import.meta.url));
 let work: string;
 let images: string;
 let built: string;
@@ -29,17 +28,7 @@ const record = (image: string, folder: string) => {
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'faasline-image-folder-'));
   images = join(work, 'data', 'images');
-  const repo = join(work, 'repo');
-  mkdirSync(join(repo, 'fn'), { recursive: true });
-  writeFileSync(join(repo, 'fn', 'handler.js'), 'module.exports = async () => ({ cwd: process.cwd() })\n');
-  const template = (await new TemplateRegistry({ roots: [templates], cacheDir: join(work, 'templates'), gitAllowedHosts: [], fetchTimeoutMs: 1000 }).builtins()).get('node20')!;
-  const context = await shrinkwrap({ repoDir: repo, handler: 'fn', template, copy: [], buildArgs: {}, limits: { maxBytes: 1e7, maxFiles: 1000 } });
-  await new LocalBuilder(images, join(work, 'data', 'npm-cache')).build(
-    { buildId: 'b', owner: '1001', name: 'alice-fn', lang: 'node20', image: 'local/alice/fn:1', contextDigest: context.digest, archive: context.archive, buildArgs: {}, contextUrl: '' },
-    () => undefined,
-    new AbortController().signal,
-  );
-  built = join(images, context.digest.replace(':', '-'));
+  built = await buildHandlerImage(work, join(work, 'data'), { owner: '1001', name: 'alice-fn', image: 'local/alice/fn:1', handler: 'module.exports = async () => ({ cwd: process.cwd() })\n' });
   gateway = new EmbeddedGateway({ dataDir: join(work, 'data'), imagesDir: images, user: 'admin', password: 'pw', logger: silentLogger });
   url = await gateway.start(0);
 }, 60_000);

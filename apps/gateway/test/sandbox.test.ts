@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalBuilder, openSandbox, shrinkwrap, silentLogger, TemplateRegistry, type Sandbox } from '#infra';
+import { buildHandlerImage } from './support/handler-image.js';
 import { EmbeddedGateway } from '../src/embedded-gateway.js';
 
 const templates = fileURLToPath(new URL('../../../templates', import.meta.url));
@@ -74,16 +75,7 @@ beforeAll(async () => {
   dataDir = join(work, 'data');
   const detection = await openSandbox({ mode: 'required', uidBase: 63000 });
   sandbox = detection.sandbox!;
-  const repo = join(work, 'repo');
-  mkdirSync(join(repo, 'attacker'), { recursive: true });
-  writeFileSync(join(repo, 'attacker', 'handler.js'), HANDLER);
-  const template = (await new TemplateRegistry({ roots: [templates], cacheDir: join(work, 'templates'), gitAllowedHosts: [], fetchTimeoutMs: 1000 }).builtins()).get('node20')!;
-  const context = await shrinkwrap({ repoDir: repo, handler: 'attacker', template, copy: [], buildArgs: {}, limits: { maxBytes: 1e7, maxFiles: 1000 } });
-  await new LocalBuilder(join(dataDir, 'images'), join(dataDir, 'npm-cache'), {}, sandbox).build(
-    { buildId: 'b', owner: '1001', name: 'tenant-attacker', lang: 'node20', image, contextDigest: context.digest, archive: context.archive, buildArgs: {}, contextUrl: '' },
-    () => undefined,
-    new AbortController().signal,
-  );
+  await buildHandlerImage(work, dataDir, { owner: '1001', name: 'tenant-attacker', image, handler: HANDLER }, sandbox);
   gateway = new EmbeddedGateway({ dataDir, imagesDir: join(dataDir, 'images'), user: 'admin', password: 'pw', logger: silentLogger, sandbox, timeoutMs: 20_000 });
   url = await gateway.start(0);
   expect((await system('POST', '/system/secrets', { name: 'alice-key', value: 'alice-secret' })).status).toBe(201);

@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create } from 'tar';
 import { BuildFailure, BuildLog, LocalBuilder, shrinkwrap, TemplateRegistry, type BuildRequest, type LocalBuildPolicy } from '#infra';
 import { writeTemplates } from '../../../test/support/git-repos.js';
+import { startNpmRegistry, type NpmRegistry } from './support/npm-registry.js';
 
 /** The local builder's policy for a handler's dependencies: BUILD_TIMEOUT, capped output, locked npm, wheels-only pip. */
 
@@ -186,37 +183,14 @@ describe('npm with a locked configuration', () => {
   });
 
   describe('a registry the handler’s .npmrc names', () => {
-    let registry: Server;
+    let registry: NpmRegistry;
     let url: string;
-    let tarball: Buffer;
-    const requests: string[] = [];
 
     beforeAll(async () => {
-      const pkg = join(work, 'greeting-pkg');
-      mkdirSync(join(pkg, 'package'), { recursive: true });
-      writeFileSync(join(pkg, 'package', 'package.json'), '{"name":"greeting","version":"1.0.0","main":"index.js"}');
-      writeFileSync(join(pkg, 'package', 'index.js'), 'module.exports = () => "hello from the registry";\n');
-      tarball = await new Promise<Buffer>((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        create({ gzip: true, cwd: pkg, portable: true }, ['package'])
-          .on('data', (chunk: Buffer) => chunks.push(chunk))
-          .on('end', () => resolve(Buffer.concat(chunks)))
-          .on('error', reject);
-      });
-      registry = createServer((req, res) => {
-        requests.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
-        if (req.headers.authorization !== 'Bearer t0ken') return void res.writeHead(401).end();
-        if (req.url === '/greeting') {
-          const version = { name: 'greeting', version: '1.0.0', dist: { tarball: `${url}/greeting/-/greeting-1.0.0.tgz`, shasum: createHash('sha1').update(tarball).digest('hex') } };
-          return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: 'greeting', 'dist-tags': { latest: '1.0.0' }, versions: { '1.0.0': version } }));
-        }
-        if (req.url === '/greeting/-/greeting-1.0.0.tgz') return void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(tarball);
-        res.writeHead(404).end();
-      });
-      await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
-      url = `http://127.0.0.1:${(registry.address() as AddressInfo).port}`;
+      registry = await startNpmRegistry('module.exports = () => "hello from the registry";\n', 't0ken');
+      url = registry.url;
     });
-    afterAll(() => new Promise((resolve) => registry.close(resolve)));
+    afterAll(() => registry.close());
 
     it('installs from it with its credentials, and leaves out the rest of the file', async () => {
       rmSync(marker(), { force: true });
@@ -229,7 +203,7 @@ describe('npm with a locked configuration', () => {
       await builder().build(built, (line) => lines.push(line), new AbortController().signal);
       const installed = join(imageFolder(built), 'context', 'function', 'node_modules', 'greeting', 'index.js');
       expect(readFileSync(installed, 'utf8')).toMatch(/hello from the registry/);
-      expect(requests).toContain('GET /greeting Bearer t0ken');
+      expect(registry.requests).toContain('GET /greeting Bearer t0ken');
       expect(lines.join('\n')).toMatch(/function\/\.npmrc: ignored git, script-shell/);
       expect(readFileSync(join(imageFolder(built), 'context', 'function', '.npmrc'), 'utf8')).toBe(`registry=${url}/\n//127.0.0.1:${new URL(url).port}/:_authToken=t0ken\n`);
       expect(existsSync(marker())).toBe(false);

@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create } from 'tar';
 import { BuildFailure, LocalBuilder, openSandbox, shrinkwrap, TemplateRegistry, type BuildRequest, type LocalBuildPolicy, type Sandbox } from '#infra';
 import { writeTemplates } from '../../../test/support/git-repos.js';
+import { startNpmRegistry, type NpmRegistry } from './support/npm-registry.js';
 
 /**
  * Tenant code in a sandboxed local build (an sdist's build backend when source builds are allowed, a template's
@@ -178,33 +175,14 @@ describe('package caches (finding 3)', () => {
 });
 
 describe('saved npm installs (finding 4)', () => {
-  let registry: Server;
+  let registry: NpmRegistry;
   let url: string;
 
   beforeAll(async () => {
-    const pkg = join(work, 'greeting-pkg');
-    mkdirSync(join(pkg, 'package'), { recursive: true });
-    writeFileSync(join(pkg, 'package', 'package.json'), '{"name":"greeting","version":"1.0.0","main":"index.js"}');
-    writeFileSync(join(pkg, 'package', 'index.js'), 'module.exports = () => "genuine";\n');
-    const tarball = await new Promise<Buffer>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      create({ gzip: true, cwd: pkg, portable: true }, ['package'])
-        .on('data', (chunk: Buffer) => chunks.push(chunk))
-        .on('end', () => resolve(Buffer.concat(chunks)))
-        .on('error', reject);
-    });
-    registry = createServer((req, res) => {
-      if (req.url === '/greeting') {
-        const version = { name: 'greeting', version: '1.0.0', dist: { tarball: `${url}/greeting/-/greeting-1.0.0.tgz`, shasum: createHash('sha1').update(tarball).digest('hex') } };
-        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: 'greeting', 'dist-tags': { latest: '1.0.0' }, versions: { '1.0.0': version } }));
-      }
-      if (req.url === '/greeting/-/greeting-1.0.0.tgz') return void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(tarball);
-      res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(registry.address() as AddressInfo).port}`;
+    registry = await startNpmRegistry('module.exports = () => "genuine";\n');
+    url = registry.url;
   });
-  afterAll(() => new Promise((resolve) => registry.close(resolve)));
+  afterAll(() => registry.close());
 
   it('never keep a node_modules the handler shipped, nor hand one owner’s install to another', async () => {
     const manifest = JSON.stringify({ name: 'fn', dependencies: { greeting: '^1.0.0' } });
