@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSandbox, silentLogger, type Sandbox } from '#infra';
-import { buildHandlerImage } from './support/handler-image.js';
+import { buildHandlerImage, systemRequest } from './support/test-gateway.js';
 import { EmbeddedGateway } from '../src/embedded-gateway.js';
 import { FunctionProcess, type LogLine } from '../src/function-process.js';
 import { listenersIn } from '../src/port-listeners.js';
@@ -55,11 +55,9 @@ let dataDir: string;
 let sandbox: Sandbox;
 let gateway: EmbeddedGateway;
 let url: string;
-const auth = `Basic ${Buffer.from('admin:pw').toString('base64')}`;
 const image = 'local/tenant/hostile:latest';
 
-const system = (method: string, path: string, body?: unknown) =>
-  fetch(`${url}${path}`, { method, headers: { authorization: auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+const system = (method: string, path: string, body?: unknown) => systemRequest(url, method, path, body);
 const call = async (name: string, query: string, timeoutMs = 20_000) => {
   const response = await fetch(`${url}/function/${name}?${query}`, { signal: AbortSignal.timeout(timeoutMs) });
   const text = await response.text();

@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageIndexPath, silentLogger } from '#infra';
-import { buildHandlerImage } from './support/handler-image.js';
+import { buildHandlerImage } from './support/test-gateway.js';
 import { EmbeddedGateway } from '../src/embedded-gateway.js';
 
 /** The gateway runs only an image folder's real context: never one a build replaced with a symlink (finding 2). */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalBuilder, openSandbox, shrinkwrap, silentLogger, TemplateRegistry, type Sandbox } from '#infra';
-import { buildHandlerImage } from './support/handler-image.js';
+import { buildHandlerImage, systemRequest, TEST_GATEWAY_AUTH } from './support/test-gateway.js';
 import { EmbeddedGateway } from '../src/embedded-gateway.js';
 
 const templates = fileURLToPath(new URL('../../../templates', import.meta.url));
@@ -35,11 +35,9 @@ let dataDir: string;
 let sandbox: Sandbox;
 let gateway: EmbeddedGateway;
 let url: string;
-const auth = `Basic ${Buffer.from('admin:pw').toString('base64')}`;
 const image = 'local/tenant/attacker:latest';
 
-const system = (method: string, path: string, body: unknown) =>
-  fetch(`${url}${path}`, { method, headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const system = (method: string, path: string, body?: unknown) => systemRequest(url, method, path, body);
 const call = async (name: string, query: string) => {
   const response = await fetch(`${url}/function/${name}?${query}`, { signal: AbortSignal.timeout(20_000) });
   return { status: response.status, body: (await response.text().then((text) => JSON.parse(text) as unknown).catch(() => null)) as Record<string, unknown> | null };
@@ -161,7 +159,7 @@ describe('a sandboxed function (bubblewrap, DATA_DIR in a 0700 folder)', () => {
     const bareUrl = await bare.start(0);
     try {
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      const status = (await (await fetch(`${bareUrl}/system/function/alice-fn`, { headers: { authorization: auth } })).json()) as { availableReplicas: number };
+      const status = (await (await fetch(`${bareUrl}/system/function/alice-fn`, { headers: { authorization: TEST_GATEWAY_AUTH } })).json()) as { availableReplicas: number };
       expect(status.availableReplicas).toBe(0);
       expect((await fetch(`${bareUrl}/function/alice-fn`)).status).toBe(503);
     } finally {

@@ -28,3 +28,10 @@ export async function buildHandlerImage(
   );
   return join(images, context.digest.replace(':', '-'));
 }
+
+/** Basic auth of the gateways these tests start (`admin`/`pw`). */
+export const TEST_GATEWAY_AUTH = `Basic ${Buffer.from('admin:pw').toString('base64')}`;
+
+/** A JSON request to a test gateway's `/system` API. */
+export const systemRequest = (url: string, method: string, path: string, body?: unknown) =>
+  fetch(`${url}${path}`, { method, headers: { authorization: TEST_GATEWAY_AUTH, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
