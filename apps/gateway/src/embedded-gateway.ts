@@ -4,9 +4,9 @@ import { lstat, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import type { FunctionDeployment } from '#domain';
+import { cpuQuantityCores, memoryQuantityBytes, type FunctionDeployment } from '#domain';
 import { constantTimeEqual, imageIndexPath, type Logger, type Sandbox } from '#infra';
-import { cpuCores, FunctionProcess, memoryBytes, type LogLine } from './function-process.js';
+import { FunctionProcess, type LogLine } from './function-process.js';
 import { LogRing } from './log-ring.js';
 import { isFileName, secretFiles } from './secret-files.js';
 
@@ -192,7 +192,6 @@ export class EmbeddedGateway {
   }
 
   private async secrets(method: string, body: unknown, response: ServerResponse): Promise<void> {
-    const { readdir } = await import('node:fs/promises');
     if (method === 'GET') return send(response, 200, (await readdir(this.secretsDir)).map((name) => ({ name, namespace: 'openfaas-fn' })));
     const secret = body as { name?: string; value?: string; rawValue?: string } | null;
     if (!secret?.name || !isFileName(secret.name)) return send(response, 400, 'a secret needs a valid name');
@@ -275,8 +274,9 @@ export class EmbeddedGateway {
       cwd: context,
       command: deployment.envProcess ?? 'node index.js',
       env: deployment.envVars ?? {},
-      memoryBytes: memoryBytes(deployment.limits?.memory),
-      cpus: cpuCores(deployment.limits?.cpu),
+      // Read as the stack rules read them, so the limit a function runs under is the one they checked.
+      memoryBytes: quantity(deployment.limits?.memory, (text) => Math.floor(memoryQuantityBytes(text) ?? 0) || null),
+      cpus: quantity(deployment.limits?.cpu, cpuQuantityCores),
       secretsDir,
       sandbox: this.options.sandbox ?? null,
       onLog: (line) => this.record(line),
@@ -361,3 +361,5 @@ function send(response: ServerResponse, status: number, body: unknown): void {
   if (typeof body === 'string') response.writeHead(status, { 'content-type': 'text/plain' }).end(body);
   else response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
+
+const quantity = <T>(text: string | undefined, read: (text: string) => T | null): T | null => (text === undefined ? null : read(text.trim()));

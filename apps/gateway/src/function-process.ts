@@ -72,23 +72,6 @@ const PYTHON_RUNTIME = [
   "runpy.run_path(sys.argv[0], run_name='__main__')",
 ].join('\n');
 
-/** A Kubernetes CPU quantity (`500m`, `1`, `1.5`) in cores, or null when it is not one. */
-export function cpuCores(quantity: string | undefined): number | null {
-  const match = /^(\d+(?:\.\d+)?)(m)?$/.exec(quantity?.trim() ?? '');
-  if (!match) return null;
-  const cores = Number(match[1]) / (match[2] ? 1000 : 1);
-  return cores > 0 ? cores : null;
-}
-
-/** A Kubernetes memory quantity (`128Mi`, `1Gi`, `500M`, `256000000`) in bytes, or null when it is not one. */
-export function memoryBytes(quantity: string | undefined): number | null {
-  const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/.exec(quantity?.trim() ?? '');
-  if (!match) return null;
-  const units: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
-  const bytes = Math.floor(Number(match[1]) * (match[2] ? units[match[2]]! : 1));
-  return bytes > 0 ? bytes : null;
-}
-
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {

@@ -1,5 +1,5 @@
 import type { Command, Decider } from '../decider.js';
-import { withoutServerPaths } from '../naming.js';
+import { statusDescription, withoutServerPaths } from '../naming.js';
 import type {
   BuildFailed,
   BuildReused,
@@ -134,7 +134,7 @@ function heldByAnother(state: FunctionState, claim: Claim): string | null {
   const reason = sameOwner
     ? `function name ${claim.name} is already deployed from ${holder.owner}/${holder.repo}: rename the function in stack.yml`
     : `function name ${claim.name} belongs to GitHub owner ${holder.owner}: rename the function in stack.yml`;
-  return reason.slice(0, 140);
+  return statusDescription(reason);
 }
 
 function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Pick<T, K> {
@@ -146,7 +146,7 @@ function refuseOverQuota(deployed: FunctionDeployed['data'], quota: OwnerQuota |
   if (!quota || (state.deployed && !state.removed) || quota.deployed < quota.max) return null;
   const { name, owner, repo, sha, buildId } = deployed;
   const reason = `${owner} already runs ${quota.deployed} functions, the most one owner may (MAX_FUNCTIONS_PER_OWNER): remove one first`;
-  return { type: 'DeployFailed', data: { name, owner, repo, sha, buildId, reason: reason.slice(0, 140) } };
+  return { type: 'DeployFailed', data: { name, owner, repo, sha, buildId, reason: statusDescription(reason) } };
 }
 
 export const functionDecider: Decider<FunctionCommand, FunctionEvent, FunctionState> = { decide, evolve, initialState };
