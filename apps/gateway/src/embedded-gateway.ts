@@ -174,8 +174,11 @@ export class EmbeddedGateway {
     const since = params.get('since') ? Date.parse(params.get('since')!) : null;
     if (since !== null && Number.isNaN(since)) return send(response, 400, 'since must be an RFC3339 date');
     const tail = Number(params.get('tail') ?? MAX_LOG_LINES);
-    const wanted = (line: LogLine) => line.name === name && (instance === null || line.instance === instance) && (since === null || Date.parse(line.timestamp) >= since);
-    const matching = [...this.logs.lines()].filter(wanted);
+    // Timestamps are ISO strings of one format, so they compare as text; live lines are newer than any `since`.
+    const sinceIso = since === null ? null : new Date(since).toISOString();
+    const ofFunction = (line: LogLine) => line.name === name && (instance === null || line.instance === instance);
+    const matching: LogLine[] = [];
+    for (const line of this.logs.lines()) if (ofFunction(line) && (sinceIso === null || line.timestamp >= sinceIso)) matching.push(line);
     const lines = Number.isFinite(tail) && tail > 0 ? matching.slice(-tail) : matching;
     if (lines.length === 0 && !this.functions.has(name)) return send(response, 404, `function ${name} not found`);
     const entry = (line: LogLine) => `${JSON.stringify({ ...line, namespace: 'openfaas-fn' })}\n`;
@@ -183,7 +186,7 @@ export class EmbeddedGateway {
     if (params.get('follow') !== 'true') return void response.end(lines.map(entry).join(''));
     response.write(lines.map(entry).join(''));
     const follower = (line: LogLine) => {
-      if (!wanted(line)) return;
+      if (!ofFunction(line)) return;
       if (response.writableLength > FOLLOWER_BACKLOG_BYTES) return void response.destroy();
       response.write(entry(line));
     };

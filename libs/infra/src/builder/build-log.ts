@@ -1,7 +1,7 @@
 const TAIL_LINES = 20;
 const TAIL_BYTES = 2000;
 /** A single line longer than this is cut: one huge line must not defeat the head and tail bounds. */
-const MAX_LINE_BYTES = 16 * 1024;
+export const MAX_LINE_BYTES = 16 * 1024;
 
 /**
  * A build's log with bounded memory however much the build prints: the first `headBytes` and the last

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { extract } from 'tar';
 import { markUsed } from '../disk/mark-used.js';
+import { MAX_LINE_BYTES } from './build-log.js';
 import { SANDBOX_PATH, SANDBOX_PYTHON, type Sandbox, type SandboxedProcess } from '../sandbox/sandbox.port.js';
 import { BuildFailure, buildTimeoutReason, type Builder, type BuildRequest, type BuildResult } from './builder.port.js';
 import { diskUsage, readContextFile } from './context-file.reader.js';
@@ -28,8 +29,6 @@ const OWNER = /^[a-z0-9][a-z0-9-]{0,99}$/;
 /** What the npm and pip caches held when every build shared them: read by nobody again, removed. */
 const SHARED_CACHE_ENTRIES = { npm: ['_cacache', '_logs', '_npx', '_update-notifier-last-checked'], pip: ['http', 'http-v2', 'wheels', 'selfcheck'] };
 
-/** A line longer than this is passed on in pieces: a build printing no newline must not grow a buffer. */
-const MAX_LINE_CHARS = 16 * 1024;
 /** After the tool exits, how long its output pipes may stay open (held by something it left behind). */
 const PIPE_GRACE_MS = 2000;
 
@@ -415,17 +414,25 @@ const SANDBOX_NPM = '/usr/bin/npm';
 /** What npm runs for git: nothing. A git dependency fails to fetch. */
 const REFUSED_GIT = '/bin/false';
 
-/** Passes a stream's text on line by line, cutting lines longer than MAX_LINE_CHARS; holds at most one line. */
+/**
+ * Passes a stream's text on line by line; holds at most one line. A line longer than the build log keeps is passed
+ * on once, cut (the log marks it), and the rest of it is skipped up to the next newline.
+ */
 function lineSplitter(emit: (line: string) => void): { write: (chunk: Buffer) => void; end: () => void } {
   const decoder = new StringDecoder('utf8');
   let partial = '';
+  let skipping = false;
   const take = (text: string) => {
     const pieces = (partial + text).split('\n');
     partial = pieces.pop()!;
-    for (const line of pieces) if (line.trim() !== '') emit(line.replace(/\r$/, ''));
-    while (partial.length > MAX_LINE_CHARS) {
-      emit(partial.slice(0, MAX_LINE_CHARS));
-      partial = partial.slice(MAX_LINE_CHARS);
+    for (const line of pieces) {
+      if (skipping) skipping = false;
+      else if (line.trim() !== '') emit(line.replace(/\r$/, ''));
+    }
+    if (skipping) partial = '';
+    else if (partial.length > MAX_LINE_BYTES) {
+      emit(partial);
+      [partial, skipping] = ['', true];
     }
   };
   return {
