@@ -31,26 +31,87 @@ export function* syntheticEvents(count, { repositories = 50, functionsPerRepo = 
     const repoStream = `repository-${owner}/${repo}`;
     const commitStream = `commit-${owner}/${repo}@${commit}`;
     if (push % 23 === 22) {
-      emit(repoStream, 'PushIgnored', { deliveryId, owner, repo, ref: 'refs/heads/dev', sha: commit, reason: 'skipping build for: refs/heads/dev' }, deliveryId, 1, `github:${owner}`);
+      emit(
+        repoStream,
+        'PushIgnored',
+        { deliveryId, owner, repo, ref: 'refs/heads/dev', sha: commit, reason: 'skipping build for: refs/heads/dev' },
+        deliveryId,
+        1,
+        `github:${owner}`,
+      );
     } else {
       const received = emit(
         repoStream,
         'PushReceived',
         {
-          deliveryId, owner, ownerId: push % 17, repo, repositoryId: push % repositories, private: false, ref: 'refs/heads/main', branch: 'main',
-          before: '0'.repeat(40), sha: commit, cloneUrl: `https://github.com/${owner}/${repo}.git`, installationId: null, pusher: owner,
+          deliveryId,
+          owner,
+          ownerId: push % 17,
+          repo,
+          repositoryId: push % repositories,
+          private: false,
+          ref: 'refs/heads/main',
+          branch: 'main',
+          before: '0'.repeat(40),
+          sha: commit,
+          cloneUrl: `https://github.com/${owner}/${repo}.git`,
+          installationId: null,
+          pusher: owner,
           receivedAt: new Date(Date.UTC(2026, 0, 1) + push * 1000).toISOString(),
         },
-        deliveryId, 1, `github:${owner}`,
+        deliveryId,
+        1,
+        `github:${owner}`,
       );
       const names = Array.from({ length: functionsPerRepo }, (_, i) => `${owner}-${repo}-fn${i}`);
-      const fetched = emit(repoStream, 'SourceFetched', {
-        deliveryId, owner, repo, branch: 'main', sha: commit, stackFile: 'stack.yml',
-        functions: names.map((name, i) => ({ function: `${repo}-fn${i}`, name, lang: 'node20', handler: `./fn${i}`, image: `local/${owner}/${name}:latest-main-${commit.slice(0, 7)}`,
-          fprocess: null, contextDigest: `sha256:${sha(`${name}:${push % 5}`)}`, contextBytes: 1024, buildArgs: {}, environment: {}, labels: {}, annotations: {}, secrets: [], limits: {}, requests: {}, readOnlyRootFilesystem: true, constraints: [] })),
-        rejected: [],
-      }, received);
-      emit(commitStream, 'CommitStatusReported', { owner, repo, sha: commit, context: 'stack-deploy', state: 'pending', description: `building ${names.length} function(s)`, targetUrl: null, delivered: false }, fetched);
+      const fetched = emit(
+        repoStream,
+        'SourceFetched',
+        {
+          deliveryId,
+          owner,
+          repo,
+          branch: 'main',
+          sha: commit,
+          stackFile: 'stack.yml',
+          functions: names.map((name, i) => ({
+            function: `${repo}-fn${i}`,
+            name,
+            lang: 'node20',
+            handler: `./fn${i}`,
+            image: `local/${owner}/${name}:latest-main-${commit.slice(0, 7)}`,
+            fprocess: null,
+            contextDigest: `sha256:${sha(`${name}:${push % 5}`)}`,
+            contextBytes: 1024,
+            buildArgs: {},
+            environment: {},
+            labels: {},
+            annotations: {},
+            secrets: [],
+            limits: {},
+            requests: {},
+            readOnlyRootFilesystem: true,
+            constraints: [],
+          })),
+          rejected: [],
+        },
+        received,
+      );
+      emit(
+        commitStream,
+        'CommitStatusReported',
+        {
+          owner,
+          repo,
+          sha: commit,
+          context: 'stack-deploy',
+          state: 'pending',
+          description: `building ${names.length} function(s)`,
+          targetUrl: null,
+          delivered: false,
+        },
+        fetched,
+      );
       let failed = 0;
       names.forEach((name, i) => {
         const stream = `function-${name}`;
@@ -63,26 +124,97 @@ export function* syntheticEvents(count, { repositories = 50, functionsPerRepo = 
         } else {
           const started = emit(stream, 'BuildStarted', ref, fetched);
           if ((push + i) % 31 === 5) {
-            emit(stream, 'BuildFailed', { ...ref, reason: 'npm install exited 1', durationMs: 900 + i, logRef: buildId, logTail: 'npm ERR! 404' }, started);
-            emit(commitStream, 'CommitStatusReported', { owner, repo, sha: commit, context: name, state: 'failure', description: 'build failed: npm install exited 1', targetUrl: null, delivered: false }, started);
+            emit(
+              stream,
+              'BuildFailed',
+              { ...ref, reason: 'npm install exited 1', durationMs: 900 + i, logRef: buildId, logTail: 'npm ERR! 404' },
+              started,
+            );
+            emit(
+              commitStream,
+              'CommitStatusReported',
+              {
+                owner,
+                repo,
+                sha: commit,
+                context: name,
+                state: 'failure',
+                description: 'build failed: npm install exited 1',
+                targetUrl: null,
+                delivered: false,
+              },
+              started,
+            );
             failed++;
             return;
           }
           // Half the history predates BuildSucceeded v2: stored at v1, read through the upcaster.
           const v1 = push % 2 === 0;
-          built = emit(stream, 'BuildSucceeded', { ...ref, image, durationMs: 1000 + (push % 100), logRef: buildId, logTail: 'built', ...(v1 ? {} : { builder: 'local', imageDigest: null }) }, started, v1 ? 1 : 2);
+          built = emit(
+            stream,
+            'BuildSucceeded',
+            {
+              ...ref,
+              image,
+              durationMs: 1000 + (push % 100),
+              logRef: buildId,
+              logTail: 'built',
+              ...(v1 ? {} : { builder: 'local', imageDigest: null }),
+            },
+            started,
+            v1 ? 1 : 2,
+          );
           previousBuild.set(name, buildId);
         }
-        const deployed = emit(stream, 'FunctionDeployed', {
-          name, owner, repo, function: `${repo}-fn${i}`, branch: 'main', sha: commit, image, endpoint: `http://127.0.0.1:8081/function/${name}`,
-          deliveryId, buildId, pushSequence: streamVersions.get(repoStream),
-        }, built);
-        emit(commitStream, 'CommitStatusReported', { owner, repo, sha: commit, context: name, state: 'success', description: `deployed: http://127.0.0.1:8081/function/${name}`, targetUrl: null, delivered: false }, deployed);
+        const deployed = emit(
+          stream,
+          'FunctionDeployed',
+          {
+            name,
+            owner,
+            repo,
+            function: `${repo}-fn${i}`,
+            branch: 'main',
+            sha: commit,
+            image,
+            endpoint: `http://127.0.0.1:8081/function/${name}`,
+            deliveryId,
+            buildId,
+            pushSequence: streamVersions.get(repoStream),
+          },
+          built,
+        );
+        emit(
+          commitStream,
+          'CommitStatusReported',
+          {
+            owner,
+            repo,
+            sha: commit,
+            context: name,
+            state: 'success',
+            description: `deployed: http://127.0.0.1:8081/function/${name}`,
+            targetUrl: null,
+            delivered: false,
+          },
+          deployed,
+        );
       });
-      emit(commitStream, 'CommitStatusReported', {
-        owner, repo, sha: commit, context: 'stack-deploy', state: failed ? 'failure' : 'success',
-        description: failed ? `${failed} of ${names.length} function(s) failed` : 'stack is successfully deployed', targetUrl: null, delivered: false,
-      }, out.at(-1).eventId);
+      emit(
+        commitStream,
+        'CommitStatusReported',
+        {
+          owner,
+          repo,
+          sha: commit,
+          context: 'stack-deploy',
+          state: failed ? 'failure' : 'success',
+          description: failed ? `${failed} of ${names.length} function(s) failed` : 'stack is successfully deployed',
+          targetUrl: null,
+          delivered: false,
+        },
+        out.at(-1).eventId,
+      );
     }
     for (const event of out) {
       if (produced >= count) return;
@@ -109,13 +241,25 @@ export async function writeSyntheticHistory(databaseUrl, count, options = {}) {
         `INSERT INTO events (global_position, stream_id, stream_version, event_id, type, schema_version, data, occurred_at, correlation_id, causation_id, actor)
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::int[], $7::jsonb[], $8::timestamptz[], $9::text[], $10::text[], $11::text[])`,
         [
-          column((e) => e.position), column((e) => e.streamId), column((e) => e.version), column((e) => e.eventId), column((e) => e.type),
-          column((e) => e.schemaVersion), column((e) => JSON.stringify(e.data)), column((e) => new Date(Date.UTC(2026, 0, 1) + e.position * 10).toISOString()),
-          column((e) => e.correlationId), column((e) => e.causationId), column((e) => e.actor),
+          column((e) => e.position),
+          column((e) => e.streamId),
+          column((e) => e.version),
+          column((e) => e.eventId),
+          column((e) => e.type),
+          column((e) => e.schemaVersion),
+          column((e) => JSON.stringify(e.data)),
+          column((e) => new Date(Date.UTC(2026, 0, 1) + e.position * 10).toISOString()),
+          column((e) => e.correlationId),
+          column((e) => e.causationId),
+          column((e) => e.actor),
         ],
       );
       // On the Kafka log the relay publishes what the outbox lists.
-      if (options.outbox) await client.query(`INSERT INTO outbox (global_position, stream_id) SELECT * FROM unnest($1::bigint[], $2::text[])`, [column((e) => e.position), column((e) => e.streamId)]);
+      if (options.outbox)
+        await client.query(`INSERT INTO outbox (global_position, stream_id) SELECT * FROM unnest($1::bigint[], $2::text[])`, [
+          column((e) => e.position),
+          column((e) => e.streamId),
+        ]);
       chunk.length = 0;
     };
     for (const event of syntheticEvents(count, { ...options, streamVersions })) {

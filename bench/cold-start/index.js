@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { FunctionProcess } from '../../dist/apps/gateway/index.js';
+import { FunctionProcess } from '../../dist/libs/gateway/index.js';
 import { LocalBuilder, openSandbox, shrinkwrap, TemplateRegistry } from '../../dist/libs/infra/index.js';
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 30);
@@ -20,12 +20,39 @@ try {
   console.log(`sandbox: ${sandbox.description}`);
   const repo = join(work, 'repo');
   mkdirSync(join(repo, 'hello'), { recursive: true });
-  writeFileSync(join(repo, 'hello', 'handler.js'), "module.exports = async (event, context) => context.status(200).succeed({ rss: process.memoryUsage().rss, uid: process.getuid() })\n");
-  const template = (await new TemplateRegistry({ roots: [join(root, 'templates')], cacheDir: join(work, 'templates'), gitAllowedHosts: [], fetchTimeoutMs: 1000 }).builtins()).get('node20');
-  const context = await shrinkwrap({ repoDir: repo, handler: 'hello', template, copy: [], buildArgs: {}, limits: { maxBytes: 1e7, maxFiles: 1000 } });
+  writeFileSync(
+    join(repo, 'hello', 'handler.js'),
+    'module.exports = async (event, context) => context.status(200).succeed({ rss: process.memoryUsage().rss, uid: process.getuid() })\n',
+  );
+  const template = (
+    await new TemplateRegistry({
+      roots: [join(root, 'templates')],
+      cacheDir: join(work, 'templates'),
+      gitAllowedHosts: [],
+      fetchTimeoutMs: 1000,
+    }).builtins()
+  ).get('node20');
+  const context = await shrinkwrap({
+    repoDir: repo,
+    handler: 'hello',
+    template,
+    copy: [],
+    buildArgs: {},
+    limits: { maxBytes: 1e7, maxFiles: 1000 },
+  });
   const images = join(work, 'images');
   await new LocalBuilder(images, join(work, 'npm-cache')).build(
-    { buildId: 'b', owner: 'bench', name: 'bench-hello', lang: 'node20', image: 'local/bench/hello', contextDigest: context.digest, archive: context.archive, buildArgs: {}, contextUrl: '' },
+    {
+      buildId: 'b',
+      owner: 'bench',
+      name: 'bench-hello',
+      lang: 'node20',
+      image: 'local/bench/hello',
+      contextDigest: context.digest,
+      archive: context.archive,
+      buildArgs: {},
+      contextUrl: '',
+    },
     () => undefined,
     new AbortController().signal,
   );
@@ -33,7 +60,16 @@ try {
   const secretsDir = join(work, 'secrets');
   mkdirSync(secretsDir, { mode: 0o700 });
   const make = (sandboxed) =>
-    new FunctionProcess({ name: 'bench-hello', cwd, command: 'node index.js', env: {}, memoryBytes: 128 * 2 ** 20, secretsDir, sandbox: sandboxed ? sandbox : null, onLog: () => undefined });
+    new FunctionProcess({
+      name: 'bench-hello',
+      cwd,
+      command: 'node index.js',
+      env: {},
+      memoryBytes: 128 * 2 ** 20,
+      secretsDir,
+      sandbox: sandboxed ? sandbox : null,
+      onLog: () => undefined,
+    });
 
   const times = { bare: [], sandboxed: [] };
   const memory = { bare: [], sandboxed: [] };
@@ -51,13 +87,18 @@ try {
     times[sandboxed ? 'sandboxed' : 'bare'].push(elapsed);
     memory[sandboxed ? 'sandboxed' : 'bare'].push(tree);
   }
-  const row = (name) => `${name.padEnd(10)} median ${ms(quantile(times[name], 0.5))}, p99 ${ms(quantile(times[name], 0.99))}, RSS of one function ${(quantile(memory[name], 0.5) / 2 ** 20).toFixed(1)} MB`;
+  const row = (name) =>
+    `${name.padEnd(10)} median ${ms(quantile(times[name], 0.5))}, p99 ${ms(quantile(times[name], 0.99))}, RSS of one function ${(quantile(memory[name], 0.5) / 2 ** 20).toFixed(1)} MB`;
   console.log(`${STARTS} starts each, from spawn to the health check answering (polled every 10 ms):`);
   console.log(row('bare'));
   console.log(row('sandboxed'));
   const added = quantile(times.sandboxed, 0.5) - quantile(times.bare, 0.5);
-  console.log(`sandbox adds ${ms(added)} per start at the median (ratio ${(quantile(times.sandboxed, 0.5) / quantile(times.bare, 0.5)).toFixed(2)}; goal <= 50 ms), p99 ${ms(quantile(times.sandboxed, 0.99) - quantile(times.bare, 0.99))}`);
-  console.log(`memory per function: ${((quantile(memory.sandboxed, 0.5) - quantile(memory.bare, 0.5)) / 2 ** 20).toFixed(1)} MB more sandboxed (bwrap's processes)`);
+  console.log(
+    `sandbox adds ${ms(added)} per start at the median (ratio ${(quantile(times.sandboxed, 0.5) / quantile(times.bare, 0.5)).toFixed(2)}; goal <= 50 ms), p99 ${ms(quantile(times.sandboxed, 0.99) - quantile(times.bare, 0.99))}`,
+  );
+  console.log(
+    `memory per function: ${((quantile(memory.sandboxed, 0.5) - quantile(memory.bare, 0.5)) / 2 ** 20).toFixed(1)} MB more sandboxed (bwrap's processes)`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -7,7 +7,10 @@ import { SECRET } from './payload.js';
 
 const [mode, databaseUrl] = process.argv.slice(2);
 const pool = mode === 'insert' ? new pg.Pool({ connectionString: databaseUrl }) : null;
-if (pool) await pool.query('CREATE TABLE IF NOT EXISTS deliveries (delivery_id text PRIMARY KEY, data jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now())');
+if (pool)
+  await pool.query(
+    'CREATE TABLE IF NOT EXISTS deliveries (delivery_id text PRIMARY KEY, data jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now())',
+  );
 
 const server = createServer((request, response) => {
   const chunks = [];
@@ -22,7 +25,13 @@ const server = createServer((request, response) => {
     }
     if (pool) {
       const push = JSON.parse(raw.toString('utf8'));
-      const data = { owner: push.repository.owner.login, repo: push.repository.name, ref: push.ref, sha: push.after, cloneUrl: push.repository.clone_url };
+      const data = {
+        owner: push.repository.owner.login,
+        repo: push.repository.name,
+        ref: push.ref,
+        sha: push.after,
+        cloneUrl: push.repository.clone_url,
+      };
       await pool.query('INSERT INTO deliveries (delivery_id, data) VALUES ($1, $2)', [request.headers['x-github-delivery'], data]);
     }
     response.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"recorded"}');

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { serveGitRepositories } from '../../dist/libs/infra/index.js';
+import { serveGitRepositories, TemplateRegistry } from '../../dist/libs/infra/index.js';
 import { freshDatabase, startPostgres } from '../postgres.js';
 
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 7);
@@ -27,7 +27,9 @@ const work = mkdtempSync(join(tmpdir(), 'faasline-bench-live-'));
 const run = promisify(execFile);
 // What the local builder passes to npm: PATH and npm's own settings (registry, proxies, certificates).
 const toolEnvironment = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => name === 'PATH' || /^(npm_config_|PIP_)/i.test(name) || /^(HTTPS?_PROXY|NO_PROXY|NODE_EXTRA_CA_CERTS)$/i.test(name)),
+  Object.entries(process.env).filter(
+    ([name]) => name === 'PATH' || /^(npm_config_|PIP_)/i.test(name) || /^(HTTPS?_PROXY|NO_PROXY|NODE_EXTRA_CA_CERTS)$/i.test(name),
+  ),
 );
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -41,13 +43,25 @@ const git = (...args) => execFileSync('git', args, { cwd: repo, env: gitEnv }).t
 git('init', '-q', '-b', 'master');
 const writeHandler = (fn, answer) => {
   mkdirSync(join(repo, fn, 'greeting'), { recursive: true });
-  writeFileSync(join(repo, fn, 'handler.js'), `'use strict'\nconst greeting = require('greeting')\nmodule.exports = async (event, context) => context.status(200).succeed(greeting('${answer}'))\n`);
-  writeFileSync(join(repo, fn, 'package.json'), `{"name":"${fn}","version":"1.0.0","main":"handler.js","dependencies":{"greeting":"file:./greeting"}}\n`);
+  writeFileSync(
+    join(repo, fn, 'handler.js'),
+    `'use strict'\nconst greeting = require('greeting')\nmodule.exports = async (event, context) => context.status(200).succeed(greeting('${answer}'))\n`,
+  );
+  writeFileSync(
+    join(repo, fn, 'package.json'),
+    `{"name":"${fn}","version":"1.0.0","main":"handler.js","dependencies":{"greeting":"file:./greeting"}}\n`,
+  );
   writeFileSync(join(repo, fn, 'greeting', 'package.json'), '{"name":"greeting","version":"1.0.0","main":"index.js"}\n');
-  writeFileSync(join(repo, fn, 'greeting', 'index.js'), `module.exports = (name) => 'Hello, ' + name + '!'\n${CHANGE_DEPENDENCY ? `// ${answer}\n` : ''}`);
+  writeFileSync(
+    join(repo, fn, 'greeting', 'index.js'),
+    `module.exports = (name) => 'Hello, ' + name + '!'\n${CHANGE_DEPENDENCY ? `// ${answer}\n` : ''}`,
+  );
 };
 const writeStack = (fns) =>
-  writeFileSync(join(repo, 'stack.yml'), `provider:\n  name: openfaas\nfunctions:\n${fns.map((fn) => `  ${fn}:\n    lang: node20\n    handler: ./${fn}\n    image: ${fn}\n`).join('')}`);
+  writeFileSync(
+    join(repo, 'stack.yml'),
+    `provider:\n  name: openfaas\nfunctions:\n${fns.map((fn) => `  ${fn}:\n    lang: node20\n    handler: ./${fn}\n    image: ${fn}\n`).join('')}`,
+  );
 const commit = (message) => {
   git('add', '-A');
   git('commit', '-q', '-m', message);
@@ -95,7 +109,8 @@ function children(pid) {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) found.push({ pid: Number(entry), command: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim() });
+      if (ppid === pid)
+        found.push({ pid: Number(entry), command: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim() });
     } catch {
       // gone meanwhile
     }
@@ -107,7 +122,18 @@ const server = await startPostgres();
 const gitServer = await serveGitRepositories({ resolve: (path) => join(work, 'repos', path.replace(/\.git$/, ''), '.git') });
 const cloneUrl = `${gitServer.url}/${OWNER}/${REPO}.git`;
 const env = { ...process.env };
-for (const name of ['OPENFAAS_URL', 'OPENFAAS_PASSWORD', 'ADMIN_TOKEN', 'BUILDKIT_ADDR', 'TEMPLATES_DIR', 'KAFKA_BROKERS', 'FAASLINE_PROJECTOR', 'FAASLINE_PIPELINE', 'SANDBOX']) delete env[name];
+for (const name of [
+  'OPENFAAS_URL',
+  'OPENFAAS_PASSWORD',
+  'ADMIN_TOKEN',
+  'BUILDKIT_ADDR',
+  'TEMPLATES_DIR',
+  'KAFKA_BROKERS',
+  'FAASLINE_PROJECTOR',
+  'FAASLINE_PIPELINE',
+  'SANDBOX',
+])
+  delete env[name];
 const databases = [];
 
 /** One faasline (`npm start`'s main.ts) with its own database and DATA_DIR. */
@@ -117,14 +143,23 @@ async function startApi(sandbox) {
   const dataDir = join(work, `data-${sandbox}`);
   const api = spawn(process.execPath, [join(root, 'dist/apps/api/main.js')], {
     cwd: root,
-    env: { ...env, SANDBOX: sandbox, PORT: '0', GATEWAY_PORT: '0', DATABASE_URL: database.url, DATA_DIR: dataDir, GITHUB_WEBHOOK_SECRET: SECRET, GIT_ALLOWED_HOSTS: new URL(gitServer.url).host },
+    env: {
+      ...env,
+      SANDBOX: sandbox,
+      PORT: '0',
+      GATEWAY_PORT: '0',
+      DATABASE_URL: database.url,
+      DATA_DIR: dataDir,
+      GITHUB_WEBHOOK_SECRET: SECRET,
+      GIT_ALLOWED_HOSTS: new URL(gitServer.url).host,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const started = { api, sandbox, output: '' };
   const { url, gatewayUrl } = await new Promise((resolve, reject) => {
     const read = (chunk) => {
       started.output += chunk;
-      const listening = /listening on (http:\/\/\S+)/.exec(started.output);
+      const listening = /listening on (http:\/\/[^\s"]+)/.exec(started.output);
       const gateway = /OpenFaaS gateway: embedded at (http:\/\/\S+)/.exec(started.output);
       // The sandbox line comes last of the three.
       if (listening && gateway && /sandbox: /.test(started.output)) resolve({ url: listening[1], gatewayUrl: gateway[1] });
@@ -133,7 +168,7 @@ async function startApi(sandbox) {
     api.stderr.on('data', read);
     api.once('exit', (code) => reject(new Error(`api exited ${code}:\n${started.output}`)));
   });
-  const how = /sandbox: (on \([^)]*\)[^\n]*|off[^\n]*)/.exec(started.output)?.[1] ?? 'not reported';
+  const how = /sandbox: (on \([^)]*\)[^\n"]*|off[^\n"]*)/.exec(started.output)?.[1] ?? 'not reported';
   console.log(`SANDBOX=${sandbox}: ${how}`);
   return Object.assign(started, { url, gatewayUrl, adminToken: readFileSync(join(dataDir, 'secrets', 'admin-token'), 'utf8').trim() });
 }
@@ -146,13 +181,29 @@ const output = () => servers.map((one) => `[SANDBOX=${one.sandbox}]\n${one.outpu
 async function deliver(sha, target = servers.at(-1)) {
   const deliveryId = randomUUID();
   const payload = JSON.stringify({
-    ref: 'refs/heads/master', before: '0'.repeat(40), after: sha,
-    repository: { id: 1, name: REPO, full_name: `${OWNER}/${REPO}`, private: false, owner: { login: OWNER, id: 1 }, clone_url: cloneUrl, default_branch: 'master' },
-    pusher: { name: OWNER }, sender: { login: OWNER },
+    ref: 'refs/heads/master',
+    before: '0'.repeat(40),
+    after: sha,
+    repository: {
+      id: 1,
+      name: REPO,
+      full_name: `${OWNER}/${REPO}`,
+      private: false,
+      owner: { login: OWNER, id: 1 },
+      clone_url: cloneUrl,
+      default_branch: 'master',
+    },
+    pusher: { name: OWNER },
+    sender: { login: OWNER },
   });
   const response = await fetch(`${target.url}/webhooks/github`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': deliveryId, 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(payload).digest('hex')}` },
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-github-delivery': deliveryId,
+      'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(payload).digest('hex')}`,
+    },
     body: payload,
   });
   if (response.status !== 202) throw new Error(`push answered ${response.status}: ${await response.text()}`);
@@ -160,7 +211,11 @@ async function deliver(sha, target = servers.at(-1)) {
 }
 
 const deliveryEvents = async (deliveryId, target = servers.at(-1)) =>
-  (await (await fetch(`${target.url}/api/v1/deliveries/${deliveryId}/events`, { headers: { authorization: `Bearer ${target.adminToken}` } })).json()).items;
+  (
+    await (
+      await fetch(`${target.url}/api/v1/deliveries/${deliveryId}/events`, { headers: { authorization: `Bearer ${target.adminToken}` } })
+    ).json()
+  ).items;
 
 let pushCount = 0;
 /** Commits `fn` answering `answer`, pushes it to every server in turn; resolves with each one's time to that answer. */
@@ -183,11 +238,18 @@ async function pushOne(target, sha, fn, answer) {
     // Calling the function every few ms through the whole push would load the 2 cores faasline builds on (the
     // floor is not called until its process starts): the build's end is awaited at a gentler pace first.
     const deadline = performance.now() + 60_000;
-    while (!(await deliveryEvents(deliveryId, target)).some((e) => /^Build(Succeeded|Reused|Failed)$/.test(e.type)) && performance.now() < deadline) await sleep(25);
+    while (
+      !(await deliveryEvents(deliveryId, target)).some((e) => /^Build(Succeeded|Reused|Failed)$/.test(e.type)) &&
+      performance.now() < deadline
+    )
+      await sleep(25);
     live = await answered(`${target.gatewayUrl}/function/${OWNER}-${fn}`, `Hello, ${answer}!`);
   } catch (error) {
     const events = await deliveryEvents(deliveryId, target);
-    throw new Error(`${error.message}\nthe delivery's events: ${events.map((e) => `${e.type}${e.data.reason ? ` (${e.data.reason})` : ''}`).join(', ')}`, { cause: error });
+    throw new Error(
+      `${error.message}\nthe delivery's events: ${events.map((e) => `${e.type}${e.data.reason ? ` (${e.data.reason})` : ''}`).join(', ')}`,
+      { cause: error },
+    );
   }
   const seconds = (live - acceptedAt) / 1000;
   // The gateway switches traffic before it answers the deploy, so FunctionDeployed may land just after.
@@ -213,6 +275,17 @@ async function pushOne(target, sha, fn, answer) {
   return { seconds, marks, buildId: build?.data.buildId };
 }
 
+/** The node20 template as the builders take it (assembled from the node family's shared runtime). */
+const node20Template = async () =>
+  (
+    await new TemplateRegistry({
+      roots: [join(root, 'templates')],
+      cacheDir: join(work, 'template-cache'),
+      gitAllowedHosts: [],
+      fetchTimeoutMs: 1000,
+    }).builtins()
+  ).get('node20').dir;
+
 /** The same work by hand: clone the commit over the same loopback HTTP, lay out template + handler, npm install, start, wait for the answer. */
 async function floor(fn, answer, index, { reuseInstall = false } = {}) {
   const dir = join(work, 'floor', String(index));
@@ -222,16 +295,31 @@ async function floor(fn, answer, index, { reuseInstall = false } = {}) {
   await run('git', ['clone', '-q', '--depth', '1', '--no-tags', cloneUrl, join(dir, 'src')], { env: gitEnv });
   marks.clone = performance.now() - started;
   const app = join(dir, 'app');
-  cpSync(join(root, 'templates', 'node20'), app, { recursive: true });
+  cpSync(await node20Template(), app, { recursive: true });
   cpSync(join(dir, 'src', fn), join(app, 'function'), { recursive: true });
   if (reuseInstall) {
     // The like-for-like floor when the dependencies did not change: the earlier install copied in.
     cpSync(join(work, 'floor-node-modules'), join(app, 'function', 'node_modules'), { recursive: true, verbatimSymlinks: true });
-  } else await run('npm', ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--no-update-notifier', '--cache', join(work, 'floor-npm-cache')], {
-    cwd: join(app, 'function'),
-    env: { ...toolEnvironment, HOME: join(app, 'function'), npm_config_loglevel: 'warn' },
-  });
-  if (!existsSync(join(work, 'floor-node-modules'))) cpSync(join(app, 'function', 'node_modules'), join(work, 'floor-node-modules'), { recursive: true, verbatimSymlinks: true });
+  } else
+    await run(
+      'npm',
+      [
+        'install',
+        '--omit=dev',
+        '--ignore-scripts',
+        '--no-audit',
+        '--no-fund',
+        '--no-update-notifier',
+        '--cache',
+        join(work, 'floor-npm-cache'),
+      ],
+      {
+        cwd: join(app, 'function'),
+        env: { ...toolEnvironment, HOME: join(app, 'function'), npm_config_loglevel: 'warn' },
+      },
+    );
+  if (!existsSync(join(work, 'floor-node-modules')))
+    cpSync(join(app, 'function', 'node_modules'), join(work, 'floor-node-modules'), { recursive: true, verbatimSymlinks: true });
   marks.install = performance.now() - started - marks.clone;
   const port = await freePort();
   const child = spawn(process.execPath, ['index.js'], { cwd: app, env: { PATH: process.env.PATH, PORT: String(port) }, stdio: 'ignore' });
@@ -268,23 +356,40 @@ try {
     floors.push(hand);
     const reused = await floor('fn1', `v${i}`, i, { reuseInstall: true });
     reusedFloors.push(reused);
-    const stages = Object.entries(push.marks).sort(([, a], [, b]) => a - b).slice(1);
-    console.log(`push ${i}: ${push.seconds.toFixed(2)} s  ${stages.map(([stage, ms]) => `${stage} +${ms}`).join(' ')} | floor ${hand.seconds.toFixed(2)} s, with the install reused ${reused.seconds.toFixed(2)} s`);
+    const stages = Object.entries(push.marks)
+      .sort(([, a], [, b]) => a - b)
+      .slice(1);
+    console.log(
+      `push ${i}: ${push.seconds.toFixed(2)} s  ${stages.map(([stage, ms]) => `${stage} +${ms}`).join(' ')} | floor ${hand.seconds.toFixed(2)} s, with the install reused ${reused.seconds.toFixed(2)} s`,
+    );
   }
   const pushMedian = median(pushes.map((p) => p.seconds));
   const floorMedian = median(floors.map((f) => f.seconds));
   console.log(`\npush to live, median of ${PUSHES}: ${pushMedian.toFixed(2)} s (goal <= 1.5 s)`);
-  console.log(`floor by hand, median: ${floorMedian.toFixed(2)} s  (clone ${median(floors.map((f) => f.marks.clone)).toFixed(0)} ms, npm install ${median(floors.map((f) => f.marks.install)).toFixed(0)} ms, start + answer ${median(floors.map((f) => f.marks.start)).toFixed(0)} ms)`);
+  console.log(
+    `floor by hand, median: ${floorMedian.toFixed(2)} s  (clone ${median(floors.map((f) => f.marks.clone)).toFixed(0)} ms, npm install ${median(floors.map((f) => f.marks.install)).toFixed(0)} ms, start + answer ${median(floors.map((f) => f.marks.start)).toFixed(0)} ms)`,
+  );
   const reusedMedian = median(reusedFloors.map((f) => f.seconds));
-  console.log(`floor by hand with the earlier install copied in (what faasline does when the dependencies did not change), median: ${reusedMedian.toFixed(2)} s`);
-  console.log(`ratio: ${(pushMedian / floorMedian).toFixed(2)} x the floor (goal <= 1.25); ${(pushMedian / reusedMedian).toFixed(2)} x the floor that reuses the install`);
+  console.log(
+    `floor by hand with the earlier install copied in (what faasline does when the dependencies did not change), median: ${reusedMedian.toFixed(2)} s`,
+  );
+  console.log(
+    `ratio: ${(pushMedian / floorMedian).toFixed(2)} x the floor (goal <= 1.25); ${(pushMedian / reusedMedian).toFixed(2)} x the floor that reuses the install`,
+  );
   if (servers.length === 2) {
     const off = median(comparison.map(([bare]) => bare.seconds));
     const on = median(comparison.map(([, sandboxed]) => sandboxed.seconds));
     const paired = median(comparison.map(([bare, sandboxed]) => sandboxed.seconds - bare.seconds));
-    console.log(`sandbox cost on push to live (each push to both servers in turn, alternating which goes first): median ${off.toFixed(2)} s with SANDBOX=off, ${on.toFixed(2)} s sandboxed: ${(((on - off) / off) * 100).toFixed(1)} % (goal <= 10 %); median paired difference ${(paired * 1000).toFixed(0)} ms`);
+    console.log(
+      `sandbox cost on push to live (each push to both servers in turn, alternating which goes first): median ${off.toFixed(2)} s with SANDBOX=off, ${on.toFixed(2)} s sandboxed: ${(((on - off) / off) * 100).toFixed(1)} % (goal <= 10 %); median paired difference ${(paired * 1000).toFixed(0)} ms`,
+    );
     const stageOf = (marks, from, to) => marks[to] - marks[from];
-    for (const [from, to] of [['PushReceived', 'SourceFetched'], ['SourceFetched', 'BuildStarted'], ['BuildStarted', 'BuildSucceeded'], ['BuildSucceeded', 'answering']]) {
+    for (const [from, to] of [
+      ['PushReceived', 'SourceFetched'],
+      ['SourceFetched', 'BuildStarted'],
+      ['BuildStarted', 'BuildSucceeded'],
+      ['BuildSucceeded', 'answering'],
+    ]) {
       const off = median(comparison.map(([bare]) => stageOf(bare.marks, from, to)));
       const on = median(comparison.map(([, sandboxed]) => stageOf(sandboxed.marks, from, to)));
       console.log(`  ${`${from} -> ${to}`.padEnd(36)} ${String(off).padStart(5)} ms off, ${String(on).padStart(5)} ms sandboxed`);
@@ -296,7 +401,9 @@ try {
   console.log('stages, median ms (from the events\' occurredAt; "answering" is the bench\'s first answer from the new version):');
   for (let i = 1; i < stages.length; i++) {
     const step = median(pushes.map((p) => p.marks[stages[i]] - p.marks[stages[i - 1]]));
-    console.log(`  ${`${stages[i - 1]} -> ${stages[i]}`.padEnd(36)} ${String(step).padStart(5)} ms   (at +${median(pushes.map((p) => p.marks[stages[i]]))} ms)`);
+    console.log(
+      `  ${`${stages[i - 1]} -> ${stages[i]}`.padEnd(36)} ${String(step).padStart(5)} ms   (at +${median(pushes.map((p) => p.marks[stages[i]]))} ms)`,
+    );
   }
   if (process.env.BENCH_VERBOSE) {
     const log = await fetch(`${url}/api/v1/builds/${pushes.at(-1).buildId}/log`, { headers: { authorization: `Bearer ${adminToken}` } });
@@ -321,8 +428,12 @@ try {
   const treeRss = (pid) => memory(pid).rss + children(pid).reduce((sum, child) => sum + treeRss(child.pid), 0);
   const functionRss = running.map((child) => treeRss(child.pid));
   const total = functionRss.reduce((sum, rss) => sum + rss, 0);
-  console.log(`faasline process with ${FUNCTIONS} functions: RSS ${mb(twenty.rss)}, peak over the whole run ${mb(twenty.hwm)} (goal <= 250 MB)`);
-  console.log(`function processes: ${running.length}, RSS ${mb(total)} in all, ${(total / running.length).toFixed(1)} MB each (min ${mb(Math.min(...functionRss))}, max ${mb(Math.max(...functionRss))})`);
+  console.log(
+    `faasline process with ${FUNCTIONS} functions: RSS ${mb(twenty.rss)}, peak over the whole run ${mb(twenty.hwm)} (goal <= 250 MB)`,
+  );
+  console.log(
+    `function processes: ${running.length}, RSS ${mb(total)} in all, ${(total / running.length).toFixed(1)} MB each (min ${mb(Math.min(...functionRss))}, max ${mb(Math.max(...functionRss))})`,
+  );
   console.log(`faasline RSS per added function: ${((twenty.rss - one.rss) / (FUNCTIONS - 1)).toFixed(2)} MB ((RSS at 20 - RSS at 1) / 19)`);
 } catch (error) {
   console.error(`bench failed: ${error.message}\n--- api output (tail) ---\n${output().split('\n').slice(-40).join('\n')}`);

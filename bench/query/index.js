@@ -89,7 +89,7 @@ async function startApi(databaseUrl, dataDir) {
   const url = await new Promise((resolve, reject) => {
     const seen = (chunk) => {
       output += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(output);
+      const match = /listening on (http:\/\/[^\s"]+)/.exec(output);
       if (match) resolve(match[1]);
     };
     child.stdout.on('data', seen);
@@ -199,19 +199,28 @@ try {
       await client.query(`SELECT (SELECT count(*) FROM read_builds)::int AS builds, (SELECT count(*) FROM read_functions)::int AS functions,
                                  pg_size_pretty(pg_total_relation_size('read_builds')) AS size`)
     ).rows;
-    step(`filled in ${((Date.now() - start) / 1000).toFixed(1)} s: ${int(builds)} builds (${size} with indexes), ${int(functions)} functions`);
+    step(
+      `filled in ${((Date.now() - start) / 1000).toFixed(1)} s: ${int(builds)} builds (${size} with indexes), ${int(functions)} functions`,
+    );
 
     api = await startApi(database.url, dataDir);
     step(`api at ${api.url}`);
 
     // Correctness first: paging serves exactly a function's builds, newest first, and ends on the last page.
-    const expected = async (name) => (await client.query(`SELECT id FROM read_builds WHERE function_name = $1 ORDER BY seq DESC`, [name])).rows.map((r) => r.id);
+    const expected = async (name) =>
+      (await client.query(`SELECT id FROM read_builds WHERE function_name = $1 ORDER BY seq DESC`, [name])).rows.map((r) => r.id);
     const checks = [];
-    for (const [name, limit] of [[hotName(0), 500], [coldName(7), 50], [coldName(8), 7]]) {
+    for (const [name, limit] of [
+      [hotName(0), 500],
+      [coldName(7), 50],
+      [coldName(8), 7],
+    ]) {
       const served = await walk(api.url, name, limit);
       const want = await expected(name);
       const same = served.ended && served.ids.length === want.length && served.ids.every((id, i) => id === want[i]);
-      checks.push(`${name} limit ${limit}: ${int(served.ids.length)} of ${int(want.length)} in order, ${served.ended ? 'ended' : 'NOT ENDED'} → ${same ? 'ok' : 'WRONG'}`);
+      checks.push(
+        `${name} limit ${limit}: ${int(served.ids.length)} of ${int(want.length)} in order, ${served.ended ? 'ended' : 'NOT ENDED'} → ${same ? 'ok' : 'WRONG'}`,
+      );
     }
     const unknown = await getPage(api.url, 'nobody-nothing');
     checks.push(`unknown function: ${JSON.stringify(unknown)}`);
@@ -236,13 +245,20 @@ try {
     const results = [];
     // What the machine and the framework cost without the route: the same client against /healthz, and the
     // handler's SQL without the api (pg client in this process, same connection each time).
-    for (const [label, limit] of [['the handler\'s SQL alone (pg), first page, hot', 50], ['the handler\'s SQL alone (pg), limit=500, hot', 500]]) {
+    for (const [label, limit] of [
+      ["the handler's SQL alone (pg), first page, hot", 50],
+      ["the handler's SQL alone (pg), limit=500, hot", 500],
+    ]) {
       step(`sequential: ${label}`);
       const seq = await sequential(null, hot, (_, name) => client.query(handlerSql(limit), [name]));
       results.push({ scenario: { name: label, baseline: true }, seq, load: null });
     }
     step('sequential + autocannon: GET /healthz');
-    results.push({ scenario: { name: 'GET /healthz (no route, no database)', baseline: true }, seq: await sequential(api.url, ['/healthz']), load: await loaded(api.url, ['/healthz']) });
+    results.push({
+      scenario: { name: 'GET /healthz (no route, no database)', baseline: true },
+      seq: await sequential(api.url, ['/healthz']),
+      load: await loaded(api.url, ['/healthz']),
+    });
     for (const scenario of scenarios) {
       step(`sequential: ${scenario.name}`);
       const seq = await sequential(api.url, scenario.paths);
@@ -251,7 +267,16 @@ try {
       results.push({ scenario, seq, load });
     }
 
-    const header = ['GET /api/v1/functions/{name}/builds', 'p50 ms', 'p99 ms', 'max ms', 'p99 ≤ 10 ms', `c=${CONNECTIONS} p50`, 'p99', 'req/s'];
+    const header = [
+      'GET /api/v1/functions/{name}/builds',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'p99 ≤ 10 ms',
+      `c=${CONNECTIONS} p50`,
+      'p99',
+      'req/s',
+    ];
     const rows = results.map(({ scenario, seq, load }) => [
       scenario.name,
       seq.p50.toFixed(2),
@@ -264,14 +289,22 @@ try {
     ]);
     const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
     const line = (cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-    console.log(`${int(builds)} builds of ${int(functions)} functions (${HOT} hot × ${int(perHot)}, ${COLD} cold × ${int(perCold)}); read_builds ${size}`);
-    console.log(`sequential: ${SEQUENTIAL} requests after ${WARMUP} warm-up, one connection, client-side latency; autocannon: ${CONNECTIONS} connections for ${DURATION} s (whole ms)`);
+    console.log(
+      `${int(builds)} builds of ${int(functions)} functions (${HOT} hot × ${int(perHot)}, ${COLD} cold × ${int(perCold)}); read_builds ${size}`,
+    );
+    console.log(
+      `sequential: ${SEQUENTIAL} requests after ${WARMUP} warm-up, one connection, client-side latency; autocannon: ${CONNECTIONS} connections for ${DURATION} s (whole ms)`,
+    );
     for (const row of [header, ...rows]) console.log(line(row));
     for (const check of checks) console.log(`paging: ${check}`);
 
     // Where the time goes on the server: the handler's query, explained.
     const [seqOf, idOf] = JSON.parse(Buffer.from(deepCursors[0], 'base64url').toString('utf8'));
-    for (const [label, limit, before] of [['first page', 50, null], ['deep page', 50, [seqOf, idOf]], ['limit=500 deep', 500, [seqOf, idOf]]]) {
+    for (const [label, limit, before] of [
+      ['first page', 50, null],
+      ['deep page', 50, [seqOf, idOf]],
+      ['limit=500 deep', 500, [seqOf, idOf]],
+    ]) {
       const plan = await explain(client, hotName(0), limit, before);
       console.log(`EXPLAIN ANALYZE ${label}, ${hotName(0)}:\n${plan.map((l) => `    ${l}`).join('\n')}`);
     }

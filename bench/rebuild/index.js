@@ -28,10 +28,19 @@ writeFileSync(join(templates, 'node20', 'package.json'), '{"name":"node20","priv
 
 const repo = join(work, 'repos', 'bench', 'fns');
 mkdirSync(repo, { recursive: true });
-const git = (...args) => execFileSync('git', args, { cwd: repo, env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' } }).toString().trim();
+const git = (...args) =>
+  execFileSync('git', args, {
+    cwd: repo,
+    env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' },
+  })
+    .toString()
+    .trim();
 git('init', '-q', '-b', 'master');
 const names = Array.from({ length: FUNCTIONS }, (_, i) => `fn${i + 1}`);
-writeFileSync(join(repo, 'stack.yml'), `provider:\n  name: openfaas\nfunctions:\n${names.map((fn) => `  ${fn}:\n    lang: node20\n    handler: ./${fn}\n    image: ${fn}\n`).join('')}`);
+writeFileSync(
+  join(repo, 'stack.yml'),
+  `provider:\n  name: openfaas\nfunctions:\n${names.map((fn) => `  ${fn}:\n    lang: node20\n    handler: ./${fn}\n    image: ${fn}\n`).join('')}`,
+);
 const writeHandler = (fn, version) => {
   mkdirSync(join(repo, fn, 'greeting'), { recursive: true });
   writeFileSync(join(repo, fn, 'handler.js'), `module.exports = async () => require('greeting')() + ' ${version}';\n`);
@@ -88,7 +97,7 @@ const url = await new Promise((resolve, reject) => {
   let output = '';
   api.stdout.on('data', (chunk) => {
     output += chunk;
-    const match = /listening on (http:\/\/\S+)/.exec(output);
+    const match = /listening on (http:\/\/[^\s"]+)/.exec(output);
     if (match) resolve(match[1]);
   });
   api.once('exit', (code) => reject(new Error(`api exited ${code}`)));
@@ -99,14 +108,30 @@ await client.connect();
 async function pushAndWait(sha) {
   const deliveryId = randomUUID();
   const payload = JSON.stringify({
-    ref: 'refs/heads/master', before: '0'.repeat(40), after: sha,
-    repository: { id: 1, name: 'fns', full_name: 'bench/fns', private: false, owner: { login: 'bench', id: 1 }, clone_url: `${gitServer.url}/bench/fns.git`, default_branch: 'master' },
-    pusher: { name: 'bench' }, sender: { login: 'bench' },
+    ref: 'refs/heads/master',
+    before: '0'.repeat(40),
+    after: sha,
+    repository: {
+      id: 1,
+      name: 'fns',
+      full_name: 'bench/fns',
+      private: false,
+      owner: { login: 'bench', id: 1 },
+      clone_url: `${gitServer.url}/bench/fns.git`,
+      default_branch: 'master',
+    },
+    pusher: { name: 'bench' },
+    sender: { login: 'bench' },
   });
   const started = performance.now();
   const response = await fetch(`${url}/webhooks/github`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': deliveryId, 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(payload).digest('hex')}` },
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-github-delivery': deliveryId,
+      'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(payload).digest('hex')}`,
+    },
     body: payload,
   });
   if (response.status !== 202) throw new Error(`push answered ${response.status}`);
@@ -128,7 +153,9 @@ async function pushAndWait(sha) {
         [deliveryId],
       );
       const origin = marks[0].first.getTime();
-      const timeline = marks.map((m) => `${m.type} ${m.first.getTime() - origin}${m.last > m.first ? `-${m.last.getTime() - origin}` : ''}ms`).join(', ');
+      const timeline = marks
+        .map((m) => `${m.type} ${m.first.getTime() - origin}${m.last > m.first ? `-${m.last.getTime() - origin}` : ''}ms`)
+        .join(', ');
       return { seconds: (performance.now() - started) / 1000, ...counts[0], timeline };
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -138,15 +165,23 @@ async function pushAndWait(sha) {
 try {
   names.forEach((fn) => writeHandler(fn, 'v1'));
   const warm = await pushAndWait(commit('v1'));
-  console.log(`warm-up (first push, 20 functions):  ${warm.seconds.toFixed(2)} s  built ${warm.built}, reused ${warm.reused}, deployed ${warm.deployed}`);
+  console.log(
+    `warm-up (first push, 20 functions):  ${warm.seconds.toFixed(2)} s  built ${warm.built}, reused ${warm.reused}, deployed ${warm.deployed}`,
+  );
   names.forEach((fn) => writeHandler(fn, 'v2'));
   const full = await pushAndWait(commit('all 20 changed'));
-  console.log(`full rebuild (all 20 changed):       ${full.seconds.toFixed(2)} s  built ${full.built}, reused ${full.reused}, deployed ${full.deployed}`);
+  console.log(
+    `full rebuild (all 20 changed):       ${full.seconds.toFixed(2)} s  built ${full.built}, reused ${full.reused}, deployed ${full.deployed}`,
+  );
   writeHandler('fn7', 'v3');
   const one = await pushAndWait(commit('one changed'));
-  console.log(`one function changed:                ${one.seconds.toFixed(2)} s  built ${one.built}, reused ${one.reused}, deployed ${one.deployed}`);
+  console.log(
+    `one function changed:                ${one.seconds.toFixed(2)} s  built ${one.built}, reused ${one.reused}, deployed ${one.deployed}`,
+  );
   console.log(`  where the time went: ${one.timeline}`);
-  console.log(`one changed / full rebuild: ${(one.seconds / full.seconds).toFixed(3)} (goal <= 0.1); builder: local (npm install per handler), BUILD_CONCURRENCY=${CONCURRENCY}`);
+  console.log(
+    `one changed / full rebuild: ${(one.seconds / full.seconds).toFixed(3)} (goal <= 0.1); builder: local (npm install per handler), BUILD_CONCURRENCY=${CONCURRENCY}`,
+  );
 } finally {
   await client.end();
   api.kill('SIGINT');

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { readModelsProjection } from '../../dist/apps/projector/read-models.projection.js';
+import { readModelsProjection } from '../../dist/libs/projections/read-models.projection.js';
 import { openBackbone, silentLogger } from '../../dist/libs/infra/index.js';
 import { writeSyntheticHistory } from '../../scripts/synthetic-history.js';
 import { freshDatabase, startPostgres } from '../postgres.js';
@@ -37,7 +37,9 @@ async function withClient(url, use) {
 async function tableDigests(client, names) {
   const digests = [];
   for (const name of names) {
-    const { rows } = await client.query(`SELECT count(*)::text AS n, coalesce(sum(hashtextextended(t::text, 0)), 0)::text AS h FROM ${name} t`);
+    const { rows } = await client.query(
+      `SELECT count(*)::text AS n, coalesce(sum(hashtextextended(t::text, 0)), 0)::text AS h FROM ${name} t`,
+    );
     digests.push(`${rows[0].n}:${rows[0].h}`);
   }
   return digests;
@@ -54,7 +56,9 @@ async function catchUp(url) {
     start = process.hrtime.bigint();
     const subscription = await backbone.log.subscribe(readModelsProjection.name, readModelsProjection.handle, { batchSize: 5000 });
     for (;;) {
-      const [row] = await backbone.db.query(`SELECT position FROM subscription_checkpoints WHERE subscriber = $1`, [readModelsProjection.name]);
+      const [row] = await backbone.db.query(`SELECT position FROM subscription_checkpoints WHERE subscriber = $1`, [
+        readModelsProjection.name,
+      ]);
       if (Number(row?.position ?? 0) >= head) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -142,10 +146,17 @@ try {
     }
     const rows = dumps.reduce((sum, dump) => sum + dump.rows, 0);
     const baselines = [];
-    for (const [how, prefix] of [['copy', 'bc'], ['copy, indexes after', 'bci'], ['insert', 'bi']]) {
+    for (const [how, prefix] of [
+      ['copy', 'bc'],
+      ['copy, indexes after', 'bci'],
+      ['insert', 'bi'],
+    ]) {
       step(`loading them: ${how}`);
       const took = await load(client, dumps, prefix, how);
-      const digests = await tableDigests(client, TABLES.map((table) => `${prefix}_${table}`));
+      const digests = await tableDigests(
+        client,
+        TABLES.map((table) => `${prefix}_${table}`),
+      );
       baselines.push({ how, seconds: took, same: digests.join() === replayedDigests.join() });
     }
     return { replayedDigests, dumps, rows, baselines };
@@ -157,13 +168,18 @@ try {
   const copyRate = result.rows / copy.seconds;
   console.log(
     `${int(EVENTS)} synthetic events (history written in ${live.writeSeconds.toFixed(1)} s); final rows: ` +
-      result.dumps.map((d) => `${d.table} ${int(d.rows)}`).join(', ') + ` = ${int(result.rows)}`,
+      result.dumps.map((d) => `${d.table} ${int(d.rows)}`).join(', ') +
+      ` = ${int(result.rows)}`,
   );
   const header = ['what', 'count', 'seconds', 'per second', '÷ COPY rows/s'];
   const rows = [
     ['live projector catch-up (events)', live.head, live.liveSeconds],
     ['replay (events, whole call)', report.eventsProcessed, replay.seconds],
-    ...result.baselines.map((b) => [`${b.how === 'insert' ? `INSERT ×${INSERT_ROWS} rows` : b.how === 'copy' ? 'COPY, all indexes' : 'COPY, indexes after'} (rows)`, result.rows, b.seconds]),
+    ...result.baselines.map((b) => [
+      `${b.how === 'insert' ? `INSERT ×${INSERT_ROWS} rows` : b.how === 'copy' ? 'COPY, all indexes' : 'COPY, indexes after'} (rows)`,
+      result.rows,
+      b.seconds,
+    ]),
   ].map(([what, count, secs]) => [what, int(count), secs.toFixed(2), int(count / secs), (count / secs / copyRate).toFixed(2)]);
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
   const line = (cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
@@ -174,13 +190,16 @@ try {
   console.log(
     `replaying process${process.env.BENCH_REPLAY_NODE_FLAGS ? ` (node ${process.env.BENCH_REPLAY_NODE_FLAGS})` : ''}: peak RSS (VmHWM) ${mb.toFixed(0)} MiB, ` +
       `${(replay.rssBeforeKiB / 1024).toFixed(0)} MiB before the replay (goal ≤ 512 MB: ${mb <= 512 ? 'yes' : 'NO'}); ` +
-      `sampled peaks MiB: ${Object.entries(replay.peakMiB).map(([k, v]) => `${k} ${v}`).join(', ')}; CPU ${replay.cpuSeconds.toFixed(1)} s of ${replay.seconds.toFixed(1)} s`,
+      `sampled peaks MiB: ${Object.entries(replay.peakMiB)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}; CPU ${replay.cpuSeconds.toFixed(1)} s of ${replay.seconds.toFixed(1)} s`,
   );
   console.log(`  RSS MiB each second: ${replay.rssMiBEverySecond.join(' ')}`);
   const checksumsEqual = report.checksumBefore === report.checksumAfter;
   console.log(
     `replay ${report.status}: eventsProcessed ${int(report.eventsProcessed)} of ${int(live.head)}; checksumBefore ${report.checksumBefore}, ` +
-      `checksumAfter ${report.checksumAfter}: ${checksumsEqual ? 'equal' : 'DIFFERENT'}` + (report.error ? `; error: ${report.error}` : ''),
+      `checksumAfter ${report.checksumAfter}: ${checksumsEqual ? 'equal' : 'DIFFERENT'}` +
+      (report.error ? `; error: ${report.error}` : ''),
   );
   console.log(
     `rows after the replay ${result.replayedDigests.join() === liveDigests.join() ? 'equal' : 'DIFFER FROM'} the live projector's; ` +

@@ -1,7 +1,7 @@
 // The replaying process of bench/replay: one replay of the read models of the database named in argv[2], on its
 // own so its peak RSS is the replay's alone. Prints one JSON line: the report, the seconds, VmHWM and maxRSS.
 import { readFileSync } from 'node:fs';
-import { ReadModelReplayer } from '../../dist/apps/projector/replay/read-model-replayer.js';
+import { ReadModelReplayer } from '../../dist/libs/projections/replay/read-model-replayer.js';
 import { openBackbone, silentLogger } from '../../dist/libs/infra/index.js';
 
 const databaseUrl = process.argv[2];
@@ -29,9 +29,17 @@ try {
   const status = readFileSync('/proc/self/status', 'utf8');
   const kib = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   process.stdout.write(
-    `${JSON.stringify({ report, seconds, errors, vmHwmKiB: kib('VmHWM'), maxRssKiB: process.resourceUsage().maxRSS, rssBeforeKiB: Math.round(rssBefore / 1024),
-      cpuSeconds: (cpu.user + cpu.system) / 1e6, peakMiB: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / 2 ** 20)])),
-      rssMiBEverySecond: samples.filter((_, i) => i % 4 === 0) })}\n`,
+    `${JSON.stringify({
+      report,
+      seconds,
+      errors,
+      vmHwmKiB: kib('VmHWM'),
+      maxRssKiB: process.resourceUsage().maxRSS,
+      rssBeforeKiB: Math.round(rssBefore / 1024),
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      peakMiB: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / 2 ** 20)])),
+      rssMiBEverySecond: samples.filter((_, i) => i % 4 === 0),
+    })}\n`,
   );
 } finally {
   await backbone.close();

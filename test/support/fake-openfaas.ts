@@ -6,8 +6,9 @@ import { load } from 'js-yaml';
 
 /**
  * A strict OpenFaaS gateway for tests, only because a real one cannot run here: basic auth on /system/*, PUT 404
- * for an unknown function, and every request body validated against the gateway's own OpenAPI document (unknown
- * fields and wrong types are a 400, as a careful provider would answer). It records the calls in order.
+ * for an unknown function, a 400 for a deploy naming a secret it does not have (faas-netes' answer), and every
+ * request body validated against the gateway's own OpenAPI document (unknown fields, wrong types and formats are a
+ * 400, as a careful provider would answer). It records the calls in order.
  */
 export type FakeGateway = Readonly<{
   url: string;
@@ -16,6 +17,8 @@ export type FakeGateway = Readonly<{
   calls: readonly { method: string; path: string; body: unknown }[];
   functions: ReadonlyMap<string, Record<string, unknown>>;
   secrets: Set<string>;
+  /** The value of each secret created or updated through /system/secrets. */
+  secretValues: ReadonlyMap<string, Buffer>;
   /** The next deploy (PUT or POST) answers this status instead. */
   failNextDeploy: (status: number) => void;
   /** The next deploy waits until released; `reached` resolves when it arrives. */
@@ -23,24 +26,77 @@ export type FakeGateway = Readonly<{
   close: () => Promise<void>;
 }>;
 
-type Schema = { type?: string; required?: string[]; properties?: Record<string, Schema>; additionalProperties?: Schema; items?: Schema; nullable?: boolean; allOf?: Schema[]; $ref?: string };
-const spec = load(readFileSync(join(import.meta.dirname, '../contracts/openfaas-gateway.openapi.yml'), 'utf8')) as { components: { schemas: Record<string, Schema> } };
+export type Schema = {
+  type?: string;
+  format?: string;
+  enum?: unknown[];
+  minimum?: number;
+  required?: string[];
+  properties?: Record<string, Schema>;
+  additionalProperties?: Schema;
+  items?: Schema;
+  nullable?: boolean;
+  allOf?: Schema[];
+  $ref?: string;
+};
+const spec = load(readFileSync(join(import.meta.dirname, '../contracts/openfaas-gateway.openapi.yml'), 'utf8')) as {
+  components: { schemas: Record<string, Schema> };
+};
+const resolve = (schema: Schema): Schema => (schema.$ref ? resolve(spec.components.schemas[schema.$ref.split('/').at(-1)!]!) : schema);
+
+/** What the formats the gateway's document names require of a value (`binary` bodies are not JSON: not checked). */
+const formats: Record<string, (value: unknown) => boolean> = {
+  'date-time': (value) =>
+    typeof value === 'string' &&
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(value) &&
+    !Number.isNaN(Date.parse(value)),
+  integer: (value) => Number.isInteger(value),
+  int64: (value) => Number.isSafeInteger(value),
+  int32: (value) => Number.isInteger(value) && (value as number) >= -(2 ** 31) && (value as number) < 2 ** 31,
+  double: (value) => typeof value === 'number' && Number.isFinite(value),
+  byte: (value) => typeof value === 'string' && /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(value),
+  semver: (value) => typeof value === 'string' && /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(value),
+};
+
+/** A schema with its `$ref` resolved and its allOf parts merged in (the gateway's allOf only combines objects). */
+function flatten(schema: Schema): Schema {
+  const own = resolve(schema);
+  if (!own.allOf) return own;
+  const parts = own.allOf.map(flatten);
+  return {
+    ...Object.assign({}, ...parts),
+    ...own,
+    allOf: undefined,
+    type: own.type ?? parts.find((part) => part.type)?.type,
+    required: [...(own.required ?? []), ...parts.flatMap((part) => part.required ?? [])],
+    properties: Object.assign({}, ...parts.map((part) => part.properties), own.properties),
+    nullable: own.nullable,
+  };
+}
 
 /** The OpenAPI subset the gateway's schemas use; returns the first violation, or null. */
 export function violation(value: unknown, schema: Schema, at = 'body'): string | null {
-  if (schema.$ref) return violation(value, spec.components.schemas[schema.$ref.split('/').at(-1)!]!, at);
-  if (value === null) return schema.nullable ? null : `${at} must not be null`;
-  if (schema.allOf) {
-    for (const part of schema.allOf) {
-      const problem = violation(value, part, at);
-      if (problem) return problem;
-    }
-  }
+  const flat = flatten(schema);
+  if (value === null) return flat.nullable ? null : `${at} must not be null`;
+  if (flat.enum && !flat.enum.includes(value)) return `${at} must be one of ${flat.enum.map((item) => JSON.stringify(item)).join(', ')}`;
+  const problem = typeProblem(value, flat, at);
+  if (problem) return problem;
+  const format = flat.format && formats[flat.format];
+  if (format && !format(value)) return `${at} must be ${/^int/.test(flat.format!) ? 'an integer' : `a ${flat.format}`}`;
+  if (flat.minimum !== undefined && typeof value === 'number' && value < flat.minimum) return `${at} must be at least ${flat.minimum}`;
+  return null;
+}
+
+function typeProblem(value: unknown, schema: Schema, at: string): string | null {
   switch (schema.type) {
     case 'string':
       return typeof value === 'string' ? null : `${at} must be a string`;
     case 'boolean':
       return typeof value === 'boolean' ? null : `${at} must be a boolean`;
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) ? null : `${at} must be a number`;
+    case 'integer':
+      return Number.isInteger(value) ? null : `${at} must be an integer`;
     case 'array':
       if (!Array.isArray(value)) return `${at} must be an array`;
       return value.map((item, i) => violation(item, schema.items ?? {}, `${at}[${i}]`)).find(Boolean) ?? null;
@@ -65,6 +121,7 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
   const calls: { method: string; path: string; body: unknown }[] = [];
   const functions = new Map<string, Record<string, unknown>>();
   const secrets = new Set<string>();
+  const secretValues = new Map<string, Buffer>();
   let failure: number | null = null;
   let hold: { reached: () => void; released: Promise<void> } | null = null;
   const authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -88,7 +145,9 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
     if (path === '/system/functions') {
       if (method === 'GET') return send(response, 200, [...functions.values()]);
       if (method === 'POST' || method === 'PUT') {
-        const problem = violation(body, spec.components.schemas.FunctionDeployment!) ?? labelProblem((body as { labels?: Record<string, string> | null }).labels);
+        const problem =
+          violation(body, spec.components.schemas.FunctionDeployment!) ??
+          labelProblem((body as { labels?: Record<string, string> | null }).labels);
         if (problem) return send(response, 400, problem);
         if (hold) {
           const held = hold;
@@ -101,10 +160,31 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
           failure = null;
           return send(response, status, 'injected failure');
         }
-        const deployment = body as { service: string };
-        if (method === 'PUT' && !functions.has(deployment.service)) return send(response, 404, `deployment ${deployment.service} not found`);
-        if (method === 'POST' && functions.has(deployment.service)) return send(response, 400, `function ${deployment.service} already exists`);
-        functions.set(deployment.service, { ...deployment, name: deployment.service, replicas: 1, availableReplicas: 1, invocationCount: 0, createdAt: new Date().toISOString() });
+        const deployment = body as { service: string; secrets?: string[] };
+        if (method === 'PUT' && !functions.has(deployment.service))
+          return send(response, 404, `deployment ${deployment.service} not found`);
+        if (method === 'POST' && functions.has(deployment.service))
+          return send(response, 400, `function ${deployment.service} already exists`);
+        // faas-netes looks every named secret up in the function namespace and refuses the deploy at the first missing one.
+        const missing = (deployment.secrets ?? []).find((name) => !secrets.has(name));
+        if (missing !== undefined) {
+          const notFound = `secrets "${missing}" not found`;
+          return send(
+            response,
+            400,
+            method === 'POST'
+              ? `unable to fetch secrets: ${notFound}`
+              : `unable update Deployment: ${deployment.service}.openfaas-fn, error: ${notFound}`,
+          );
+        }
+        functions.set(deployment.service, {
+          ...deployment,
+          name: deployment.service,
+          replicas: 1,
+          availableReplicas: 1,
+          invocationCount: 0,
+          createdAt: new Date().toISOString(),
+        });
         return send(response, 202, '');
       }
       if (method === 'DELETE') {
@@ -115,7 +195,31 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
         return send(response, 202, '');
       }
     }
-    if (path === '/system/secrets' && method === 'GET') return send(response, 200, [...secrets].map((name) => ({ name })));
+    if (path === '/system/secrets' && method === 'GET')
+      return send(
+        response,
+        200,
+        [...secrets].map((name) => ({ name })),
+      );
+    if (path === '/system/secrets' && (method === 'POST' || method === 'PUT')) {
+      const problem = violation(body, spec.components.schemas.Secret!);
+      if (problem) return send(response, 400, problem);
+      const { name, value, rawValue } = body as { name: string; value?: string; rawValue?: string };
+      // faas-netes: PUT replaces an existing secret only, POST creates a new one only.
+      if (method === 'PUT' && !secrets.has(name)) return send(response, 404, `secret ${name} not found`);
+      if (method === 'POST' && secrets.has(name)) return send(response, 409, `secret ${name} already exists`);
+      secrets.add(name);
+      secretValues.set(name, rawValue !== undefined ? Buffer.from(rawValue, 'base64') : Buffer.from(value ?? ''));
+      return send(response, method === 'POST' ? 201 : 200, '');
+    }
+    if (path === '/system/secrets' && method === 'DELETE') {
+      const problem = violation(body, spec.components.schemas.SecretDescription!);
+      if (problem) return send(response, 400, problem);
+      const { name } = body as { name: string };
+      if (!secrets.delete(name)) return send(response, 404, `secret ${name} not found`);
+      secretValues.delete(name);
+      return send(response, 204, '');
+    }
     return send(response, 404, 'not found');
   };
 
@@ -133,6 +237,7 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
     calls,
     functions,
     secrets,
+    secretValues,
     failNextDeploy: (status) => void (failure = status),
     holdNextDeploy: () => {
       let reached!: () => void;
@@ -141,17 +246,19 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
       hold = { reached, released: new Promise<void>((resolve) => (release = resolve)) };
       return { reached: reachedPromise, release };
     },
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 /** Kubernetes refuses labels that are not label syntax; so do providers that put them on Deployments. */
 function labelProblem(labels: Record<string, string> | null | undefined): string | null {
   for (const [key, value] of Object.entries(labels ?? {})) {
-    if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(key)) return `label key ${key} is invalid`;
+    if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(key))
+      return `label key ${key} is invalid`;
     if (!/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/.test(value)) return `label value ${value} of ${key} is invalid`;
   }
   return null;

@@ -17,12 +17,21 @@ export type GitFixtures = Readonly<{
   close: () => Promise<void>;
 }>;
 
-const git = (cwd: string, ...args: string[]) =>
+/** Runs git in `cwd` as a fixed test author; answers its trimmed output. */
+export const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', args, {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' },
-  }).toString().trim();
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.com',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.com',
+    },
+  })
+    .toString()
+    .trim();
 
 /** Real repositories on disk, served read-only over git smart HTTP on loopback. */
 export async function gitFixtures(options: { token?: string; beforeUploadPack?: () => Promise<void> } = {}): Promise<GitFixtures> {
@@ -68,9 +77,11 @@ export async function gitFixtures(options: { token?: string; beforeUploadPack?: 
 
 /** A template in faas-cli's layout, enough for the source step (the real ones come with the embedded gateway). */
 export const testTemplateFiles = {
-  'template.yml': 'language: node20\nfprocess: node index.js\nbuild_options:\n  - name: dev\n    packages:\n      - make\n      - python3\n',
+  'template.yml':
+    'language: node20\nfprocess: node index.js\nbuild_options:\n  - name: dev\n    packages:\n      - make\n      - python3\n',
   Dockerfile: 'FROM node:20-alpine\nWORKDIR /home/app\nCOPY . .\nCMD ["node", "index.js"]\n',
-  'index.js': "const handler = require('./function/handler');\nrequire('http').createServer(async (q, s) => s.end(String(await handler(q)))).listen(3000);\n",
+  'index.js':
+    "const handler = require('./function/handler');\nrequire('http').createServer(async (q, s) => s.end(String(await handler(q)))).listen(3000);\n",
   'package.json': '{"name":"node20-template","private":true}\n',
 } as const;
 

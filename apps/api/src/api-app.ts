@@ -1,11 +1,10 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { Backbone, Config, Logger } from '#infra';
+import { frameworkLogger, type Backbone, type Config, type Logger, type WebhookMetrics } from '#infra';
 import { AppModule, type ApiOptions } from './app.module.js';
 import { ADMIN_SCHEME } from './auth/api-admin.js';
 import { INGRESS_COUNTERS } from './tokens.js';
-import type { WebhookCounters } from './webhooks/webhook-counters.js';
 
 /** GitHub's own cap on a delivery; anything bigger is answered 413 before it is read. */
 export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
@@ -16,7 +15,7 @@ export async function createApi(backbone: Backbone, config: Config, logger: Logg
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register(backbone, config, logger, options),
     new FastifyAdapter({ bodyLimit: MAX_WEBHOOK_BYTES }),
-    { logger: ['error', 'warn'], rawBody: true },
+    { logger: frameworkLogger(logger), rawBody: true },
   );
   const fastify = app.getHttpAdapter().getInstance();
   const json = fastify.getDefaultJsonParser('error', 'error');
@@ -25,7 +24,7 @@ export async function createApi(backbone: Backbone, config: Config, logger: Logg
   app.useBodyParser(['application/json', 'application/x-www-form-urlencoded'], { bodyLimit: MAX_WEBHOOK_BYTES }, (request, body, done) =>
     isWebhook(request.url) ? done(null, null) : json(request as never, body.toString('utf8'), done),
   );
-  const counters = app.get<WebhookCounters>(INGRESS_COUNTERS);
+  const counters = app.get<WebhookMetrics>(INGRESS_COUNTERS);
   fastify.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode === 413 && isWebhook(request.url)) counters.reject('too_large');
   });

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
-import { EmbeddedGateway } from '#gateway';
-import { loadOrCreateSecret, openSandbox } from '#infra';
-import { markStarted, openFromEnvironment } from '#projector';
+import { configuredGateway } from '#gateway';
+import { loadOrCreateSecret, openSandbox, sealKeyFromPrivate } from '#infra';
+import { markStarted, openFromEnvironment } from '#kernel';
 import { createApi } from './api-app.js';
 
 /**
@@ -18,6 +18,13 @@ const webhookSecret = await loadOrCreateSecret(opened.config.githubWebhookSecret
 const adminToken = await loadOrCreateSecret(opened.config.adminToken, opened.config.dataDir, 'admin-token');
 const gatewayPassword = await loadOrCreateSecret(opened.config.openfaasPassword, opened.config.dataDir, 'openfaas-password');
 const linksSecret = await loadOrCreateSecret(opened.config.links.secret, opened.config.dataDir, 'links-secret');
+// An X25519 private key is any 32 random bytes: generated like the other secrets, its public half derived.
+const sealPrivateKey = await loadOrCreateSecret(process.env.SEAL_PRIVATE_KEY || null, opened.config.dataDir, 'seal-private-key');
+const sealKey = await sealKeyFromPrivate(sealPrivateKey.value).catch(async (error: Error) => {
+  logger.error(sealPrivateKey.path ? `${sealPrivateKey.path}: ${error.message}` : error.message);
+  await backbone.close();
+  process.exit(1);
+});
 
 // Tenants' code runs here when functions run on the embedded gateway or builds on the local builder: contained in
 // the sandbox, or (fail closed) only trusted owners' code runs at all.
@@ -34,22 +41,14 @@ const sandbox = sandboxing?.sandbox ?? null;
 const trustedOwnersOnly = sandboxing !== null && sandbox === null;
 
 // No OPENFAAS_URL: the embedded gateway runs the functions here, and the deployer talks to it like to any other.
-const gateway = opened.config.openfaasUrl
-  ? null
-  : new EmbeddedGateway({
-      dataDir: opened.config.dataDir,
-      imagesDir: join(opened.config.dataDir, 'images'),
-      user: opened.config.openfaasUser,
-      password: gatewayPassword.value,
-      logger,
-      sandbox,
-    });
+const gateway = opened.config.openfaasUrl ? null : configuredGateway(opened.config, gatewayPassword.value, logger, sandbox);
 const gatewayUrl = gateway ? await gateway.start(opened.config.gatewayPort, opened.config.host) : opened.config.openfaasUrl!;
 const config = {
   ...opened.config,
   openfaasUrl: gatewayUrl,
   // GATEWAY_PORT=0 picks a free port: the default public URL follows the port actually bound.
-  gatewayPublicUrl: gateway && opened.config.gatewayPort === 0 && !process.env.GATEWAY_PUBLIC_URL ? gatewayUrl : opened.config.gatewayPublicUrl,
+  gatewayPublicUrl:
+    gateway && opened.config.gatewayPort === 0 && !process.env.GATEWAY_PUBLIC_URL ? gatewayUrl : opened.config.gatewayPublicUrl,
 };
 const app = await createApi(backbone, config, logger, {
   withProjector,
@@ -58,6 +57,7 @@ const app = await createApi(backbone, config, logger, {
   adminToken: adminToken.value,
   gatewayPassword: gatewayPassword.value,
   linksSecret: linksSecret.value,
+  sealPrivateKey: sealPrivateKey.value,
   sandbox,
   trustedOwnersOnly,
 });
@@ -87,7 +87,10 @@ logger.info(`webhook URL: ${publicUrl}/webhooks/github`);
 logger.info(`webhook secret: ${webhookSecret.path ? `stored in ${webhookSecret.path}` : 'from GITHUB_WEBHOOK_SECRET'}`);
 logger.info(`admin token: ${adminToken.path ? `stored in ${adminToken.path}` : 'from ADMIN_TOKEN'}`);
 logger.info(`link key: ${linksSecret.path ? `stored in ${linksSecret.path}` : 'from LINKS_SECRET'}`);
-logger.info(`OpenFaaS gateway: ${gateway ? `embedded at ${gatewayUrl} (user ${config.openfaasUser}, password ${gatewayPassword.path ? `stored in ${gatewayPassword.path}` : 'from OPENFAAS_PASSWORD'})` : gatewayUrl}`);
+logger.info(`sealing key ${sealKey.keyId}: ${sealPrivateKey.path ? `stored in ${sealPrivateKey.path}` : 'from SEAL_PRIVATE_KEY'}`);
+logger.info(
+  `OpenFaaS gateway: ${gateway ? `embedded at ${gatewayUrl} (user ${config.openfaasUser}, password ${gatewayPassword.path ? `stored in ${gatewayPassword.path}` : 'from OPENFAAS_PASSWORD'})` : gatewayUrl}`,
+);
 logger.info(`functions answer at ${config.gatewayPublicUrl}/function/<name>`);
 logger.info(`data folder: ${config.dataDir}`);
 logger.info(
@@ -97,5 +100,7 @@ logger.info(`event log: ${backbone.log.mode === 'kafka' ? `Kafka topic ${config.
 logger.info(`projector: ${withProjector ? 'in this process' : 'separate process'}`);
 logger.info(`pipeline: ${withPipeline ? 'in this process' : 'separate process'}`);
 if (sandbox) logger.info(`sandbox: on (${sandbox.description}) for every function process and local build`);
-else if (sandboxing) logger.warn(`sandbox: off (${sandboxing.reason}): only owners in CUSTOMERS and local faasline push build and run here`);
-if (config.customers === null && config.customersFile === null && !trustedOwnersOnly) logger.warn('CUSTOMERS and CUSTOMERS_FILE are unset: pushes from every owner build');
+else if (sandboxing)
+  logger.warn(`sandbox: off (${sandboxing.reason}): only owners in CUSTOMERS and local faasline push build and run here`);
+if (config.customers === null && config.customersFile === null && !trustedOwnersOnly)
+  logger.warn('CUSTOMERS and CUSTOMERS_FILE are unset: pushes from every owner build');

@@ -13,3 +13,11 @@ export const BUILD_LOGS = Symbol('BUILD_LOGS');
 /** The sandbox local builds run in, and whether pushes are limited to trusted owners for want of one. */
 export const SANDBOX = Symbol('SANDBOX');
 export type SandboxChoice = Readonly<{ sandbox: Sandbox | null; trustedOwnersOnly: boolean }>;
+/** How far the log and its subscribers are, for `/metrics`. */
+export const BACKLOG = Symbol('BACKLOG');
+/** The server's sealing key (SealKey): secrets.yml values are sealed to its public half. */
+export const SEAL_KEY = Symbol('SEAL_KEY');
+/** The owner API tokens (OwnerTokenStore). */
+export const OWNER_TOKENS = Symbol('OWNER_TOKENS');
+/** An owner's secrets on the gateway (OwnerSecrets). */
+export const OWNER_SECRETS = Symbol('OWNER_SECRETS');

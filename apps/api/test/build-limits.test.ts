@@ -30,7 +30,9 @@ const processesWith = (text: string) =>
     .filter((entry) => /^\d+$/.test(entry))
     .filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        return (
+          readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'))
+        );
       } catch {
         return false;
       }
@@ -51,7 +53,13 @@ describe('build limits, through the spawned api', () => {
 
   const push = async (files: RepoFiles) => {
     const sha = world.git.commit('alexellis', 'fns', { 'stack.yml': stack, ...files });
-    const { status } = await deliverPush(world.api.url, secret, { owner: 'alexellis', repo: 'fns', sha, cloneUrl: world.git.cloneUrl('alexellis', 'fns'), installationId: INSTALLATION });
+    const { status } = await deliverPush(world.api.url, secret, {
+      owner: 'alexellis',
+      repo: 'fns',
+      sha,
+      cloneUrl: world.git.cloneUrl('alexellis', 'fns'),
+      installationId: INSTALLATION,
+    });
     expect(status).toBe(202);
     return sha;
   };
@@ -73,7 +81,11 @@ describe('build limits, through the spawned api', () => {
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 100);
     try {
-      const sha = await push(sourceTree(`import sys\nline = "flood " + "z" * 993 + "\\n"\nfor i in range(31_000): sys.stdout.write(line)\nsys.stdout.flush()\nraise SystemExit(1)`));
+      const sha = await push(
+        sourceTree(
+          `import sys\nline = "flood " + "z" * 993 + "\\n"\nfor i in range(31_000): sys.stdout.write(line)\nsys.stdout.flush()\nraise SystemExit(1)`,
+        ),
+      );
       const failure = await failureOf(sha, 90_000);
       expect(failure.description).toMatch(/^build failed: pip install failed/);
       const log = await logOf(failure.targetUrl!);
@@ -82,7 +94,9 @@ describe('build limits, through the spawned api', () => {
       const omitted = /\n… (\d+) bytes omitted …\n/.exec(log);
       expect(Number(omitted?.[1])).toBeGreaterThan(25_000_000);
       expect(log).toMatch(/build failed: pip install failed: error: subprocess-exited-with-error\n?$/);
-      const [event] = await db.query(`SELECT data FROM events WHERE type = 'BuildFailed' AND data->>'name' = 'alexellis-fn1' ORDER BY global_position DESC LIMIT 1`);
+      const [event] = await db.query(
+        `SELECT data FROM events WHERE type = 'BuildFailed' AND data->>'name' = 'alexellis-fn1' ORDER BY global_position DESC LIMIT 1`,
+      );
       expect((event.data.logTail as string).length).toBeLessThanOrEqual(2000);
     } finally {
       clearInterval(sampler);

@@ -28,7 +28,11 @@ describe('the embedded database', () => {
     await client.connect();
     return client;
   };
-  const failure = (work: Promise<unknown>) => work.then(() => null, (error: { code?: string; message: string }) => error.code ?? error.message);
+  const failure = (work: Promise<unknown>) =>
+    work.then(
+      () => null,
+      (error: { code?: string; message: string }) => error.code ?? error.message,
+    );
 
   afterAll(() => {
     const cluster = clusterDir();
@@ -75,7 +79,9 @@ describe('the embedded database', () => {
         expect(await failure(runtime.query(`CREATE ROLE intruder SUPERUSER`))).toBe('42501');
         expect((await runtime.query(`SELECT rolsuper FROM pg_roles WHERE rolname = current_user`)).rows[0].rolsuper).toBe(false);
         expect((await runtime.query(`SHOW listen_addresses`)).rows[0].listen_addresses).toBe('');
-        expect((await runtime.query(`SELECT count(*)::int AS n FROM events WHERE stream_id = 'test-stream' AND type = 'Test'`)).rows[0].n).toBe(1);
+        expect(
+          (await runtime.query(`SELECT count(*)::int AS n FROM events WHERE stream_id = 'test-stream' AND type = 'Test'`)).rows[0].n,
+        ).toBe(1);
         await admin.query(`DELETE FROM events WHERE stream_id = 'test-stream'`);
         // What the runtime role does need: a replay rebuilds the read models into new tables and swaps them in.
         const authorization = `Bearer ${secret('admin-token')}`;
@@ -83,10 +89,14 @@ describe('the embedded database', () => {
         expect(started.status).toBe(202);
         const { id } = (await started.json()) as { id: string };
         let report: { status?: string; error?: string | null } = {};
-        await eventually(async () => {
-          report = (await (await fetch(`${url}/api/v1/admin/replay/${id}`, { headers: { authorization } })).json()) as typeof report;
-          return report.status !== 'running';
-        }, 60_000, 'the replay to finish');
+        await eventually(
+          async () => {
+            report = (await (await fetch(`${url}/api/v1/admin/replay/${id}`, { headers: { authorization } })).json()) as typeof report;
+            return report.status !== 'running';
+          },
+          60_000,
+          'the replay to finish',
+        );
         expect(report).toMatchObject({ status: 'done', error: null });
       } finally {
         await runtime.end();
@@ -141,11 +151,18 @@ describe('the embedded database', () => {
     const parentOfZombie = spawn('sh', ['-c', 'sleep 0 & exec sleep 60'], { uid: owner.uid, gid: owner.gid, stdio: 'ignore' });
     try {
       let zombie = 0;
-      await eventually(async () => {
-        const children = execFileSync('ps', ['-o', 'pid=,stat=', '--ppid', String(parentOfZombie.pid)]).toString().trim().split('\n');
-        zombie = Number(children.map((line) => line.trim().split(/\s+/)).find(([, stat]) => stat?.startsWith('Z'))?.[0] ?? 0);
-        return zombie > 0;
-      }, 10_000, 'a zombie');
+      await eventually(
+        async () => {
+          const children = execFileSync('ps', ['-o', 'pid=,stat=', '--ppid', String(parentOfZombie.pid)])
+            .toString()
+            .trim()
+            .split('\n');
+          zombie = Number(children.map((line) => line.trim().split(/\s+/)).find(([, stat]) => stat?.startsWith('Z'))?.[0] ?? 0);
+          return zombie > 0;
+        },
+        10_000,
+        'a zombie',
+      );
       writeFileSync(join(clusterDir(), 'postmaster.pid'), postmasterPid.replace(/^\d+/, String(zombie)));
       const second = await start(env());
       try {
@@ -167,7 +184,9 @@ describe('the embedded database', () => {
       expect(result.status).toBe(1);
       const lines = result.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^faasline: cannot start: embedded PostgreSQL exited at start \(code 1\): LOG: invalid value for parameter "shared_buffers": "plenty".* \| FATAL: configuration file .* contains errors$/);
+      expect(lines[0]).toMatch(
+        /^faasline: cannot start: embedded PostgreSQL exited at start \(code 1\): LOG: invalid value for parameter "shared_buffers": "plenty".* \| FATAL: configuration file .* contains errors$/,
+      );
     } finally {
       writeFileSync(settings, before);
     }
@@ -182,7 +201,10 @@ describe('the embedded database', () => {
       registry = createServer(() => void (registryHits += 1));
       await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
       mkdirSync(join(source, 'slow'), { recursive: true });
-      writeFileSync(join(source, 'stack.yml'), 'provider:\n  name: openfaas\nfunctions:\n  slow:\n    lang: node20\n    handler: ./slow\n    image: slow\n');
+      writeFileSync(
+        join(source, 'stack.yml'),
+        'provider:\n  name: openfaas\nfunctions:\n  slow:\n    lang: node20\n    handler: ./slow\n    image: slow\n',
+      );
       writeFileSync(join(source, 'slow', 'handler.js'), 'module.exports = async () => "slow"\n');
       writeFileSync(join(source, 'slow', 'package.json'), '{"name":"slow","version":"1.0.0","dependencies":{"left-pad":"1.3.0"}}\n');
       execFileSync('git', ['init', '-q'], { cwd: source });
@@ -205,7 +227,13 @@ describe('the embedded database', () => {
           expect((await fetch(`${url}/readyz`)).status).toBe(200);
           const hits = registryHits;
           // The first start gets the push; later ones resume the build the previous one left unfinished.
-          const push = attempt === 1 ? spawn(process.execPath, [join(root, 'bin/faasline.js'), 'push', source, '--owner', 'me', '--api', url], { env: buildEnv, stdio: 'ignore' }) : null;
+          const push =
+            attempt === 1
+              ? spawn(process.execPath, [join(root, 'bin/faasline.js'), 'push', source, '--owner', 'me', '--api', url], {
+                  env: buildEnv,
+                  stdio: 'ignore',
+                })
+              : null;
           await eventually(async () => registryHits > hits, 60_000, `attempt ${attempt}: the build to reach npm install`);
           push?.kill();
           const exited = new Promise((resolve) => child.once('exit', resolve));

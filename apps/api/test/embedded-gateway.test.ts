@@ -11,7 +11,7 @@ import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
 import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
 import { deliverPush } from '../../../test/support/github-payloads.js';
-import { bareEnv, root, start } from './support/spawn-api.js';
+import { bareEnv, root, start, gatewayOf } from './support/spawn-api.js';
 
 const secret = 'embedded-webhook-secret';
 const handler = (greeting: string) => `'use strict'
@@ -23,7 +23,8 @@ module.exports = async (event, context) => {
 }
 `;
 const repo = (greeting: string): RepoFiles => ({
-  'stack.yml': 'provider:\n  name: openfaas\nfunctions:\n  hello:\n    lang: node20\n    handler: ./hello\n    image: hello:0.1\n    environment:\n      mode: test\n    secrets:\n      - api-key\n',
+  'stack.yml':
+    'provider:\n  name: openfaas\nfunctions:\n  hello:\n    lang: node20\n    handler: ./hello\n    image: hello:0.1\n    environment:\n      mode: test\n    secrets:\n      - api-key\n',
   'hello/handler.js': handler(greeting),
   'hello/package.json': '{"name":"hello","dependencies":{"shout":"file:./shout"}}\n',
   'hello/shout/package.json': '{"name":"shout","version":"1.0.0","main":"index.js"}\n',
@@ -50,12 +51,6 @@ with zipfile.ZipFile(sys.argv[1] + "/shoutpy-1.0.0-py3-none-any.whl", "w") as wh
   wheel.writestr("shoutpy-1.0.0.dist-info/RECORD", "\\n".join(record) + "\\n")
 `;
   execFileSync('python3', ['-c', script, folder]);
-}
-
-/** The start-up lines after "listening" name the embedded gateway's address. */
-async function gatewayOf(api: { output: () => string }): Promise<string> {
-  await eventually(async () => /OpenFaaS gateway: embedded at http/.test(api.output()), 10_000, 'the gateway line');
-  return /OpenFaaS gateway: embedded at (http:\/\/\S+)/.exec(api.output())![1]!;
 }
 
 describe('FaaS in a box: the built-in node20 template on the embedded gateway', () => {
@@ -106,14 +101,30 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
 
   const push = async (files: RepoFiles, owner = 'alexellis', ownerId?: number) => {
     const sha = git.commit(owner, 'box', files);
-    const { deliveryId, status } = await deliverPush(api.url, secret, { owner, repo: 'box', sha, cloneUrl: git.cloneUrl(owner, 'box'), ...(ownerId ? { ownerId, repositoryId: ownerId } : {}) });
+    const { deliveryId, status } = await deliverPush(api.url, secret, {
+      owner,
+      repo: 'box',
+      sha,
+      cloneUrl: git.cloneUrl(owner, 'box'),
+      ...(ownerId ? { ownerId, repositoryId: ownerId } : {}),
+    });
     expect(status).toBe(202);
     await eventually(
-      async () => (await db.query(`SELECT 1 FROM events WHERE correlation_id = $1 AND type IN ('FunctionDeployed', 'DeployFailed', 'BuildFailed')`, [deliveryId])).length > 0,
+      async () =>
+        (
+          await db.query(`SELECT 1 FROM events WHERE correlation_id = $1 AND type IN ('FunctionDeployed', 'DeployFailed', 'BuildFailed')`, [
+            deliveryId,
+          ])
+        ).length > 0,
       60_000,
       'the deploy',
     );
-    return (await db.query(`SELECT type, data FROM events WHERE correlation_id = $1 AND type IN ('FunctionDeployed', 'DeployFailed', 'BuildFailed')`, [deliveryId]))[0];
+    return (
+      await db.query(
+        `SELECT type, data FROM events WHERE correlation_id = $1 AND type IN ('FunctionDeployed', 'DeployFailed', 'BuildFailed')`,
+        [deliveryId],
+      )
+    )[0];
   };
 
   it('serves the OpenFaaS API with basic auth and keeps secrets', async () => {
@@ -121,10 +132,18 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
     const refused = await fetch(`${gatewayUrl}/system/functions`);
     expect(refused.status).toBe(401);
     expect(refused.headers.get('www-authenticate')).toBe('Basic realm="Restricted"');
-    const created = await fetch(`${gatewayUrl}/system/secrets`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'alexellis-api-key', value: 's3cret' }) });
+    const created = await fetch(`${gatewayUrl}/system/secrets`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'alexellis-api-key', value: 's3cret' }),
+    });
     expect(created.status).toBe(201);
-    expect(await (await fetch(`${gatewayUrl}/system/secrets`, { headers: { authorization: auth } })).json()).toEqual([{ name: 'alexellis-api-key', namespace: 'openfaas-fn' }]);
-    expect(await (await fetch(`${gatewayUrl}/system/info`, { headers: { authorization: auth } })).json()).toMatchObject({ provider: { provider: 'faasline' } });
+    expect(await (await fetch(`${gatewayUrl}/system/secrets`, { headers: { authorization: auth } })).json()).toEqual([
+      { name: 'alexellis-api-key', namespace: 'openfaas-fn' },
+    ]);
+    expect(await (await fetch(`${gatewayUrl}/system/info`, { headers: { authorization: auth } })).json()).toMatchObject({
+      provider: { provider: 'faasline' },
+    });
   });
 
   it('builds a pushed node20 handler with its npm dependency and answers at its endpoint, with env and secret', async () => {
@@ -136,7 +155,13 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
     expect(response.headers.get('x-version')).toBe('hello');
     expect(await response.json()).toEqual({ greeting: 'HELLO!', name: 'alex', env: 'test', key: 's3cret' });
     const status = await (await fetch(`${gatewayUrl}/system/function/alexellis-hello`, { headers: { authorization: auth } })).json();
-    expect(status).toMatchObject({ name: 'alexellis-hello', replicas: 1, availableReplicas: 1, envVars: { mode: 'test' }, labels: expect.objectContaining({ 'com.openfaas.cloud.git-repo': 'box' }) });
+    expect(status).toMatchObject({
+      name: 'alexellis-hello',
+      replicas: 1,
+      availableReplicas: 1,
+      envVars: { mode: 'test' },
+      labels: expect.objectContaining({ 'com.openfaas.cloud.git-repo': 'box' }),
+    });
     expect((await fetch(`${gatewayUrl}/function/alexellis-missing`)).status).toBe(404);
   });
 
@@ -162,9 +187,49 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
     expect([...versions].sort()).toEqual(['again', 'hello']);
   });
 
+  it('counts the pushes so far in /metrics: webhook outcomes, node20 builds and their durations, deploys, step latencies', async () => {
+    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"+]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(value('faasline_webhook_deliveries_total{outcome="recorded"}')).toBe(2);
+    expect(value('faasline_builds_total{outcome="succeeded",lang="node20"}')).toBe(2);
+    expect(value('faasline_build_duration_seconds_count{outcome="succeeded",lang="node20"}')).toBe(2);
+    // Two builds with an npm install each take a measurable while, and not hours.
+    expect(value('faasline_build_duration_seconds_sum{outcome="succeeded",lang="node20"}')).toBeGreaterThan(0.05);
+    expect(value('faasline_build_duration_seconds_sum{outcome="succeeded",lang="node20"}')).toBeLessThan(240);
+    expect(value('faasline_deploys_total{outcome="deployed"}')).toBe(2);
+    expect(value('faasline_deploys_total{outcome="failed"}')).toBe(0);
+    for (const step of ['fetch-source', 'build', 'deploy']) {
+      expect(value(`faasline_pipeline_step_duration_seconds_count{step="${step}",outcome="done"}`)).toBeGreaterThanOrEqual(2);
+      expect(value(`faasline_pipeline_step_duration_seconds_bucket{le="+Inf",step="${step}",outcome="done"}`)).toBe(
+        value(`faasline_pipeline_step_duration_seconds_count{step="${step}",outcome="done"}`),
+      );
+    }
+    expect(metrics).toMatch(/^process_resident_memory_bytes [1-9]/m);
+  });
+
+  it('logs JSON lines that name the push and the event each step worked for', async () => {
+    const lines = api
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, string>);
+    const packaged = lines.filter((line) => /^source alexellis\/box@[0-9a-f]{7}: 1 function\(s\) packaged/.test(line.msg!));
+    expect(packaged).toHaveLength(2);
+    for (const line of packaged) {
+      expect(line).toMatchObject({ level: 'info', component: 'api', step: 'fetch-source', job: expect.any(String) });
+      const [cause] = await db.query(`SELECT type, correlation_id FROM events WHERE event_id = $1`, [line.causationId]);
+      expect(cause).toEqual({ type: 'PushReceived', correlation_id: line.correlationId });
+    }
+    expect(new Set(packaged.map((line) => line.correlationId)).size).toBe(2);
+  });
+
   it('gives an owner whose login contains "-" its own secrets by the unprefixed name, and nobody else’s', async () => {
     const create = (name: string, value: string) =>
-      fetch(`${gatewayUrl}/system/secrets`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify({ name, value }) });
+      fetch(`${gatewayUrl}/system/secrets`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ name, value }),
+      });
     // acme-labs's api-key, and what cutting at the first "-" would have taken for it: owner acme's labs-api-key.
     expect((await create('acme-labs-api-key', 'labs key')).status).toBe(201);
     expect((await create('labs-api-key', 'someone else')).status).toBe(201);
@@ -182,27 +247,52 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
     await new Promise((resolve) => api.child.once('exit', resolve));
     api = await start(env);
     gatewayUrl = await gatewayOf(api);
-    await eventually(async () => (await fetch(`${gatewayUrl}/function/alexellis-hello`).catch(() => null))?.status === 200, 20_000, 'the function after restart');
+    await eventually(
+      async () => (await fetch(`${gatewayUrl}/function/alexellis-hello`).catch(() => null))?.status === 200,
+      20_000,
+      'the function after restart',
+    );
     expect(((await (await fetch(`${gatewayUrl}/function/alexellis-hello`)).json()) as { greeting: string }).greeting).toBe('AGAIN!');
   });
 
   it('runs handlers written for the classic node, python3-http and classic python3 templates unmodified', async () => {
     const stack = ['classic:node', 'pyhttp:python3-http', 'pyclassic:python3']
       .map((entry) => entry.split(':'))
-      .map(([fn, lang]) => `  ${fn}:\n    lang: ${lang}\n    handler: ./${fn}\n    image: ${fn}\n    environment:\n      mode: ${fn}\n    secrets:\n      - api-key\n`)
+      .map(
+        ([fn, lang]) =>
+          `  ${fn}:\n    lang: ${lang}\n    handler: ./${fn}\n    image: ${fn}\n    environment:\n      mode: ${fn}\n    secrets:\n      - api-key\n`,
+      )
       .join('');
     const sha = git.commit('alexellis', 'polyglot', {
       'stack.yml': `provider:\n  name: openfaas\nfunctions:\n${stack}`,
-      'classic/handler.js': "module.exports = (context, callback) => callback(undefined, { echo: context, mode: process.env.mode, key: require('fs').readFileSync('/var/openfaas/secrets/api-key', 'utf8') })\n",
+      'classic/handler.js':
+        "module.exports = (context, callback) => callback(undefined, { echo: context, mode: process.env.mode, key: require('fs').readFileSync('/var/openfaas/secrets/api-key', 'utf8') })\n",
       'pyhttp/handler.py':
         'import os\nfrom shoutpy import shout\n\ndef handle(event, context):\n    key = open("/var/openfaas/secrets/api-key").read()\n    return {"statusCode": 201, "body": {"shout": shout(event.body.decode()), "method": event.method, "mode": os.getenv("mode"), "key": key}, "headers": {"x-lang": "python3-http"}}\n',
       'pyhttp/requirements.txt': 'shoutpy==1.0.0\n',
       'pyclassic/handler.py': 'import os\n\ndef handle(req):\n    return "classic says " + req + " in " + os.getenv("mode")\n',
     });
-    const { deliveryId, status } = await deliverPush(api.url, secret, { owner: 'alexellis', repo: 'polyglot', sha, cloneUrl: git.cloneUrl('alexellis', 'polyglot') });
+    const { deliveryId, status } = await deliverPush(api.url, secret, {
+      owner: 'alexellis',
+      repo: 'polyglot',
+      sha,
+      cloneUrl: git.cloneUrl('alexellis', 'polyglot'),
+    });
     expect(status).toBe(202);
-    await eventually(async () => (await db.query(`SELECT 1 FROM events WHERE correlation_id = $1 AND type IN ('FunctionDeployed', 'DeployFailed', 'BuildFailed')`, [deliveryId])).length === 3, 90_000, 'three deploys');
-    const outcomes = await db.query(`SELECT type, data->>'name' AS name, data->>'reason' AS reason FROM events WHERE correlation_id = $1 AND type IN ('FunctionDeployed', 'DeployFailed', 'BuildFailed')`, [deliveryId]);
+    await eventually(
+      async () =>
+        (
+          await db.query(`SELECT 1 FROM events WHERE correlation_id = $1 AND type IN ('FunctionDeployed', 'DeployFailed', 'BuildFailed')`, [
+            deliveryId,
+          ])
+        ).length === 3,
+      90_000,
+      'three deploys',
+    );
+    const outcomes = await db.query(
+      `SELECT type, data->>'name' AS name, data->>'reason' AS reason FROM events WHERE correlation_id = $1 AND type IN ('FunctionDeployed', 'DeployFailed', 'BuildFailed')`,
+      [deliveryId],
+    );
     expect(outcomes.filter((o: { type: string }) => o.type !== 'FunctionDeployed')).toEqual([]);
 
     const classic = await fetch(`${gatewayUrl}/function/alexellis-classic`, { method: 'POST', body: 'hi' });
@@ -211,19 +301,33 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
     expect(http.status).toBe(201);
     expect(http.headers.get('x-lang')).toBe('python3-http');
     expect(await http.json()).toEqual({ shout: 'QUIET!', method: 'POST', mode: 'pyhttp', key: 's3cret' });
-    expect(await (await fetch(`${gatewayUrl}/function/alexellis-pyclassic`, { method: 'POST', body: 'hello' })).text()).toBe('classic says hello in pyclassic');
+    expect(await (await fetch(`${gatewayUrl}/function/alexellis-pyclassic`, { method: 'POST', body: 'hello' })).text()).toBe(
+      'classic says hello in pyclassic\n',
+    );
   });
 
   it('holds a python function to its memory limit: the default 128Mi, or the stack file’s limits.memory', async () => {
-    const allocate = 'def handle(event, context):\n    data = bytearray(int(event.query["mb"]) * 1024 * 1024)\n    return {"statusCode": 200, "body": str(len(data) // (1024 * 1024))}\n';
+    const allocate =
+      'def handle(event, context):\n    data = bytearray(int(event.query["mb"]) * 1024 * 1024)\n    return {"statusCode": 200, "body": str(len(data) // (1024 * 1024))}\n';
     const sha = git.commit('alexellis', 'memory', {
-      'stack.yml': 'provider:\n  name: openfaas\nfunctions:\n  small:\n    lang: python3-http\n    handler: ./small\n    image: small\n  roomy:\n    lang: python3-http\n    handler: ./roomy\n    image: roomy\n    limits:\n      memory: 384Mi\n',
+      'stack.yml':
+        'provider:\n  name: openfaas\nfunctions:\n  small:\n    lang: python3-http\n    handler: ./small\n    image: small\n  roomy:\n    lang: python3-http\n    handler: ./roomy\n    image: roomy\n    limits:\n      memory: 384Mi\n',
       'small/handler.py': allocate,
       'roomy/handler.py': allocate,
     });
-    const { deliveryId, status } = await deliverPush(api.url, secret, { owner: 'alexellis', repo: 'memory', sha, cloneUrl: git.cloneUrl('alexellis', 'memory') });
+    const { deliveryId, status } = await deliverPush(api.url, secret, {
+      owner: 'alexellis',
+      repo: 'memory',
+      sha,
+      cloneUrl: git.cloneUrl('alexellis', 'memory'),
+    });
     expect(status).toBe(202);
-    await eventually(async () => (await db.query(`SELECT 1 FROM events WHERE correlation_id = $1 AND type = 'FunctionDeployed'`, [deliveryId])).length === 2, 60_000, 'two deploys');
+    await eventually(
+      async () =>
+        (await db.query(`SELECT 1 FROM events WHERE correlation_id = $1 AND type = 'FunctionDeployed'`, [deliveryId])).length === 2,
+      60_000,
+      'two deploys',
+    );
     const call = async (fn: string, mb: number) => {
       const response = await fetch(`${gatewayUrl}/function/alexellis-${fn}?mb=${mb}`);
       return `${response.status} ${response.status === 200 ? await response.text() : '(failed)'}`;
@@ -257,7 +361,8 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
         return { code: failed.code, output: `${failed.stdout}${failed.stderr}` };
       }
     };
-    const say = async (word: string) => expect(await (await fetch(`${gatewayUrl}/function/alexellis-talker?word=${word}`)).text()).toBe('ok');
+    const say = async (word: string) =>
+      expect(await (await fetch(`${gatewayUrl}/function/alexellis-talker?word=${word}`)).text()).toBe('ok');
     await say('one');
     await say('two');
 
@@ -266,24 +371,41 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
     const lines = listed.output.trim().split('\n');
     expect(lines[0]!.split(/\s+/)).toEqual(['NAME', 'IMAGE', 'REPLICAS', 'INVOCATIONS', 'ENDPOINT']);
     const talker = lines.find((line) => line.startsWith('alexellis-talker '))!.split(/\s+/);
-    expect(talker).toEqual(['alexellis-talker', 'local/alexellis/box-talker:0.2-master-' + deployed.data.sha.slice(0, 7), '1/1', '2', `${gatewayUrl}/function/alexellis-talker`]);
-    expect(JSON.parse((await cli('functions', '--json')).output)).toContainEqual(expect.objectContaining({ name: 'alexellis-talker', replicas: '1/1', invocations: '2' }));
+    expect(talker).toEqual([
+      'alexellis-talker',
+      'local/alexellis/box-talker:0.2-master-' + deployed.data.sha.slice(0, 7),
+      '1/1',
+      '2',
+      `${gatewayUrl}/function/alexellis-talker`,
+    ]);
+    expect(JSON.parse((await cli('functions', '--json')).output)).toContainEqual(
+      expect.objectContaining({ name: 'alexellis-talker', replicas: '1/1', invocations: '2' }),
+    );
 
     await eventually(async () => (await cli('logs', 'alexellis-talker')).output.includes('said two'), 5000, 'the logged lines');
     const all = (await cli('logs', 'alexellis-talker')).output.trim().split('\n');
-    expect(all.filter((line) => / said /.test(line)).map((line) => line.replace(/^\S+ alexellis-talker \([a-z0-9]+\) /, ''))).toEqual(['said one', 'said two']);
+    expect(all.filter((line) => / said /.test(line)).map((line) => line.replace(/^\S+ alexellis-talker \([a-z0-9]+\) /, ''))).toEqual([
+      'said one',
+      'said two',
+    ]);
     expect(Date.parse(all[0]!.split(' ')[0]!)).toBeGreaterThan(0);
 
     const marker = new Date().toISOString();
     await new Promise((resolve) => setTimeout(resolve, 20));
     await say('three');
-    await eventually(async () => (await cli('logs', 'alexellis-talker', '--since', marker)).output.includes('said three'), 5000, 'the third line');
+    await eventually(
+      async () => (await cli('logs', 'alexellis-talker', '--since', marker)).output.includes('said three'),
+      5000,
+      'the third line',
+    );
     const since = (await cli('logs', 'alexellis-talker', '--since', marker)).output;
     expect(since).not.toMatch(/said (one|two)/);
     expect((await cli('logs', 'alexellis-talker', '--since', '1h')).output).toMatch(/said one[^]*said three/);
     expect((await cli('logs', 'alexellis-talker', '--tail', '1')).output.trim().split('\n')).toHaveLength(1);
 
-    const follower = spawn(process.execPath, [join(root, 'bin/faasline.js'), 'logs', 'alexellis-talker', '--follow', '--since', marker], { env: cliEnv });
+    const follower = spawn(process.execPath, [join(root, 'bin/faasline.js'), 'logs', 'alexellis-talker', '--follow', '--since', marker], {
+      env: cliEnv,
+    });
     let followed = '';
     follower.stdout.on('data', (chunk: Buffer) => (followed += chunk.toString()));
     try {
@@ -298,7 +420,9 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
     const missing = await cli('logs', 'alexellis-nobody');
     expect(missing.code).toBe(1);
     expect(missing.output).toMatch(/no function named alexellis-nobody/);
-    const refused = await promisify(execFile)(process.execPath, [join(root, 'bin/faasline.js'), 'functions'], { env: { ...cliEnv, OPENFAAS_PASSWORD: 'wrong' } }).catch((error: { code: number; stderr: string }) => error);
+    const refused = await promisify(execFile)(process.execPath, [join(root, 'bin/faasline.js'), 'functions'], {
+      env: { ...cliEnv, OPENFAAS_PASSWORD: 'wrong' },
+    }).catch((error: { code: number; stderr: string }) => error);
     expect(refused).toMatchObject({ code: 1, stderr: expect.stringMatching(/refused the credentials/) });
   });
 });

@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
 import { deliverPush } from '../../../test/support/github-payloads.js';
-import { bareEnv, start } from './support/spawn-api.js';
+import { bareEnv, start, gatewayOf } from './support/spawn-api.js';
 
 /**
  * A tenant as an attacker: embedded mode exactly as `npm start` runs it (embedded PostgreSQL, embedded gateway,
@@ -118,7 +118,8 @@ const bystander = `'use strict'
 module.exports = async (event, context) => context.status(200).succeed('still here: ' + require('fs').readFileSync('/var/openfaas/secrets/db', 'utf8').length)
 `;
 
-const stack = (fn: string, extra = '') => `provider:\n  name: openfaas\nfunctions:\n  ${fn}:\n    lang: node20\n    handler: ./${fn}\n    image: ${fn}\n${extra}`;
+const stack = (fn: string, extra = '') =>
+  `provider:\n  name: openfaas\nfunctions:\n  ${fn}:\n    lang: node20\n    handler: ./${fn}\n    image: ${fn}\n${extra}`;
 
 describe('a hostile tenant on embedded faasline (sandbox on)', () => {
   let git: GitFixtures;
@@ -134,7 +135,9 @@ describe('a hostile tenant on embedded faasline (sandbox on)', () => {
     const { deliveryId, status } = await deliverPush(api.url, webhookSecret, { owner, repo, sha, cloneUrl: git.cloneUrl(owner, repo) });
     expect(status).toBe(202);
     const settled = async () => {
-      const answer = await fetch(`${api.url}/api/v1/deliveries/${deliveryId}/events`, { headers: { authorization: `Bearer ${adminToken}` } });
+      const answer = await fetch(`${api.url}/api/v1/deliveries/${deliveryId}/events`, {
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
       const { items } = (await answer.json()) as { items: { type: string; data: { reason?: string } }[] };
       return items.find((event) => ['FunctionDeployed', 'DeployFailed', 'BuildFailed', 'SourceRejected'].includes(event.type)) ?? null;
     };
@@ -169,8 +172,7 @@ describe('a hostile tenant on embedded faasline (sandbox on)', () => {
       SANDBOX: 'required',
       FAASLINE_CANARY: canary,
     });
-    await eventually(async () => /OpenFaaS gateway: embedded at http/.test(api.output()), 10_000, 'the gateway line');
-    gatewayUrl = /OpenFaaS gateway: embedded at (http:\/\/\S+)/.exec(api.output())![1]!;
+    gatewayUrl = await gatewayOf(api);
     adminToken = readFileSync(join(dataDir, 'secrets', 'admin-token'), 'utf8').trim();
     const password = readFileSync(join(dataDir, 'secrets', 'openfaas-password'), 'utf8').trim();
     gatewayAuth = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;

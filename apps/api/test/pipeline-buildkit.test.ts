@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { DataSource } from 'typeorm';
 import { openDataSource } from '#infra';
-import { eventually } from '../../../libs/infra/test/support/backbones.js';
+import { eventually, logModes } from '../../../libs/infra/test/support/backbones.js';
 import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
 import { startFakeBuildKit, type FakeBuildKit } from '../../../test/support/fake-buildkit.js';
 import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
@@ -26,12 +26,18 @@ const freePort = () =>
     });
   });
 
-const stack = (extra = '') => `provider:\n  name: openfaas\nfunctions:\n  fn1:\n    lang: node20\n    handler: ./fn1\n    image: fn1:0.1\n${extra}`;
-const files = (text: string, extra: RepoFiles = {}): RepoFiles => ({ 'stack.yml': stack(), 'fn1/handler.js': `module.exports = async () => ${JSON.stringify(text)};\n`, ...extra });
+const stack = (extra = '') =>
+  `provider:\n  name: openfaas\nfunctions:\n  fn1:\n    lang: node20\n    handler: ./fn1\n    image: fn1:0.1\n${extra}`;
+const files = (text: string, extra: RepoFiles = {}): RepoFiles => ({
+  'stack.yml': stack(),
+  'fn1/handler.js': `module.exports = async () => ${JSON.stringify(text)};\n`,
+  ...extra,
+});
 
 type StoredEvent = { type: string; data: Record<string, unknown> };
 
-describe('the pipeline with BuildKit (fake daemon, real registry when installed)', () => {
+describe.each(logModes)('the pipeline with BuildKit (fake daemon, real registry when installed) ($name)', (mode) => {
+  const kafka = mode.kafka();
   let database: TestDatabase;
   let db: DataSource;
   let git: GitFixtures;
@@ -69,6 +75,7 @@ describe('the pipeline with BuildKit (fake daemon, real registry when installed)
       BUILD_CONCURRENCY: '2',
       // One owner's two pushes build side by side here (the newer finishes first), past the fair-share default.
       MAX_BUILDS_PER_OWNER: '2',
+      ...(kafka ? { KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC: kafka.topic } : {}),
     };
     api = await start(env, { keepPort: true });
   });
@@ -86,14 +93,27 @@ describe('the pipeline with BuildKit (fake daemon, real registry when installed)
 
   const push = async (repoFiles: RepoFiles) => deliver(git.commit('alexellis', 'bk', repoFiles));
   const deliver = async (sha: string) => {
-    const { deliveryId, status } = await deliverPush(api.url, secret, { owner: 'alexellis', repo: 'bk', sha, cloneUrl: git.cloneUrl('alexellis', 'bk') });
+    const { deliveryId, status } = await deliverPush(api.url, secret, {
+      owner: 'alexellis',
+      repo: 'bk',
+      sha,
+      cloneUrl: git.cloneUrl('alexellis', 'bk'),
+    });
     expect(status).toBe(202);
     return { sha, deliveryId };
   };
-  const events = (deliveryId: string): Promise<StoredEvent[]> => db.query(`SELECT type, data FROM events WHERE correlation_id = $1 ORDER BY global_position`, [deliveryId]);
+  const events = (deliveryId: string): Promise<StoredEvent[]> =>
+    db.query(`SELECT type, data FROM events WHERE correlation_id = $1 ORDER BY global_position`, [deliveryId]);
   const typesOf = async (deliveryId: string) => (await events(deliveryId)).map((e) => e.type);
   const settled = (deliveryId: string) =>
-    eventually(async () => (await events(deliveryId)).some((e) => e.type === 'CommitStatusReported' && e.data.context === 'stack-deploy' && e.data.state !== 'pending'), 60_000, 'the push to settle');
+    eventually(
+      async () =>
+        (await events(deliveryId)).some(
+          (e) => e.type === 'CommitStatusReported' && e.data.context === 'stack-deploy' && e.data.state !== 'pending',
+        ),
+      60_000,
+      'the push to settle',
+    );
   const restart = async () => {
     api.child.kill('SIGKILL');
     await new Promise((resolve) => api.child.once('exit', resolve));
@@ -108,7 +128,9 @@ describe('the pipeline with BuildKit (fake daemon, real registry when installed)
     const solve = buildkit.solves.find((s) => s.image === image)!;
     expect(solve.attrs).toMatchObject({ name: image, push: 'true' });
     expect(solve.legacy).toBe(false);
-    expect(solve.frontendAttrs.context).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/internal/build-contexts/sha256:[0-9a-f]{64}\\.tar\\.gz\\?expires=\\d+&token=`));
+    expect(solve.frontendAttrs.context).toMatch(
+      new RegExp(`^http://127\\.0\\.0\\.1:\\d+/internal/build-contexts/sha256:[0-9a-f]{64}\\.tar\\.gz\\?expires=\\d+&token=`),
+    );
     expect((await fetch(solve.frontendAttrs.context!.replace(/token=[^&]+/, 'token=x'))).status).toBe(403);
     expect(gateway.functions.get('alexellis-fn1')!.image).toBe(image);
     const built = (await events(deliveryId)).find((e) => e.type === 'BuildSucceeded')!;
@@ -134,8 +156,22 @@ describe('the pipeline with BuildKit (fake daemon, real registry when installed)
     expect(await typesOf(pushA.deliveryId)).toContain('BuildSuperseded');
     expect(await typesOf(pushA.deliveryId)).not.toContain('FunctionDeployed');
     expect(gateway.functions.get('alexellis-fn1')!.image).toMatch(new RegExp(`${pushB.sha.slice(0, 7)}$`));
+    // The older commit's statuses say why it is not running, naming the commit that is.
+    const reported = async (context: string) =>
+      (await events(pushA.deliveryId)).filter((e) => e.type === 'CommitStatusReported' && e.data.context === context).at(-1)?.data;
+    expect(await reported('alexellis-fn1')).toMatchObject({
+      sha: shaA,
+      state: 'failure',
+      description: `not deployed: superseded by ${pushB.sha.slice(0, 7)}`,
+    });
+    expect(await reported('stack-deploy')).toMatchObject({
+      sha: shaA,
+      state: 'failure',
+      description: 'not deployed: a newer push superseded this one',
+    });
   });
 
+  // Two restarts: on Kafka each waits for the broker to drop the killed consumers before the new ones take over.
   it('finishes with one deploy per function after a SIGKILL during the build and another during the deploy', async () => {
     const sha = git.commit('alexellis', 'bk', files('crash'));
     const held = buildkit.hold((image) => image.endsWith(sha.slice(0, 7)));
@@ -152,16 +188,19 @@ describe('the pipeline with BuildKit (fake daemon, real registry when installed)
     expect(recorded.filter((type) => type === 'FunctionDeployed')).toHaveLength(1);
     expect(recorded.filter((type) => type === 'PushReceived')).toHaveLength(1);
     expect(gateway.functions.get('alexellis-fn1')!.image).toMatch(new RegExp(`${during.sha.slice(0, 7)}$`));
-  });
+  }, 180_000);
 
   it('records a failing Dockerfile build with its log', async () => {
     const { deliveryId } = await push({
       'stack.yml': `provider:\n  name: openfaas\nfunctions:\n  web:\n    lang: dockerfile\n    handler: ./web\n    image: web\n`,
-      'web/Dockerfile': 'FROM alpine\nRUN exit 1\n',
+      'web/Dockerfile': 'FROM alpine\nRUN echo "compiling web" && echo "exit status 1: web.c: no main" >&2 && exit 1\n',
     });
     await settled(deliveryId);
     const failed = (await events(deliveryId)).find((e) => e.type === 'BuildFailed')!;
     expect(failed.data.reason).toMatch(/did not complete successfully: exit code: 1/);
-    expect(failed.data.logTail).toMatch(/exit status 1/);
+    // What the failing RUN printed, on both streams, then the daemon's verdict on that step.
+    expect(failed.data.logTail).toMatch(
+      /^\S+ #3 compiling web\n\S+ #3 exit status 1: web\.c: no main\n\S+ #3 ERROR: process "\/bin\/sh -c [^\n]*" did not complete successfully: exit code: 1$/m,
+    );
   });
 });

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { openDataSource } from '#infra';
-import { eventually } from '../../../libs/infra/test/support/backbones.js';
+import { eventually, logModes } from '../../../libs/infra/test/support/backbones.js';
 import type { FakeGateway } from '../../../test/support/fake-openfaas.js';
 import type { GitFixtures } from '../../../test/support/git-repos.js';
-import { pushPayload, signPayload } from '../../../test/support/github-payloads.js';
+import { deliverPushBody, pushPayload } from '../../../test/support/github-payloads.js';
 import { INSTALLATION, startPipelineWorld, type PipelineWorld } from './support/pipeline-world.js';
 
 const secret = 'push-replay-webhook-secret';
@@ -14,14 +14,14 @@ const files = (text: string) => ({
   'fn1/handler.js': `module.exports = async () => ${JSON.stringify(text)};\n`,
 });
 
-describe('a signed push body sent again, end to end (spawned api, embedded log)', () => {
+describe.each(logModes)('a signed push body sent again, end to end (spawned api, $name)', (mode) => {
   let world: PipelineWorld;
   let db: DataSource;
   let git: GitFixtures;
   let gateway: FakeGateway;
 
   beforeAll(async () => {
-    world = await startPipelineWorld(secret, null);
+    world = await startPipelineWorld(secret, mode.kafka());
     ({ git, gateway } = world);
     db = await openDataSource(world.database.url);
   });
@@ -31,18 +31,19 @@ describe('a signed push body sent again, end to end (spawned api, embedded log)'
     await world?.close();
   });
 
-  const send = async (body: string, deliveryId = randomUUID()) => {
-    const response = await fetch(`${world.api.url}/webhooks/github`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': deliveryId, 'x-hub-signature-256': signPayload(body, secret) },
-      body,
-    });
-    return { status: response.status, deliveryId };
-  };
+  const send = (body: string, deliveryId = randomUUID()) => deliverPushBody(world.api.url, secret, body, deliveryId);
   const body = (sha: string, before?: string) =>
-    pushPayload({ owner: 'alexellis', repo: 'replayed', sha, cloneUrl: git.cloneUrl('alexellis', 'replayed'), installationId: INSTALLATION, ...(before ? { before } : {}) });
+    pushPayload({
+      owner: 'alexellis',
+      repo: 'replayed',
+      sha,
+      cloneUrl: git.cloneUrl('alexellis', 'replayed'),
+      installationId: INSTALLATION,
+      ...(before ? { before } : {}),
+    });
   const running = (): string => String(gateway.functions.get('alexellis-fn1')?.image ?? '');
-  const runs = (sha: string) => eventually(async () => running().endsWith(`-${sha.slice(0, 7)}`), 60_000, `alexellis-fn1 at ${sha.slice(0, 7)}`);
+  const runs = (sha: string) =>
+    eventually(async () => running().endsWith(`-${sha.slice(0, 7)}`), 60_000, `alexellis-fn1 at ${sha.slice(0, 7)}`);
   const pushesOf = async (sha: string): Promise<number> =>
     (await db.query(`SELECT count(*)::int AS n FROM events WHERE type = 'PushReceived' AND data->>'sha' = $1`, [sha]))[0].n;
 

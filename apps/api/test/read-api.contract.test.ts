@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually, logModes } from '../../../libs/infra/test/support/backbones.js';
 import type { RepoFiles } from '../../../test/support/git-repos.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
 import { answerViolation, type OpenApiDocument } from './support/openapi-check.js';
-import { INSTALLATION, startPipelineWorld, type PipelineWorld } from './support/pipeline-world.js';
+import { pushCommit, startPipelineWorld, type PipelineWorld } from './support/pipeline-world.js';
 
 const secret = 'read-contract-webhook-secret';
 const ADMIN = 'read-contract-admin-token';
@@ -44,14 +43,16 @@ describe.each(logModes)('the read api after real pushes through the pipeline ($n
   }
 
   const push = async (files: RepoFiles) => {
-    const sha = world.git.commit('alexellis', 'fns', files);
-    const { deliveryId, status } = await deliverPush(api.url, secret, { owner: 'alexellis', repo: 'fns', sha, cloneUrl: world.git.cloneUrl('alexellis', 'fns'), installationId: INSTALLATION });
-    expect(status).toBe(202);
+    const { sha, deliveryId } = await pushCommit(world, secret, files);
     // Projected: the push has its outcome and the audit trail holds the last commit status.
-    await eventually(async () => {
-      const pushes = await (await fetch(`${api.url}/api/v1/repos/alexellis/fns/pushes`)).json() as List;
-      return pushes.items.some((item) => item.deliveryId === deliveryId && item.outcome !== 'pending');
-    }, 60_000, `the outcome of push ${sha.slice(0, 7)}`);
+    await eventually(
+      async () => {
+        const pushes = (await (await fetch(`${api.url}/api/v1/repos/alexellis/fns/pushes`)).json()) as List;
+        return pushes.items.some((item) => item.deliveryId === deliveryId && item.outcome !== 'pending');
+      },
+      60_000,
+      `the outcome of push ${sha.slice(0, 7)}`,
+    );
     return { sha, deliveryId };
   };
 
@@ -60,7 +61,13 @@ describe.each(logModes)('the read api after real pushes through the pipeline ($n
 
   it('answers functions, builds, pushes and logs with the values of the push', async () => {
     first = await push({ 'stack.yml': stack(['fn1', 'fn2']), ...handler('fn1', 'one'), ...handler('fn2', 'two') });
-    await eventually(async () => ((await (await fetch(`${api.url}/api/v1/functions?owner=alexellis`)).json()) as List).items.filter((fn) => fn.status === 'ready').length === 2, 30_000, 'both functions ready');
+    await eventually(
+      async () =>
+        ((await (await fetch(`${api.url}/api/v1/functions?owner=alexellis`)).json()) as List).items.filter((fn) => fn.status === 'ready')
+          .length === 2,
+      30_000,
+      'both functions ready',
+    );
 
     const functions = await get<List>('/api/v1/functions?owner=AlexEllis&repo=fns');
     expect(functions.nextCursor).toBeNull();
@@ -74,6 +81,7 @@ describe.each(logModes)('the read api after real pushes through the pipeline ($n
       image: `registry:5000/alexellis/fns-fn1:0.1-master-${first.sha.slice(0, 7)}`,
       sha: first.sha,
       branch: 'master',
+      preview: false,
       status: 'ready',
       endpoint: 'http://gateway.example/function/alexellis-fn1',
       deployedAt: expect.stringMatching(ISO),
@@ -112,7 +120,17 @@ describe.each(logModes)('the read api after real pushes through the pipeline ($n
 
     const pushes = await get<List>('/api/v1/repos/alexellis/fns/pushes');
     expect(pushes.items).toEqual([
-      { deliveryId: first.deliveryId, owner: 'alexellis', repo: 'fns', sha: first.sha, ref: 'refs/heads/master', branch: 'master', receivedAt: expect.stringMatching(ISO), outcome: 'deployed', reason: null },
+      {
+        deliveryId: first.deliveryId,
+        owner: 'alexellis',
+        repo: 'fns',
+        sha: first.sha,
+        ref: 'refs/heads/master',
+        branch: 'master',
+        receivedAt: expect.stringMatching(ISO),
+        outcome: 'deployed',
+        reason: null,
+      },
     ]);
   });
 
@@ -138,14 +156,22 @@ describe.each(logModes)('the read api after real pushes through the pipeline ($n
     const trail = await get<List>(`/api/v1/audit?correlationId=${first.deliveryId}&limit=500`, admin);
     const types = trail.items.map((event) => event.type);
     expect(types[0]).toBe('PushReceived');
-    for (const type of ['SourceFetched', 'BuildStarted', 'BuildSucceeded', 'FunctionDeployed', 'CommitStatusReported']) expect(types).toContain(type);
+    for (const type of ['SourceFetched', 'BuildStarted', 'BuildSucceeded', 'FunctionDeployed', 'CommitStatusReported'])
+      expect(types).toContain(type);
     const positions = trail.items.map((event) => event.position as number);
     expect(positions).toEqual([...positions].sort((a, b) => a - b));
     // What `faasline push` follows is the same delivery's events in the same shape, up to the projection's lag.
     const followed = await get<List>(`/api/v1/deliveries/${first.deliveryId}/events`, admin);
     expect(followed.items.slice(0, trail.items.length)).toEqual(trail.items);
-    expect(trail.items[0]).toMatchObject({ actor: 'github:alexellis', correlationId: first.deliveryId, causationId: first.deliveryId, stream: 'repository-alexellis/fns' });
-    expect(trail.items.slice(1).every((event) => event.actor === 'system:pipeline' || String(event.actor).startsWith('system:'))).toBe(true);
+    expect(trail.items[0]).toMatchObject({
+      actor: 'github:alexellis',
+      correlationId: first.deliveryId,
+      causationId: first.deliveryId,
+      stream: 'repository-alexellis/fns',
+    });
+    expect(trail.items.slice(1).every((event) => event.actor === 'system:pipeline' || String(event.actor).startsWith('system:'))).toBe(
+      true,
+    );
     const deployed = await get<List>(`/api/v1/audit?owner=alexellis&repo=fns&type=FunctionDeployed`, admin);
     // Oldest first: both deploys of the first push, then both of the second (in whichever order each push deployed).
     const deploys = deployed.items.map((event) => event.data as Json);
@@ -157,14 +183,24 @@ describe.each(logModes)('the read api after real pushes through the pipeline ($n
   });
 
   it('explains why a function is at its SHA: causation from FunctionDeployed back to the push', async () => {
-    for (const [name, build] of [['alexellis-fn1', 'BuildReused'], ['alexellis-fn2', 'BuildSucceeded']] as const) {
-      const provenance = await get<{ name: string; sha: string; deliveryId: string; chain: Json[] }>(`/api/v1/functions/${name}/provenance`, admin);
+    for (const [name, build] of [
+      ['alexellis-fn1', 'BuildReused'],
+      ['alexellis-fn2', 'BuildSucceeded'],
+    ] as const) {
+      const provenance = await get<{ name: string; sha: string; deliveryId: string; chain: Json[] }>(
+        `/api/v1/functions/${name}/provenance`,
+        admin,
+      );
       expect(provenance).toMatchObject({ name, sha: second.sha, deliveryId: second.deliveryId });
       const { chain } = provenance;
       expect(chain[0]).toMatchObject({ type: 'FunctionDeployed', data: expect.objectContaining({ name, sha: second.sha }) });
       // The pipeline's causation: deploy ← build (or reuse) ← source ← push; the push is caused by the delivery.
       expect(chain.map((event) => event.type)).toEqual(['FunctionDeployed', build, 'SourceFetched', 'PushReceived']);
-      expect(chain.at(-1)).toMatchObject({ type: 'PushReceived', causationId: second.deliveryId, data: expect.objectContaining({ deliveryId: second.deliveryId, sha: second.sha }) });
+      expect(chain.at(-1)).toMatchObject({
+        type: 'PushReceived',
+        causationId: second.deliveryId,
+        data: expect.objectContaining({ deliveryId: second.deliveryId, sha: second.sha }),
+      });
       chain.slice(0, -1).forEach((event, i) => expect(event.causationId).toBe(chain[i + 1]!.eventId));
       expect(new Set(chain.map((event) => event.correlationId))).toEqual(new Set([second.deliveryId]));
     }

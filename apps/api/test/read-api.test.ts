@@ -7,7 +7,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { eventTypes, type Event } from '#domain';
 import { loadConfig, openBackbone, silentLogger, type Backbone } from '#infra';
 import { createApi } from '../src/api-app.js';
-import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
+import { insertRows, provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
 import { answerViolation, optionalProperties, type OpenApiDocument } from './support/openapi-check.js';
 
 const ADMIN = 'read-api-admin-token';
@@ -24,7 +24,11 @@ const answers: { method: string; path: string; status: number; body: unknown }[]
 
 async function get(path: string, headers: Record<string, string> = {}) {
   const response = await fetch(`${url}${path}`, { headers });
-  const body = (await response.json()) as Record<string, unknown> & { items: Record<string, unknown>[]; nextCursor: string | null; message: string };
+  const body = (await response.json()) as Record<string, unknown> & {
+    items: Record<string, unknown>[];
+    nextCursor: string | null;
+    message: string;
+  };
   answers.push({ method: 'GET', path, status: response.status, body });
   return { status: response.status, body };
 }
@@ -48,16 +52,18 @@ async function walk(path: string, limit: number, headers: Record<string, string>
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 1, 12, minute)).toISOString();
 
-async function insert(table: string, rows: Record<string, unknown>[]) {
-  for (const row of rows) {
-    const columns = Object.keys(row);
-    await backbone.db.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, Object.values(row));
-  }
-}
+const insert = (table: string, rows: Record<string, unknown>[]) => insertRows(backbone.db, table, rows);
 
 /** The push behind the fixtures' rows: a public repository's (rows of unknown privacy are shown to admins only). */
 const PUBLIC_DELIVERY = 'fixture-public-push';
-const publicPush = (deliveryId: string) => ({ delivery_id: deliveryId, owner: 'fixture', repo: 'public', sha: 'f'.repeat(40), outcome: 'deployed', private: false });
+const publicPush = (deliveryId: string) => ({
+  delivery_id: deliveryId,
+  owner: 'fixture',
+  repo: 'public',
+  sha: 'f'.repeat(40),
+  outcome: 'deployed',
+  private: false,
+});
 
 const functionRow = (owner: string, repo: string, fn: string, extra: Record<string, unknown> = {}) => ({
   name: `${owner.toLowerCase()}-${fn}`,
@@ -82,15 +88,73 @@ async function pipelineRun(owner: string, repo: string, fn: string, sha: string)
   const buildId = randomUUID();
   const repoStream = `repository-${owner.toLowerCase()}/${repo.toLowerCase()}`;
   const ref = { buildId, name, owner, repo, sha, contextDigest: `sha256:${sha}` };
-  const append = async (stream: string, event: Event, causationId: string, actor: `github:${string}` | `system:${string}` = 'system:pipeline') => {
+  const append = async (
+    stream: string,
+    event: Event,
+    causationId: string,
+    actor: `github:${string}` | `system:${string}` = 'system:pipeline',
+  ) => {
     const result = await backbone.store.append(stream, 'any', [event], { correlationId: deliveryId, causationId, actor });
     return result.events[0]!.metadata.eventId;
   };
-  const pushed = await append(repoStream, { type: 'PushReceived', data: { deliveryId, owner, ownerId: 1, repo, repositoryId: 2, private: false, ref: 'refs/heads/master', branch: 'master', before: '0'.repeat(40), sha, cloneUrl: `https://github.com/${owner}/${repo}.git`, installationId: null, pusher: owner, receivedAt: at(0) } }, deliveryId, `github:${owner}`);
-  const fetched = await append(repoStream, { type: 'SourceFetched', data: { deliveryId, owner, repo, branch: 'master', sha, stackFile: 'stack.yml', functions: [], rejected: [] } }, pushed);
+  const pushed = await append(
+    repoStream,
+    {
+      type: 'PushReceived',
+      data: {
+        deliveryId,
+        owner,
+        ownerId: 1,
+        repo,
+        repositoryId: 2,
+        private: false,
+        ref: 'refs/heads/master',
+        branch: 'master',
+        before: '0'.repeat(40),
+        sha,
+        cloneUrl: `https://github.com/${owner}/${repo}.git`,
+        installationId: null,
+        pusher: owner,
+        receivedAt: at(0),
+      },
+    },
+    deliveryId,
+    `github:${owner}`,
+  );
+  const fetched = await append(
+    repoStream,
+    {
+      type: 'SourceFetched',
+      data: { deliveryId, owner, repo, branch: 'master', sha, stackFile: 'stack.yml', functions: [], rejected: [] },
+    },
+    pushed,
+  );
   const started = await append(`function-${name}`, { type: 'BuildStarted', data: ref }, fetched);
-  const built = await append(`function-${name}`, { type: 'BuildSucceeded', data: { ...ref, image: `img:${sha.slice(0, 7)}`, durationMs: 1200, logRef: buildId, logTail: 'ok' } }, started);
-  const deployed = await append(`function-${name}`, { type: 'FunctionDeployed', data: { name, owner, repo, function: fn, branch: 'master', sha, image: `img:${sha.slice(0, 7)}`, endpoint: `http://gw/function/${name}`, deliveryId, buildId, pushSequence: 1 } }, built);
+  const built = await append(
+    `function-${name}`,
+    { type: 'BuildSucceeded', data: { ...ref, image: `img:${sha.slice(0, 7)}`, durationMs: 1200, logRef: buildId, logTail: 'ok' } },
+    started,
+  );
+  const deployed = await append(
+    `function-${name}`,
+    {
+      type: 'FunctionDeployed',
+      data: {
+        name,
+        owner,
+        repo,
+        function: fn,
+        branch: 'master',
+        sha,
+        image: `img:${sha.slice(0, 7)}`,
+        endpoint: `http://gw/function/${name}`,
+        deliveryId,
+        buildId,
+        pushSequence: 1,
+      },
+    },
+    built,
+  );
   return { deliveryId, deployed, pushed };
 }
 
@@ -99,7 +163,13 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'faasline-read-api-'));
   const config = loadConfig({ DATABASE_URL: database.url, DATA_DIR: dataDir });
   backbone = await openBackbone(config, silentLogger);
-  app = await createApi(backbone, config, silentLogger, { withProjector: false, withPipeline: false, webhookSecret: 'secret', adminToken: ADMIN, gatewayPassword: 'pw' });
+  app = await createApi(backbone, config, silentLogger, {
+    withProjector: false,
+    withPipeline: false,
+    webhookSecret: 'secret',
+    adminToken: ADMIN,
+    gatewayPassword: 'pw',
+  });
   await app.listen(0, '127.0.0.1');
   url = await app.getUrl();
   await insert('read_pushes', [publicPush(PUBLIC_DELIVERY)]);
@@ -119,7 +189,14 @@ describe('GET /api/v1/functions', () => {
     await insert('read_functions', [
       ...fns,
       functionRow('alexellis', 'other', 'elsewhere'),
-      functionRow('someone', 'fns', 'theirs', { status: 'failed', image: null, endpoint: null, deployed_at: null, branch: null, reason: 'build failed: exit 1' }),
+      functionRow('someone', 'fns', 'theirs', {
+        status: 'failed',
+        image: null,
+        endpoint: null,
+        deployed_at: null,
+        branch: null,
+        reason: 'build failed: exit 1',
+      }),
     ]);
   });
 
@@ -138,8 +215,14 @@ describe('GET /api/v1/functions', () => {
       endpoint: null,
       deployedAt: null,
       reason: 'build failed: exit 1',
+      preview: false,
     });
-    expect((await get('/api/v1/functions/alexellis-fn00')).body).toMatchObject({ owner: 'AlexEllis', deployedAt: at(1), status: 'ready', endpoint: 'http://gateway.example/function/alexellis-fn00' });
+    expect((await get('/api/v1/functions/alexellis-fn00')).body).toMatchObject({
+      owner: 'AlexEllis',
+      deployedAt: at(1),
+      status: 'ready',
+      endpoint: 'http://gateway.example/function/alexellis-fn00',
+    });
   });
 
   it('is 404 for an unknown function and 400 for a name that cannot be one', async () => {
@@ -216,7 +299,10 @@ describe('GET /api/v1/functions/{name}/builds and GET /api/v1/builds/{id}', () =
 
   beforeAll(async () => {
     await insert('read_builds', [...builds, { ...builds[0]!, id: randomUUID(), function_name: 'alexellis-fn2', seq: 5000 }]);
-    await insert('read_pushes', builds.map((build) => publicPush(build.delivery_id)));
+    await insert(
+      'read_pushes',
+      builds.map((build) => publicPush(build.delivery_id)),
+    );
   });
 
   const newestFirst = () => [...builds].sort((a, b) => b.seq - a.seq || (a.id < b.id ? 1 : -1)).map((build) => build.id);
@@ -252,7 +338,13 @@ describe('GET /api/v1/functions/{name}/builds and GET /api/v1/builds/{id}', () =
       builder: null,
       imageDigest: null,
     });
-    expect((await get(`/api/v1/builds/${builds[5]!.id}`)).body).toMatchObject({ status: 'queued', startedAt: null, finishedAt: null, durationMs: null, image: null });
+    expect((await get(`/api/v1/builds/${builds[5]!.id}`)).body).toMatchObject({
+      status: 'queued',
+      startedAt: null,
+      finishedAt: null,
+      durationMs: null,
+      image: null,
+    });
     expect(await get(`/api/v1/builds/${randomUUID()}`)).toMatchObject({ status: 404 });
     expect(await get('/api/v1/builds/not%20an%20id')).toMatchObject({ status: 400 });
   });
@@ -283,7 +375,18 @@ describe('GET /api/v1/repos/{owner}/{repo}/pushes', () => {
     await insert('read_pushes', [
       ...pushes,
       // A status projected before its push (Kafka): not listed until the push itself is.
-      { delivery_id: randomUUID(), owner: 'alexellis', repo: 'fns', sha: 'c'.repeat(40), ref: null, branch: null, received_at: null, outcome: 'deployed', reason: null, seq: null },
+      {
+        delivery_id: randomUUID(),
+        owner: 'alexellis',
+        repo: 'fns',
+        sha: 'c'.repeat(40),
+        ref: null,
+        branch: null,
+        received_at: null,
+        outcome: 'deployed',
+        reason: null,
+        seq: null,
+      },
       { ...pushes[0]!, delivery_id: randomUUID(), repo: 'other', seq: 9999 },
     ]);
   });
@@ -297,7 +400,17 @@ describe('GET /api/v1/repos/{owner}/{repo}/pushes', () => {
     const { body } = await get('/api/v1/repos/AlexEllis/Fns/pushes?limit=1');
     const newest = pushes.at(-1)!;
     expect(body.items).toEqual([
-      { deliveryId: newest.delivery_id, owner: 'AlexEllis', repo: 'Fns', sha: newest.sha, ref: 'refs/heads/master', branch: 'master', receivedAt: at(25), outcome: 'deployed', reason: null },
+      {
+        deliveryId: newest.delivery_id,
+        owner: 'AlexEllis',
+        repo: 'Fns',
+        sha: newest.sha,
+        ref: 'refs/heads/master',
+        branch: 'master',
+        receivedAt: at(25),
+        outcome: 'deployed',
+        reason: null,
+      },
     ]);
     expect(typeof body.nextCursor).toBe('string');
     expect((await get('/api/v1/repos/nobody/nothing/pushes')).body).toEqual({ items: [], nextCursor: null });
@@ -318,7 +431,14 @@ describe('GET /api/v1/audit and GET /api/v1/functions/{name}/provenance (admin)'
     runs.push(await pipelineRun('AlexEllis', 'Fns', 'fn1', 'a'.repeat(40)));
     runs.push(await pipelineRun('someone', 'repo', 'fn2', 'b'.repeat(40)));
     runs.push(await pipelineRun('AlexEllis', 'Fns', 'fn1', 'c'.repeat(40)));
-    await backbone.store.append('installation-1', 0, [{ type: 'InstallationCreated', data: { installationId: 1, account: 'AlexEllis', accountId: 1, repositories: [] } }], { correlationId: 'install-delivery', causationId: 'install-delivery', actor: 'github:AlexEllis' });
+    await backbone.store.append(
+      'installation-1',
+      0,
+      [{ type: 'InstallationCreated', data: { installationId: 1, account: 'AlexEllis', accountId: 1, repositories: [] } }],
+      { correlationId: 'install-delivery', causationId: 'install-delivery', actor: 'github:AlexEllis' },
+    );
+    // The builds as a v1 writer stored them (before `builder` and `imageDigest`): the audit must read them upcast.
+    await backbone.db.query(`UPDATE events SET schema_version = 1 WHERE type = 'BuildSucceeded'`);
     // One event a minute, so that since/until are exact; then the audit rows as the projector writes them.
     await backbone.db.query(`UPDATE events SET occurred_at = timestamptz '2026-11-01T12:00:00Z' + global_position * interval '1 minute'`);
     await backbone.db.query(
@@ -358,15 +478,25 @@ describe('GET /api/v1/audit and GET /api/v1/functions/{name}/provenance (admin)'
       data: expect.objectContaining({ deliveryId: runs[0]!.deliveryId, owner: 'AlexEllis', sha: 'a'.repeat(40) }),
     });
     for (const limit of [1, 3, 16]) expect((await walk('/api/v1/audit', limit, admin)).items).toEqual(items);
+    const stored: { version: number; data: Record<string, unknown> }[] = await backbone.db.query(
+      `SELECT schema_version AS version, data FROM events WHERE type = 'BuildSucceeded' ORDER BY global_position`,
+    );
+    expect(stored.map((row) => [row.version, 'builder' in row.data, 'imageDigest' in row.data])).toEqual(runs.map(() => [1, false, false]));
+    const builds = items.filter((event) => event.type === 'BuildSucceeded');
+    expect(builds.map((event) => event.data)).toEqual(stored.map((row) => ({ ...row.data, builder: null, imageDigest: null })));
   });
 
   it('filters by owner, repo, type, since, until, actor and correlation id', async () => {
     const all = (await walk('/api/v1/audit', 500, admin)).items;
-    const positions = async (query: string, limit = 2) => (await walk(`/api/v1/audit?${query}`, limit, admin)).items.map((event) => event.position);
+    const positions = async (query: string, limit = 2) =>
+      (await walk(`/api/v1/audit?${query}`, limit, admin)).items.map((event) => event.position);
     const where = (test: (event: Record<string, unknown>) => boolean) => all.filter(test).map((event) => event.position);
-    const owner = (event: Record<string, unknown>) => String((event.data as { owner?: string; account?: string }).owner ?? (event.data as { account?: string }).account).toLowerCase();
+    const owner = (event: Record<string, unknown>) =>
+      String((event.data as { owner?: string; account?: string }).owner ?? (event.data as { account?: string }).account).toLowerCase();
     expect(await positions('owner=ALEXELLIS')).toEqual(where((event) => owner(event) === 'alexellis'));
-    expect(await positions('owner=alexellis&repo=fns')).toEqual(where((event) => owner(event) === 'alexellis' && event.type !== 'InstallationCreated'));
+    expect(await positions('owner=alexellis&repo=fns')).toEqual(
+      where((event) => owner(event) === 'alexellis' && event.type !== 'InstallationCreated'),
+    );
     expect(await positions('repo=REPO')).toEqual(where((event) => owner(event) === 'someone'));
     expect(await positions('type=FunctionDeployed', 1)).toEqual(where((event) => event.type === 'FunctionDeployed'));
     expect(await positions('since=2026-11-01T12:05:00Z&until=2026-11-01T12:09:00Z')).toEqual([5, 6, 7, 8]);
@@ -374,7 +504,9 @@ describe('GET /api/v1/audit and GET /api/v1/functions/{name}/provenance (admin)'
     expect(await positions('since=2026-11-01T13:05:00+01:00&until=2026-11-01T12:07:00.000Z')).toEqual([5, 6]);
     expect(await positions('until=2026-11-02')).toEqual(where(() => true));
     expect(await positions('actor=github:someone')).toEqual(where((event) => event.actor === 'github:someone'));
-    expect(await positions(`correlationId=${runs[1]!.deliveryId}&type=BuildStarted`)).toEqual(where((event) => event.correlationId === runs[1]!.deliveryId && event.type === 'BuildStarted'));
+    expect(await positions(`correlationId=${runs[1]!.deliveryId}&type=BuildStarted`)).toEqual(
+      where((event) => event.correlationId === runs[1]!.deliveryId && event.type === 'BuildStarted'),
+    );
     expect(await positions('owner=nobody')).toEqual([]);
   });
 
@@ -399,7 +531,13 @@ describe('GET /api/v1/audit and GET /api/v1/functions/{name}/provenance (admin)'
     expect(status).toBe(200);
     expect(body).toMatchObject({ name: 'alexellis-fn1', sha: 'c'.repeat(40), deliveryId: runs[2]!.deliveryId });
     const chain = body.chain as Record<string, unknown>[];
-    expect(chain.map((event) => event.type)).toEqual(['FunctionDeployed', 'BuildSucceeded', 'BuildStarted', 'SourceFetched', 'PushReceived']);
+    expect(chain.map((event) => event.type)).toEqual([
+      'FunctionDeployed',
+      'BuildSucceeded',
+      'BuildStarted',
+      'SourceFetched',
+      'PushReceived',
+    ]);
     expect(chain[0]!.eventId).toBe(runs[2]!.deployed);
     chain.slice(0, -1).forEach((event, i) => expect(event.causationId).toBe(chain[i + 1]!.eventId));
     expect(chain.at(-1)).toMatchObject({ eventId: runs[2]!.pushed, causationId: runs[2]!.deliveryId, actor: 'github:AlexEllis' });
@@ -408,7 +546,10 @@ describe('GET /api/v1/audit and GET /api/v1/functions/{name}/provenance (admin)'
 
   it('is 404 for an unknown or never deployed function and 400 for a bad name', async () => {
     expect(await get('/api/v1/functions/nobody-fn/provenance', admin)).toEqual({ status: 404, body: { message: 'no function nobody-fn' } });
-    expect(await get('/api/v1/functions/someone-never/provenance', admin)).toEqual({ status: 404, body: { message: 'function someone-never has never been deployed' } });
+    expect(await get('/api/v1/functions/someone-never/provenance', admin)).toEqual({
+      status: 404,
+      body: { message: 'function someone-never has never been deployed' },
+    });
     expect((await get('/api/v1/functions/UPPER/provenance', admin)).status).toBe(400);
   });
 });
@@ -420,18 +561,63 @@ describe('private repositories (repository.private) on the public read routes', 
   const privateBuild = randomUUID();
   const publicBuild = randomUUID();
   const build = (id: string, deliveryId: string, fn: string, seq: number) => ({
-    id, function_name: `hidden-${fn}`, owner: 'hidden', repo: 'mixed', sha: 'd'.repeat(40), status: 'succeeded', image: 'img', context_digest: 'sha256:d',
-    delivery_id: deliveryId, seq,
+    id,
+    function_name: `hidden-${fn}`,
+    owner: 'hidden',
+    repo: 'mixed',
+    sha: 'd'.repeat(40),
+    status: 'succeeded',
+    image: 'img',
+    context_digest: 'sha256:d',
+    delivery_id: deliveryId,
+    seq,
   });
 
   beforeAll(async () => {
     await insert('read_pushes', [
-      { delivery_id: privateDelivery, owner: 'hidden', repo: 'mixed', sha: 'd'.repeat(40), ref: 'refs/heads/main', branch: 'main', received_at: at(3), outcome: 'deployed', seq: 7001, private: true },
-      { delivery_id: publicDelivery, owner: 'hidden', repo: 'mixed', sha: 'e'.repeat(40), ref: 'refs/heads/main', branch: 'main', received_at: at(2), outcome: 'deployed', seq: 7000, private: false },
+      {
+        delivery_id: privateDelivery,
+        owner: 'hidden',
+        repo: 'mixed',
+        sha: 'd'.repeat(40),
+        ref: 'refs/heads/main',
+        branch: 'main',
+        received_at: at(3),
+        outcome: 'deployed',
+        seq: 7001,
+        private: true,
+      },
+      {
+        delivery_id: publicDelivery,
+        owner: 'hidden',
+        repo: 'mixed',
+        sha: 'e'.repeat(40),
+        ref: 'refs/heads/main',
+        branch: 'main',
+        received_at: at(2),
+        outcome: 'deployed',
+        seq: 7000,
+        private: false,
+      },
       // An ignored push does not say whether its repository is private: only an admin sees it.
-      { delivery_id: ignoredDelivery, owner: 'hidden', repo: 'mixed', sha: 'f'.repeat(40), ref: 'refs/tags/v1', branch: null, received_at: at(4), outcome: 'ignored', seq: 7002, private: null },
+      {
+        delivery_id: ignoredDelivery,
+        owner: 'hidden',
+        repo: 'mixed',
+        sha: 'f'.repeat(40),
+        ref: 'refs/tags/v1',
+        branch: null,
+        received_at: at(4),
+        outcome: 'ignored',
+        seq: 7002,
+        private: null,
+      },
     ]);
-    await insert('read_builds', [build(privateBuild, privateDelivery, 'secret', 7001), build(publicBuild, publicDelivery, 'open', 7000), build(randomUUID(), privateDelivery, 'open', 7003)]);
+    await insert('read_builds', [
+      build(privateBuild, privateDelivery, 'secret', 7001),
+      build(publicBuild, publicDelivery, 'open', 7000),
+      build(randomUUID(), privateDelivery, 'open', 7003),
+    ]);
     await insert('read_functions', [
       functionRow('hidden', 'mixed', 'secret', { delivery_id: privateDelivery, build_id: privateBuild, status_build_id: privateBuild }),
       functionRow('hidden', 'mixed', 'open', { delivery_id: publicDelivery, build_id: publicBuild, status_build_id: publicBuild }),
@@ -451,8 +637,16 @@ describe('private repositories (repository.private) on the public read routes', 
       expect((await get('/api/v1/functions/hidden-turned', headers)).status).toBe(404);
       expect((await get('/api/v1/functions/hidden-open', headers)).status).toBe(200);
     }
-    expect((await walk('/api/v1/functions?owner=hidden', 50, admin)).items.map((fn) => fn.name)).toEqual(['hidden-open', 'hidden-secret', 'hidden-turned', 'hidden-unknown']);
-    expect(await get('/api/v1/functions/hidden-secret', admin)).toMatchObject({ status: 200, body: { name: 'hidden-secret', owner: 'hidden' } });
+    expect((await walk('/api/v1/functions?owner=hidden', 50, admin)).items.map((fn) => fn.name)).toEqual([
+      'hidden-open',
+      'hidden-secret',
+      'hidden-turned',
+      'hidden-unknown',
+    ]);
+    expect(await get('/api/v1/functions/hidden-secret', admin)).toMatchObject({
+      status: 200,
+      body: { name: 'hidden-secret', owner: 'hidden' },
+    });
     // The public list of everyone's functions leaves them out too.
     expect((await walk('/api/v1/functions', 50)).items.filter((fn) => fn.owner === 'hidden').map((fn) => fn.name)).toEqual(['hidden-open']);
   });
@@ -464,14 +658,21 @@ describe('private repositories (repository.private) on the public read routes', 
     expect((await walk('/api/v1/functions/hidden-secret/builds', 10, admin)).items.map((b) => b.id)).toEqual([privateBuild]);
     expect((await get(`/api/v1/builds/${privateBuild}`)).status).toBe(404);
     expect((await get(`/api/v1/builds/${privateBuild}`, wrong)).status).toBe(404);
-    expect(await get(`/api/v1/builds/${privateBuild}`, admin)).toMatchObject({ status: 200, body: { id: privateBuild, deliveryId: privateDelivery } });
+    expect(await get(`/api/v1/builds/${privateBuild}`, admin)).toMatchObject({
+      status: 200,
+      body: { id: privateBuild, deliveryId: privateDelivery },
+    });
     expect((await get(`/api/v1/builds/${publicBuild}`)).status).toBe(200);
   });
 
   it('lists pushes known to be of a public repository only, unless the admin token is given', async () => {
     expect((await walk('/api/v1/repos/hidden/mixed/pushes', 10)).items.map((push) => push.deliveryId)).toEqual([publicDelivery]);
     expect((await walk('/api/v1/repos/hidden/mixed/pushes', 10, wrong)).items.map((push) => push.deliveryId)).toEqual([publicDelivery]);
-    expect((await walk('/api/v1/repos/hidden/mixed/pushes', 1, admin)).items.map((push) => push.deliveryId)).toEqual([ignoredDelivery, privateDelivery, publicDelivery]);
+    expect((await walk('/api/v1/repos/hidden/mixed/pushes', 1, admin)).items.map((push) => push.deliveryId)).toEqual([
+      ignoredDelivery,
+      privateDelivery,
+      publicDelivery,
+    ]);
   });
 });
 
@@ -485,7 +686,12 @@ describe('the OpenAPI document', () => {
     // The page's scripts and styles, resolved as a browser resolves them, load too (served by @fastify/static).
     const assets = [...html.matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map((match) => new URL(match[1]!, `${url}/api/docs`).href);
     expect(assets.length).toBeGreaterThanOrEqual(3);
-    for (const asset of assets) expect({ asset, status: (await fetch(asset)).status }).toEqual({ asset, status: 200 });
+    for (const asset of assets) {
+      // Read to the end: an unread body keeps its connection busy, and app.close() waits for it past afterAll's timeout.
+      const response = await fetch(asset);
+      await response.arrayBuffer();
+      expect({ asset, status: response.status }).toEqual({ asset, status: 200 });
+    }
   });
 
   const readRoutes = [
@@ -505,11 +711,20 @@ describe('the OpenAPI document', () => {
     expect(names('/api/v1/functions')).toEqual(['cursor', 'limit', 'owner', 'repo']);
     expect(names('/api/v1/repos/{owner}/{repo}/pushes')).toEqual(['cursor', 'limit', 'owner', 'repo']);
     expect(document.components.securitySchemes).toHaveProperty('admin', expect.objectContaining({ type: 'http', scheme: 'bearer' }));
-    for (const path of ['/api/v1/audit', '/api/v1/functions/{name}/provenance']) expect(document.paths[path]!.get!.security).toEqual([{ admin: [] }]);
+    for (const path of ['/api/v1/audit', '/api/v1/functions/{name}/provenance'])
+      expect(document.paths[path]!.get!.security).toEqual([{ admin: [] }]);
     // Public routes: no token, or the admin's to see private repositories too.
-    for (const path of ['/api/v1/functions', '/api/v1/functions/{name}', '/api/v1/functions/{name}/builds', '/api/v1/builds/{id}', '/api/v1/repos/{owner}/{repo}/pushes']) {
+    for (const path of [
+      '/api/v1/functions',
+      '/api/v1/functions/{name}',
+      '/api/v1/functions/{name}/builds',
+      '/api/v1/builds/{id}',
+      '/api/v1/repos/{owner}/{repo}/pushes',
+    ]) {
       expect({ path, security: document.paths[path]!.get!.security }).toEqual({ path, security: [{}, { admin: [] }] });
-      expect(document.paths[path]!.get!.description).toMatch(/private repositories are answered only with `Authorization: Bearer <ADMIN_TOKEN>`/);
+      expect(document.paths[path]!.get!.description).toMatch(
+        /private repositories are answered only with `Authorization: Bearer <ADMIN_TOKEN>`/,
+      );
     }
   });
 
@@ -529,21 +744,35 @@ describe('the OpenAPI document', () => {
     expect(check(body)).toBeNull();
     expect(check({ ...body, extra: 1 })).toMatch(/extra is not in the document/);
     expect(check({ ...body, deployedAt: undefined })).toMatch(/deployedAt must be a string/);
-    expect(check(Object.fromEntries(Object.entries(body).filter(([key]) => key !== 'endpoint')))).toMatch(/endpoint is documented as required but missing/);
+    expect(check(Object.fromEntries(Object.entries(body).filter(([key]) => key !== 'endpoint')))).toMatch(
+      /endpoint is documented as required but missing/,
+    );
     expect(check({ ...body, status: 'live' })).toMatch(/status is "live", not one of building/);
     expect(check({ ...body, name: null })).toMatch(/name is null/);
     expect(check({ ...body, deployedAt: '2026-11-01 12:00' })).toMatch(/deployedAt must be an ISO date-time/);
     expect(answerViolation(document, 'GET', '/api/v1/functions/someone-theirs', 418, body)).toMatch(/answered 418/);
     const audit = (await get('/api/v1/audit?limit=1', admin)).body;
-    expect(answerViolation(document, 'GET', '/api/v1/audit?limit=1', 200, { ...audit, items: [{ ...audit.items[0], position: 1.5 }] })).toMatch(/position must be an integer/);
-    expect(answerViolation(document, 'GET', '/api/v1/audit?limit=1', 200, { ...audit, nextCursor: 5 })).toMatch(/nextCursor must be a string/);
+    expect(
+      answerViolation(document, 'GET', '/api/v1/audit?limit=1', 200, { ...audit, items: [{ ...audit.items[0], position: 1.5 }] }),
+    ).toMatch(/position must be an integer/);
+    expect(answerViolation(document, 'GET', '/api/v1/audit?limit=1', 200, { ...audit, nextCursor: 5 })).toMatch(
+      /nextCursor must be a string/,
+    );
   });
 
   it('describes exactly every answer the routes gave in this file', () => {
     const read = answers.filter((answer) => answer.path.startsWith('/api/v1/'));
-    const problems = read.map((answer) => answerViolation(document, answer.method, answer.path, answer.status, answer.body)).filter(Boolean);
+    const problems = read
+      .map((answer) => answerViolation(document, answer.method, answer.path, answer.status, answer.body))
+      .filter(Boolean);
     expect(problems).toEqual([]);
-    const covered = new Set(read.map((answer) => `${answer.status} ${readRoutes.find((route) => new RegExp(`^${route.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(answer.path.split('?')[0]!))}`));
-    for (const path of readRoutes) expect({ path, ok: covered.has(`200 ${path}`), bad: covered.has(`400 ${path}`) }).toEqual({ path, ok: true, bad: true });
+    const covered = new Set(
+      read.map(
+        (answer) =>
+          `${answer.status} ${readRoutes.find((route) => new RegExp(`^${route.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(answer.path.split('?')[0]!))}`,
+      ),
+    );
+    for (const path of readRoutes)
+      expect({ path, ok: covered.has(`200 ${path}`), bad: covered.has(`400 ${path}`) }).toEqual({ path, ok: true, bad: true });
   });
 });

@@ -27,7 +27,9 @@ describe('npm start', () => {
       expect(output()).toContain(`embedded PostgreSQL in ${dataDir}`);
       expect(output()).toContain('event log: embedded');
       // With bubblewrap installed (CI installs it), functions and builds are contained, and it says how.
-      expect(output()).toMatch(/sandbox: on \(bubblewrap, (uids \d+–\d+|uid \d+ \(faasline's own, not root\)), (cgroup v[12] \(memory, pids, cpu\)|rlimits)/);
+      expect(output()).toMatch(
+        /sandbox: on \(bubblewrap, (uids \d+–\d+|uid \d+ \(faasline's own, not root\)), (cgroup v[12] \(memory, pids, cpu\)|rlimits)/,
+      );
     } finally {
       expect(await stop(child)).toBe(0);
     }
@@ -71,7 +73,12 @@ describe('npm start', () => {
     ['DATABASE_URL', 'mysql://db/x'],
     ['ENABLE_DOCKERFILE_LANG', 'perhaps'],
   ])('stops with one line naming %s when it is bad', (variable, value) => {
-    const result = spawnSync(process.execPath, [main], { cwd: root, env: { ...bareEnv(), DATA_DIR: dataDir, [variable]: value }, encoding: 'utf8', timeout: 30_000 });
+    const result = spawnSync(process.execPath, [main], {
+      cwd: root,
+      env: { ...bareEnv(), DATA_DIR: dataDir, [variable]: value },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(result.status).toBe(1);
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);

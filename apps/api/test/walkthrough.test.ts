@@ -19,7 +19,10 @@ function freshCopy(): string {
   const copy = mkdtempSync(join(tmpdir(), 'faasline-walkthrough-'));
   // Like a clone: readable by others. As root, embedded PostgreSQL runs as a `postgres` user that must reach DATA_DIR.
   chmodSync(copy, 0o755);
-  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: root }).toString().split('\0').filter(Boolean);
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: root })
+    .toString()
+    .split('\0')
+    .filter(Boolean);
   for (const file of files) {
     const source = join(root, file);
     let mode: number;

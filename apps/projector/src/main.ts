@@ -1,17 +1,29 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Module } from '@nestjs/common';
-import { BackboneModule } from './backbone.module.js';
-import { ProjectorModule } from './projector.module.js';
-import { markStarted, openFromEnvironment } from './bootstrap.js';
+import { BackboneModule, markStarted, openFromEnvironment, ProbesController } from '#kernel';
+import { ProjectorModule } from '#projections';
 
 /** The projector on its own: scale it out as a consumer group (Kafka) or run it beside the api. */
 const { config, backbone, logger } = await openFromEnvironment('projector');
 
-@Module({ imports: [BackboneModule.register(backbone, config, logger), ProjectorModule] })
+// HEALTH_PORT gives an orchestrator probes to act on; without it the projector serves no HTTP at all.
+@Module({
+  imports: [BackboneModule.register(backbone, config, logger), ProjectorModule],
+  controllers: config.healthPort === null ? [] : [ProbesController],
+})
 class ProjectorAppModule {}
 
-const app = await NestFactory.createApplicationContext(ProjectorAppModule, { logger: ['error', 'warn'] });
+const options = { logger: ['error', 'warn'] as ('error' | 'warn')[] };
+let app;
+if (config.healthPort === null) app = await NestFactory.createApplicationContext(ProjectorAppModule, options);
+else {
+  const server = await NestFactory.create<NestFastifyApplication>(ProjectorAppModule, new FastifyAdapter(), options);
+  await server.listen(config.healthPort, config.host);
+  logger.info(`projector probes on http://${config.host}:${config.healthPort}/healthz and /readyz`);
+  app = server;
+}
 const shutdown = async () => {
   await app.close();
   await backbone.close();

@@ -1,7 +1,10 @@
 import type { Event } from './events.js';
 
 /** A command as the domain sees it: what was asked, with the time it was asked (deciders have no clock). */
-export type Command<Type extends string = string, Data = unknown> = Readonly<{ type: Type; data: Data extends object ? Readonly<Data> : Data }>;
+export type Command<Type extends string = string, Data = unknown> = Readonly<{
+  type: Type;
+  data: Data extends object ? Readonly<Data> : Data;
+}>;
 
 /**
  * One stream's rules: `decide` turns a command into events given the state folded from earlier events.
@@ -13,10 +16,29 @@ export type Decider<C extends Command, E extends Event, S> = Readonly<{
   initialState: () => S;
 }>;
 
-/** A rule the command broke; the message is for the user who sent it. */
-export class DomainRuleViolation extends Error {
-  override readonly name = 'DomainRuleViolation';
-}
+/**
+ * A process's rules, shaped like a decider: `decide` answers an input (an event, or what a step found) with the
+ * commands to run next, `[]` to ignore it; `evolve` folds the inputs into what the next decision needs.
+ */
+export type Workflow<I, C, S> = Readonly<{
+  decide: (input: I, state: S) => readonly C[];
+  evolve: (state: S, input: I) => S;
+  initialState: () => S;
+}>;
 
 export const fold = <E extends Event, S>(decider: Pick<Decider<Command, E, S>, 'evolve' | 'initialState'>, events: readonly E[]): S =>
   events.reduce(decider.evolve, decider.initialState());
+
+/**
+ * A command the rules refuse outright, for whoever asked to act on (`not-found`: nothing of that name or id;
+ * `conflict`: it exists but the rules say no). Pipeline commands never throw it: their refusals are events.
+ */
+export class CommandRefused extends Error {
+  constructor(
+    readonly kind: 'not-found' | 'conflict',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CommandRefused';
+  }
+}

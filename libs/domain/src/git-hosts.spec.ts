@@ -5,10 +5,23 @@ import { gitUrlProblem, templateSourceProblem } from './stack-file/stack-file.ru
 const allowed = (url: string, hosts: readonly string[]) => isAllowedHost(new URL(url), hosts);
 
 /** Every way of writing 127.0.0.1 that `new URL` and git's resolver accept. */
-const loopbackForms = ['127.0.0.1', '127.1', '0x7f000001', '2130706433', '0177.0.0.1', '0x7f.0.0.1', '127.0.0.1.', '[::ffff:127.0.0.1]', '[0:0:0:0:0:ffff:7f00:1]', '%31%32%37.0.0.1'];
+const loopbackForms = [
+  '127.0.0.1',
+  '127.1',
+  '0x7f000001',
+  '2130706433',
+  '0177.0.0.1',
+  '0x7f.0.0.1',
+  '127.0.0.1.',
+  '[::ffff:127.0.0.1]',
+  '[0:0:0:0:0:ffff:7f00:1]',
+  '%31%32%37.0.0.1',
+];
 
 describe('git hosts: compared in canonical form', () => {
-  it.each(loopbackForms)('reads %s as 127.0.0.1', (form) => expect(canonicalHost(new URL(`http://${form}:9418/r.git`).hostname)).toBe('127.0.0.1'));
+  it.each(loopbackForms)('reads %s as 127.0.0.1', (form) =>
+    expect(canonicalHost(new URL(`http://${form}:9418/r.git`).hostname)).toBe('127.0.0.1'),
+  );
 
   it.each(loopbackForms)('refuses %s when only github.com is allowed, on any port', (form) => {
     expect(allowed(`http://${form}/r.git`, ['github.com'])).toBe(false);
@@ -50,7 +63,8 @@ describe('git hosts: compared in canonical form', () => {
     expect(parseHostRule('Git.Example.:08443')).toEqual({ hostname: 'git.example', port: '8443' });
     expect(parseHostRule('[::1]:*')).toEqual({ hostname: '[::1]', port: '*' });
     expect(parseHostRule('github.com')).toEqual({ hostname: 'github.com', port: null });
-    for (const bad of ['https://github.com', 'github.com/x', 'user@github.com', 'github.com:99999', 'github.com:8080:*', '']) expect(parseHostRule(bad)).toBeNull();
+    for (const bad of ['https://github.com', 'github.com/x', 'user@github.com', 'github.com:99999', 'github.com:8080:*', ''])
+      expect(parseHostRule(bad)).toBeNull();
   });
 
   it('checks a clone URL in any notation against the list', () => {

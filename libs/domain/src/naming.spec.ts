@@ -1,5 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { functionName, functionNameProblem, imageRef, statusDescription, withoutServerPaths } from './naming.js';
+import {
+  functionName,
+  functionNameProblem,
+  imageRef,
+  listedFunctionName,
+  listedFunctionNameProblem,
+  statusDescription,
+  withoutServerPaths,
+} from './naming.js';
 
 describe('OpenFaaS Cloud names', () => {
   it('lower-cases the owner, never rejects it', () => {
@@ -16,9 +24,15 @@ describe('OpenFaaS Cloud names', () => {
 
   it('formats image references like formatImageShaTag', () => {
     const base = { owner: 'alexellis', repo: 'go-fns', branch: 'master', sha: '04b8e44a1234567890' };
-    expect(imageRef({ ...base, registry: 'registry:5000', image: 'alexellis2/tester-func:0.2' })).toBe('registry:5000/alexellis/go-fns-tester-func:0.2-master-04b8e44');
-    expect(imageRef({ ...base, registry: 'docker.io/ofcommunity/', image: 'func' })).toBe('docker.io/ofcommunity/alexellis-go-fns-func:latest-master-04b8e44');
-    expect(imageRef({ ...base, owner: 'AlexEllis', registry: 'local', image: 'ghcr.io:443/x/Fn1:Dev', branch: 'feature/x' })).toBe('local/alexellis/go-fns-fn1:dev-feature-x-04b8e44');
+    expect(imageRef({ ...base, registry: 'registry:5000', image: 'alexellis2/tester-func:0.2' })).toBe(
+      'registry:5000/alexellis/go-fns-tester-func:0.2-master-04b8e44',
+    );
+    expect(imageRef({ ...base, registry: 'docker.io/ofcommunity/', image: 'func' })).toBe(
+      'docker.io/ofcommunity/alexellis-go-fns-func:latest-master-04b8e44',
+    );
+    expect(imageRef({ ...base, owner: 'AlexEllis', registry: 'local', image: 'ghcr.io:443/x/Fn1:Dev', branch: 'feature/x' })).toBe(
+      'local/alexellis/go-fns-fn1:dev-feature-x-04b8e44',
+    );
   });
 
   it('keeps commit status descriptions within 140 characters', () => {
@@ -31,7 +45,9 @@ describe('OpenFaaS Cloud names', () => {
       expect(withoutServerPaths("ENOENT: no such file or directory, open '/root/.faasline/data/images/ab12/context/package.json'")).toBe(
         "ENOENT: no such file or directory, open '…/package.json'",
       );
-      expect(withoutServerPaths('spawn /usr/lib/node_modules/faasline/dist/x.js failed in /tmp/faasline-build-x1/work')).toBe('spawn …/x.js failed in …/work');
+      expect(withoutServerPaths('spawn /usr/lib/node_modules/faasline/dist/x.js failed in /tmp/faasline-build-x1/work')).toBe(
+        'spawn …/x.js failed in …/work',
+      );
       expect(withoutServerPaths('cannot write /var/lib/faasline/ (read-only)')).toBe('cannot write …/ (read-only)');
     });
 
@@ -48,6 +64,28 @@ describe('OpenFaaS Cloud names', () => {
     });
 
     it('are scrubbed in every status description', () =>
-      expect(statusDescription('build failed: npm install exited 1 in /srv/faasline/data/builds/b1/context')).toBe('build failed: npm install exited 1 in …/context'));
+      expect(statusDescription('build failed: npm install exited 1 in /srv/faasline/data/builds/b1/context')).toBe(
+        'build failed: npm install exited 1 in …/context',
+      ));
+  });
+});
+
+describe('listed function names', () => {
+  it('is the service name when the key makes one, else the key percent-encoded (never a valid service name)', () => {
+    expect(listedFunctionName('AlexEllis', 'fn1')).toBe('alexellis-fn1');
+    expect(listedFunctionName('alexellis', 'My_Fn.v2')).toBe('alexellis-My_Fn.v2');
+    expect(listedFunctionName('alexellis', 'a b/c?é')).toBe('alexellis-a%20b%2Fc%3F%C3%A9');
+    expect(functionNameProblem(listedFunctionName('alexellis', 'a b'))).not.toBeNull();
+  });
+});
+
+describe('names the read API looks up', () => {
+  it('takes service names and listed names of stack keys that make none, and nothing else', () => {
+    expect(listedFunctionNameProblem('alexellis-fn1')).toBeNull();
+    expect(listedFunctionNameProblem(listedFunctionName('alexellis', 'My Fn'))).toBeNull();
+    expect(listedFunctionNameProblem('alexellis-Bad_Name')).toBeNull();
+    expect(listedFunctionNameProblem('-bad-')).toMatch(/must be lower-case/);
+    expect(listedFunctionNameProblem('Not_A_Name')).toMatch(/must be lower-case/);
+    expect(listedFunctionNameProblem('alexellis-a b')).toMatch(/must be lower-case/);
   });
 });

@@ -1,10 +1,28 @@
+import type { CommitEvent, Event, FunctionEvent, InstallationEvent, OwnerEvent, RepositoryEvent } from './events.js';
+
+declare const eventsOfStream: unique symbol;
+
+/** A stream's id, carrying the events the stream holds: the store's typed reads and appends take it. */
+export type StreamId<E extends Event> = string & { readonly [eventsOfStream]: E };
+
+const streamOf =
+  <E extends Event, Args extends unknown[]>(id: (...args: Args) => string) =>
+  (...args: Args) =>
+    id(...args) as StreamId<E>;
+
 /** Stream ids: one stream per installation, per repository and per deployed function. */
 export const streamIds = {
-  installation: (installationId: number) => `installation-${installationId}`,
-  repository: (owner: string, repo: string) => `repository-${owner.toLowerCase()}/${repo.toLowerCase()}`,
-  function: (name: string) => `function-${name}`,
+  installation: streamOf<InstallationEvent, [installationId: number]>((installationId) => `installation-${installationId}`),
+  repository: streamOf<RepositoryEvent, [owner: string, repo: string]>(
+    (owner, repo) => `repository-${owner.toLowerCase()}/${repo.toLowerCase()}`,
+  ),
+  function: streamOf<FunctionEvent, [name: string]>((name) => `function-${name}`),
   /** The commit statuses reported for one commit. */
-  commit: (owner: string, repo: string, sha: string) => `commit-${owner.toLowerCase()}/${repo.toLowerCase()}@${sha}`,
+  commit: streamOf<CommitEvent, [owner: string, repo: string, sha: string]>(
+    (owner, repo, sha) => `commit-${owner.toLowerCase()}/${repo.toLowerCase()}@${sha}`,
+  ),
+  /** An owner's API tokens and managed secrets; GitHub logins are case-insensitive. */
+  owner: streamOf<OwnerEvent, [owner: string]>((owner) => `owner-${owner.toLowerCase()}`),
 } as const;
 
 /** Kubernetes' DNS-1123 label: what an OpenFaaS service name must be. */
@@ -20,6 +38,31 @@ export function functionNameProblem(name: string): string | null {
   if (!DNS_LABEL.test(name)) return `function name "${name}" must be lower-case letters, digits and "-", starting and ending alphanumeric`;
   return null;
 }
+
+/**
+ * The name a function of a stack file is listed under in the read model (`GET /api/v1/functions/{name}`): its
+ * service name, and for a stack key that cannot make one (`My_Fn`, `a b`, 80 characters) the same
+ * `<lowercase owner>-<key>` with every character but letters, digits, `.`, `_` and `-` percent-encoded, so it is
+ * one URL path segment. Such a name is never a valid service name, so it cannot stand for a running function.
+ */
+export const listedFunctionName = (owner: string, functionKey: string) =>
+  `${owner.toLowerCase()}-${functionKey.replace(/[^A-Za-z0-9._-]/gu, (char) =>
+    [...new TextEncoder().encode(char)].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  )}`;
+
+/**
+ * Why `name` can be neither a service name nor the listed name of a stack key that makes none, or null: the read
+ * API's `{name}` takes both, and still refuses what no stack file could have produced (`-bad-`, `Not_A_Name`).
+ */
+export function listedFunctionNameProblem(name: string): string | null {
+  const problem = functionNameProblem(name);
+  if (problem === null) return null;
+  const listed = /^[a-z0-9][a-z0-9-]*-[A-Za-z0-9._%-]+$/.test(name) && name.length <= MAX_LISTED_NAME;
+  return listed ? null : problem;
+}
+
+/** Longer than any stack key worth listing (the stack file allows 512 KB); keeps the path parameter bounded. */
+const MAX_LISTED_NAME = 1000;
 
 /** Secrets are per owner in one shared namespace: `<lowercase owner>-<name>`. */
 export const deployedSecretName = (owner: string, secret: string) => `${owner.toLowerCase()}-${secret}`;
@@ -58,6 +101,15 @@ const SERVER_PATH = /(?<![\w.:/~@-])\/(?:[^\s/'"`:;,()<>[\]{}]+\/)+([^\s/'"`:;,(
  * `…/<last segment>`, so a reason still says which file without saying where the server keeps it.
  */
 export const withoutServerPaths = (text: string) => text.replace(SERVER_PATH, (_path, last: string) => `…/${last}`);
+
+/** The most of a failure reason an event keeps: whole sentences, bounded however long a key or message is. */
+export const MAX_REASON = 1000;
+
+/** A failure reason as recorded and shown in the read model: without server paths, and bounded (not cut to 140). */
+export const failureReason = (text: string) => {
+  const safe = withoutServerPaths(text);
+  return safe.length <= MAX_REASON ? safe : `${safe.slice(0, MAX_REASON - 1)}…`;
+};
 
 /**
  * A commit status description, also the reason the read API shows: without server paths, and cut to 140

@@ -1,5 +1,5 @@
 import { deepStrictEqual, throws } from 'node:assert/strict';
-import { fold, type Command, type Decider } from './decider.js';
+import { CommandRefused, fold, type Command, type Decider, type Workflow } from './decider.js';
 import type { Event } from './events.js';
 
 /**
@@ -13,7 +13,30 @@ export function specFor<C extends Command, E extends Event, S>(decider: Decider<
       return {
         then: (...expected: readonly E[]) => deepStrictEqual(run(), expected),
         thenNothing: () => deepStrictEqual(run(), []),
-        thenThrows: (message: RegExp) => throws(run, message),
+        /** The command is refused (see CommandRefused) with this kind and message. */
+        thenRefuses: (kind: CommandRefused['kind'], message: string) =>
+          throws(run, (error: unknown) => {
+            if (!(error instanceof CommandRefused)) throw error;
+            deepStrictEqual({ kind: error.kind, message: error.message }, { kind, message });
+            return true;
+          }),
+      };
+    },
+  });
+}
+
+/**
+ * Given/when/then for workflows: `given(...earlier events).when(event).then(...commands)`. `commands()` hands the
+ * decision over when a rule is about part of it (which steps, in what order).
+ */
+export function workflowSpecFor<I, C, S>(workflow: Workflow<I, C, S>) {
+  return (...history: readonly I[]) => ({
+    when: (input: I) => {
+      const commands = () => [...workflow.decide(input, history.reduce(workflow.evolve, workflow.initialState()))];
+      return {
+        then: (...expected: readonly C[]) => deepStrictEqual(commands(), expected),
+        thenNothing: () => deepStrictEqual(commands(), []),
+        commands,
       };
     },
   });

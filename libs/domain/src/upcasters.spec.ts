@@ -30,10 +30,19 @@ describe('upcasters', () => {
     expect(() => registry({ type: 'BuildSucceeded', schemaVersion: 4, data: {} })).toThrow(/newer than this build/));
 
   it('refuses two steps for one version', () =>
-    expect(() => upcasterRegistry([{ type: 'A', from: 1, upcast: (d) => d }, { type: 'A', from: 1, upcast: (d) => d }])).toThrow());
+    expect(() =>
+      upcasterRegistry([
+        { type: 'A', from: 1, upcast: (d) => d },
+        { type: 'A', from: 1, upcast: (d) => d },
+      ]),
+    ).toThrow());
 
   it('reads every event of the current catalogue as it is', () =>
-    expect(upcast({ type: 'PushReceived', schemaVersion: 1, data: { sha: 'a' } })).toEqual({ type: 'PushReceived', schemaVersion: 1, data: { sha: 'a' } }));
+    expect(upcast({ type: 'PushReceived', schemaVersion: 1, data: { sha: 'a' } })).toEqual({
+      type: 'PushReceived',
+      schemaVersion: 1,
+      data: { sha: 'a' },
+    }));
 
   it('reads a BuildSucceeded stored at v1 as v2: no builder or image digest was recorded then', () =>
     expect(upcast({ type: 'BuildSucceeded', schemaVersion: 1, data: { buildId: 'b1', image: 'img', durationMs: 5 } })).toEqual({
@@ -45,7 +54,9 @@ describe('upcasters', () => {
 
 describe('FunctionDeployed v1 (names only)', () => {
   it('reads as v2 with no owner or repository id, so the function decider compares it by name', () =>
-    expect(upcast({ type: 'FunctionDeployed', schemaVersion: 1, data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns' } })).toEqual({
+    expect(
+      upcast({ type: 'FunctionDeployed', schemaVersion: 1, data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns' } }),
+    ).toEqual({
       type: 'FunctionDeployed',
       schemaVersion: 2,
       data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', ownerId: null, repositoryId: null },

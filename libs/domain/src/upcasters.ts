@@ -48,6 +48,8 @@ export const upcasters: readonly Upcaster[] = [
   { type: 'BuildSucceeded', from: 1, upcast: (data) => ({ ...(data as object), builder: null, imageDigest: null }) },
   // v2 records the GitHub ids that hold the function name; v1 deploys knew only names, so they are compared by name.
   { type: 'FunctionDeployed', from: 1, upcast: (data) => ({ ...(data as object), ownerId: null, repositoryId: null }) },
+  // v2 keeps the whole text of a description cut to 140 characters; v1 kept only the cut one.
+  { type: 'CommitStatusReported', from: 1, upcast: (data) => ({ ...(data as object), detail: null }) },
 ];
 
 export const upcast: UpcastFn = upcasterRegistry(upcasters);

@@ -3,11 +3,12 @@ import type { Config } from './config/config.js';
 import { openDataSource, type DataSourceParts } from './database/data-source.js';
 import { startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { AppendSignal } from './event-log/append-signal.js';
-import { EmbeddedEventLog } from './event-log/embedded-event-log.js';
+import { EmbeddedEventLog } from './event-log/embedded.adapter.js';
 import type { EventLog } from './event-log/event-log.port.js';
-import { KafkaEventLog } from './event-log/kafka-event-log.js';
-import { PostgresEventStore } from './event-store/postgres-event-store.js';
+import { KafkaEventLog } from './event-log/kafka.adapter.js';
+import { PostgresEventStore } from './event-store/postgres.adapter.js';
 import type { Logger } from './logger.js';
+import { countDeploys } from './metrics/metrics.js';
 
 /** Storage and log of one process, chosen by configuration: the same code above the ports in both modes. */
 export type Backbone = Readonly<{
@@ -39,6 +40,7 @@ export async function openBackbone(
     const db = await openDataSource(databaseUrl, parts);
     const store = new PostgresEventStore(db, { outbox: config.kafka !== null });
     const signal = new AppendSignal(databaseUrl, store, logger);
+    const stopCounting = countDeploys(store);
     await signal.start();
     const log: EventLog = config.kafka
       ? new KafkaEventLog(db, { ...config.kafka, clientId: parts.clientId ?? 'faasline' }, signal, logger)
@@ -56,6 +58,7 @@ export async function openBackbone(
       }),
       close: async () => {
         await log.close();
+        stopCounting();
         await signal.close();
         await db.destroy();
         await embedded?.stop();

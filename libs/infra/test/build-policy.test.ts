@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BuildFailure, BuildLog, LocalBuilder, shrinkwrap, TemplateRegistry, type BuildRequest, type LocalBuildPolicy } from '#infra';
+import { BuildFailure, BuildLog, LocalBuilder, type BuildRequest, type LocalBuildPolicy } from '#infra';
+import { buildRequestFor, packageHandler } from '../../../test/support/build-context.js';
 import { writeTemplates } from '../../../test/support/git-repos.js';
 import { startNpmRegistry, type NpmRegistry } from './support/npm-registry.js';
 
@@ -22,19 +23,14 @@ async function request(files: Files): Promise<BuildRequest> {
     writeFileSync(join(repo, path), content);
     if (typeof value === 'object' && !Buffer.isBuffer(value)) chmodSync(join(repo, path), value.mode);
   }
-  const template = (await new TemplateRegistry({ roots: [templates], cacheDir: work, gitAllowedHosts: [], fetchTimeoutMs: 1000 }).builtins()).get('node20')!;
-  const context = await shrinkwrap({ repoDir: repo, handler: 'fn', template, copy: [], buildArgs: {}, limits: { maxBytes: 1e8, maxFiles: 1000 } });
-  return {
+  const context = await packageHandler({ repoDir: repo, templateRoot: templates, cacheDir: work, maxBytes: 1e8 });
+  return buildRequestFor(context, {
     buildId: `b-${context.digest.slice(7, 15)}`,
     owner: 'alexellis',
     name: 'alexellis-fn',
-    lang: 'node20',
     image: 'registry.invalid:5000/alexellis/repo-fn:latest-master-abcdef0',
-    contextDigest: context.digest,
-    archive: context.archive,
-    buildArgs: {},
     contextUrl: 'http://unused.invalid/',
-  };
+  });
 }
 
 const builder = (policy: Partial<LocalBuildPolicy> = {}) => new LocalBuilder(join(work, 'images'), join(work, 'npm-cache'), policy);
@@ -42,7 +38,10 @@ const build = async (policy: Partial<LocalBuildPolicy>, files: Files) => {
   const log = new BuildLog();
   const outcome = await builder(policy)
     .build(await request(files), (line) => log.push(line), new AbortController().signal)
-    .then(() => null, (error: unknown) => error as Error);
+    .then(
+      () => null,
+      (error: unknown) => error as Error,
+    );
   return { error: outcome, log: log.text() };
 };
 const imageFolder = (built: BuildRequest) => join(work, 'images', built.contextDigest.replace(':', '-'));
@@ -50,7 +49,9 @@ const imageFolder = (built: BuildRequest) => join(work, 'images', built.contextD
 /** A pure-Python wheel, made here: PyPI is not reachable from the test machine. */
 function wheel(name: string): Buffer {
   const out = join(mkdtempSync(join(work, 'wheel-')), `${name}-1.0-py3-none-any.whl`);
-  execFileSync('python3', ['-c', `
+  execFileSync('python3', [
+    '-c',
+    `
 import sys, zipfile
 name, out = sys.argv[1], sys.argv[2]
 files = {f"{name}/__init__.py": "def hello():\\n    return 'hello'\\n",
@@ -59,7 +60,10 @@ files = {f"{name}/__init__.py": "def hello():\\n    return 'hello'\\n",
 files[f"{name}-1.0.dist-info/RECORD"] = "".join(f"{path},,\\n" for path in files) + f"{name}-1.0.dist-info/RECORD,,\\n"
 with zipfile.ZipFile(out, "w") as z:
     for path, text in files.items(): z.writestr(path, text)
-`, name, out]);
+`,
+    name,
+    out,
+  ]);
   return readFileSync(out);
 }
 
@@ -70,7 +74,10 @@ function sdist(name: string, backend: string): Buffer {
   mkdirSync(root);
   writeFileSync(join(root, 'PKG-INFO'), `Metadata-Version: 2.1\nName: ${name}\nVersion: 1.0\n`);
   writeFileSync(join(root, 'pyproject.toml'), `[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n`);
-  writeFileSync(join(root, 'backend.py'), `def get_requires_for_build_wheel(config_settings=None):\n${backend.replace(/^/gm, '    ')}\n    return []\n\ndef build_wheel(wheel_directory, config_settings=None, metadata_directory=None):\n    raise RuntimeError("no")\n`);
+  writeFileSync(
+    join(root, 'backend.py'),
+    `def get_requires_for_build_wheel(config_settings=None):\n${backend.replace(/^/gm, '    ')}\n    return []\n\ndef build_wheel(wheel_directory, config_settings=None, metadata_directory=None):\n    raise RuntimeError("no")\n`,
+  );
   execFileSync('tar', ['-czf', join(dir, `${name}-1.0.tar.gz`), '-C', dir, `${name}-1.0`]);
   return readFileSync(join(dir, `${name}-1.0.tar.gz`));
 }
@@ -98,13 +105,19 @@ afterAll(() => {
 describe('BUILD_TIMEOUT', () => {
   it('kills a build past it together with the processes it started, and fails it with the reason', async () => {
     const pidFile = join(work, 'sleeper.pid');
-    const slow = sdist('slow', `import subprocess, time\nchild = subprocess.Popen(["sleep", "300"])\nopen(${JSON.stringify(pidFile)}, "w").write(str(child.pid))\ntime.sleep(300)`);
+    const slow = sdist(
+      'slow',
+      `import subprocess, time\nchild = subprocess.Popen(["sleep", "300"])\nopen(${JSON.stringify(pidFile)}, "w").write(str(child.pid))\ntime.sleep(300)`,
+    );
     const started = Date.now();
-    const { error, log } = await build({ timeoutMs: 3000, pipSourceBuilds: true }, {
-      'fn/handler.js': 'x',
-      'fn/requirements.txt': '--no-index\n--find-links dist\nslow\n',
-      'fn/dist/slow-1.0.tar.gz': slow,
-    });
+    const { error, log } = await build(
+      { timeoutMs: 3000, pipSourceBuilds: true },
+      {
+        'fn/handler.js': 'x',
+        'fn/requirements.txt': '--no-index\n--find-links dist\nslow\n',
+        'fn/dist/slow-1.0.tar.gz': slow,
+      },
+    );
     expect(error).toEqual(new BuildFailure('build exceeded BUILD_TIMEOUT of 3 s'));
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(log).toMatch(/pip install --target python_packages -r function\/requirements.txt/);
@@ -118,17 +131,28 @@ describe('BUILD_TIMEOUT', () => {
 
 describe('build output', () => {
   it('keeps the log’s head and tail of a 30 MB flood with bounded memory', async () => {
-    const loud = sdist('loud', `import sys\nline = "flood " + "z" * 993 + "\\n"\nfor i in range(31_000): sys.stdout.write(line)\nsys.stdout.flush()\nraise SystemExit(1)`);
+    const loud = sdist(
+      'loud',
+      `import sys\nline = "flood " + "z" * 993 + "\\n"\nfor i in range(31_000): sys.stdout.write(line)\nsys.stdout.flush()\nraise SystemExit(1)`,
+    );
     const before = process.memoryUsage().rss;
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
     const log = new BuildLog();
     let printed = 0;
     const outcome = await builder({ pipSourceBuilds: true })
-      .build(await request({ 'fn/handler.js': 'x', 'fn/requirements.txt': '--no-index\n--find-links dist\nloud\n', 'fn/dist/loud-1.0.tar.gz': loud }), (line) => {
-        printed += line.length + 1;
-        log.push(line);
-      }, new AbortController().signal)
+      .build(
+        await request({
+          'fn/handler.js': 'x',
+          'fn/requirements.txt': '--no-index\n--find-links dist\nloud\n',
+          'fn/dist/loud-1.0.tar.gz': loud,
+        }),
+        (line) => {
+          printed += line.length + 1;
+          log.push(line);
+        },
+        new AbortController().signal,
+      )
       .catch((error: Error) => error);
     clearInterval(sampler);
     expect(outcome).toBeInstanceOf(BuildFailure);
@@ -165,19 +189,29 @@ describe('npm with a locked configuration', () => {
 
   it('refuses a git dependency and runs nothing a handler’s .npmrc names', async () => {
     rmSync(marker(), { force: true });
-    const { error, log } = await build({}, { ...attack(), 'fn/package.json': JSON.stringify({ name: 'fn', dependencies: { gitdep: `git+file://${gitRepo}` } }) });
-    expect(error).toEqual(new BuildFailure(`function/package.json: git dependency gitdep (git+file://${gitRepo}) refused: builds install registry and local packages only`));
+    const { error, log } = await build(
+      {},
+      { ...attack(), 'fn/package.json': JSON.stringify({ name: 'fn', dependencies: { gitdep: `git+file://${gitRepo}` } }) },
+    );
+    expect(error).toEqual(
+      new BuildFailure(
+        `function/package.json: git dependency gitdep (git+file://${gitRepo}) refused: builds install registry and local packages only`,
+      ),
+    );
     expect(log).toMatch(/function\/\.npmrc: ignored git, script-shell, node-options/);
     expect(existsSync(marker())).toBe(false);
   });
 
   it('refuses a git dependency of a dependency without running git or the .npmrc’s program', async () => {
     rmSync(marker(), { force: true });
-    const { error } = await build({}, {
-      ...attack(),
-      'fn/package.json': JSON.stringify({ name: 'fn', dependencies: { lib: 'file:./lib' } }),
-      'fn/lib/package.json': JSON.stringify({ name: 'lib', version: '1.0.0', dependencies: { gitdep: `git+file://${gitRepo}` } }),
-    });
+    const { error } = await build(
+      {},
+      {
+        ...attack(),
+        'fn/package.json': JSON.stringify({ name: 'fn', dependencies: { lib: 'file:./lib' } }),
+        'fn/lib/package.json': JSON.stringify({ name: 'lib', version: '1.0.0', dependencies: { gitdep: `git+file://${gitRepo}` } }),
+      },
+    );
     expect(error).toEqual(new BuildFailure('npm install failed: a dependency in function needs git; builds refuse git dependencies'));
     expect(existsSync(marker())).toBe(false);
   });
@@ -205,7 +239,9 @@ describe('npm with a locked configuration', () => {
       expect(readFileSync(installed, 'utf8')).toMatch(/hello from the registry/);
       expect(registry.requests).toContain('GET /greeting Bearer t0ken');
       expect(lines.join('\n')).toMatch(/function\/\.npmrc: ignored git, script-shell/);
-      expect(readFileSync(join(imageFolder(built), 'context', 'function', '.npmrc'), 'utf8')).toBe(`registry=${url}/\n//127.0.0.1:${new URL(url).port}/:_authToken=t0ken\n`);
+      expect(readFileSync(join(imageFolder(built), 'context', 'function', '.npmrc'), 'utf8')).toBe(
+        `registry=${url}/\n//127.0.0.1:${new URL(url).port}/:_authToken=t0ken\n`,
+      );
       expect(existsSync(marker())).toBe(false);
     }, 60_000);
   });
@@ -216,13 +252,21 @@ describe('pip, wheels only unless the operator allows source builds', () => {
   const evil = () => sdist('evil', `open(${JSON.stringify(marker())}, "w").write("built")`);
 
   it('installs wheels from a folder the requirements name', async () => {
-    const built = await request({ 'fn/handler.js': 'x', 'fn/requirements.txt': '--no-index\n--find-links wheels\ngreet\n', 'fn/wheels/greet-1.0-py3-none-any.whl': wheel('greet') });
+    const built = await request({
+      'fn/handler.js': 'x',
+      'fn/requirements.txt': '--no-index\n--find-links wheels\ngreet\n',
+      'fn/wheels/greet-1.0-py3-none-any.whl': wheel('greet'),
+    });
     await builder().build(built, () => undefined, new AbortController().signal);
     expect(existsSync(join(imageFolder(built), 'context', 'python_packages', 'greet', '__init__.py'))).toBe(true);
   }, 60_000);
 
   it('refuses a package only available as source, and builds it when the operator allows source builds', async () => {
-    const files = { 'fn/handler.js': 'x', 'fn/requirements.txt': '--no-index\n--find-links dist\nevil\n', 'fn/dist/evil-1.0.tar.gz': evil() };
+    const files = {
+      'fn/handler.js': 'x',
+      'fn/requirements.txt': '--no-index\n--find-links dist\nevil\n',
+      'fn/dist/evil-1.0.tar.gz': evil(),
+    };
     rmSync(marker(), { force: true });
     const refused = await build({}, files);
     expect(refused.error).toBeInstanceOf(BuildFailure);
@@ -234,7 +278,11 @@ describe('pip, wheels only unless the operator allows source builds', () => {
   }, 60_000);
 
   it.each([
-    ['an in-tree source folder', './function/intree', /function\/requirements.txt:1: \.\/function\/intree is a source tree or archive: building it runs its build backend; the operator allows that with PIP_SOURCE_BUILDS=true/],
+    [
+      'an in-tree source folder',
+      './function/intree',
+      /function\/requirements.txt:1: \.\/function\/intree is a source tree or archive: building it runs its build backend; the operator allows that with PIP_SOURCE_BUILDS=true/,
+    ],
     ['an editable install', '-e ./function/intree', /option -e refused: building it runs its build backend/],
     ['--no-binary', '--no-binary :all:\nrequests', /option --no-binary refused/],
     ['--only-binary :none:', '--only-binary :none:\nrequests', /--only-binary :none: refused/],
@@ -245,12 +293,15 @@ describe('pip, wheels only unless the operator allows source builds', () => {
     ['an environment variable', '--index-url https://${PIP_TOKEN}@pypi.example/simple\nrequests', /environment variables/],
   ])('refuses %s with a clear reason before pip runs', async (_what, requirements, reason) => {
     rmSync(marker(), { force: true });
-    const { error } = await build({}, {
-      'fn/handler.js': `// ${requirements}`,
-      'fn/requirements.txt': `${requirements}\n`,
-      'fn/intree/pyproject.toml': '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n',
-      'fn/intree/backend.py': `open(${JSON.stringify(marker())}, "w").write("built")\n`,
-    });
+    const { error } = await build(
+      {},
+      {
+        'fn/handler.js': `// ${requirements}`,
+        'fn/requirements.txt': `${requirements}\n`,
+        'fn/intree/pyproject.toml': '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n',
+        'fn/intree/backend.py': `open(${JSON.stringify(marker())}, "w").write("built")\n`,
+      },
+    );
     expect(error).toBeInstanceOf(BuildFailure);
     expect(error!.message).toMatch(reason);
     expect(existsSync(marker())).toBe(false);

@@ -1,10 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BuildFailure, LocalBuilder, openSandbox, shrinkwrap, TemplateRegistry, type BuildRequest, type LocalBuildPolicy, type Sandbox } from '#infra';
+import { BuildFailure, LocalBuilder, openSandbox, type BuildRequest, type LocalBuildPolicy, type Sandbox } from '#infra';
 import { writeTemplates } from '../../../test/support/git-repos.js';
+import { buildRequestFor, packageHandler } from '../../../test/support/build-context.js';
 import { startNpmRegistry, type NpmRegistry } from './support/npm-registry.js';
 
 /**
@@ -32,17 +44,25 @@ async function request(owner: string, files: Files, templateFiles: Files = {}): 
   const templateRoot = mkdtempSync(join(work, 'templates-'));
   execFileSync('cp', ['-r', join(templates, 'node20'), templateRoot]);
   write(join(templateRoot, 'node20'), templateFiles);
-  const template = (await new TemplateRegistry({ roots: [templateRoot], cacheDir: join(work, 'template-cache'), gitAllowedHosts: [], fetchTimeoutMs: 1000 }).builtins()).get('node20')!;
-  const context = await shrinkwrap({ repoDir: repo, handler: 'fn', template, copy: [], buildArgs: {}, limits: { maxBytes: 1e8, maxFiles: 1000 } });
-  return { buildId: `b-${context.digest.slice(7, 15)}`, owner, name: `${owner}-fn`, lang: 'node20', image: `local/${owner}/fn:${context.digest.slice(7, 15)}`, contextDigest: context.digest, archive: context.archive, buildArgs: {}, contextUrl: '' };
+  const context = await packageHandler({ repoDir: repo, templateRoot, cacheDir: join(work, 'template-cache'), maxBytes: 1e8 });
+  return buildRequestFor(context, {
+    buildId: `b-${context.digest.slice(7, 15)}`,
+    owner,
+    name: `${owner}-fn`,
+    image: `local/${owner}/fn:${context.digest.slice(7, 15)}`,
+  });
 }
 
-const builder = (policy: Partial<LocalBuildPolicy> = {}) => new LocalBuilder(images, join(work, 'data', 'npm-cache'), { pipSourceBuilds: true, ...policy }, sandbox);
+const builder = (policy: Partial<LocalBuildPolicy> = {}) =>
+  new LocalBuilder(images, join(work, 'data', 'npm-cache'), { pipSourceBuilds: true, ...policy }, sandbox);
 const build = async (built: BuildRequest, policy: Partial<LocalBuildPolicy> = {}) => {
   const lines: string[] = [];
   const error = await builder(policy)
     .build(built, (line) => lines.push(line), new AbortController().signal)
-    .then(() => null, (failure: unknown) => failure as Error);
+    .then(
+      () => null,
+      (failure: unknown) => failure as Error,
+    );
   return { error, log: lines.join('\n') };
 };
 const imageFolder = (built: BuildRequest) => join(images, built.contextDigest.replace(':', '-'));
@@ -57,7 +77,9 @@ function sdist(name: string, attack: string): Buffer {
   mkdirSync(root);
   writeFileSync(join(root, 'PKG-INFO'), `Metadata-Version: 2.1\nName: ${name}\nVersion: 1.0\n`);
   writeFileSync(join(root, 'pyproject.toml'), `[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n`);
-  writeFileSync(join(root, 'backend.py'), `
+  writeFileSync(
+    join(root, 'backend.py'),
+    `
 import glob, os, time, zipfile
 IMAGES = ${JSON.stringify(images)}
 def get_requires_for_build_wheel(config_settings=None):
@@ -71,11 +93,16 @@ ${attack.replace(/^/gm, '    ')}
     with zipfile.ZipFile(out, "w") as z:
         for p, t in files.items(): z.writestr(p, t)
     return os.path.basename(out)
-`);
+`,
+  );
   execFileSync('tar', ['-czf', join(dir, `${name}-1.0.tar.gz`), '-C', dir, `${name}-1.0`]);
   return readFileSync(join(dir, `${name}-1.0.tar.gz`));
 }
-const withSdist = (name: string, attack: string): Files => ({ 'fn/handler.js': `// ${name}`, 'fn/requirements.txt': `--no-index\n--find-links dist\n${name}\n`, [`fn/dist/${name}-1.0.tar.gz`]: sdist(name, attack) });
+const withSdist = (name: string, attack: string): Files => ({
+  'fn/handler.js': `// ${name}`,
+  'fn/requirements.txt': `--no-index\n--find-links dist\n${name}\n`,
+  [`fn/dist/${name}-1.0.tar.gz`]: sdist(name, attack),
+});
 
 beforeAll(async () => {
   // As in production when run as root: DATA_DIR in a folder other users cannot enter.
@@ -138,18 +165,26 @@ describe('taking the context back from the build uid', () => {
 describe('pip', () => {
   it('is the system’s: a `pip` module in the context does not replace it', async () => {
     const wheelDir = mkdtempSync(join(work, 'wheel-'));
-    execFileSync('python3', ['-c', `
+    execFileSync('python3', [
+      '-c',
+      `
 import zipfile
 files = {"greet/__init__.py": "", "greet-1.0.dist-info/METADATA": "Metadata-Version: 2.1\\nName: greet\\nVersion: 1.0\\n",
          "greet-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"}
 files["greet-1.0.dist-info/RECORD"] = "".join(p + ",,\\n" for p in files) + "greet-1.0.dist-info/RECORD,,\\n"
 with zipfile.ZipFile("${wheelDir}/greet-1.0-py3-none-any.whl", "w") as z:
     for p, t in files.items(): z.writestr(p, t)
-`]);
-    const fakePip = 'import os, sys\nt = sys.argv[sys.argv.index("--target") + 1]\nos.makedirs(t, exist_ok=True)\nopen(os.path.join(t, "FAKE-PIP-RAN"), "w").write("x")\n';
+`,
+    ]);
+    const fakePip =
+      'import os, sys\nt = sys.argv[sys.argv.index("--target") + 1]\nos.makedirs(t, exist_ok=True)\nopen(os.path.join(t, "FAKE-PIP-RAN"), "w").write("x")\n';
     const built = await request(
       'mallory',
-      { 'fn/handler.js': '// pip', 'fn/requirements.txt': '--no-index\n--find-links wheels\ngreet\n', 'fn/wheels/greet-1.0-py3-none-any.whl': readFileSync(join(wheelDir, 'greet-1.0-py3-none-any.whl')) },
+      {
+        'fn/handler.js': '// pip',
+        'fn/requirements.txt': '--no-index\n--find-links wheels\ngreet\n',
+        'fn/wheels/greet-1.0-py3-none-any.whl': readFileSync(join(wheelDir, 'greet-1.0-py3-none-any.whl')),
+      },
       { 'pip/__init__.py': '', 'pip/__main__.py': fakePip },
     );
     const { error } = await build(built, { pipSourceBuilds: false });
@@ -167,7 +202,9 @@ describe('package caches (finding 3)', () => {
     const built = await request('mallory', withSdist('cachewriter', attack));
     const { error } = await build(built);
     expect(error).toBeNull();
-    const markers = execFileSync('find', [join(work, 'data'), '-name', 'MARKER-mallory'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const markers = execFileSync('find', [join(work, 'data'), '-name', 'MARKER-mallory'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
     expect(markers.length).toBeGreaterThan(0);
     for (const marker of markers) expect(marker).toMatch(/\/npm-cache(-pip)?\/mallory\//);
     expect(readdirSync(join(work, 'data', 'npm-cache-pip')).sort()).toEqual(['dave', 'mallory']);
@@ -197,14 +234,16 @@ describe('saved npm installs (finding 4)', () => {
     const first = await build(mallory);
     expect(first.error).toBeNull();
     expect(first.log).toMatch(/function\/node_modules left out/);
-    const installed = (built: BuildRequest) => readFileSync(join(imageFolder(built), 'context', 'function', 'node_modules', 'greeting', 'index.js'), 'utf8');
+    const installed = (built: BuildRequest) =>
+      readFileSync(join(imageFolder(built), 'context', 'function', 'node_modules', 'greeting', 'index.js'), 'utf8');
     expect(installed(mallory)).toMatch(/genuine/);
     const bob = await request('bob', { 'fn/handler.js': '// bob', 'fn/package.json': manifest, 'fn/.npmrc': npmrc });
     const second = await build(bob);
     expect(second.error).toBeNull();
     expect(installed(bob)).toMatch(/genuine/);
     expect(second.log).not.toMatch(/node_modules reused/);
-    for (const saved of readdirSync(join(images, 'npm-installs'))) expect(readFileSync(join(images, 'npm-installs', saved, 'node_modules', 'greeting', 'index.js'), 'utf8')).toMatch(/genuine/);
+    for (const saved of readdirSync(join(images, 'npm-installs')))
+      expect(readFileSync(join(images, 'npm-installs', saved, 'node_modules', 'greeting', 'index.js'), 'utf8')).toMatch(/genuine/);
   }, 120_000);
 });
 
@@ -212,7 +251,10 @@ describe('MAX_BUILD_MB (finding 9)', () => {
   it('kills a step writing past the quota and fails the build with the reason', async () => {
     const attack = `ctx = glob.glob(IMAGES + "/*.tmp/context")[0]\nfor i in range(4):\n    with open(os.path.join(ctx, "blob%d" % i), "wb") as f: f.write(os.urandom(8 * 2**20))\ntime.sleep(60)`;
     const started = Date.now();
-    const { error, log } = await build(await request('mallory', withSdist('filler', attack)), { maxBuildBytes: 16 * 2 ** 20, timeoutMs: 50_000 });
+    const { error, log } = await build(await request('mallory', withSdist('filler', attack)), {
+      maxBuildBytes: 16 * 2 ** 20,
+      timeoutMs: 50_000,
+    });
     expect(error).toEqual(new BuildFailure('build exceeded MAX_BUILD_MB: it wrote more than 16 MB'));
     expect(Date.now() - started).toBeLessThan(40_000);
     expect(log).not.toMatch(/materialised/);
@@ -238,7 +280,15 @@ describe('the sandbox’s mounts (finding 2)', () => {
     const link = join(work, 'link');
     symlinkSync(outside, link);
     try {
-      const child = sandbox.spawn({ program: '/bin/cat', args: ['/mnt/file'], cwd: '/', env: {}, mounts: [{ source: link, target: '/mnt' }], limits: { memoryBytes: 64 * 2 ** 20, cpus: 1, pids: 16, fileSizeBytes: 2 ** 20 }, role: 'function' });
+      const child = sandbox.spawn({
+        program: '/bin/cat',
+        args: ['/mnt/file'],
+        cwd: '/',
+        env: {},
+        mounts: [{ source: link, target: '/mnt' }],
+        limits: { memoryBytes: 64 * 2 ** 20, cpus: 1, pids: 16, fileSizeBytes: 2 ** 20 },
+        role: 'function',
+      });
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -249,4 +299,3 @@ describe('the sandbox’s mounts (finding 2)', () => {
     }
   }, 30_000);
 });
-

@@ -36,9 +36,19 @@ function image(name: string, kb: number, minutesAgo: number): string {
   return folder;
 }
 const deployed = (...images: string[]) =>
-  writeFileSync(gatewayStateFile, JSON.stringify(images.map((name) => ({ deployment: { service: name.split(':')[0], image: name }, createdAt: 'x' }))));
+  writeFileSync(
+    gatewayStateFile,
+    JSON.stringify(images.map((name) => ({ deployment: { service: name.split(':')[0], image: name }, createdAt: 'x' }))),
+  );
 const evictor = (limits: { imagesKb: number; templatesKb: number }) =>
-  new DiskEvictor({ imagesDir, templateCacheDir, gatewayStateFile, maxImagesBytes: limits.imagesKb * KB, maxTemplateCacheBytes: limits.templatesKb * KB, logger: silentLogger });
+  new DiskEvictor({
+    imagesDir,
+    templateCacheDir,
+    gatewayStateFile,
+    maxImagesBytes: limits.imagesKb * KB,
+    maxTemplateCacheBytes: limits.templatesKb * KB,
+    logger: silentLogger,
+  });
 
 describe('disk eviction', () => {
   it('brings images and npm installs under MAX_IMAGES_MB, least recently used first, never a deployed image', async () => {

@@ -17,7 +17,10 @@ import {
 } from './support/backbones.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const event = (n: number): Event => ({ type: 'PushIgnored', data: { deliveryId: `d${n}`, owner: 'o', repo: 'r', ref: 'refs/heads/x', sha: `${n}`, reason: 'test' } });
+const event = (n: number): Event => ({
+  type: 'PushIgnored',
+  data: { deliveryId: `d${n}`, owner: 'o', repo: 'r', ref: 'refs/heads/x', sha: `${n}`, reason: 'test' },
+});
 
 /** 1,000 single-event appends over 100 streams from concurrent writers; returns when all are committed. */
 async function appendConcurrently(backbone: TestBackbone, prefix: string, total = 1000, streams = 100): Promise<void> {
@@ -44,7 +47,9 @@ export function eventLogContract(mode: LogMode): void {
       const subscriber = `basic-${randomUUID()}`;
       const seen: string[] = [];
       const subscription = await backbone.log.subscribe(subscriber, async (events) => {
-        seen.push(...events.filter((e) => e.metadata.streamId === 'basic').map((e) => `${e.type}:${e.metadata.streamVersion}:${e.metadata.actor}`));
+        seen.push(
+          ...events.filter((e) => e.metadata.streamId === 'basic').map((e) => `${e.type}:${e.metadata.streamVersion}:${e.metadata.actor}`),
+        );
       });
       await backbone.store.append('basic', 0, [event(1), event(2)], systemMetadata);
       await eventually(async () => seen.length === 2, 30_000, 'two events');
@@ -84,7 +89,10 @@ export function eventLogContract(mode: LogMode): void {
       const subscriber = `concurrent-${randomUUID()}`;
       const prefix = randomUUID();
       const subscription = await backbone.log.subscribe(subscriber, async (events, tx) => {
-        await recordApplied(subscriber)(events.filter((e) => e.metadata.streamId.startsWith(prefix)), tx);
+        await recordApplied(subscriber)(
+          events.filter((e) => e.metadata.streamId.startsWith(prefix)),
+          tx,
+        );
       });
       await appendConcurrently(backbone, prefix);
       await eventually(async () => (await summariseApplied(backbone.db, subscriber)).total >= 1000, 60_000, '1,000 applied events');
@@ -111,7 +119,11 @@ export function eventLogContract(mode: LogMode): void {
     it('applies each event once when two instances of one subscriber run side by side', async () => {
       const subscriber = `twins-${randomUUID()}`;
       const prefix = randomUUID();
-      const handler: CheckpointedHandler = async (events, tx) => recordApplied(subscriber)(events.filter((e) => e.metadata.streamId.startsWith(prefix)), tx);
+      const handler: CheckpointedHandler = async (events, tx) =>
+        recordApplied(subscriber)(
+          events.filter((e) => e.metadata.streamId.startsWith(prefix)),
+          tx,
+        );
       const first = await backbone.log.subscribe(subscriber, handler, { batchSize: 20 });
       const second = await backbone.log.subscribe(subscriber, handler, { batchSize: 20 });
       await appendConcurrently(backbone, prefix, 400, 40);
@@ -141,7 +153,9 @@ export function eventLogContract(mode: LogMode): void {
         await new Promise((resolve) => setTimeout(resolve, 500));
         expect(await countMine(backbone, subscriber, prefix)).toBe(1000);
         expect(await summariseApplied(backbone.db, subscriber)).toMatchObject({ outOfOrderStreams: 0 });
-        const [dupes] = await backbone.db.query(`SELECT count(*) - count(DISTINCT event_id) AS n FROM applied WHERE subscriber = $1`, [subscriber]);
+        const [dupes] = await backbone.db.query(`SELECT count(*) - count(DISTINCT event_id) AS n FROM applied WHERE subscriber = $1`, [
+          subscriber,
+        ]);
         expect(Number(dupes.n)).toBe(0);
       } finally {
         survivor.kill('SIGKILL');
@@ -183,6 +197,9 @@ function waitForLines(child: ChildProcess, line: string, count: number): Promise
 }
 
 async function countMine(backbone: TestBackbone, subscriber: string, prefix: string): Promise<number> {
-  const [row] = await backbone.db.query(`SELECT count(*)::int AS n FROM applied WHERE subscriber = $1 AND stream_id LIKE $2`, [subscriber, `${prefix}%`]);
+  const [row] = await backbone.db.query(`SELECT count(*)::int AS n FROM applied WHERE subscriber = $1 AND stream_id LIKE $2`, [
+    subscriber,
+    `${prefix}%`,
+  ]);
   return row.n;
 }

@@ -3,12 +3,15 @@ import { installationDecider, streamIds, upcasterRegistry, type Event } from '#d
 import { handleCommand, PostgresEventStore, WrongExpectedVersion } from '#infra';
 import { logModes, openTestBackbone, systemMetadata, type TestBackbone } from './support/backbones.js';
 
-const pushed = (sha: string): Event => ({ type: 'PushIgnored', data: { deliveryId: sha, owner: 'o', repo: 'r', ref: 'refs/tags/v1', sha, reason: 'tag' } });
+const pushed = (sha: string): Event => ({
+  type: 'PushIgnored',
+  data: { deliveryId: sha, owner: 'o', repo: 'r', ref: 'refs/tags/v1', sha, reason: 'tag' },
+});
 
-describe('event store on Postgres', () => {
+describe.each(logModes)('event store on Postgres ($name)', (mode) => {
   let backbone: TestBackbone;
   beforeAll(async () => {
-    backbone = await openTestBackbone(logModes[0]!);
+    backbone = await openTestBackbone(mode);
   });
   afterAll(() => backbone.close());
 
@@ -39,8 +42,19 @@ describe('event store on Postgres', () => {
 
   it('stores hostile text exactly as given', async () => {
     const stream = `repository-o'brien/\\x"; DROP TABLE events; --`;
-    const data = { deliveryId: "'); DELETE FROM events; --", owner: 'back\\slash \\\' quote', repo: 'ünïcødé 🚀 $$ $1 E\'\'', ref: '\n\t', sha: '\u2028', reason: '{"json": [1]}' };
-    await backbone.store.append(stream, 0, [{ type: 'PushIgnored', data }], { correlationId: "c'1", causationId: 'c\\2', actor: "github:o'brien" });
+    const data = {
+      deliveryId: "'); DELETE FROM events; --",
+      owner: "back\\slash \\' quote",
+      repo: "ünïcødé 🚀 $$ $1 E''",
+      ref: '\n\t',
+      sha: '\u2028',
+      reason: '{"json": [1]}',
+    };
+    await backbone.store.append(stream, 0, [{ type: 'PushIgnored', data }], {
+      correlationId: "c'1",
+      causationId: 'c\\2',
+      actor: "github:o'brien",
+    });
     const { events } = await backbone.store.readStream(stream);
     expect(events).toHaveLength(1);
     expect(events[0]!.data).toEqual(data);
@@ -68,7 +82,10 @@ describe('event store on Postgres', () => {
   it('isolates a conflicting append from the others committed in the same group', async () => {
     const streams = Array.from({ length: 40 }, (_, index) => `s-group-${index}`);
     const outcomes = await Promise.allSettled(
-      streams.flatMap((stream) => [backbone.store.append(stream, 0, [pushed('a')], systemMetadata), backbone.store.append(stream, 0, [pushed('b')], systemMetadata)]),
+      streams.flatMap((stream) => [
+        backbone.store.append(stream, 0, [pushed('a')], systemMetadata),
+        backbone.store.append(stream, 0, [pushed('b')], systemMetadata),
+      ]),
     );
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(40);
     expect(outcomes.filter((outcome) => outcome.status === 'rejected' && outcome.reason instanceof WrongExpectedVersion)).toHaveLength(40);
@@ -77,7 +94,9 @@ describe('event store on Postgres', () => {
 
   it('assigns gapless global positions in commit order under concurrency', async () => {
     const before = await backbone.store.headPosition();
-    await Promise.all(Array.from({ length: 200 }, (_, index) => backbone.store.append(`s-pos-${index % 20}`, 'any', [pushed(`${index}`)], systemMetadata)));
+    await Promise.all(
+      Array.from({ length: 200 }, (_, index) => backbone.store.append(`s-pos-${index % 20}`, 'any', [pushed(`${index}`)], systemMetadata)),
+    );
     const all = await backbone.store.readAll(before, 1000);
     expect(all.map((event) => event.metadata.globalPosition)).toEqual(Array.from({ length: 200 }, (_, index) => before + index + 1));
     const versions = new Map<string, number>();
@@ -90,10 +109,7 @@ describe('event store on Postgres', () => {
 
   it('reads an event stored at an old schemaVersion as the current version', async () => {
     const current = { PushIgnored: 2 };
-    const upcast = upcasterRegistry(
-      [{ type: 'PushIgnored', from: 1, upcast: (data) => ({ ...(data as object), branch: null }) }],
-      current,
-    );
+    const upcast = upcasterRegistry([{ type: 'PushIgnored', from: 1, upcast: (data) => ({ ...(data as object), branch: null }) }], current);
     await backbone.store.append('s-old', 0, [pushed('old')], systemMetadata);
     const [stored] = await backbone.db.query(`SELECT schema_version FROM events WHERE stream_id = 's-old'`);
     expect(stored.schema_version).toBe(1);
@@ -112,29 +128,58 @@ describe('event store on Postgres', () => {
     await backbone.store.append(stream, 0, [{ type: 'InstallationCreated', data: { ...account, repositories: [] } }], systemMetadata);
     const results = await Promise.all(
       ['a', 'bb', 'ccc', 'dddd', 'a'].map((name) =>
-        handleCommand(backbone.store, installationDecider, stream, { type: 'AddRepositories', data: { installationId: 42, repositories: [repo(name)] } }, systemMetadata),
+        handleCommand(
+          backbone.store,
+          installationDecider,
+          stream,
+          { type: 'AddRepositories', data: { installationId: 42, repositories: [repo(name)] } },
+          systemMetadata,
+        ),
       ),
     );
     const { events } = await backbone.store.readStream(stream);
-    expect(events.filter((event) => event.type === 'RepositoryAdded').map((event) => (event.data as { repo: string }).repo).sort()).toEqual(['a', 'bb', 'ccc', 'dddd']);
+    expect(
+      events
+        .filter((event) => event.type === 'RepositoryAdded')
+        .map((event) => (event.data as { repo: string }).repo)
+        .sort(),
+    ).toEqual(['a', 'bb', 'ccc', 'dddd']);
     expect(results.filter((result) => result.result === null)).toHaveLength(1);
   });
 
-  it('writes no outbox rows when the events table is the log', async () => {
-    const [row] = await backbone.db.query(`SELECT count(*)::int AS n FROM outbox`);
-    expect(row.n).toBe(0);
+  it('writes an outbox row for each appended event on the Kafka log (none for a duplicate), and none when the events table is the log', async () => {
+    const metadata = { ...systemMetadata, idempotencyKey: 'outbox:once' };
+    const appended = await backbone.store.append('s-outbox', 'any', [pushed('o1'), pushed('o2')], metadata);
+    expect((await backbone.store.append('s-outbox', 'any', [pushed('o1'), pushed('o2')], metadata)).duplicate).toBe(true);
+    // The relay is not started here, so every row an append wrote is still queued.
+    const queued: { position: string; stream_id: string }[] = await backbone.db.query(
+      `SELECT global_position AS position, stream_id FROM outbox ORDER BY global_position`,
+    );
+    const stored: { position: string; stream_id: string }[] = await backbone.db.query(
+      `SELECT global_position AS position, stream_id FROM events ORDER BY global_position`,
+    );
+    const onKafka = backbone.kafka !== null;
+    expect(queued).toEqual(onKafka ? stored : []);
+    expect(queued.filter((row) => row.stream_id === 's-outbox').map((row) => Number(row.position))).toEqual(
+      onKafka ? appended.events.map((event) => event.metadata.globalPosition) : [],
+    );
   });
 
   it('appends an idempotency key once, even when the duplicates share a group commit', async () => {
     const metadata = { ...systemMetadata, idempotencyKey: 'delivery:same' };
-    const results = await Promise.all([1, 2, 3, 4].map(() => backbone.store.append('s-idempotent', 'any', [pushed('x'), pushed('y')], metadata)));
+    const results = await Promise.all(
+      [1, 2, 3, 4].map(() => backbone.store.append('s-idempotent', 'any', [pushed('x'), pushed('y')], metadata)),
+    );
     expect(results.filter((result) => !result.duplicate)).toHaveLength(1);
     expect(results.filter((result) => result.duplicate).every((result) => result.events.length === 0)).toBe(true);
     const later = await backbone.store.append('s-idempotent', 'any', [pushed('z')], metadata);
     expect(later.duplicate).toBe(true);
     const { events } = await backbone.store.readStream('s-idempotent');
     expect(events.map((event) => (event.data as { sha: string }).sha)).toEqual(['x', 'y']);
-    const other = await backbone.store.append('s-idempotent', 'any', [pushed('w')], { ...systemMetadata, idempotencyKey: 'delivery:other' });
+    const other = await backbone.store.append('s-idempotent', 'any', [pushed('w')], {
+      ...systemMetadata,
+      idempotencyKey: 'delivery:other',
+    });
     expect(other.duplicate).toBe(false);
     expect(other.events[0]!.metadata.eventId).not.toBe(events[0]!.metadata.eventId);
   });

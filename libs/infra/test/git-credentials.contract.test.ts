@@ -15,7 +15,14 @@ let work: string;
 const servers: GitFixtures[] = [];
 
 beforeAll(async () => {
-  github = await startFakeGitHub({ appId: '12345', appPublicKey: publicKey, installations: [7, 8] });
+  github = await startFakeGitHub({
+    appId: '12345',
+    appPublicKey: publicKey,
+    installations: [
+      { id: 7, account: 'alexellis' },
+      { id: 8, account: 'alexellis' },
+    ],
+  });
   work = mkdtempSync(join(tmpdir(), 'faasline-credentials-'));
 });
 afterAll(async () => {
@@ -29,7 +36,12 @@ type Adapter = Readonly<{ name: string; credentials: () => GitCredentials; grant
 const adapters: Adapter[] = [
   { name: 'anonymous', credentials: () => anonymousCredentials, grants: false, serverToken: () => 'unused' },
   { name: 'GITHUB_TOKEN', credentials: () => staticTokenCredentials('ghp_static'), grants: true, serverToken: () => 'ghp_static' },
-  { name: 'GitHub App', credentials: () => githubAppCredentials({ appId: '12345', privateKey: appKey, apiUrl: github.url }), grants: true, serverToken: (issued) => issued },
+  {
+    name: 'GitHub App',
+    credentials: () => githubAppCredentials({ appId: '12345', privateKey: appKey, apiUrl: github.url }),
+    grants: true,
+    serverToken: (issued) => issued,
+  },
 ];
 
 describe.each(adapters)('git credentials port: $name', (adapter) => {
@@ -40,7 +52,13 @@ describe.each(adapters)('git credentials port: $name', (adapter) => {
     const git = await gitFixtures({ token: adapter.serverToken(token ?? '') });
     servers.push(git);
     const sha = git.commit('alexellis', 'private', { 'stack.yml': 'provider: {name: openfaas}\n' });
-    const fetch = fetchCommit({ url: git.cloneUrl('alexellis', 'private'), sha, dir: join(work, `${adapter.name}-${sha}`), token, limits: { timeoutMs: 20_000, maxFiles: 100, maxBytes: 1e6 } });
+    const fetch = fetchCommit({
+      url: git.cloneUrl('alexellis', 'private'),
+      sha,
+      dir: join(work, `${adapter.name}-${sha}`),
+      token,
+      limits: { timeoutMs: 20_000, maxFiles: 100, maxBytes: 1e6 },
+    });
     if (adapter.grants) await expect(fetch).resolves.toBeUndefined();
     else await expect(fetch).rejects.toThrow(FetchFailed);
   });
@@ -56,8 +74,12 @@ describe('GitHub App credentials', () => {
   });
 
   it('fails for an installation GitHub does not know, and with a key that is not the App’s', async () => {
-    await expect(githubAppCredentials({ appId: '12345', privateKey: appKey, apiUrl: github.url }).tokenFor(999)).rejects.toThrow(/Not Found/);
+    await expect(githubAppCredentials({ appId: '12345', privateKey: appKey, apiUrl: github.url }).tokenFor(999)).rejects.toThrow(
+      /Not Found/,
+    );
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-    await expect(githubAppCredentials({ appId: '12345', privateKey: other, apiUrl: github.url }).tokenFor(7)).rejects.toThrow(/could not be decoded/);
+    await expect(githubAppCredentials({ appId: '12345', privateKey: other, apiUrl: github.url }).tokenFor(7)).rejects.toThrow(
+      /could not be decoded/,
+    );
   });
 });

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitUrlProblem } from '#domain';
 import { fetchCommit, FetchFailed, resolveRef, serveGitRepositories, TemplateProblem, TemplateRegistry, type GitHttpServer } from '#infra';
-import { testTemplateFiles } from '../../../test/support/git-repos.js';
+import { git, testTemplateFiles } from '../../../test/support/git-repos.js';
 
 // The allowed host (127.0.0.1:<redirector port>) answers every request with a redirect to a git server on
 // another loopback address, outside the allowed hosts, that serves the repository for real.
@@ -17,11 +16,6 @@ let outsideRequests = 0;
 let redirector: Server;
 let allowedUrl: string;
 let sha: string;
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' } })
-    .toString()
-    .trim();
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'faasline-git-redirect-'));
@@ -70,7 +64,13 @@ describe('git never follows a redirect', () => {
 
   it('refuses to fetch a pushed commit through a redirect from an allowed host, and never reaches the other host', async () => {
     const before = outsideRequests;
-    const failure = await fetchCommit({ url: allowedUrl, sha, dir: join(root, 'through-redirect'), token: 'the-installation-token', limits }).then(
+    const failure = await fetchCommit({
+      url: allowedUrl,
+      sha,
+      dir: join(root, 'through-redirect'),
+      token: 'the-installation-token',
+      limits,
+    }).then(
       () => null,
       (error: unknown) => error,
     );
@@ -87,7 +87,12 @@ describe('git never follows a redirect', () => {
 
   it('refuses a template repository behind a redirect, with a reason for the commit status', async () => {
     const before = outsideRequests;
-    const registry = new TemplateRegistry({ roots: [], cacheDir: join(root, 'cache'), gitAllowedHosts: allowedHosts(), fetchTimeoutMs: 20_000 });
+    const registry = new TemplateRegistry({
+      roots: [],
+      cacheDir: join(root, 'cache'),
+      gitAllowedHosts: allowedHosts(),
+      fetchTimeoutMs: 20_000,
+    });
     const resolved = registry.resolve([{ name: 'node20', source: allowedUrl }], null);
     await expect(resolved).rejects.toThrow(TemplateProblem);
     await expect(resolved).rejects.toThrow(/answered with a redirect/);

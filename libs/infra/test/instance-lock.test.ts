@@ -13,6 +13,13 @@ describe('the instance lock', () => {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
   };
+  /** Acquired: the file now names this process; released: the file is gone. */
+  const expectTakenOver = () => {
+    const lock = acquireInstanceLock(dataDir);
+    expect(readFileSync(lockFile, 'utf8')).toMatch(new RegExp(`^${process.pid} \\d+\\n$`));
+    lock.release();
+    expect(() => readFileSync(lockFile)).toThrow();
+  };
   afterEach(() => rmSync(lockFile, { force: true }));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -30,17 +37,14 @@ describe('the instance lock', () => {
   it('is taken over from a process killed without a chance to release it', () => {
     const gone = spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim();
     writeFileSync(lockFile, `${gone} 12345\n`);
-    const lock = acquireInstanceLock(dataDir);
-    expect(readFileSync(lockFile, 'utf8')).toMatch(new RegExp(`^${process.pid} \\d+\\n$`));
-    lock.release();
-    expect(() => readFileSync(lockFile)).toThrow();
+    expectTakenOver();
   });
 
   it('is taken over when its pid now belongs to another process (different start time)', () => {
     const other = spawn('sleep', ['30']);
     try {
       writeFileSync(lockFile, `${other.pid} ${startTimeOf(other.pid!) - 1}\n`);
-      acquireInstanceLock(dataDir).release();
+      expectTakenOver();
     } finally {
       other.kill('SIGKILL');
     }
@@ -49,7 +53,9 @@ describe('the instance lock', () => {
   it('is taken over when its process is a zombie nobody reaped', async () => {
     const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
-      const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()))));
+      const zombie = Number(
+        await new Promise<string>((resolve) => parent.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()))),
+      );
       let startTime = Number.NaN;
       for (let waited = 0; waited < 5000; waited += 50) {
         const stat = readFileSync(`/proc/${zombie}/stat`, 'utf8');
@@ -58,7 +64,7 @@ describe('the instance lock', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       writeFileSync(lockFile, `${zombie} ${startTime}\n`);
-      acquireInstanceLock(dataDir).release();
+      expectTakenOver();
     } finally {
       parent.kill('SIGKILL');
     }

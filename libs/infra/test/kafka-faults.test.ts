@@ -6,10 +6,22 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Event } from '#domain';
 import type { Config } from '#infra';
-import { createAppliedTable, eventually, logModes, recordApplied, openTestBackbone, summariseApplied, systemMetadata, type TestBackbone } from './support/backbones.js';
+import {
+  createAppliedTable,
+  eventually,
+  logModes,
+  recordApplied,
+  openTestBackbone,
+  summariseApplied,
+  systemMetadata,
+  type TestBackbone,
+} from './support/backbones.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const event = (n: number): Event => ({ type: 'PushIgnored', data: { deliveryId: `d${n}`, owner: 'o', repo: 'r', ref: 'refs/heads/x', sha: `${n}`, reason: 'fault test' } });
+const event = (n: number): Event => ({
+  type: 'PushIgnored',
+  data: { deliveryId: `d${n}`, owner: 'o', repo: 'r', ref: 'refs/heads/x', sha: `${n}`, reason: 'fault test' },
+});
 const kafkaMode = logModes[1]!;
 
 async function messagesOnTopic(kafka: NonNullable<Config['kafka']>): Promise<number> {
@@ -102,7 +114,11 @@ describe('kafka log under faults', () => {
       await new Promise((resolve) => setTimeout(resolve, 2000));
       appending = false;
       await Promise.all(writers);
-      await eventually(async () => (await summariseApplied(backbone.db, subscriber)).total >= appended, 120_000, `${appended} applied events`);
+      await eventually(
+        async () => (await summariseApplied(backbone.db, subscriber)).total >= appended,
+        120_000,
+        `${appended} applied events`,
+      );
       await new Promise((resolve) => setTimeout(resolve, 1500));
       expect(await summariseApplied(backbone.db, subscriber)).toEqual({ total: appended, distinct: appended, outOfOrderStreams: 0 });
       await subscription.close();

@@ -1,13 +1,30 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { streamIds, type FunctionEvent } from '#domain';
 import { postgresOwnerFunctions, type OwnerFunctions } from '#infra';
-import { logModes, openTestBackbone, systemMetadata, type TestBackbone } from './support/backbones.js';
+import { eventually, logModes, openTestBackbone, systemMetadata, type TestBackbone } from './support/backbones.js';
 
 const deployed = (name: string, owner: string): FunctionEvent => ({
   type: 'FunctionDeployed',
-  data: { name, owner, repo: 'fns', function: name, branch: 'main', sha: 'a'.repeat(40), image: `img/${name}`, endpoint: `http://gw/function/${name}`, deliveryId: 'd', buildId: 'b', pushSequence: 1, ownerId: null, repositoryId: null },
+  data: {
+    name,
+    owner,
+    repo: 'fns',
+    function: name,
+    branch: 'main',
+    sha: 'a'.repeat(40),
+    image: `img/${name}`,
+    endpoint: `http://gw/function/${name}`,
+    deliveryId: 'd',
+    buildId: 'b',
+    pushSequence: 1,
+    ownerId: null,
+    repositoryId: null,
+  },
 });
-const removed = (name: string, owner: string): FunctionEvent => ({ type: 'FunctionRemoved', data: { name, owner, repo: 'fns', reason: 'not-in-stack' } });
+const removed = (name: string, owner: string): FunctionEvent => ({
+  type: 'FunctionRemoved',
+  data: { name, owner, repo: 'fns', reason: 'not-in-stack' },
+});
 
 describe('owner functions, read from the event store', () => {
   let backbone: TestBackbone;
@@ -17,7 +34,8 @@ describe('owner functions, read from the event store', () => {
     owners = postgresOwnerFunctions(backbone.db);
   });
   afterAll(() => backbone.close());
-  const record = (event: FunctionEvent) => backbone.store.append(streamIds.function((event.data as { name: string }).name), 'any', [event], systemMetadata);
+  const record = (event: FunctionEvent) =>
+    backbone.store.append(streamIds.function((event.data as { name: string }).name), 'any', [event], systemMetadata);
 
   it("counts the functions an owner runs now, whatever the login's case, leaving out removed ones and the one being deployed", async () => {
     await record(deployed('alice-a', 'alice'));
@@ -42,10 +60,19 @@ describe('owner functions, read from the event store', () => {
       return releaseSecond;
     });
     const other = await owners.lock('erin');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The second request is queued on Dana's lock in Postgres (not merely slow): Erin's was granted meanwhile.
+    const waiting = async () =>
+      (
+        await backbone.db.query(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        )
+      )[0].n;
+    await eventually(async () => (await waiting()) === 1, 10_000, 'the second lock of Dana to wait');
     expect(secondHeld).toBe(false);
     await release();
-    await (await second)();
+    await (
+      await second
+    )();
     expect(secondHeld).toBe(true);
     await other();
   });

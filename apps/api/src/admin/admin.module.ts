@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import type { Backbone, Logger } from '#infra';
-import { BACKBONE, LOGGER, ReadModelReplayer } from '#projector';
+import { BACKBONE, LOGGER } from '#kernel';
+import { ReadModelReplayer } from '#projections';
 import { REPLAYER } from './admin.tokens.js';
 import { ReadReplayHandler } from './replay-read-models/read-replay.handler.js';
 import { ReplayController } from './replay-read-models/replay.controller.js';
@@ -12,7 +13,11 @@ import { StartReplayHandler } from './replay-read-models/start-replay.handler.js
   providers: [
     StartReplayHandler,
     ReadReplayHandler,
-    { provide: REPLAYER, inject: [BACKBONE, LOGGER], useFactory: (backbone: Backbone, logger: Logger) => new ReadModelReplayer(backbone.db, backbone.log.mode, logger) },
+    {
+      provide: REPLAYER,
+      inject: [BACKBONE, LOGGER],
+      useFactory: (backbone: Backbone, logger: Logger) => new ReadModelReplayer(backbone.db, backbone.log.mode, logger),
+    },
   ],
 })
 export class AdminModule {}

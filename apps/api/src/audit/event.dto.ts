@@ -1,6 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { eventTypes, upcast, type Event, type RecordedEvent } from '#domain';
-import { toRecordedEvent, type EventRow } from '#infra';
+import { eventTypes, type Event, type RecordedEvent } from '#domain';
 
 /** One event of the audit trail, its data upcast to the current schema version. */
 export class EventDto {
@@ -12,7 +11,10 @@ export class EventDto {
   @ApiProperty({ description: '`github:<login>`, `admin:<name>` or `system:<component>`', example: 'system:pipeline' }) actor!: string;
   @ApiProperty({ description: 'The webhook delivery (or admin request) that started the chain' }) correlationId!: string;
   @ApiProperty({ description: 'The event id (or delivery id) that directly caused this event' }) causationId!: string;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: "The event's data, as in the event catalogue" }) data!: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: "The event's data, as in the event catalogue" }) data!: Record<
+    string,
+    unknown
+  >;
 }
 
 export const toEventDto = (event: RecordedEvent<Event>): EventDto => ({
@@ -26,5 +28,3 @@ export const toEventDto = (event: RecordedEvent<Event>): EventDto => ({
   causationId: event.metadata.causationId,
   data: event.data as Record<string, unknown>,
 });
-
-export const eventDtoOf = (row: EventRow): EventDto => toEventDto(toRecordedEvent(row, upcast));

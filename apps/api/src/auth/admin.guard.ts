@@ -25,7 +25,8 @@ export class AdminGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>();
     const bearer = bearerOf(request.headers.authorization);
-    if (bearer === undefined) throw new HttpException({ message: 'Authorization: Bearer <ADMIN_TOKEN> is required' }, HttpStatus.UNAUTHORIZED);
+    if (bearer === undefined)
+      throw new HttpException({ message: 'Authorization: Bearer <ADMIN_TOKEN> is required' }, HttpStatus.UNAUTHORIZED);
     if (!constantTimeEqual(bearer, this.adminToken)) throw new HttpException({ message: 'wrong admin token' }, HttpStatus.FORBIDDEN);
     return true;
   }

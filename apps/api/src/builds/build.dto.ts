@@ -17,19 +17,17 @@ export class BuildDto {
   @ApiProperty({ type: Number, nullable: true }) durationMs!: number | null;
   @ApiProperty({ type: String, nullable: true, description: 'Why the build failed' }) reason!: string | null;
   @ApiProperty({ description: 'The webhook delivery of the push' }) deliveryId!: string;
-  @ApiProperty({ type: String, nullable: true, description: 'For a reused build: the build whose image it reused' }) reusedBuildId!: string | null;
-  @ApiProperty({ type: String, nullable: true, description: 'For a superseded build: the newer push that replaced it' }) supersededBy!: string | null;
-  @ApiProperty({ type: String, enum: ['buildkit', 'local'], nullable: true, description: 'What built the image; null for builds recorded before faasline kept it' })
+  @ApiProperty({ type: String, nullable: true, description: 'For a reused build: the build whose image it reused' }) reusedBuildId!:
+    string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'For a superseded build: the newer push that replaced it' }) supersededBy!:
+    string | null;
+  @ApiProperty({
+    type: String,
+    enum: ['buildkit', 'local'],
+    nullable: true,
+    description: 'What built the image; null for builds recorded before faasline kept it',
+  })
   builder!: 'buildkit' | 'local' | null;
-  @ApiProperty({ type: String, nullable: true, description: "The registry's digest of the image, when the builder reported one" }) imageDigest!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "The registry's digest of the image, when the builder reported one" })
+  imageDigest!: string | null;
 }
-
-const isoTime = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
-/**
- * The select list that reads a `read_builds` row (alias `b`) straight in its answer's shape: Postgres formats the
- * times, so a page of builds costs no entity hydration or date parsing in the api (the tail of the list's latency).
- */
-export const BUILD_DTO_COLUMNS = `b.id, b.function_name AS name, b.owner, b.repo, b.sha, b.status, b.image, b.context_digest AS "contextDigest",
-  ${isoTime('b.started_at')} AS "startedAt", ${isoTime('b.finished_at')} AS "finishedAt", b.duration_ms AS "durationMs", b.reason,
-  b.delivery_id AS "deliveryId", b.reused_build_id AS "reusedBuildId", b.superseded_by AS "supersededBy", b.builder, b.image_digest AS "imageDigest"`;

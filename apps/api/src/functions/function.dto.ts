@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { isPreviewName } from '#domain';
 import type { ReadFunction } from '#infra';
 
 export const functionStatuses = ['building', 'deploying', 'ready', 'failed', 'removed'] as const;
@@ -12,6 +13,11 @@ export class FunctionDto {
   @ApiProperty({ type: String, nullable: true, description: 'The image deployed, or being built' }) image!: string | null;
   @ApiProperty({ description: 'The commit of the newest push that touched this function' }) sha!: string;
   @ApiProperty({ type: String, nullable: true }) branch!: string | null;
+  @ApiProperty({
+    description:
+      'A branch preview (PREVIEW_BRANCHES): `<owner>-<fn>-<branch slug>`, deployed from `branch` beside production; known once deployed',
+  })
+  preview!: boolean;
   @ApiProperty({ enum: functionStatuses, enumName: 'FunctionStatus' }) status!: (typeof functionStatuses)[number];
   @ApiProperty({ type: String, nullable: true, description: 'Where the function answers on the gateway' }) endpoint!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) deployedAt!: string | null;
@@ -26,6 +32,7 @@ export const toFunctionDto = (row: ReadFunction): FunctionDto => ({
   image: row.image,
   sha: row.sha,
   branch: row.branch,
+  preview: row.branch !== null && isPreviewName(row.name, row.owner, row.function),
   status: row.status,
   endpoint: row.endpoint,
   deployedAt: row.deployedAt?.toISOString() ?? null,

@@ -5,30 +5,42 @@ import { Module } from '@nestjs/common';
 import {
   anonymousCredentials,
   BuildKitBuilder,
+  CheckRunReporter,
   CommitStatusReporter,
   GatewayClient,
   githubAppCredentials,
   LocalBuilder,
+  measuredBuilder,
+  PostgresSealedSecretStore,
+  type SealedSecretStore,
+  type SealKey,
   staticTokenCredentials,
   TemplateRegistry,
   type BuildLogStore,
   type Config,
   type ContextStore,
+  type Backbone,
   type GitCredentials,
+  type Logger,
 } from '#infra';
-import { CONFIG } from '#projector';
-import { BUILD_LOGS, CONTEXT_STORE, GATEWAY_PASSWORD, LINKS, SANDBOX, type SandboxChoice } from '../tokens.js';
+import { BACKBONE, CONFIG, LOGGER } from '#kernel';
+import { BUILD_LOGS, CONTEXT_STORE, GATEWAY_PASSWORD, LINKS, SANDBOX, SEAL_KEY, type SandboxChoice } from '../tokens.js';
 import { BuildStep } from './build/build.step.js';
 import { CollectGarbageStep } from './collect-garbage/collect-garbage.step.js';
 import { DeployStep } from './deploy/deploy.step.js';
 import { DiskEvictionService } from './disk-eviction/disk-eviction.service.js';
+import { ExpirePreviewsService } from './expire-previews/expire-previews.service.js';
 import { FetchSourceStep } from './fetch-source/fetch-source.step.js';
+import { ApplySecretsStep } from './apply-secrets/apply-secrets.step.js';
 import type { SourceReader } from './fetch-source/read-source.js';
-import type { Links, PipelineParts } from './pipeline-parts.js';
-import { PIPELINE_PARTS, SOURCE_READER } from './pipeline.tokens.js';
+import type { Links } from '../links/signed-links.js';
+import type { PipelineParts, StepContext } from './pipeline-parts.js';
+import { GIT_CREDENTIALS, PIPELINE_PARTS, SEALED_SECRETS, SOURCE_READER, STEP_CONTEXT } from './pipeline.tokens.js';
 import { PipelineProcessManager } from './process-manager/pipeline.process-manager.js';
+import { RejectFunctionStep } from './reject-function/reject-function.step.js';
 import { RemoveFunctionStep } from './remove-function/remove-function.step.js';
 import { ReportStatusStep } from './report-status/report-status.step.js';
+import { ReportCheckRunStep } from './report-check-run/report-check-run.step.js';
 import { BuildsModule } from '../builds/builds.module.js';
 
 /** The project's own templates: `templates/` at the repository root (same depth from src and dist). */
@@ -46,11 +58,17 @@ export function gitCredentials(config: Config): GitCredentials {
 @Module({
   imports: [BuildsModule],
   providers: [
-    { provide: 'GIT_CREDENTIALS', inject: [CONFIG], useFactory: gitCredentials },
+    { provide: GIT_CREDENTIALS, inject: [CONFIG], useFactory: gitCredentials },
     {
       provide: SOURCE_READER,
-      inject: [CONFIG, 'GIT_CREDENTIALS', CONTEXT_STORE],
-      useFactory: (config: Config, credentials: GitCredentials, contexts: ContextStore): SourceReader => ({
+      inject: [CONFIG, GIT_CREDENTIALS, CONTEXT_STORE, SEAL_KEY, SEALED_SECRETS],
+      useFactory: (
+        config: Config,
+        credentials: GitCredentials,
+        contexts: ContextStore,
+        sealKey: SealKey,
+        sealedSecrets: SealedSecretStore,
+      ): SourceReader => ({
         config,
         credentials,
         templates: new TemplateRegistry({
@@ -60,31 +78,60 @@ export function gitCredentials(config: Config): GitCredentials {
           fetchTimeoutMs: config.source.fetchTimeoutMs,
         }),
         contexts,
+        sealed: { keyId: sealKey.keyId, store: sealedSecrets },
       }),
     },
+    { provide: SEALED_SECRETS, inject: [BACKBONE], useFactory: (backbone: Backbone) => new PostgresSealedSecretStore(backbone.db) },
     {
       provide: PIPELINE_PARTS,
-      inject: [CONFIG, 'GIT_CREDENTIALS', GATEWAY_PASSWORD, LINKS, CONTEXT_STORE, BUILD_LOGS, SANDBOX],
-      useFactory: (config: Config, credentials: GitCredentials, gatewayPassword: string, links: Links, contexts: ContextStore, logs: BuildLogStore, sandbox: SandboxChoice): PipelineParts => ({
+      inject: [CONFIG, GIT_CREDENTIALS, GATEWAY_PASSWORD, LINKS, CONTEXT_STORE, BUILD_LOGS, SANDBOX],
+      useFactory: (
+        config: Config,
+        credentials: GitCredentials,
+        gatewayPassword: string,
+        links: Links,
+        contexts: ContextStore,
+        logs: BuildLogStore,
+        sandbox: SandboxChoice,
+      ): PipelineParts => ({
         config,
-        builder: config.buildkitAddr
-          ? new BuildKitBuilder(config.buildkitAddr, config.buildTimeoutMs)
-          : new LocalBuilder(join(config.dataDir, 'images'), join(config.dataDir, 'npm-cache'), { timeoutMs: config.buildTimeoutMs, pipSourceBuilds: config.pipSourceBuilds, maxBuildBytes: config.maxBuildBytes }, sandbox.sandbox),
+        builder: measuredBuilder(
+          config.buildkitAddr
+            ? new BuildKitBuilder(config.buildkitAddr, config.buildTimeoutMs)
+            : new LocalBuilder(
+                join(config.dataDir, 'images'),
+                join(config.dataDir, 'npm-cache'),
+                { timeoutMs: config.buildTimeoutMs, pipSourceBuilds: config.pipSourceBuilds, maxBuildBytes: config.maxBuildBytes },
+                sandbox.sandbox,
+              ),
+        ),
         logs,
         contexts,
-        gateway: config.openfaasUrl ? new GatewayClient({ url: config.openfaasUrl, user: config.openfaasUser, password: gatewayPassword }) : null,
+        gateway: config.openfaasUrl
+          ? new GatewayClient({ url: config.openfaasUrl, user: config.openfaasUser, password: gatewayPassword })
+          : null,
         reporter: new CommitStatusReporter(credentials, config.githubApiUrl),
+        checks: new CheckRunReporter(credentials, config.githubApiUrl),
         links,
       }),
     },
+    {
+      provide: STEP_CONTEXT,
+      inject: [BACKBONE, LOGGER, PIPELINE_PARTS],
+      useFactory: (backbone: Backbone, logger: Logger, parts: PipelineParts): StepContext => ({ backbone, logger, parts }),
+    },
     FetchSourceStep,
+    ApplySecretsStep,
     PipelineProcessManager,
     BuildStep,
     DeployStep,
     ReportStatusStep,
+    ReportCheckRunStep,
     CollectGarbageStep,
     RemoveFunctionStep,
+    RejectFunctionStep,
     DiskEvictionService,
+    ExpirePreviewsService,
   ],
   exports: [SOURCE_READER, PIPELINE_PARTS],
 })

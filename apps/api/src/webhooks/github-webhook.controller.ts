@@ -4,11 +4,19 @@ import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Webhooks } from '@octokit/webhooks';
 import type { InstallationCommand } from '#domain';
+import { withLogContext, type WebhookMetrics } from '#infra';
 import { INGRESS_COUNTERS, WEBHOOK_SECRET } from '../tokens.js';
-import { parseInstallationPayload, parseInstallationRepositoriesPayload, parsePushPayload, type PayloadCheck } from './github-payload.dto.js';
+import type { z } from 'zod';
+import {
+  checkRunPayload,
+  installationPayload,
+  installationRepositoriesPayload,
+  payloadProblem,
+  pushPayload,
+} from './github-payload.schema.js';
 import { RecordInstallationChangeCommand } from './record-installation-change.command.js';
 import { RecordPushCommand, type RecordOutcome } from './record-push.command.js';
-import type { WebhookCounters } from './webhook-counters.js';
+import { RecordRerunCommand } from './record-rerun.command.js';
 
 type RawRequest = FastifyRequest & { rawBody?: Buffer };
 
@@ -25,7 +33,7 @@ export class GithubWebhookController {
   constructor(
     @Inject(CommandBus) private readonly commands: CommandBus,
     @Inject(WEBHOOK_SECRET) secret: string,
-    @Inject(INGRESS_COUNTERS) private readonly counters: WebhookCounters,
+    @Inject(INGRESS_COUNTERS) private readonly counters: WebhookMetrics,
   ) {
     this.webhooks = new Webhooks({ secret });
   }
@@ -42,12 +50,26 @@ export class GithubWebhookController {
     const text = (request.rawBody ?? Buffer.alloc(0)).toString('utf8');
     if (!signature || !(await this.verify(text, signature))) {
       this.counters.reject('signature');
-      throw new HttpException({ message: signature ? 'X-Hub-Signature-256 does not match the payload' : 'X-Hub-Signature-256 is missing' }, HttpStatus.UNAUTHORIZED);
+      throw new HttpException(
+        { message: signature ? 'X-Hub-Signature-256 does not match the payload' : 'X-Hub-Signature-256 is missing' },
+        HttpStatus.UNAUTHORIZED,
+      );
     }
     if (!event) return this.badRequest('X-GitHub-Event is missing');
     if (!deliveryId || !DELIVERY_ID.test(deliveryId)) return this.badRequest('X-GitHub-Delivery is missing or not a delivery id');
     const body = decodeBody(text, request.headers['content-type']);
     if (body === undefined) return this.badRequest('the body is not JSON');
+    // The delivery id is the correlation id of everything the delivery causes: every line logged for it says so.
+    return withLogContext({ correlationId: deliveryId, causationId: deliveryId }, () => this.handle(reply, event, deliveryId, text, body));
+  }
+
+  private async handle(
+    reply: FastifyReply,
+    event: string,
+    deliveryId: string,
+    text: string,
+    body: unknown,
+  ): Promise<Record<string, unknown>> {
     const receivedAt = new Date().toISOString();
 
     switch (event) {
@@ -56,11 +78,20 @@ export class GithubWebhookController {
         reply.status(200);
         return { status: 'pong' };
       case 'push': {
-        const push = this.valid(parsePushPayload(body));
+        const push = this.valid(pushPayload, body);
         return this.answer(reply, await this.commands.execute(new RecordPushCommand({ ...push, deliveryId, receivedAt }, push.sender)));
       }
+      case 'check_run': {
+        // GitHub also tells the App of every check run it creates or completes: only the re-run button matters,
+        // and only its body is held to the fields a re-run needs.
+        const action = isRecord(body) && typeof body.action === 'string' ? body.action : '';
+        if (action !== 'rerequested')
+          return this.answer(reply, null, `check_run ${action.slice(0, 40) || 'without an action'} changes nothing here`);
+        const { rerun } = this.valid(checkRunPayload, body);
+        return this.answer(reply, await this.commands.execute(new RecordRerunCommand({ ...rerun, deliveryId, receivedAt })));
+      }
       case 'installation': {
-        const payload = this.valid(parseInstallationPayload(body));
+        const payload = this.valid(installationPayload, body);
         const account = { installationId: payload.installationId, account: payload.account, accountId: payload.accountId };
         const change: InstallationCommand | null =
           payload.action === 'created'
@@ -68,15 +99,26 @@ export class GithubWebhookController {
             : payload.action === 'deleted'
               ? { type: 'RecordUninstallation', data: account }
               : null;
-        return this.answer(reply, change ? await this.record(deliveryId, text, payload.sender, change) : null, `installation ${payload.action} changes nothing here`);
+        return this.answer(
+          reply,
+          change ? await this.record(deliveryId, text, payload.sender, change) : null,
+          `installation ${payload.action} changes nothing here`,
+        );
       }
       case 'installation_repositories': {
-        const payload = this.valid(parseInstallationRepositoriesPayload(body));
+        const payload = this.valid(installationRepositoriesPayload, body);
         const repositories = payload.action === 'added' ? payload.added : payload.action === 'removed' ? payload.removed : null;
         const change: InstallationCommand | null = repositories
-          ? { type: payload.action === 'added' ? 'AddRepositories' : 'RemoveRepositories', data: { installationId: payload.installationId, repositories } }
+          ? {
+              type: payload.action === 'added' ? 'AddRepositories' : 'RemoveRepositories',
+              data: { installationId: payload.installationId, repositories },
+            }
           : null;
-        return this.answer(reply, change ? await this.record(deliveryId, text, payload.sender, change) : null, `installation_repositories ${payload.action} changes nothing here`);
+        return this.answer(
+          reply,
+          change ? await this.record(deliveryId, text, payload.sender, change) : null,
+          `installation_repositories ${payload.action} changes nothing here`,
+        );
       }
       default:
         return this.answer(reply, null, `event ${event.slice(0, 40)} is not used by faasline`);
@@ -109,9 +151,9 @@ export class GithubWebhookController {
     return { status: outcome.status, events: outcome.events };
   }
 
-  private valid<T>(check: PayloadCheck<T>): T {
-    if (!check.ok) this.badRequest(check.reason);
-    return (check as { value: T }).value;
+  private valid<T>(schema: z.ZodType<T>, body: unknown): T {
+    const parsed = schema.safeParse(body);
+    return parsed.success ? parsed.data : this.badRequest(payloadProblem(parsed.error));
   }
 
   private badRequest(message: string): never {
@@ -119,6 +161,8 @@ export class GithubWebhookController {
     throw new HttpException({ message }, HttpStatus.BAD_REQUEST);
   }
 }
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** JSON, or GitHub's form encoding (`payload=<json>`) when a hook is configured that way. */
 function decodeBody(text: string, contentType: string | undefined): unknown {

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { pushIdempotencyKey, repositoryDecider, streamIds } from '#domain';
 import { recordDecision, type Backbone, type CustomerList } from '#infra';
-import { BACKBONE, CONFIG } from '#projector';
+import { BACKBONE, CONFIG } from '#kernel';
 import type { Config } from '#infra';
 import { CUSTOMERS, SANDBOX, type SandboxChoice } from '../tokens.js';
 import { RecordPushCommand, type RecordOutcome } from './record-push.command.js';
@@ -23,13 +23,23 @@ export class RecordPushHandler implements ICommandHandler<RecordPushCommand, Rec
   async execute({ delivery, sender }: RecordPushCommand): Promise<RecordOutcome> {
     // A delivery id already recorded stays recorded, whatever body comes with it again.
     if (await this.backbone.store.wasCorrelated(delivery.deliveryId)) return { status: 'duplicate', events: [] };
-    const policy = { customers: await this.customers(), buildBranch: this.config.buildBranch, trustedOwnersOnly: this.sandbox.trustedOwnersOnly };
+    const policy = {
+      customers: await this.customers(),
+      buildBranch: this.config.buildBranch,
+      previews: this.config.previews.branches && { branches: this.config.previews.branches },
+      trustedOwnersOnly: this.sandbox.trustedOwnersOnly,
+    };
     const result = await recordDecision(
       this.backbone.store,
       repositoryDecider,
       streamIds.repository(delivery.owner, delivery.repo),
       { type: 'RecordPush', data: { ...delivery, policy } },
-      { correlationId: delivery.deliveryId, causationId: delivery.deliveryId, actor: `github:${sender}`, idempotencyKey: pushIdempotencyKey(delivery) },
+      {
+        correlationId: delivery.deliveryId,
+        causationId: delivery.deliveryId,
+        actor: `github:${sender}`,
+        idempotencyKey: pushIdempotencyKey(delivery),
+      },
     );
     return { status: result!.duplicate ? 'duplicate' : 'recorded', events: result!.events.map((event) => event.type) };
   }

@@ -16,8 +16,17 @@ export type Schema = {
   allOf?: Schema[];
   oneOf?: Schema[];
 };
-type Operation = { responses: Record<string, { content?: Record<string, { schema: Schema }> }>; parameters?: { name: string; in: string }[]; security?: Record<string, string[]>[]; description?: string };
-export type OpenApiDocument = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema>; securitySchemes?: Record<string, unknown> } };
+type Operation = {
+  responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
+  parameters?: { name: string; in: string }[];
+  security?: Record<string, string[]>[];
+  description?: string;
+};
+export type OpenApiDocument = {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema>; securitySchemes?: Record<string, unknown> };
+};
 
 export function resolve(document: OpenApiDocument, schema: Schema): Schema {
   return schema.$ref ? resolve(document, document.components.schemas[schema.$ref.split('/').at(-1)!]!) : schema;
@@ -26,7 +35,10 @@ export function resolve(document: OpenApiDocument, schema: Schema): Schema {
 /** The first way `value` differs from `schema`, or null. */
 export function violation(document: OpenApiDocument, value: unknown, schema: Schema, at = 'body'): string | null {
   if (schema.$ref) return violation(document, value, resolve(document, schema), at);
-  if (value === null) return schema.nullable || schema.allOf?.some((part) => resolve(document, part).nullable) ? null : `${at} is null, the document does not allow it`;
+  if (value === null)
+    return schema.nullable || schema.allOf?.some((part) => resolve(document, part).nullable)
+      ? null
+      : `${at} is null, the document does not allow it`;
   if (schema.allOf) return schema.allOf.map((part) => violation(document, value, part, at)).find(Boolean) ?? null;
   if (schema.enum && !schema.enum.includes(value)) return `${at} is ${JSON.stringify(value)}, not one of ${schema.enum.join(', ')}`;
   switch (schema.type) {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eventually } from '../../../../libs/infra/test/support/backbones.js';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const main = join(root, 'dist/apps/api/main.js');
@@ -11,7 +12,10 @@ export const bareEnv = () => {
 };
 
 /** Starts the built api like `npm start` does and resolves with its base URL once it listens (on a free port unless `keepPort`). */
-export function start(env: NodeJS.ProcessEnv, options: { keepPort?: boolean; ownProcessGroup?: boolean } = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+export function start(
+  env: NodeJS.ProcessEnv,
+  options: { keepPort?: boolean; ownProcessGroup?: boolean } = {},
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, [main], {
     cwd: root,
     env: { ...env, ...(options.keepPort ? {} : { PORT: '0' }) },
@@ -24,7 +28,7 @@ export function start(env: NodeJS.ProcessEnv, options: { keepPort?: boolean; own
     const timer = setTimeout(() => reject(new Error(`no listening line within 60 s:\n${output}`)), 60_000);
     const read = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
+      const match = /listening on (http:\/\/[^\s"]+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve({ child, url: match[1]!, output: () => output });
@@ -42,3 +46,8 @@ export const stop = (child: ChildProcess) =>
     child.kill('SIGINT');
   });
 
+/** The start-up lines after "listening" name the embedded gateway's address. */
+export async function gatewayOf(api: { output: () => string }): Promise<string> {
+  await eventually(async () => /OpenFaaS gateway: embedded at http/.test(api.output()), 10_000, 'the gateway line');
+  return /OpenFaaS gateway: embedded at (http:\/\/\S+)/.exec(api.output())![1]!;
+}

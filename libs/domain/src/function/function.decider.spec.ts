@@ -1,12 +1,23 @@
-import { describe, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { specFor } from '../spec.js';
-import { functionDecider, type FunctionCommand, type FunctionEvent } from './function.decider.js';
+import type { FunctionEvent } from '../events.js';
+import { functionDecider, gatewayRefusal, type FunctionCommand } from './function.decider.js';
 
 const given = specFor(functionDecider);
-const ref = (buildId: string, contextDigest = 'sha256:aaa', sha = 'a'.repeat(40)) => ({ buildId, name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', sha, contextDigest });
+const ref = (buildId: string, contextDigest = 'sha256:aaa', sha = 'a'.repeat(40)) => ({
+  buildId,
+  name: 'alexellis-fn1',
+  owner: 'alexellis',
+  repo: 'fns',
+  sha,
+  contextDigest,
+});
 /** alexellis (GitHub id 1) pushing from fns (id 2). */
 const ids = { ownerId: 1, repositoryId: 2 };
-const startBuild = (buildId: string, contextDigest?: string): FunctionCommand => ({ type: 'StartBuild', data: { ...ref(buildId, contextDigest), ...ids } });
+const startBuild = (buildId: string, contextDigest?: string): FunctionCommand => ({
+  type: 'StartBuild',
+  data: { ...ref(buildId, contextDigest), ...ids },
+});
 const started = (buildId: string, digest?: string): FunctionEvent => ({ type: 'BuildStarted', data: ref(buildId, digest) });
 const succeeded = (buildId: string, image: string, digest?: string): FunctionEvent => ({
   type: 'BuildSucceeded',
@@ -33,7 +44,16 @@ const deploy = (pushSequence: number, sha: string, newest = pushSequence, newest
 });
 const superseded = (pushSequence: number, sha: string, by: string): FunctionEvent => ({
   type: 'BuildSuperseded',
-  data: { buildId: `b-${pushSequence}`, name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', sha, contextDigest: 'sha256:aaa', image: `img:${sha}`, supersededBy: by },
+  data: {
+    buildId: `b-${pushSequence}`,
+    name: 'alexellis-fn1',
+    owner: 'alexellis',
+    repo: 'fns',
+    sha,
+    contextDigest: 'sha256:aaa',
+    image: `img:${sha}`,
+    supersededBy: by,
+  },
 });
 
 describe('function decider', () => {
@@ -54,10 +74,14 @@ describe('function decider', () => {
   it('deploys the newest push', () => given(deployed(1, 'a')).when(deploy(2, 'b')).then(deployed(2, 'b')));
 
   it('never deploys a build whose push is older than the newest accepted push on the branch', () =>
-    given().when(deploy(1, 'a', 2, 'b')).then(superseded(1, 'a', 'b')));
+    given()
+      .when(deploy(1, 'a', 2, 'b'))
+      .then(superseded(1, 'a', 'b')));
 
   it('never replaces a deploy of a later push, however late the older build finishes', () =>
-    given(deployed(2, 'b')).when(deploy(1, 'a')).then(superseded(1, 'a', 'b')));
+    given(deployed(2, 'b'))
+      .when(deploy(1, 'a'))
+      .then(superseded(1, 'a', 'b')));
 
   describe('a deployed name belongs to the GitHub owner and repository that deployed it', () => {
     const refusal = (from: { owner?: string; repo?: string }, reason: string, buildId = 'b-1', sha = 'b'): FunctionEvent => ({
@@ -77,38 +101,54 @@ describe('function decider', () => {
     const otherOwner = 'function name alexellis-fn1 belongs to GitHub owner alexellis: rename the function in stack.yml';
 
     it('refuses a deploy from another owner whose login makes the same name (victim + x-api, victim-x + api)', () =>
-      given(deployed(5, 'a')).when(deployFrom({ owner: 'alexellis-x', ownerId: 9 })).then(refusal({ owner: 'alexellis-x' }, otherOwner)));
+      given(deployed(5, 'a'))
+        .when(deployFrom({ owner: 'alexellis-x', ownerId: 9 }))
+        .then(refusal({ owner: 'alexellis-x' }, otherOwner)));
 
     it('refuses a deploy from another repository of the same owner, naming that repository', () =>
-      given(deployed(5, 'a')).when(deployFrom({ repo: 'other', repositoryId: 3 })).then(refusal({ repo: 'other' }, sameOwner)));
+      given(deployed(5, 'a'))
+        .when(deployFrom({ repo: 'other', repositoryId: 3 }))
+        .then(refusal({ repo: 'other' }, sameOwner)));
 
     it('refuses before building: another owner’s push is not even built', () =>
-      given(deployed(5, 'a')).when(startFrom({ owner: 'alexellis-x', ownerId: 9 })).then(refusal({ owner: 'alexellis-x' }, otherOwner)));
+      given(deployed(5, 'a'))
+        .when(startFrom({ owner: 'alexellis-x', ownerId: 9 }))
+        .then(refusal({ owner: 'alexellis-x' }, otherOwner)));
 
     it('refuses before reusing an image: another repository gets no build and no deploy', () =>
-      given(started('b1'), succeeded('b1', 'reg/fn1:1'), deployed(5, 'a')).when(startFrom({ repo: 'other', repositoryId: 3 })).then(refusal({ repo: 'other' }, sameOwner)));
+      given(started('b1'), succeeded('b1', 'reg/fn1:1'), deployed(5, 'a'))
+        .when(startFrom({ repo: 'other', repositoryId: 3 }))
+        .then(refusal({ repo: 'other' }, sameOwner)));
 
     it('compares ids, not names: a renamed repository (or owner) keeps its functions', () =>
       // The renamed repository's stream starts again at push 1: not older than push 5 of the old name.
-      given(deployed(5, 'a')).when(deployFrom({ owner: 'AlexEllis2', repo: 'functions' })).then({
-        type: 'FunctionDeployed',
-        data: { ...deployment(1, 'b'), owner: 'AlexEllis2', repo: 'functions' },
-      }));
+      given(deployed(5, 'a'))
+        .when(deployFrom({ owner: 'AlexEllis2', repo: 'functions' }))
+        .then({
+          type: 'FunctionDeployed',
+          data: { ...deployment(1, 'b'), owner: 'AlexEllis2', repo: 'functions' },
+        }));
 
     it('lets anyone take a name once its function was removed', () =>
-      given(deployed(5, 'a'), { type: 'FunctionRemoved', data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'repository-removed' } })
+      given(deployed(5, 'a'), {
+        type: 'FunctionRemoved',
+        data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'repository-removed' },
+      })
         .when(startFrom({ owner: 'alexellis-x', ownerId: 9, repositoryId: 10 }))
         .then({ type: 'BuildStarted', data: { ...ref('b-1', 'sha256:aaa', 'b'), owner: 'alexellis-x' } }));
 
     describe('a deploy recorded before ids were (FunctionDeployed v1, upcast with null ids)', () => {
       const legacy: FunctionEvent = { type: 'FunctionDeployed', data: { ...deployment(5, 'a'), ownerId: null, repositoryId: null } };
 
-      it('is compared by owner and repository name, as before', () =>
-        given(legacy).when(deploy(6, 'b')).then(deployed(6, 'b')));
+      it('is compared by owner and repository name, as before', () => given(legacy).when(deploy(6, 'b')).then(deployed(6, 'b')));
 
       it('still refuses another owner or another repository by name', () => {
-        given(legacy).when(startFrom({ owner: 'alexellis-x', ownerId: 1 })).then(refusal({ owner: 'alexellis-x' }, otherOwner));
-        given(legacy).when(deployFrom({ repo: 'other' })).then(refusal({ repo: 'other' }, sameOwner));
+        given(legacy)
+          .when(startFrom({ owner: 'alexellis-x', ownerId: 1 }))
+          .then(refusal({ owner: 'alexellis-x' }, otherOwner));
+        given(legacy)
+          .when(deployFrom({ repo: 'other' }))
+          .then(refusal({ repo: 'other' }, sameOwner));
       });
     });
   });
@@ -122,12 +162,111 @@ describe('function decider', () => {
     given()
       .when({ type: 'FailDeploy', data: { ...deployFailure, reason: 'spawn /opt/faasline/node_modules/.bin/x ENOENT' } })
       .then({ type: 'DeployFailed', data: { ...deployFailure, reason: 'spawn …/x ENOENT' } });
+    // It is the function's commit status too: GitHub refuses one over 140 characters.
+    given()
+      .when({ type: 'FailDeploy', data: { ...deployFailure, reason: `gateway answered 500: ${'x'.repeat(200)}` } })
+      .then({ type: 'DeployFailed', data: { ...deployFailure, reason: `gateway answered 500: ${'x'.repeat(117)}…` } });
   });
 
+  describe('the gateway must be able to run a deploy the decider allowed', () => {
+    const alexellis = { owner: 'alexellis', ownerId: 1 };
+    const mounting = (owner: string, ownerId: number, secrets: string[]) => ({
+      name: `${owner}-x`,
+      labels: {
+        'com.openfaas.cloud.git-cloud': '1',
+        'com.openfaas.cloud.git-owner': owner,
+        'com.openfaas.cloud.git-owner-id': String(ownerId),
+      },
+      secrets,
+    });
+
+    it('needs a gateway, naming the setting', () =>
+      expect(gatewayRefusal(null, [], alexellis)).toBe('no OpenFaaS gateway to deploy to: set OPENFAAS_URL'));
+
+    it('needs every secret the function mounts, saying how to create the missing one', () =>
+      expect(gatewayRefusal({ secrets: ['alexellis-db'], live: [] }, ['alexellis-db', 'alexellis-key'], alexellis)).toBe(
+        'secret alexellis-key is missing: seal it into secrets.yml (faasline seal key) or faasline secret set key',
+      ));
+
+    it("refuses a secret another owner's function mounts (alexellis-x + db and alexellis + x-db are both alexellis-x-db)", () =>
+      expect(
+        gatewayRefusal(
+          { secrets: ['alexellis-x-db'], live: [mounting('alexellis-x', 9, ['alexellis-x-db'])] },
+          ['alexellis-x-db'],
+          alexellis,
+        ),
+      ).toBe('secret alexellis-x-db is used by GitHub owner alexellis-x: rename the secret in stack.yml'));
+
+    it('takes a function with secrets the gateway holds and only its owner mounts, or with none', () => {
+      expect(
+        gatewayRefusal({ secrets: ['alexellis-db'], live: [mounting('alexellis', 1, ['alexellis-db'])] }, ['alexellis-db'], alexellis),
+      ).toBeNull();
+      expect(gatewayRefusal({ secrets: [], live: [] }, [], alexellis)).toBeNull();
+    });
+  });
+
+  it('records a function refused at source, and lets the next push build it', () => {
+    const rejected = {
+      name: 'alexellis-fn1',
+      owner: 'alexellis',
+      repo: 'fns',
+      function: 'fn1',
+      branch: 'master',
+      sha: 'b'.repeat(40),
+      deliveryId: 'd-2',
+      reason: 'fn1: unknown language "cobol" (available: node20)',
+    };
+    given()
+      .when({ type: 'Reject', data: { ...rejected, ...ids } })
+      .then({ type: 'FunctionRejected', data: rejected });
+    given({ type: 'FunctionRejected', data: rejected }).when(startBuild('b1')).then(started('b1'));
+  });
+
+  it('records nothing on the stream of a name another owner holds', () =>
+    given(deployed(1, 'a'))
+      .when({
+        type: 'Reject',
+        data: {
+          name: 'alexellis-fn1',
+          owner: 'alexellis',
+          repo: 'other',
+          function: 'fn1',
+          branch: 'master',
+          sha: 'b'.repeat(40),
+          deliveryId: 'd-2',
+          reason: 'fn1: bad',
+          ownerId: 1,
+          repositoryId: 9,
+        },
+      })
+      .thenNothing());
+
   it('removes a function once', () => {
-    const removal: FunctionCommand = { type: 'Remove', data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'not-in-stack' } };
-    given(deployed(1, 'a')).when(removal).then({ type: 'FunctionRemoved', data: removal.data });
-    given(deployed(1, 'a'), { type: 'FunctionRemoved', data: removal.data }).when(removal).thenNothing();
+    const removed = { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'not-in-stack' } as const;
+    const removal: FunctionCommand = { type: 'Remove', data: { ...removed, pushSequence: 1 } };
+    given(deployed(1, 'a')).when(removal).then({ type: 'FunctionRemoved', data: removed });
+    given(deployed(1, 'a'), { type: 'FunctionRemoved', data: removed }).when(removal).thenNothing();
+  });
+
+  it('leaves a function a later push of its repository deployed, when an older push cleans up', () => {
+    const removed = { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'not-in-stack' } as const;
+    given(deployed(2, 'b'))
+      .when({ type: 'Remove', data: { ...removed, pushSequence: 1 } })
+      .thenNothing();
+    given(deployed(2, 'b'), deployed(3, 'c'))
+      .when({ type: 'Remove', data: { ...removed, pushSequence: 2 } })
+      .thenNothing();
+    // Push sequences count per repository: another repository's push numbers say nothing about this deploy.
+    given(deployed(2, 'b'))
+      .when({ type: 'Remove', data: { ...removed, repo: 'other', pushSequence: 1 } })
+      .then({ type: 'FunctionRemoved', data: { ...removed, repo: 'other' } });
+  });
+
+  it('removes every function of a removed repository or an uninstalled App, whatever push deployed it', () => {
+    const removed = { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'repository-removed' } as const;
+    given(deployed(9, 'z'))
+      .when({ type: 'Remove', data: { ...removed, pushSequence: null } })
+      .then({ type: 'FunctionRemoved', data: removed });
   });
 });
 
@@ -150,20 +289,38 @@ describe('function decider: fair share', () => {
         },
       }));
 
-  it('deploys a new function while the owner is under its quota', () => given().when(withQuota(deploy(1, 'a'), 2, 3)).then(deployed(1, 'a')));
+  it('deploys a new function while the owner is under its quota', () =>
+    given()
+      .when(withQuota(deploy(1, 'a'), 2, 3))
+      .then(deployed(1, 'a')));
 
-  it('always lets an owner at its quota update a function it runs', () => given(deployed(1, 'a')).when(withQuota(deploy(2, 'b'), 3, 3)).then(deployed(2, 'b')));
+  it('always lets an owner at its quota update a function it runs', () =>
+    given(deployed(1, 'a'))
+      .when(withQuota(deploy(2, 'b'), 3, 3))
+      .then(deployed(2, 'b')));
 
   it('counts a removed function as new again', () =>
-    given(deployed(1, 'a'), { type: 'FunctionRemoved', data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'not-in-stack' } })
+    given(deployed(1, 'a'), {
+      type: 'FunctionRemoved',
+      data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'not-in-stack' },
+    })
       .when(withQuota(deploy(2, 'b'), 3, 3))
       .then({
         type: 'DeployFailed',
-        data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', sha: 'b', buildId: 'b-2', reason: 'alexellis already runs 3 functions, the most one owner may (MAX_FUNCTIONS_PER_OWNER): remove one first' },
+        data: {
+          name: 'alexellis-fn1',
+          owner: 'alexellis',
+          repo: 'fns',
+          sha: 'b',
+          buildId: 'b-2',
+          reason: 'alexellis already runs 3 functions, the most one owner may (MAX_FUNCTIONS_PER_OWNER): remove one first',
+        },
       }));
 
   it('says superseded rather than over quota when a newer push exists: nothing of the older push would deploy anyway', () =>
-    given().when(withQuota(deploy(1, 'a', 2, 'b'), 3, 3)).then(superseded(1, 'a', 'b')));
+    given()
+      .when(withQuota(deploy(1, 'a', 2, 'b'), 3, 3))
+      .then(superseded(1, 'a', 'b')));
 
   it('builds again instead of reusing an image the builder no longer holds', () =>
     given(started('b1'), succeeded('b1', 'reg/fn1:1'))
@@ -174,4 +331,194 @@ describe('function decider: fair share', () => {
     given(started('b1'), succeeded('b1', 'reg/fn1:1'))
       .when({ type: 'StartBuild', data: { ...ref('b2'), ...ids, goneImages: ['reg/fn1:0'] } })
       .then({ type: 'BuildReused', data: { ...ref('b2'), image: 'reg/fn1:1', reusedBuildId: 'b1' } }));
+});
+
+describe('function decider: rollback', () => {
+  const pushOf = (pushSequence: number, sha: string) => ({
+    deliveryId: `d-${pushSequence}`,
+    owner: 'alexellis',
+    repo: 'fns',
+    branch: 'master',
+    sha,
+    installationId: null,
+    pushSequence,
+    private: false,
+    ...ids,
+    cloneUrl: 'https://github.com/alexellis/fns.git',
+  });
+  const specOf = (sha: string) => ({
+    function: 'fn1',
+    name: 'alexellis-fn1',
+    lang: 'node20',
+    handler: './fn1',
+    image: `img:${sha}`,
+    fprocess: null,
+    contextDigest: `sha256:${sha}`,
+    contextBytes: 1,
+    buildArgs: {},
+    environment: {},
+    labels: {},
+    annotations: {},
+    secrets: [],
+    limits: {},
+    requests: {},
+    readOnlyRootFilesystem: true,
+    constraints: [],
+  });
+  const builtAt = (buildId: string, sha: string, repo = 'fns'): FunctionEvent => ({
+    type: 'BuildSucceeded',
+    data: {
+      ...ref(buildId, `sha256:${sha}`, sha),
+      repo,
+      image: `img:${sha}`,
+      imageDigest: null,
+      builder: 'local',
+      durationMs: 10,
+      logRef: buildId,
+      logTail: '',
+    },
+  });
+  /** Push n of commit `sha` built `b-n` (image `img:<sha>`) and deployed it. */
+  const pushed = (n: number, sha: string): FunctionEvent[] => [
+    started(`b-${n}`, `sha256:${sha}`),
+    builtAt(`b-${n}`, sha),
+    deployed(n, sha),
+  ];
+  const rollBack = (buildId: string, sha: string, n: number, extra: { newest?: number; gone?: string[] } = {}): FunctionCommand => ({
+    type: 'RollBack',
+    data: {
+      name: 'alexellis-fn1',
+      buildId,
+      reason: 'v2 answers 500',
+      newestPushSequence: extra.newest ?? 2,
+      goneImages: extra.gone ?? [],
+      push: pushOf(n, sha),
+      spec: specOf(sha),
+    },
+  });
+  const rolledBack = (newest = 2): FunctionEvent => ({
+    type: 'FunctionRolledBack',
+    data: {
+      name: 'alexellis-fn1',
+      owner: 'alexellis',
+      repo: 'fns',
+      buildId: 'b-1',
+      sha: 'a',
+      image: 'img:a',
+      fromBuildId: 'b-2',
+      fromSha: 'b',
+      fromImage: 'img:b',
+      reason: 'v2 answers 500',
+      holdsThroughPush: newest,
+      push: pushOf(1, 'a'),
+      spec: specOf('a'),
+    },
+  });
+  const deployRollback: FunctionCommand = { type: 'DeployRollback', data: deployment(1, 'a') };
+  const v1v2 = [...pushed(1, 'a'), ...pushed(2, 'b')];
+
+  it('records a rollback to an earlier successful build, saying what ran before, who asked why and which pushes it holds against', () =>
+    given(...v1v2)
+      .when(rollBack('b-1', 'a', 1))
+      .then(rolledBack()));
+
+  it('then deploys that build', () =>
+    given(...v1v2, rolledBack())
+      .when(deployRollback)
+      .then(deployed(1, 'a')));
+
+  it('asked twice before its deploy, records it once', () =>
+    given(...v1v2, rolledBack())
+      .when(rollBack('b-1', 'a', 1))
+      .thenNothing());
+
+  it('refuses an unknown function or build, a failed or unfinished build, and the image already running', () => {
+    given()
+      .when(rollBack('b-1', 'a', 1))
+      .thenRefuses('not-found', 'no function alexellis-fn1');
+    given(...v1v2)
+      .when(rollBack('b-9', 'a', 1))
+      .thenRefuses('not-found', 'no build of alexellis-fn1 at build b-9');
+    const failed: FunctionEvent = { type: 'BuildFailed', data: { ...ref('b-3'), reason: 'x', durationMs: 1, logRef: 'b-3', logTail: '' } };
+    given(...v1v2, started('b-3'), failed)
+      .when(rollBack('b-3', 'a', 3))
+      .thenRefuses('conflict', 'build b-3 of alexellis-fn1 (aaaaaaa) failed: only a successful build can take over again');
+    given(...v1v2, started('b-3'))
+      .when(rollBack('b-3', 'a', 3))
+      .thenRefuses('conflict', 'build b-3 of alexellis-fn1 (aaaaaaa) has not finished');
+    given(...v1v2)
+      .when(rollBack('b-2', 'b', 2))
+      .thenRefuses('conflict', 'alexellis-fn1 already runs the image of build b-2 of alexellis-fn1 (b)');
+  });
+
+  it('refuses a build whose image the builder no longer holds, saying how to get it back', () =>
+    given(...v1v2)
+      .when(rollBack('b-1', 'a', 1, { gone: ['img:a'] }))
+      .thenRefuses(
+        'conflict',
+        'the image of build b-1 of alexellis-fn1 (a) is gone from the builder: push that commit again to rebuild it',
+      ));
+
+  it('refuses a function never deployed or removed since', () => {
+    given(started('b-1'))
+      .when(rollBack('b-1', 'a', 1))
+      .thenRefuses('conflict', 'alexellis-fn1 has never been deployed: there is nothing to roll back');
+    const removed: FunctionEvent = {
+      type: 'FunctionRemoved',
+      data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'deleted' },
+    };
+    given(...v1v2, removed)
+      .when(rollBack('b-1', 'a', 1))
+      .thenRefuses('conflict', 'alexellis-fn1 was removed: push its stack again to bring it back');
+  });
+
+  it('never goes back to a build of another repository that raced for the name', () =>
+    given(builtAt('b-x', 'x', 'other'), ...v1v2)
+      .when(rollBack('b-x', 'a', 1))
+      .thenRefuses('conflict', 'build b-x of alexellis-fn1 (x) was not pushed from alexellis/fns, where alexellis-fn1 is deployed from'));
+
+  describe('racing pushes: the stream decides', () => {
+    it('a push received before the rollback never replaces it, however late its build finishes', () =>
+      given(...v1v2, rolledBack(3))
+        .when(deploy(3, 'c'))
+        .then(superseded(3, 'c', 'a')));
+
+    it('the next push deploys normally, and then the rollback it overtook deploys nothing', () => {
+      given(...v1v2, rolledBack())
+        .when(deploy(3, 'c'))
+        .then(deployed(3, 'c'));
+      given(...v1v2, rolledBack(), deployed(3, 'c'))
+        .when(deployRollback)
+        .thenNothing();
+    });
+
+    it('the clean-up of a push received before the rollback leaves the function alone', () =>
+      given(...v1v2, rolledBack(), deployed(1, 'a'))
+        .when({ type: 'Remove', data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'not-in-stack', pushSequence: 2 } })
+        .thenNothing());
+  });
+});
+
+describe('function decider: delete', () => {
+  const del: FunctionCommand = { type: 'Delete', data: { name: 'alexellis-fn1', note: 'not needed' } };
+  const deleted: FunctionEvent = {
+    type: 'FunctionRemoved',
+    data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'deleted', note: 'not needed' },
+  };
+
+  it('records the deletion of a deployed function, with the words of whoever asked', () => given(deployed(1, 'a')).when(del).then(deleted));
+
+  it('deletes a function that never deployed too (its failed builds leave it listed)', () => given(started('b1')).when(del).then(deleted));
+
+  it('refuses an unknown function, and deletes once', () => {
+    given().when(del).thenRefuses('not-found', 'no function alexellis-fn1');
+    given(deployed(1, 'a'), deleted).when(del).thenNothing();
+  });
+
+  it('lets a later push of the same stack bring it back, reusing its unchanged image', () => {
+    given(started('b1'), succeeded('b1', 'reg/fn1:1'), deployed(1, 'a'), deleted)
+      .when(startBuild('b2'))
+      .then({ type: 'BuildReused', data: { ...ref('b2'), image: 'reg/fn1:1', reusedBuildId: 'b1' } });
+    given(deployed(1, 'a'), deleted).when(deploy(2, 'b')).then(deployed(2, 'b'));
+  });
 });

@@ -1,13 +1,5 @@
 import type { Command, Decider } from '../decider.js';
-import type {
-  InstallationCreated,
-  InstallationDeleted,
-  RepositoryAdded,
-  RepositoryRef,
-  RepositoryRemoved,
-} from '../events.js';
-
-export type InstallationEvent = InstallationCreated | InstallationDeleted | RepositoryAdded | RepositoryRemoved;
+import type { InstallationEvent, RepositoryRef } from '../events.js';
 
 type Account = { installationId: number; account: string; accountId: number };
 

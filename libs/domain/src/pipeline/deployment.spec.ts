@@ -1,15 +1,38 @@
 import { describe, expect, it } from '@jest/globals';
 import type { FunctionSpec } from '../events.js';
 import { functionDeployment, ownedBy, secretHeldByAnother } from './deployment.js';
-import type { PushContext } from './pipeline.process.js';
+import type { PushContext } from '../events.js';
 
 const spec: FunctionSpec = {
-  function: 'fn1', name: 'alexellis-fn1', lang: 'node20', handler: 'fn1', image: 'i', fprocess: 'node index.js', contextDigest: 'sha256:x', contextBytes: 1,
-  buildArgs: {}, environment: { a: '1' }, labels: { 'com.openfaas.scale.zero': 'true' }, annotations: { topic: 't' }, secrets: ['alexellis-db'],
-  limits: {}, requests: { cpu: '50m' }, readOnlyRootFilesystem: true, constraints: [],
+  function: 'fn1',
+  name: 'alexellis-fn1',
+  lang: 'node20',
+  handler: 'fn1',
+  image: 'i',
+  fprocess: 'node index.js',
+  contextDigest: 'sha256:x',
+  contextBytes: 1,
+  buildArgs: {},
+  environment: { a: '1' },
+  labels: { 'com.openfaas.scale.zero': 'true' },
+  annotations: { topic: 't' },
+  secrets: ['alexellis-db'],
+  limits: {},
+  requests: { cpu: '50m' },
+  readOnlyRootFilesystem: true,
+  constraints: [],
 };
 const push: PushContext = {
-  deliveryId: 'd', owner: 'AlexEllis', repo: 'fns', branch: 'release/1.0', sha: 'a'.repeat(40), installationId: 7, pushSequence: 3, private: true, ownerId: 42, repositoryId: 43,
+  deliveryId: 'd',
+  owner: 'AlexEllis',
+  repo: 'fns',
+  branch: 'release/1.0',
+  sha: 'a'.repeat(40),
+  installationId: 7,
+  pushSequence: 3,
+  private: true,
+  ownerId: 42,
+  repositoryId: 43,
   cloneUrl: 'https://github.com/AlexEllis/fns.git',
 };
 
@@ -59,16 +82,29 @@ describe('OpenFaaS Cloud deployment', () => {
     const victimX = { owner: 'victim-x', ownerId: 9 };
 
     it('is refused to an owner whose prefixed name collides (victim + x-db, victim-x + db)', () =>
-      expect(secretHeldByAnother(['victim-x-db'], victimX, [{ name: 'victim-x-api', labels: cloud('victim', 5), secrets: ['victim-x-db'] }])).toEqual({ secret: 'victim-x-db', owner: 'victim' }));
+      expect(
+        secretHeldByAnother(['victim-x-db'], victimX, [{ name: 'victim-x-api', labels: cloud('victim', 5), secrets: ['victim-x-db'] }]),
+      ).toEqual({ secret: 'victim-x-db', owner: 'victim' }));
 
     it('stays the owner’s own, by id even after a rename, and by login for functions deployed before the id label', () => {
-      expect(secretHeldByAnother(['victim-x-db'], victimX, [{ name: 'victim-x-web', labels: cloud('old-login', 9), secrets: ['victim-x-db'] }])).toBeNull();
-      expect(secretHeldByAnother(['victim-x-db'], victimX, [{ name: 'victim-x-web', labels: cloud('victim-x'), secrets: ['victim-x-db'] }])).toBeNull();
-      expect(secretHeldByAnother(['victim-x-db'], victimX, [{ name: 'victim-api', labels: cloud('victim'), secrets: ['victim-x-db'] }])).toEqual({ secret: 'victim-x-db', owner: 'victim' });
+      expect(
+        secretHeldByAnother(['victim-x-db'], victimX, [{ name: 'victim-x-web', labels: cloud('old-login', 9), secrets: ['victim-x-db'] }]),
+      ).toBeNull();
+      expect(
+        secretHeldByAnother(['victim-x-db'], victimX, [{ name: 'victim-x-web', labels: cloud('victim-x'), secrets: ['victim-x-db'] }]),
+      ).toBeNull();
+      expect(
+        secretHeldByAnother(['victim-x-db'], victimX, [{ name: 'victim-api', labels: cloud('victim'), secrets: ['victim-x-db'] }]),
+      ).toEqual({ secret: 'victim-x-db', owner: 'victim' });
     });
 
     it('is free when nobody else mounts it, or only the operator’s own functions do', () => {
-      expect(secretHeldByAnother(['victim-x-db'], victimX, [{ name: 'victim-x-api', labels: cloud('victim', 5), secrets: ['victim-x-other'] }, { name: 'n', labels: null }])).toBeNull();
+      expect(
+        secretHeldByAnother(['victim-x-db'], victimX, [
+          { name: 'victim-x-api', labels: cloud('victim', 5), secrets: ['victim-x-other'] },
+          { name: 'n', labels: null },
+        ]),
+      ).toBeNull();
       expect(secretHeldByAnother(['victim-x-db'], victimX, [{ name: 'manual', labels: {}, secrets: ['victim-x-db'] }])).toBeNull();
     });
   });

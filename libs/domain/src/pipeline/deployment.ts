@@ -1,5 +1,5 @@
-import type { FunctionSpec } from '../events.js';
-import type { PushContext } from './pipeline.process.js';
+import type { FunctionSpec, PushContext } from '../events.js';
+import { PREVIEW_LABEL, previewLabel } from '../preview/preview.rules.js';
 
 /** The OpenFaaS gateway's FunctionDeployment body (JSON names exact, per the gateway's OpenAPI document). */
 export type FunctionDeployment = Readonly<{
@@ -52,6 +52,7 @@ export function functionDeployment(spec: FunctionSpec, push: PushContext, image:
       [`${CLOUD_LABEL}git-deploytime`]: String(Math.floor(deployedAt.getTime() / 1000)),
       [`${CLOUD_LABEL}git-private`]: push.private ? '1' : '0',
       [`${CLOUD_LABEL}git-scm`]: 'github',
+      ...(push.preview ? { [PREVIEW_LABEL]: previewLabel(push.branch) } : {}),
     },
     annotations: { ...spec.annotations, [`${CLOUD_LABEL}git-repo-url`]: push.cloneUrl.replace(/\.git$/, '') },
     limits: hasResources(spec.limits) ? spec.limits : DEFAULT_LIMITS,
@@ -70,7 +71,11 @@ export type LiveFunction = Readonly<{ name: string; labels?: Readonly<Record<str
  * owner id (`git-owner-id`), by login for functions deployed before the label; the operator's own functions
  * (no faasline labels) hold nothing.
  */
-export function secretHeldByAnother(secrets: readonly string[], push: Pick<PushContext, 'owner' | 'ownerId'>, live: readonly LiveFunction[]): Readonly<{ secret: string; owner: string }> | null {
+export function secretHeldByAnother(
+  secrets: readonly string[],
+  push: Pick<PushContext, 'owner' | 'ownerId'>,
+  live: readonly LiveFunction[],
+): Readonly<{ secret: string; owner: string }> | null {
   for (const fn of live) {
     const labels = fn.labels;
     if (labels?.[`${CLOUD_LABEL}git-cloud`] !== '1') continue;

@@ -1,8 +1,7 @@
 import type { Command, Decider } from '../decider.js';
-import type { PushIgnored, PushReceived, SourceFetched, SourceRejected } from '../events.js';
+import type { PushReceived, RepositoryEvent, SecretsApplied, SecretsRejected, SourceFetched, SourceRejected } from '../events.js';
 import { statusDescription } from '../naming.js';
-
-export type RepositoryEvent = PushReceived | PushIgnored | SourceFetched | SourceRejected;
+import { isPreviewBranch, type PreviewPolicy } from '../preview/preview.rules.js';
 
 /** What the server is configured to build; it travels with the command so the decision stays pure. */
 export type PushPolicy = Readonly<{
@@ -15,6 +14,8 @@ export type PushPolicy = Readonly<{
    * only trusted owners build — those named in CUSTOMERS, or `faasline push` from this machine.
    */
   trustedOwnersOnly?: boolean;
+  /** PREVIEW_BRANCHES: other branches whose pushes deploy previews; absent or null, they are ignored. */
+  previews?: PreviewPolicy;
 }>;
 
 /** A push as GitHub delivered it: what `PushReceived` records, before the branch is known to be the build branch. */
@@ -26,20 +27,53 @@ export type PushDelivery = Omit<PushReceived['data'], 'branch' | 'sha'> &
     pushedAt: string | null;
   }>;
 
+/**
+ * The re-run button of a check run (`check_run.rerequested`): run the push behind it again, as a new delivery
+ * whose actor is whoever pressed it. Everything here comes from the signed body.
+ */
+export type RerunRequest = Omit<PushDelivery, 'ref' | 'after' | 'before' | 'pushedAt' | 'pusher'> &
+  Readonly<{
+    checkRunId: number;
+    /** The App that created the check run, and the App this server runs as (null: it runs as none). */
+    checkRunAppId: number;
+    appId: number | null;
+    /** The check suite's branch and the SHA its push started from; GitHub leaves the branch out for some suites. */
+    branch: string | null;
+    before: string | null;
+    sha: string;
+    sender: string;
+  }>;
+
 export type RepositoryCommand =
   | Command<'RecordPush', PushDelivery & { policy: PushPolicy }>
+  | Command<'RecordRerun', RerunRequest & { policy: PushPolicy }>
   | Command<'RecordSourceFetched', SourceFetched['data']>
-  | Command<'RecordSourceRejected', SourceRejected['data']>;
+  | Command<'RecordSourceRejected', SourceRejected['data']>
+  | Command<'RecordSecretsApplied', SecretsApplied['data']>
+  | Command<'RecordSecretsRejected', SecretsRejected['data']>;
 
-export type RepositoryState = Readonly<{ lastAccepted: Readonly<{ sha: string; branch: string; deliveryId: string }> | null }>;
+/** An accepted push: its place in the repository stream (the push sequence) and its commit. */
+export type AcceptedPush = Readonly<{ sequence: number; sha: string }>;
 
-export const initialState = (): RepositoryState => ({ lastAccepted: null });
+export type RepositoryState = Readonly<{
+  /** How many events the stream holds: the next event's place is one more. */
+  version: number;
+  /** The newest accepted push of each branch: an older push's build never replaces it. */
+  newestByBranch: ReadonlyMap<string, AcceptedPush>;
+}>;
+
+export const initialState = (): RepositoryState => ({ version: 0, newestByBranch: new Map() });
 
 export function evolve(state: RepositoryState, event: RepositoryEvent): RepositoryState {
+  const version = state.version + 1;
   return event.type === 'PushReceived'
-    ? { lastAccepted: { sha: event.data.sha, branch: event.data.branch, deliveryId: event.data.deliveryId } }
-    : state;
+    ? { version, newestByBranch: new Map(state.newestByBranch).set(event.data.branch, { sequence: version, sha: event.data.sha }) }
+    : { ...state, version };
 }
+
+/** The newest accepted push on `branch`, or none yet (sequence 0). */
+export const newestPushOn = (state: RepositoryState, branch: string): AcceptedPush =>
+  state.newestByBranch.get(branch) ?? { sequence: 0, sha: '' };
 
 const ZERO_SHA = /^0+$/;
 const BRANCH_PREFIX = 'refs/heads/';
@@ -49,13 +83,19 @@ const BRANCH_PREFIX = 'refs/heads/';
  * ingress appends without loading the stream; the stream's order is the order pushes were accepted in.
  * Duplicate deliveries and replayed bodies are the store's to drop: `pushIdempotencyKey` is the append's key.
  */
-export function decide(command: RepositoryCommand, _state: RepositoryState): RepositoryEvent[] {
+export function decide(command: RepositoryCommand, state: RepositoryState): RepositoryEvent[] {
   switch (command.type) {
     case 'RecordPush': {
       const push = command.data;
       const reason = ignoreReason(push, push.policy);
+      const branch = push.ref.slice(BRANCH_PREFIX.length);
       if (reason !== null) {
-        return [{ type: 'PushIgnored', data: { deliveryId: push.deliveryId, owner: push.owner, repo: push.repo, ref: push.ref, sha: push.after, reason } }];
+        return [
+          {
+            type: 'PushIgnored',
+            data: { deliveryId: push.deliveryId, owner: push.owner, repo: push.repo, ref: push.ref, sha: push.after, reason },
+          },
+        ];
       }
       return [
         {
@@ -68,7 +108,8 @@ export function decide(command: RepositoryCommand, _state: RepositoryState): Rep
             repositoryId: push.repositoryId,
             private: push.private,
             ref: push.ref,
-            branch: push.ref.slice(BRANCH_PREFIX.length),
+            branch,
+            ...(branch !== buildBranchOf(push) ? { preview: true } : {}),
             before: push.before,
             sha: push.after,
             cloneUrl: push.cloneUrl,
@@ -79,12 +120,55 @@ export function decide(command: RepositoryCommand, _state: RepositoryState): Rep
         },
       ];
     }
+    case 'RecordRerun':
+      return decideRerun(command.data, state);
     case 'RecordSourceFetched':
       return [{ type: 'SourceFetched', data: command.data }];
     case 'RecordSourceRejected':
       return [{ type: 'SourceRejected', data: { ...command.data, reason: statusDescription(command.data.reason) } }];
+    case 'RecordSecretsApplied':
+      return [{ type: 'SecretsApplied', data: command.data }];
+    case 'RecordSecretsRejected':
+      return [{ type: 'SecretsRejected', data: { ...command.data, reason: statusDescription(command.data.reason) } }];
   }
 }
+
+/**
+ * A re-run runs the newest push of its branch again, under the policy of today: only check runs this App created,
+ * and never an older commit than the branch's newest (pressing re-run on an old check run must not roll the
+ * branch back). Unlike a push, this reads the stream: which push is newest is the stream's to say.
+ */
+function decideRerun(rerun: RerunRequest & { policy: PushPolicy }, state: RepositoryState): RepositoryEvent[] {
+  const ref = rerun.branch === null ? '' : `${BRANCH_PREFIX}${rerun.branch}`;
+  const ignored = (reason: string): RepositoryEvent[] => [
+    {
+      type: 'PushIgnored',
+      data: { deliveryId: rerun.deliveryId, owner: rerun.owner, repo: rerun.repo, ref, sha: rerun.sha, reason: statusDescription(reason) },
+    },
+  ];
+  if (rerun.appId === null || rerun.checkRunAppId !== rerun.appId)
+    return ignored(`re-run of check run ${rerun.checkRunId} ignored: it was created by GitHub App ${rerun.checkRunAppId}, not by this one`);
+  if (rerun.branch === null) return ignored(`re-run of check run ${rerun.checkRunId} ignored: its check suite names no branch`);
+  const newest = newestPushOn(state, rerun.branch);
+  if (newest.sha !== rerun.sha)
+    return ignored(
+      newest.sequence === 0
+        ? `re-run of ${rerun.sha.slice(0, 7)} ignored: no push of ${rerun.branch} was built here`
+        : `re-run of ${rerun.sha.slice(0, 7)} ignored: ${newest.sha.slice(0, 7)} is the newest push on ${rerun.branch}`,
+    );
+  const { checkRunId: _id, checkRunAppId: _app, appId: _appId, branch: _branch, before, sha, sender, policy, ...repository } = rerun;
+  return decide(
+    {
+      type: 'RecordPush',
+      data: { ...repository, ref, before: before ?? '0'.repeat(40), after: sha, pusher: sender, pushedAt: null, policy },
+    },
+    state,
+  );
+}
+
+/** A check run is re-run once, whatever delivery id the request arrives under: a replayed body records nothing. */
+export const rerunIdempotencyKey = (rerun: Pick<RerunRequest, 'repositoryId' | 'checkRunId'>): string =>
+  `rerun:${rerun.repositoryId}:${rerun.checkRunId}`;
 
 /**
  * One push is recorded once, whatever delivery id it arrives under: the key is the repository id, the ref and
@@ -98,7 +182,7 @@ export function pushIdempotencyKey(push: PushDelivery): string {
   return `push:${push.repositoryId}:${push.ref}:${push.after}:${push.before}:${push.pushedAt ?? ''}`;
 }
 
-function ignoreReason(push: PushDelivery, policy: PushPolicy): string | null {
+function ignoreReason(push: PushDelivery & { policy: PushPolicy }, policy: PushPolicy): string | null {
   if (policy.trustedOwnersOnly && policy.customers === null && !fromLoopback(push.cloneUrl)) {
     return 'no sandbox on this server: only owners in CUSTOMERS and local faasline push build';
   }
@@ -107,13 +191,21 @@ function ignoreReason(push: PushDelivery, policy: PushPolicy): string | null {
   }
   if (push.ref.startsWith('refs/tags/')) return `tag push ${push.ref.slice('refs/tags/'.length)}: only branch pushes build`;
   if (!push.ref.startsWith(BRANCH_PREFIX)) return `ref ${push.ref} is not a branch`;
-  if (ZERO_SHA.test(push.after)) return `branch ${push.ref.slice(BRANCH_PREFIX.length)} was deleted`;
-  const buildBranch = policy.buildBranch ?? push.defaultBranch;
+  const buildBranch = buildBranchOf(push);
   const branch = push.ref.slice(BRANCH_PREFIX.length);
+  // The pipeline removes a deleted branch's previews on this event (see the pipeline workflow).
+  if (ZERO_SHA.test(push.after)) return `branch ${branch} was deleted`;
+  if (isPreviewBranch(policy.previews ?? null, branch, buildBranch)) return null;
   // OpenFaaS Cloud's wording, kept for users who grep their commit statuses for it.
   if (branch !== buildBranch) return statusDescription(`skipping build for: ${branch} branch, the build branch is: ${buildBranch}`);
   return null;
 }
+
+const buildBranchOf = (push: PushDelivery & { policy: PushPolicy }) => push.policy.buildBranch ?? push.defaultBranch;
+
+/** Whether a PushIgnored records a branch's deletion (GitHub sends `after` as forty zeros). */
+export const isBranchDeletion = (ignored: Readonly<{ ref: string; sha: string }>) =>
+  ignored.ref.startsWith(BRANCH_PREFIX) && ZERO_SHA.test(ignored.sha);
 
 /**
  * `faasline push` serves the repository from faasline's own git server on loopback; only a holder of the webhook

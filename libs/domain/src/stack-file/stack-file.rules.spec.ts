@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { MAX_REASON } from '../naming.js';
 import { repositoryPath, type StackFile, type StackFunction } from './stack-file.js';
 import { planFunction, stackFileProblem, templateSourceProblem, type StackPolicy } from './stack-file.rules.js';
 
@@ -63,7 +64,9 @@ describe('stack file rules', () => {
   it('refuses whole files: provider, version, no functions, too many', () => {
     expect(stackFileProblem(stack([fn()]), 'stack.yml', policy)).toBeNull();
     expect(stackFileProblem(stack([fn()], { provider: { name: 'faas', gateway: null } }), 'stack.yml', policy)).toBeNull();
-    expect(stackFileProblem(stack([fn()], { provider: { name: '', gateway: null } }), 'stack.yml', policy)).toMatch(/provider\.name must be "openfaas"/);
+    expect(stackFileProblem(stack([fn()], { provider: { name: '', gateway: null } }), 'stack.yml', policy)).toMatch(
+      /provider\.name must be "openfaas"/,
+    );
     expect(stackFileProblem(stack([fn()], { version: '2.0' }), 'stack.yml', policy)).toMatch(/version must be "1\.0"/);
     expect(stackFileProblem(stack([]), 'stack.yml', policy)).toBe('stack.yml declares no functions');
     expect(stackFileProblem(stack([fn(), fn(), fn()]), 'stack.yml', policy)).toMatch(/3 functions; the limit is 2/);
@@ -77,8 +80,27 @@ describe('stack file rules', () => {
     expect(templateSourceProblem('http://127.0.0.2:39001/t.git', ['127.0.0.1:*'])).toMatch(/not in GIT_ALLOWED_HOSTS/);
     expect(templateSourceProblem('file:///etc', policy.gitAllowedHosts)).toMatch(/must be an http\(s\) git URL/);
     expect(templateSourceProblem('git@github.com:x/y', policy.gitAllowedHosts)).toMatch(/not a URL/);
-    expect(templateSourceProblem('https://github.com/x/y#--upload-pack=touch /tmp/p', policy.gitAllowedHosts)).toMatch(/is not a branch, tag or commit name/);
+    expect(templateSourceProblem('https://github.com/x/y#--upload-pack=touch /tmp/p', policy.gitAllowedHosts)).toMatch(
+      /is not a branch, tag or commit name/,
+    );
   });
+
+  it('names a branch preview <owner>-<fn>-<branch slug>, its image tagged with the branch, its secrets the owner’s', () => {
+    const verdict = planFunction(fn({ secrets: ['db'] }), { ...policy, branch: 'feature/x', preview: true }, languages);
+    expect(verdict).toMatchObject({
+      ok: true,
+      plan: {
+        name: 'alexellis-fn1-feature-x',
+        image: 'registry:5000/alexellis/go-fns-fn1:0.4-feature-x-27c584a',
+        secrets: ['alexellis-db'],
+      },
+    });
+  });
+
+  it('rejects a preview whose <owner>-<fn> leaves no room for the branch', () =>
+    expect(reason(planFunction(fn({ key: 'f'.repeat(50) }), { ...policy, branch: 'feature/x', preview: true }, languages))).toMatch(
+      /the limit is 63/,
+    ));
 
   it('resolves a function the way OpenFaaS Cloud named and deployed it', () => {
     const verdict = planFunction(fn({ secrets: ['db'], annotations: { topic: 't', 'com.openfaas.profile': 'x' } }), policy, languages);
@@ -95,13 +117,36 @@ describe('stack file rules', () => {
     });
   });
 
+  it('lists a refused function under its service name, or its key percent-encoded when it makes none', () => {
+    const rejection = (key: string) => {
+      const verdict = planFunction(fn({ key, lang: 'cobol' }), policy, languages);
+      return verdict.ok ? null : verdict.rejection;
+    };
+    expect(rejection('fn1')).toMatchObject({ function: 'fn1', name: 'alexellis-fn1' });
+    expect(rejection('My Fn/ü')).toMatchObject({ function: 'My Fn/ü', name: 'alexellis-My%20Fn%2F%C3%BC' });
+    expect(rejection('Bad_Name')).toMatchObject({ name: 'alexellis-Bad_Name', reason: expect.stringMatching(/^Bad_Name: function name/) });
+  });
+
+  it('keeps the whole reason of a refused function: its commit status cuts it, the read model does not', () => {
+    const many = new Set(Array.from({ length: 30 }, (_, i) => `language-${i}`));
+    const verdict = planFunction(fn({ lang: 'cobol' }), policy, many);
+    expect(verdict.ok ? '' : verdict.rejection.reason).toMatch(/language-9\)$/);
+  });
+
   it('fails one function with a reason a user can act on', () => {
-    expect(reason(planFunction(fn({ lang: 'rust' }), policy, languages))).toBe('fn1: no template for lang "rust"');
+    expect(reason(planFunction(fn({ lang: 'rust' }), policy, languages))).toBe(
+      `fn1: unknown language "rust" (available: ${[...languages].sort().join(', ')})`,
+    );
+    expect(reason(planFunction(fn({ lang: 'cobol' }), { ...policy, enableDockerfileLang: true }, new Set(['python3', 'node20'])))).toBe(
+      'fn1: unknown language "cobol" (available: dockerfile, node20, python3)',
+    );
     expect(reason(planFunction(fn({ lang: 'Dockerfile' }), policy, languages))).toMatch(/ENABLE_DOCKERFILE_LANG/);
     expect(planFunction(fn({ lang: 'Dockerfile' }), { ...policy, enableDockerfileLang: true }, languages).ok).toBe(true);
     expect(reason(planFunction(fn({ handler: '../up' }), policy, languages))).toMatch(/must be a folder inside the repository/);
     // A status never shows an absolute path, even one the stack file wrote (see withoutServerPaths).
-    expect(reason(planFunction(fn({ environmentFiles: ['/etc/env'] }), policy, languages))).toMatch(/environment_file "…\/env" points outside/);
+    expect(reason(planFunction(fn({ environmentFiles: ['/etc/env'] }), policy, languages))).toMatch(
+      /environment_file "…\/env" points outside/,
+    );
     expect(reason(planFunction(fn({ key: 'Fn' }), policy, languages))).toMatch(/lower-case letters/);
     expect(reason(planFunction(fn({ image: 'bad image' }), policy, languages))).toMatch(/not a valid image name/);
     expect(reason(planFunction(fn({ limits: { memory: '1 GB' } }), policy, languages))).toMatch(/is not a quantity/);
@@ -147,12 +192,14 @@ describe('stack file rules', () => {
     });
 
     it('when a ceiling is unreadable then nothing with that resource passes', () => {
-      expect(reason(planFunction(fn({ limits: { memory: '1Mi' } }), { ...policy, maxFunctionMemory: 'lots' }, languages))).toMatch(/over MAX_FUNCTION_MEMORY lots/);
+      expect(reason(planFunction(fn({ limits: { memory: '1Mi' } }), { ...policy, maxFunctionMemory: 'lots' }, languages))).toMatch(
+        /over MAX_FUNCTION_MEMORY lots/,
+      );
     });
   });
 
-  it('keeps every rejection within a commit status description', () => {
-    const long = planFunction(fn({ key: 'x'.repeat(200), lang: 'y'.repeat(300) }), policy, languages);
-    expect(reason(long)!.length).toBeLessThanOrEqual(140);
+  it('keeps every rejection bounded however long the stack file makes it (its commit status cuts it to 140)', () => {
+    const long = planFunction(fn({ key: 'x'.repeat(2000), lang: 'y'.repeat(300) }), policy, languages);
+    expect(reason(long)!.length).toBeLessThanOrEqual(MAX_REASON);
   });
 });

@@ -1,14 +1,16 @@
 import type { FunctionRejection, FunctionSpec } from '../events.js';
 import {
   deployedSecretName,
+  failureReason,
   functionName,
   functionNameProblem,
   imageRef,
   isEnvironmentName,
   isSecretName,
-  statusDescription,
+  listedFunctionName,
 } from '../naming.js';
 import { canonicalHost, isAllowedHost } from '../git-hosts.js';
+import { previewFunctionName } from '../preview/preview.rules.js';
 import { cpuQuantityCores, memoryQuantityBytes } from './resource-quantities.js';
 import { PROVIDER_NAMES, repositoryPath, type StackFile, type StackFunction } from './stack-file.js';
 
@@ -17,6 +19,8 @@ export type StackPolicy = Readonly<{
   owner: string;
   repo: string;
   branch: string;
+  /** A branch preview: its functions are named `<owner>-<fn>-<branch slug>`. */
+  preview?: boolean;
   sha: string;
   registry: string;
   maxFunctions: number;
@@ -71,7 +75,8 @@ export function stackFileProblem(stack: StackFile, fileName: string, policy: Sta
 export function templateSourceProblem(source: string, allowedHosts: readonly string[]): string | null {
   const ref = /#(.*)$/.exec(source)?.[1];
   // A ref reaches git's command line: only names git itself would accept, never anything that reads as an option.
-  if (ref !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$/.test(ref)) return `ref "${ref.slice(0, 40)}" is not a branch, tag or commit name`;
+  if (ref !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$/.test(ref))
+    return `ref "${ref.slice(0, 40)}" is not a branch, tag or commit name`;
   const problem = gitUrlProblem(source.replace(/#.*$/, ''), allowedHosts);
   return problem && `source ${problem}`;
 }
@@ -92,31 +97,35 @@ export function gitUrlProblem(text: string, allowedHosts: readonly string[]): st
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return `${shown} must be an http(s) git URL`;
   if (url.username !== '' || url.password !== '') return `${shown} must not carry credentials`;
-  return isAllowedHost(url, allowedHosts) ? null : `host ${canonicalHost(url.hostname)}${url.port ? `:${url.port}` : ''} is not in GIT_ALLOWED_HOSTS`;
+  return isAllowedHost(url, allowedHosts)
+    ? null
+    : `host ${canonicalHost(url.hostname)}${url.port ? `:${url.port}` : ''} is not in GIT_ALLOWED_HOSTS`;
 }
-
 
 /**
  * The per-function rules of OpenFaaS Cloud, with its gaps closed. A broken function fails alone, with a reason
  * the user sees on its commit status; its siblings still deploy.
  */
 export function planFunction(fn: StackFunction, policy: StackPolicy, languages: ReadonlySet<string>): FunctionVerdict {
-  const name = functionName(policy.owner, fn.key);
+  const name = policy.preview ? previewFunctionName(policy.owner, fn.key, policy.branch) : functionName(policy.owner, fn.key);
+  // The whole reason: the function's commit status cuts it to 140 characters, the read model shows all of it.
   const reject = (reason: string): FunctionVerdict => ({
     ok: false,
-    rejection: { function: fn.key, name, reason: statusDescription(`${fn.key}: ${reason}`) },
+    rejection: { function: fn.key, name: listedFunctionName(policy.owner, fn.key), reason: failureReason(`${fn.key}: ${reason}`) },
   });
   const nameProblem = functionNameProblem(name);
   if (nameProblem) return reject(nameProblem);
   const lang = fn.lang.toLowerCase();
   if (lang === '') return reject('lang is missing');
-  if (lang === 'dockerfile' && !policy.enableDockerfileLang) return reject('lang dockerfile is disabled on this server (ENABLE_DOCKERFILE_LANG)');
-  if (lang !== 'dockerfile' && !languages.has(lang)) return reject(`no template for lang "${fn.lang.slice(0, 40)}"`);
+  if (lang === 'dockerfile' && !policy.enableDockerfileLang)
+    return reject('lang dockerfile is disabled on this server (ENABLE_DOCKERFILE_LANG)');
+  if (lang !== 'dockerfile' && !languages.has(lang)) return reject(unknownLanguage(fn.lang, languages, policy.enableDockerfileLang));
   if (fn.handler === '') return reject('handler is missing');
   const handler = repositoryPath(fn.handler);
   if (handler === null) return reject(`handler "${fn.handler.slice(0, 60)}" must be a folder inside the repository`);
   if (fn.image === '') return reject('image is missing');
-  if (!/^[a-z0-9]([a-z0-9._/:@-]*[a-zA-Z0-9_])?$/i.test(fn.image)) return reject(`image "${fn.image.slice(0, 60)}" is not a valid image name`);
+  if (!/^[a-z0-9]([a-z0-9._/:@-]*[a-zA-Z0-9_])?$/i.test(fn.image))
+    return reject(`image "${fn.image.slice(0, 60)}" is not a valid image name`);
   if (fn.skipBuild) return reject('skip_build is not supported: every function is built from its handler');
   const environmentFiles: string[] = [];
   for (const file of fn.environmentFiles) {
@@ -131,7 +140,10 @@ export function planFunction(fn: StackFunction, policy: StackPolicy, languages: 
   const reserved = Object.keys(fn.labels).find((key) => key.startsWith(RESERVED_LABEL_PREFIX));
   if (reserved !== undefined) return reject(`label "${reserved.slice(0, 60)}" is reserved for faasline`);
   const badLabel = Object.entries(fn.labels).find(([key, value]) => !LABEL_KEY.test(key) || !LABEL_VALUE.test(value));
-  if (badLabel !== undefined) return reject(`label ${badLabel[0].slice(0, 50)}: "${badLabel[1].slice(0, 30)}" is not a Kubernetes label (63 chars of letters, digits, ".", "_", "-")`);
+  if (badLabel !== undefined)
+    return reject(
+      `label ${badLabel[0].slice(0, 50)}: "${badLabel[1].slice(0, 30)}" is not a Kubernetes label (63 chars of letters, digits, ".", "_", "-")`,
+    );
   const badBuildArg = Object.keys(fn.buildArgs).find((key) => !isEnvironmentName(key));
   if (badBuildArg !== undefined) return reject(`build_args name "${badBuildArg.slice(0, 60)}" is not valid`);
   const resourceProblem = resourceQuantitiesProblem(fn, policy);
@@ -143,7 +155,14 @@ export function planFunction(fn: StackFunction, policy: StackPolicy, languages: 
       name,
       lang,
       handler,
-      image: imageRef({ registry: policy.registry, owner: policy.owner, repo: policy.repo, image: fn.image, branch: policy.branch, sha: policy.sha }),
+      image: imageRef({
+        registry: policy.registry,
+        owner: policy.owner,
+        repo: policy.repo,
+        image: fn.image,
+        branch: policy.branch,
+        sha: policy.sha,
+      }),
       fprocess: fn.fprocess,
       buildArgs: fn.buildArgs,
       buildOptions: fn.buildOptions,
@@ -172,7 +191,10 @@ function resourceQuantitiesProblem(fn: StackFunction, policy: StackPolicy): stri
   // A ceiling that does not parse (config validation keeps this from happening) lets nothing through.
   const memoryCeiling = memoryQuantityBytes(policy.maxFunctionMemory) ?? 0;
   const cpuCeiling = cpuQuantityCores(policy.maxFunctionCpu) ?? 0;
-  for (const [kind, quantities] of [['limits', fn.limits], ['requests', fn.requests]] as const) {
+  for (const [kind, quantities] of [
+    ['limits', fn.limits],
+    ['requests', fn.requests],
+  ] as const) {
     const { memory, cpu } = quantities;
     if (memory !== undefined) {
       const bytes = memoryQuantityBytes(memory);
@@ -186,6 +208,12 @@ function resourceQuantitiesProblem(fn: StackFunction, policy: StackPolicy): stri
     }
   }
   return null;
+}
+
+/** An unknown `lang`, with the languages this server builds (its templates and the stack file's), sorted. */
+export function unknownLanguage(lang: string, languages: ReadonlySet<string>, enableDockerfileLang: boolean): string {
+  const available = [...languages, ...(enableDockerfileLang ? ['dockerfile'] : [])].sort();
+  return `unknown language "${lang.slice(0, 40)}" (available: ${available.length > 0 ? available.join(', ') : 'none'})`;
 }
 
 export const environmentNameProblem = (name: string) =>

@@ -1,5 +1,14 @@
 import { fileURLToPath } from 'node:url';
-import { credentials, loadPackageDefinition, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
+import {
+  credentials,
+  loadPackageDefinition,
+  type CallOptions,
+  type ClientReadableStream,
+  type ClientUnaryCall,
+  type GrpcObject,
+  type ServiceClientConstructor,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 
 /** `libs/infra/proto` from the source tree and from dist alike (both sit four folders below the project root). */
@@ -16,3 +25,42 @@ export function buildkitControl(): { Control: ServiceClientConstructor } {
 export const grpcTarget = (address: string) => (address.startsWith('tcp://') ? address.slice('tcp://'.length) : address);
 
 export const insecureChannel = () => credentials.createInsecure();
+
+/** The parts of BuildKit's StatusResponse the build log shows. */
+export type StatusResponse = Readonly<{
+  vertexes: readonly Readonly<{ digest: string; name: string; cached: boolean; error: string; completed: unknown }>[];
+  logs: readonly Readonly<{ vertex: string; msg: Buffer }>[];
+}>;
+
+export type SolveRequest = Readonly<{
+  Ref: string;
+  Frontend: string;
+  FrontendAttrs: Readonly<Record<string, string>>;
+  ExporterDeprecated: string;
+  ExporterAttrsDeprecated: Readonly<Record<string, string>>;
+  Exporters: readonly Readonly<{ Type: string; Attrs: Readonly<Record<string, string>> }>[];
+}>;
+
+export type SolveResponse = Readonly<{ ExporterResponse: Readonly<Record<string, string>> }>;
+
+/** The two calls of BuildKit's Control service a build makes, typed as the .proto declares them. */
+export type ControlClient = Readonly<{
+  status(request: Readonly<{ Ref: string }>): ClientReadableStream<StatusResponse>;
+  solve(request: SolveRequest, options: CallOptions, done: (error: ServiceError | null, response?: SolveResponse) => void): ClientUnaryCall;
+}>;
+
+/**
+ * A Control client over an insecure channel. grpc-js types a loaded service's methods as untyped functions, so
+ * the calls go through the client's generic requests with the service's own (de)serialisers.
+ */
+export function controlClient(address: string): ControlClient {
+  const { Control } = buildkitControl();
+  const client = new Control(grpcTarget(address), insecureChannel());
+  const { Status: status, Solve: solve } = Control.service;
+  if (!status || !solve) throw new Error('control.proto declares no Status or Solve');
+  return {
+    status: (request) => client.makeServerStreamRequest(status.path, status.requestSerialize, status.responseDeserialize, request),
+    solve: (request, options, done) =>
+      client.makeUnaryRequest(solve.path, solve.requestSerialize, solve.responseDeserialize, request, options, done),
+  };
+}

@@ -11,15 +11,18 @@ const MAX_CONTEXT_FILE_BYTES = 32 * 2 ** 20;
  * blocking on a FIFO or a device (O_NONBLOCK, then only a regular file is read). null: absent or not a regular file.
  */
 export async function readContextFile(path: string): Promise<Buffer | null> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
-    if (['ENOENT', 'ELOOP', 'ENOTDIR', 'ENXIO', 'EISDIR'].includes(error.code ?? '')) return null;
-    throw error;
-  });
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (['ENOENT', 'ELOOP', 'ENOTDIR', 'ENXIO', 'EISDIR'].includes(error.code ?? '')) return null;
+      throw error;
+    },
+  );
   if (!handle) return null;
   try {
     const info = await handle.stat();
     if (!info.isFile()) return null;
-    if (info.size > MAX_CONTEXT_FILE_BYTES) throw new BuildFailure(`${path.split('/context/')[1] ?? 'a file'} is larger than ${MAX_CONTEXT_FILE_BYTES / 2 ** 20} MB`);
+    if (info.size > MAX_CONTEXT_FILE_BYTES)
+      throw new BuildFailure(`${path.split('/context/')[1] ?? 'a file'} is larger than ${MAX_CONTEXT_FILE_BYTES / 2 ** 20} MB`);
     return await handle.readFile();
   } finally {
     await handle.close();

@@ -74,7 +74,8 @@ export async function lockNpmrcFiles(contextRoot: string, log: (line: string) =>
     }
     const { text, ignored } = sanitizeNpmrc(await readFile(path, 'utf8'));
     await writeFile(path, text);
-    if (ignored.length > 0) log(`${where}: ignored ${ignored.join(', ')} (a handler's .npmrc may set only registries, their credentials and certificates)`);
+    if (ignored.length > 0)
+      log(`${where}: ignored ${ignored.join(', ')} (a handler's .npmrc may set only registries, their credentials and certificates)`);
   }
 }
 
@@ -109,12 +110,16 @@ export function checkNpmDependencies(manifest: Record<string, unknown>, dir: str
     if (typeof deps !== 'object' || deps === null) throw new BuildFailure(`${where}: ${field} is not an object`);
     for (const [name, spec] of Object.entries(deps as Record<string, unknown>)) {
       if (typeof spec !== 'string') throw new BuildFailure(`${where}: ${field}.${name} is not a string`);
-      if (isGitSpec(spec)) throw new BuildFailure(`${where}: git dependency ${name} (${spec.slice(0, 80)}) refused: builds install registry and local packages only`);
+      if (isGitSpec(spec))
+        throw new BuildFailure(
+          `${where}: git dependency ${name} (${spec.slice(0, 80)}) refused: builds install registry and local packages only`,
+        );
       const local = /^(file:|link:)/.test(spec) ? spec.replace(/^(file|link):/, '') : /^(\.{1,2}\/|\/|~)/.test(spec) ? spec : null;
       if (local === null) continue;
       const target = resolve(dir, local);
       const inside = relative(contextRoot, target);
-      if (local.startsWith('~') || inside.startsWith('..') || isAbsolute(inside)) throw new BuildFailure(`${where}: local dependency ${name} (${spec.slice(0, 80)}) is outside the handler's folder`);
+      if (local.startsWith('~') || inside.startsWith('..') || isAbsolute(inside))
+        throw new BuildFailure(`${where}: local dependency ${name} (${spec.slice(0, 80)}) is outside the handler's folder`);
     }
   }
 }

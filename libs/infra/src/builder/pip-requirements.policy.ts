@@ -16,7 +16,8 @@ export async function checkRequirements(file: string, contextRoot: string, sourc
   const real = await insideContext(file, root, relative(contextRoot, file));
   if (seen.has(real)) return;
   seen.add(real);
-  if (seen.size > MAX_NESTED_FILES) throw new BuildFailure(`${relative(root, real)}: more than ${MAX_NESTED_FILES} nested requirements files`);
+  if (seen.size > MAX_NESTED_FILES)
+    throw new BuildFailure(`${relative(root, real)}: more than ${MAX_NESTED_FILES} nested requirements files`);
   const where = relative(root, real);
   const content = await readContextFile(real);
   if (content === null) throw new BuildFailure(`${where} is not a regular file`);
@@ -52,7 +53,14 @@ const allowedOptions: Record<string, boolean> = {
   '--constraint': true,
 };
 
-async function checkOptions(tokens: string[], at: string, dir: string, root: string, sourceBuilds: boolean, seen: Set<string>): Promise<void> {
+async function checkOptions(
+  tokens: string[],
+  at: string,
+  dir: string,
+  root: string,
+  sourceBuilds: boolean,
+  seen: Set<string>,
+): Promise<void> {
   for (let i = 0; i < tokens.length; i += 1) {
     const token = tokens[i]!;
     const [name, attached] = splitOption(token);
@@ -71,17 +79,21 @@ async function checkOptions(tokens: string[], at: string, dir: string, root: str
     if (!allowedOptions[name]) continue;
     const value = attached ?? tokens[++i];
     if (value === undefined) throw new BuildFailure(`${at}: option ${name} needs a value`);
-    if (name === '--only-binary' && value !== ':all:' && !sourceBuilds) throw new BuildFailure(`${at}: --only-binary ${value} refused: ${SOURCE_BUILDS_HINT}`);
-    if (['-i', '--index-url', '--extra-index-url'].includes(name) && !/^https?:\/\//i.test(value)) throw new BuildFailure(`${at}: ${name} must be an http(s) URL`);
+    if (name === '--only-binary' && value !== ':all:' && !sourceBuilds)
+      throw new BuildFailure(`${at}: --only-binary ${value} refused: ${SOURCE_BUILDS_HINT}`);
+    if (['-i', '--index-url', '--extra-index-url'].includes(name) && !/^https?:\/\//i.test(value))
+      throw new BuildFailure(`${at}: ${name} must be an http(s) URL`);
     if (name === '-f' || name === '--find-links') {
       if (/^https?:\/\//i.test(value)) continue;
-      if (/^[a-z][a-z0-9+.-]*:/i.test(value) && !value.startsWith('file:')) throw new BuildFailure(`${at}: ${name} must be an http(s) URL or a folder of the handler`);
+      if (/^[a-z][a-z0-9+.-]*:/i.test(value) && !value.startsWith('file:'))
+        throw new BuildFailure(`${at}: ${name} must be an http(s) URL or a folder of the handler`);
       // pip looks next to the requirements file first, then in its working folder (the context root).
       const nextToFile = await realpath(resolveLocal(value, dir)).catch(() => null);
       await insideContext(nextToFile ? resolveLocal(value, dir) : resolveLocal(value, root), root, `${at}: ${name} ${value}`);
     }
     if (['-r', '--requirement', '-c', '--constraint'].includes(name)) {
-      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new BuildFailure(`${at}: ${name} ${value} refused: only requirements files of the handler are read`);
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value))
+        throw new BuildFailure(`${at}: ${name} ${value} refused: only requirements files of the handler are read`);
       await insideContext(resolveLocal(value, dir), root, `${at}: ${name} ${value}`);
       await checkRequirements(resolveLocal(value, dir), root, sourceBuilds, seen);
     }
@@ -95,11 +107,17 @@ function checkRequirement(tokens: string[], at: string, dir: string, root: strin
   const requirement = tokens.filter((token) => !token.startsWith('-')).join(' ');
   // `name @ url`, a bare URL or a bare path: where pip would fetch it from.
   const target = (/@\s*(\S+)/.exec(requirement.split(';')[0]!)?.[1] ?? requirement.split(/[\s;]/)[0]!).trim();
-  if (/^(git|hg|svn|bzr)\+/i.test(target)) throw new BuildFailure(`${at}: VCS requirement ${target.slice(0, 80)} refused: builds install packages from indexes, wheels and the handler's files only`);
+  if (/^(git|hg|svn|bzr)\+/i.test(target))
+    throw new BuildFailure(
+      `${at}: VCS requirement ${target.slice(0, 80)} refused: builds install packages from indexes, wheels and the handler's files only`,
+    );
   const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(target);
   // pip reads a requirement as a path when it has a slash or names an archive.
-  const isPath = !isUrl && (/^(\.{1,2}$|~|file:)/.test(target) || target.includes('/') || /\.(whl|zip|tar|tgz|tar\.gz|tar\.bz2|tbz|tar\.xz|txz)$/i.test(target));
-  if (isUrl && !/^(https?|file):\/\//i.test(target)) throw new BuildFailure(`${at}: ${target.slice(0, 80)} refused: only http(s) URLs and the handler's files`);
+  const isPath =
+    !isUrl &&
+    (/^(\.{1,2}$|~|file:)/.test(target) || target.includes('/') || /\.(whl|zip|tar|tgz|tar\.gz|tar\.bz2|tbz|tar\.xz|txz)$/i.test(target));
+  if (isUrl && !/^(https?|file):\/\//i.test(target))
+    throw new BuildFailure(`${at}: ${target.slice(0, 80)} refused: only http(s) URLs and the handler's files`);
   if (isPath || target.startsWith('file:')) {
     // pip reads such a path from its working folder (the context root), some forms from the file's folder: both must stay inside.
     const outside = [dir, root].some((base) => {
@@ -109,7 +127,8 @@ function checkRequirement(tokens: string[], at: string, dir: string, root: strin
     if (target.startsWith('~') || outside) throw new BuildFailure(`${at}: ${target.slice(0, 80)} is outside the handler's folder`);
   }
   const wheel = /\.whl(#.*)?$/i.test(target);
-  if ((isUrl || isPath) && !wheel && !sourceBuilds) throw new BuildFailure(`${at}: ${target.slice(0, 80)} is a source tree or archive: ${SOURCE_BUILDS_HINT}`);
+  if ((isUrl || isPath) && !wheel && !sourceBuilds)
+    throw new BuildFailure(`${at}: ${target.slice(0, 80)} is a source tree or archive: ${SOURCE_BUILDS_HINT}`);
 }
 
 const splitOption = (token: string): [string, string | undefined] => {

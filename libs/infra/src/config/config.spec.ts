@@ -10,7 +10,10 @@ describe('configuration', () => {
     expect(config.gitAllowedHosts).toEqual(['github.com']);
     expect(config.pushCloneHosts).toEqual(['127.0.0.1:*']);
     expect(loadConfig({ DATABASE_URL: 'postgres://db/x' })).toMatchObject({ gitAllowedHosts: ['github.com'], pushCloneHosts: [] });
-    expect(loadConfig({ GIT_ALLOWED_HOSTS: 'github.com,Git.Example:8443' })).toMatchObject({ gitAllowedHosts: ['github.com', 'git.example:8443'], pushCloneHosts: [] });
+    expect(loadConfig({ GIT_ALLOWED_HOSTS: 'github.com,Git.Example:8443' })).toMatchObject({
+      gitAllowedHosts: ['github.com', 'git.example:8443'],
+      pushCloneHosts: [],
+    });
   });
 
   it('limits builds to BUILD_TIMEOUT seconds (10 min unless set) and to wheels unless PIP_SOURCE_BUILDS', () => {
@@ -26,8 +29,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ MAX_BUILD_MB: '1G' })).toThrow(/^MAX_BUILD_MB: "1G" is not a whole number from 1 to 1048576$/);
   });
 
-  it("leaves build slots for other owners by default: an owner gets half of BUILD_CONCURRENCY, at least one", () => {
-    expect(loadConfig({}).fairShare).toEqual({ maxFunctionsPerOwner: 50, maxBuildsPerOwner: 1, maxImagesBytes: 10_240 * 1024 * 1024, maxTemplateCacheBytes: 512 * 1024 * 1024 });
+  it('leaves build slots for other owners by default: an owner gets half of BUILD_CONCURRENCY, at least one', () => {
+    expect(loadConfig({}).fairShare).toEqual({
+      maxFunctionsPerOwner: 50,
+      maxBuildsPerOwner: 1,
+      maxImagesBytes: 10_240 * 1024 * 1024,
+      maxTemplateCacheBytes: 512 * 1024 * 1024,
+    });
     expect(loadConfig({ BUILD_CONCURRENCY: '1' }).fairShare.maxBuildsPerOwner).toBe(1);
     expect(loadConfig({ BUILD_CONCURRENCY: '5' }).fairShare.maxBuildsPerOwner).toBe(2);
     expect(loadConfig({ BUILD_CONCURRENCY: '8', MAX_BUILDS_PER_OWNER: '8' }).fairShare.maxBuildsPerOwner).toBe(8);
@@ -35,12 +43,30 @@ describe('configuration', () => {
 
   it('caps what a stack file may ask for one function: 1Gi and 2 cores unless MAX_FUNCTION_MEMORY / MAX_FUNCTION_CPU say otherwise', () => {
     expect(loadConfig({})).toMatchObject({ maxFunctionMemory: '1Gi', maxFunctionCpu: '2' });
-    expect(loadConfig({ MAX_FUNCTION_MEMORY: ' 512Mi ', MAX_FUNCTION_CPU: '500m' })).toMatchObject({ maxFunctionMemory: '512Mi', maxFunctionCpu: '500m' });
-    expect(loadConfig({ MAX_FUNCTION_MEMORY: '4G', MAX_FUNCTION_CPU: '1.5' })).toMatchObject({ maxFunctionMemory: '4G', maxFunctionCpu: '1.5' });
-    expect(() => loadConfig({ MAX_FUNCTION_MEMORY: '1GB' })).toThrow(/^MAX_FUNCTION_MEMORY: "1GB" is not a memory quantity like 512Mi or 2Gi$/);
+    expect(loadConfig({ MAX_FUNCTION_MEMORY: ' 512Mi ', MAX_FUNCTION_CPU: '500m' })).toMatchObject({
+      maxFunctionMemory: '512Mi',
+      maxFunctionCpu: '500m',
+    });
+    expect(loadConfig({ MAX_FUNCTION_MEMORY: '4G', MAX_FUNCTION_CPU: '1.5' })).toMatchObject({
+      maxFunctionMemory: '4G',
+      maxFunctionCpu: '1.5',
+    });
+    expect(() => loadConfig({ MAX_FUNCTION_MEMORY: '1GB' })).toThrow(
+      /^MAX_FUNCTION_MEMORY: "1GB" is not a memory quantity like 512Mi or 2Gi$/,
+    );
     expect(() => loadConfig({ MAX_FUNCTION_MEMORY: '0' })).toThrow(/^MAX_FUNCTION_MEMORY: /);
     expect(() => loadConfig({ MAX_FUNCTION_CPU: 'two' })).toThrow(/^MAX_FUNCTION_CPU: "two" is not a number of cores like 2, 1.5 or 500m$/);
     expect(() => loadConfig({ MAX_FUNCTION_CPU: '0m' })).toThrow(/^MAX_FUNCTION_CPU: /);
+  });
+
+  it('caps the timeouts a function may ask for at MAX_EXEC_TIMEOUT: 5 min unless set, as a duration or seconds', () => {
+    expect(loadConfig({}).maxExecTimeoutMs).toBe(300_000);
+    expect(loadConfig({ MAX_EXEC_TIMEOUT: '15m' }).maxExecTimeoutMs).toBe(900_000);
+    expect(loadConfig({ MAX_EXEC_TIMEOUT: '90' }).maxExecTimeoutMs).toBe(90_000);
+    expect(() => loadConfig({ MAX_EXEC_TIMEOUT: 'forever' })).toThrow(
+      /^MAX_EXEC_TIMEOUT: "forever" is not a duration of at least 1s, like 300, 5m or 1h30m$/,
+    );
+    expect(() => loadConfig({ MAX_EXEC_TIMEOUT: '0' })).toThrow(/^MAX_EXEC_TIMEOUT: /);
   });
 
   it('reads Kafka brokers as a comma list with the default topic', () =>
@@ -51,6 +77,22 @@ describe('configuration', () => {
       replicationFactor: 1,
     }));
 
+  it('reads KAFKA_TOPIC_PARTITIONS and KAFKA_REPLICATION_FACTOR only with brokers', () => {
+    expect(loadConfig({ KAFKA_TOPIC_PARTITIONS: 'many', KAFKA_REPLICATION_FACTOR: '0' }).kafka).toBeNull();
+    expect(loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_TOPIC_PARTITIONS: '3', KAFKA_REPLICATION_FACTOR: '2' }).kafka).toMatchObject({
+      partitions: 3,
+      replicationFactor: 2,
+    });
+    expect(() => loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_TOPIC_PARTITIONS: 'many' })).toThrow(
+      /^KAFKA_TOPIC_PARTITIONS: "many" is not a whole number from 1 to 1000$/,
+    );
+  });
+
+  it('names only the first of several bad variables', () =>
+    expect(() => loadConfig({ PORT: 'x', BUILD_CONCURRENCY: '0', SANDBOX: 'maybe' })).toThrow(
+      /^PORT: "x" is not a whole number from 0 to 65535$/,
+    ));
+
   it('keeps build log links 7 days unless LINK_TTL says otherwise, in seconds or with a unit', () => {
     expect(loadConfig({}).links).toEqual({ secret: null, buildLogTtlMs: 7 * 24 * 3600 * 1000 });
     expect(loadConfig({ LINKS_SECRET: 'k', LINK_TTL: '90' }).links).toEqual({ secret: 'k', buildLogTtlMs: 90_000 });
@@ -59,7 +101,17 @@ describe('configuration', () => {
     expect(loadConfig({ LINK_TTL: '30d' }).links.buildLogTtlMs).toBe(30 * 24 * 3600 * 1000);
   });
 
+  it('deploys previews only when PREVIEW_BRANCHES says which branches, kept 7 days unless PREVIEW_TTL says otherwise', () => {
+    expect(loadConfig({}).previews).toEqual({ branches: null, ttlMs: 7 * 24 * 3600 * 1000 });
+    expect(loadConfig({ PREVIEW_BRANCHES: 'false' }).previews.branches).toBeNull();
+    expect(loadConfig({ PREVIEW_BRANCHES: 'true', PREVIEW_TTL: '2s' }).previews).toEqual({ branches: ['**'], ttlMs: 2000 });
+    expect(loadConfig({ PREVIEW_BRANCHES: 'feature/*, fix-*' }).previews.branches).toEqual(['feature/*', 'fix-*']);
+  });
+
   it.each([
+    [{ PREVIEW_BRANCHES: 'feature/*,,x' }, /^PREVIEW_BRANCHES: "" is not true, false or a branch pattern/],
+    [{ PREVIEW_BRANCHES: 'feat ure' }, /^PREVIEW_BRANCHES: "feat ure" is not true, false or a branch pattern/],
+    [{ PREVIEW_TTL: 'a week' }, /^PREVIEW_TTL: "a week" is not a duration/],
     [{ LINK_TTL: 'forever' }, /^LINK_TTL: "forever" is not a duration/],
     [{ LINK_TTL: '0' }, /^LINK_TTL: /],
     [{ LINK_TTL: '400d' }, /^LINK_TTL: /],
@@ -77,7 +129,10 @@ describe('configuration', () => {
     [{ GITHUB_APP_PRIVATE_KEY_FILE: '/k.pem' }, /^GITHUB_APP_ID: is required/],
     [{ GITHUB_APP_ID: '1', GITHUB_APP_PRIVATE_KEY: 'secret' }, /^GITHUB_APP_PRIVATE_KEY: is not a PEM private key/],
     [{ GIT_FETCH_TIMEOUT: '0' }, /^GIT_FETCH_TIMEOUT: /],
-    [{ GIT_ALLOWED_HOSTS: 'github.com,https://gitlab.com/x' }, /^GIT_ALLOWED_HOSTS: "https:\/\/gitlab.com\/x" is not host, host:port or host:\*/],
+    [
+      { GIT_ALLOWED_HOSTS: 'github.com,https://gitlab.com/x' },
+      /^GIT_ALLOWED_HOSTS: "https:\/\/gitlab.com\/x" is not host, host:port or host:\*/,
+    ],
     [{ MAX_FUNCTIONS_PER_OWNER: '0' }, /^MAX_FUNCTIONS_PER_OWNER: /],
     [{ MAX_BUILDS_PER_OWNER: 'all' }, /^MAX_BUILDS_PER_OWNER: /],
     [{ MAX_IMAGES_MB: '-5' }, /^MAX_IMAGES_MB: /],

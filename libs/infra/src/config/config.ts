@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
-import { cpuQuantityCores, memoryQuantityBytes, parseHostRule } from '#domain';
+import { z } from 'zod';
+import { cpuQuantityCores, memoryQuantityBytes, parseHostRule, parseWatchdogDuration } from '#domain';
 
 /** A bad setting: start-up stops with this one line, naming the variable and what is wrong with it. */
 export class ConfigError extends Error {
@@ -16,6 +17,8 @@ export type Config = Readonly<{
   host: string;
   port: number;
   gatewayPort: number;
+  /** Where a process without the api (the projector) answers /healthz and /readyz; null: it serves no HTTP. */
+  healthPort: number | null;
   dataDir: string;
   databaseUrl: string | null;
   kafka: Readonly<{ brokers: readonly string[]; topic: string; partitions: number; replicationFactor: number }> | null;
@@ -38,6 +41,8 @@ export type Config = Readonly<{
   customers: readonly string[] | null;
   customersFile: string | null;
   buildBranch: string | null;
+  /** PREVIEW_BRANCHES (glob patterns of branches that deploy previews; null: off) and PREVIEW_TTL. */
+  previews: Readonly<{ branches: readonly string[] | null; ttlMs: number }>;
   openfaasUrl: string | null;
   openfaasUser: string;
   /** null: generated at first start and kept in DATA_DIR (the embedded gateway's password). */
@@ -51,6 +56,8 @@ export type Config = Readonly<{
   /** MAX_FUNCTION_MEMORY, MAX_FUNCTION_CPU: the most a stack file may ask for one function (limits and requests), as written. */
   maxFunctionMemory: string;
   maxFunctionCpu: string;
+  /** MAX_EXEC_TIMEOUT: the longest call a function's exec_timeout/write_timeout/read_timeout may ask for on the embedded gateway. */
+  maxExecTimeoutMs: number;
   buildConcurrency: number;
   /** BUILD_TIMEOUT: a build running longer is killed (its whole process tree) and fails. */
   buildTimeoutMs: number;
@@ -71,172 +78,279 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads the environment of INTERFACE.md; unset means the embedded default. */
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
-  const read = (name: string) => {
-    const value = env[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
-  };
-  const port = integer(read, 'PORT', 8080, 0, 65535);
-  const gatewayPort = integer(read, 'GATEWAY_PORT', 8081, 0, 65535);
-  const dataDir = read('DATA_DIR') ?? './.faasline';
-  const brokers = read('KAFKA_BROKERS');
-  const databaseUrl = read('DATABASE_URL') ?? null;
-  if (databaseUrl !== null) url('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:']);
-  const topic = read('KAFKA_TOPIC') ?? 'faasline.events';
-  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(topic)) throw new ConfigError('KAFKA_TOPIC', `"${topic}" is not a valid Kafka topic name`);
-  const publicUrl = read('PUBLIC_URL') ?? `http://127.0.0.1:${port}`;
-  const gatewayPublicUrl = read('GATEWAY_PUBLIC_URL') ?? read('OPENFAAS_URL') ?? `http://127.0.0.1:${gatewayPort}`;
-  const registry = read('REGISTRY') ?? 'local';
-  const buildConcurrency = integer(read, 'BUILD_CONCURRENCY', 2, 1, 64);
-  if (!/^[a-z0-9]([a-z0-9._:/-]*[a-z0-9/])?$/.test(registry)) throw new ConfigError('REGISTRY', `"${registry}" is not an image prefix (lower-case host[:port][/path][/])`);
-  return {
-    host: read('HOST') ?? '127.0.0.1',
-    port,
-    gatewayPort,
-    dataDir: isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir),
-    databaseUrl,
-    kafka: brokers
-      ? {
-          brokers: list(brokers).map((broker) => hostPort('KAFKA_BROKERS', broker)),
-          topic,
-          partitions: integer(read, 'KAFKA_TOPIC_PARTITIONS', 6, 1, 1000),
-          replicationFactor: integer(read, 'KAFKA_REPLICATION_FACTOR', 1, 1, 10),
-        }
-      : null,
-    githubApiUrl: url('GITHUB_API_URL', read('GITHUB_API_URL') ?? 'https://api.github.com', ['http:', 'https:']),
-    githubWebhookSecret: read('GITHUB_WEBHOOK_SECRET') ?? null,
-    githubToken: read('GITHUB_TOKEN') ?? null,
-    adminToken: read('ADMIN_TOKEN') ?? null,
-    links: { secret: read('LINKS_SECRET') ?? null, buildLogTtlMs: duration(read, 'LINK_TTL', 7 * DAY, 1, 366 * DAY) * 1000 },
-    githubApp: githubApp(read),
-    gitAllowedHosts: hostList(read('GIT_ALLOWED_HOSTS') ?? 'github.com'),
-    // On one machine (embedded storage) `faasline push` serves local repositories on loopback; a server does not.
-    pushCloneHosts: read('GIT_ALLOWED_HOSTS') === undefined && databaseUrl === null ? ['127.0.0.1:*'] : [],
-    customers: read('CUSTOMERS') ? list(read('CUSTOMERS')!).map((owner) => owner.toLowerCase()) : null,
-    customersFile: read('CUSTOMERS_FILE') ?? null,
-    buildBranch: read('BUILD_BRANCH') ?? null,
-    openfaasUrl: read('OPENFAAS_URL') ? url('OPENFAAS_URL', read('OPENFAAS_URL')!, ['http:', 'https:']) : null,
-    openfaasUser: read('OPENFAAS_USER') ?? 'admin',
-    openfaasPassword: read('OPENFAAS_PASSWORD') ?? null,
-    buildkitAddr: read('BUILDKIT_ADDR') ? buildkitAddress(read('BUILDKIT_ADDR')!) : null,
-    registry,
-    publicUrl: url('PUBLIC_URL', publicUrl, ['http:', 'https:']),
-    gatewayPublicUrl: url('GATEWAY_PUBLIC_URL', gatewayPublicUrl, ['http:', 'https:']),
-    enableDockerfileLang: boolean(read, 'ENABLE_DOCKERFILE_LANG', false),
-    maxFunctionsPerRepo: integer(read, 'MAX_FUNCTIONS_PER_REPO', 20, 1, 1000),
-    maxFunctionMemory: quantity(read, 'MAX_FUNCTION_MEMORY', '1Gi', memoryQuantityBytes, 'a memory quantity like 512Mi or 2Gi'),
-    maxFunctionCpu: quantity(read, 'MAX_FUNCTION_CPU', '2', cpuQuantityCores, 'a number of cores like 2, 1.5 or 500m'),
-    buildConcurrency,
-    buildTimeoutMs: integer(read, 'BUILD_TIMEOUT', 600, 1, 86_400) * 1000,
-    pipSourceBuilds: boolean(read, 'PIP_SOURCE_BUILDS', false),
-    maxBuildBytes: integer(read, 'MAX_BUILD_MB', 1024, 1, 1_048_576) * 2 ** 20,
-    templatesDirs: list(read('TEMPLATES_DIR') ?? '').map((dir) => (isAbsolute(dir) ? dir : resolve(cwd, dir))),
-    sandbox: { mode: sandboxMode(read('SANDBOX')), uidBase: integer(read, 'SANDBOX_UID_BASE', 61000, 1000, 4_294_000_000) },
-    source: {
-      concurrency: integer(read, 'FETCH_CONCURRENCY', 4, 1, 64),
-      fetchTimeoutMs: integer(read, 'GIT_FETCH_TIMEOUT', 120, 1, 3600) * 1000,
-      maxRepoBytes: integer(read, 'MAX_REPO_MB', 200, 1, 100_000) * 1024 * 1024,
-      maxRepoFiles: integer(read, 'MAX_REPO_FILES', 20_000, 1, 10_000_000),
-      maxContextBytes: integer(read, 'MAX_HANDLER_MB', 25, 1, 10_000) * 1024 * 1024,
-    },
-    fairShare: {
-      maxFunctionsPerOwner: integer(read, 'MAX_FUNCTIONS_PER_OWNER', 50, 1, 100_000),
-      // Half the build slots at most by default, so one owner's builds always leave room for another's.
-      maxBuildsPerOwner: integer(read, 'MAX_BUILDS_PER_OWNER', Math.max(1, Math.floor(buildConcurrency / 2)), 1, 64),
-      maxImagesBytes: integer(read, 'MAX_IMAGES_MB', 10_240, 1, 10_000_000) * 1024 * 1024,
-      maxTemplateCacheBytes: integer(read, 'MAX_TEMPLATE_CACHE_MB', 512, 1, 10_000_000) * 1024 * 1024,
-    },
-  };
-}
-
-function sandboxMode(raw: string | undefined): 'auto' | 'off' | 'required' {
-  const mode = raw?.toLowerCase() ?? 'auto';
-  if (mode !== 'auto' && mode !== 'off' && mode !== 'required') throw new ConfigError('SANDBOX', `"${raw}" is not auto, off or required`);
-  return mode;
-}
-
-const list = (value: string) =>
-  value
-    .split(/[,\n]/)
-    .map((item) => item.trim())
-    .filter(Boolean);
-
-function hostList(value: string): string[] {
-  const hosts = list(value).map((host) => host.toLowerCase());
-  const bad = hosts.find((host) => parseHostRule(host) === null);
-  if (bad !== undefined) throw new ConfigError('GIT_ALLOWED_HOSTS', `"${bad.slice(0, 60)}" is not host, host:port or host:*`);
-  return hosts;
-}
-
-function integer(read: (name: string) => string | undefined, name: string, fallback: number, min: number, max: number): number {
-  const raw = read(name);
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(name, `"${raw}" is not a whole number from ${min} to ${max}`);
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const [issue] = parsed.error.issues;
+    throw new ConfigError(String(issue!.path[0]), issue!.message);
   }
-  return Number(raw);
+  const path = (dir: string) => (isAbsolute(dir) ? dir : resolve(cwd, dir));
+  return { ...parsed.data, dataDir: path(parsed.data.dataDir), templatesDirs: parsed.data.templatesDirs.map(path) };
 }
 
-/** A resource quantity the stack rules compare against, kept as written so a rejection can quote it. */
-function quantity(read: (name: string) => string | undefined, name: string, fallback: string, parse: (text: string) => number | null, example: string): string {
-  const raw = read(name);
-  if (raw === undefined) return fallback;
-  if (parse(raw) === null) throw new ConfigError(name, `"${raw.slice(0, 40)}" is not ${example}`);
-  return raw;
-}
+// Each variable is a string schema whose message quotes what was set; `variable` makes blank mean unset.
+
+/** Surrounding space is dropped and a blank value counts as unset. */
+const variable = <T extends z.ZodType<unknown, string>>(schema: T) =>
+  z.preprocess((value) => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined), schema.optional());
+
+/** A value that must pass `isValid`, refused with the value quoted and what it should have been. */
+const matching = (isValid: (raw: string) => boolean, what: string, quote = (raw: string) => raw) =>
+  z.string().refine(isValid, { error: (issue) => `"${quote(String(issue.input))}" is not ${what}` });
+
+const text = z.string();
+
+const wholeNumber = (min: number, max: number) =>
+  matching((raw) => /^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max, `a whole number from ${min} to ${max}`).transform(
+    Number,
+  );
 
 const DAY = 24 * 60 * 60;
 const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 60 * 60, d: DAY };
+const secondsOf = (raw: string) => {
+  const match = /^(\d+)([smhd]?)$/.exec(raw);
+  return match ? Number(match[1]) * UNIT_SECONDS[match[2] || 's']! : NaN;
+};
 
 /** Seconds, written as `3600`, `90s`, `15m`, `12h` or `7d`. */
-function duration(read: (name: string) => string | undefined, name: string, fallback: number, min: number, max: number): number {
-  const raw = read(name);
-  if (raw === undefined) return fallback;
-  const match = /^(\d+)([smhd]?)$/.exec(raw);
-  const seconds = match ? Number(match[1]) * UNIT_SECONDS[match[2] || 's']! : NaN;
-  if (!(seconds >= min && seconds <= max)) throw new ConfigError(name, `"${raw}" is not a duration from ${min} s to ${max / DAY} days (e.g. 3600, 15m, 12h, 7d)`);
-  return seconds;
-}
+const duration = (min: number, max: number) =>
+  matching(
+    (raw) => secondsOf(raw) >= min && secondsOf(raw) <= max,
+    `a duration from ${min} s to ${max / DAY} days (e.g. 3600, 15m, 12h, 7d)`,
+  ).transform(secondsOf);
 
-function boolean(read: (name: string) => string | undefined, name: string, fallback: boolean): boolean {
-  const raw = read(name)?.toLowerCase();
-  if (raw === undefined) return fallback;
-  if (['true', '1', 'yes'].includes(raw)) return true;
-  if (['false', '0', 'no'].includes(raw)) return false;
-  throw new ConfigError(name, `"${raw}" is not true or false`);
-}
+const YES = ['true', '1', 'yes'];
+const NO = ['false', '0', 'no'];
+const boolean = z
+  .string()
+  .transform((raw) => raw.toLowerCase())
+  .pipe(matching((raw) => YES.includes(raw) || NO.includes(raw), 'true or false'))
+  .transform((raw) => YES.includes(raw));
 
-function url(name: string, value: string, protocols: readonly string[]): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    throw new ConfigError(name, 'is not a URL');
-  }
-  if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
-  return value.replace(/\/+$/, '');
-}
+/**
+ * PREVIEW_BRANCHES: `true` for every branch but the build branch, `false` for none, or comma-separated globs
+ * (`feature/*,fix-*`). A pattern is a git branch name with `*`, `**` and `?`.
+ */
+const previewBranches = z
+  .string()
+  .transform((raw) =>
+    YES.includes(raw.toLowerCase()) ? ['**'] : NO.includes(raw.toLowerCase()) ? null : raw.split(',').map((p) => p.trim()),
+  )
+  .pipe(
+    z
+      .array(
+        matching(
+          (pattern) => /^[A-Za-z0-9._/*?-]+$/.test(pattern) && !pattern.startsWith('-'),
+          'true, false or a branch pattern like feature/*',
+        ),
+      )
+      .nullable(),
+  );
 
-function hostPort(name: string, value: string): string {
-  const match = /^([a-zA-Z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(value);
-  if (!match || Number(match[2]) > 65535) throw new ConfigError(name, `"${value}" is not host:port`);
-  return value;
-}
+/** A resource quantity the stack rules compare against, kept as written so a rejection can quote it. */
+const quantity = (parse: (text: string) => number | null, example: string) =>
+  matching(
+    (raw) => parse(raw) !== null,
+    example,
+    (raw) => raw.slice(0, 40),
+  );
 
-function githubApp(read: (name: string) => string | undefined): Config['githubApp'] {
-  const appId = read('GITHUB_APP_ID');
-  const privateKey = read('GITHUB_APP_PRIVATE_KEY') ?? null;
-  const privateKeyFile = read('GITHUB_APP_PRIVATE_KEY_FILE') ?? null;
+const url = (...protocols: string[]) =>
+  z.string().check((context) => {
+    const problem = !URL.canParse(context.value)
+      ? 'is not a URL'
+      : protocols.includes(new URL(context.value).protocol)
+        ? null
+        : `must start with ${protocols.map((protocol) => `${protocol}//`).join(' or ')}`;
+    if (problem !== null) context.issues.push({ code: 'custom', message: problem, input: context.value });
+  });
+const httpUrl = url('http:', 'https:').transform((value) => value.replace(/\/+$/, ''));
+
+const list = z.string().transform((value) =>
+  value
+    .split(/[,\n]/)
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
+
+const hostPort = matching(
+  (value) => Number(/^(?:[a-zA-Z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(value)?.[1] ?? NaN) <= 65535,
+  'host:port',
+);
+const hostRule = matching(
+  (host) => parseHostRule(host) !== null,
+  'host, host:port or host:*',
+  (raw) => raw.slice(0, 60),
+);
+const lowerCase = (items: string[]) => items.map((item) => item.toLowerCase());
+
+const SANDBOX_MODES = ['auto', 'off', 'required'] as const;
+const sandboxMode = matching((raw) => (SANDBOX_MODES as readonly string[]).includes(raw.toLowerCase()), 'auto, off or required').transform(
+  (raw) => raw.toLowerCase() as (typeof SANDBOX_MODES)[number],
+);
+
+const variables = z.object({
+  HOST: variable(text),
+  PORT: variable(wholeNumber(0, 65535)),
+  GATEWAY_PORT: variable(wholeNumber(0, 65535)),
+  HEALTH_PORT: variable(wholeNumber(0, 65535)),
+  DATA_DIR: variable(text),
+  DATABASE_URL: variable(url('postgres:', 'postgresql:')),
+  KAFKA_BROKERS: variable(list.pipe(z.array(hostPort))),
+  KAFKA_TOPIC: variable(matching((topic) => /^[a-zA-Z0-9._-]{1,249}$/.test(topic), 'a valid Kafka topic name')),
+  KAFKA_TOPIC_PARTITIONS: variable(wholeNumber(1, 1000)),
+  KAFKA_REPLICATION_FACTOR: variable(wholeNumber(1, 10)),
+  GITHUB_API_URL: variable(httpUrl),
+  GITHUB_WEBHOOK_SECRET: variable(text),
+  GITHUB_TOKEN: variable(text),
+  ADMIN_TOKEN: variable(text),
+  LINKS_SECRET: variable(text),
+  LINK_TTL: variable(duration(1, 366 * DAY)),
+  GITHUB_APP_ID: variable(z.string().regex(/^\d+$|^Iv[0-9A-Za-z.]+$/, { error: 'must be the numeric App ID or the Client ID' })),
+  GITHUB_APP_PRIVATE_KEY: variable(text),
+  GITHUB_APP_PRIVATE_KEY_FILE: variable(text),
+  GIT_ALLOWED_HOSTS: variable(list.transform(lowerCase).pipe(z.array(hostRule))),
+  CUSTOMERS: variable(list.transform(lowerCase)),
+  CUSTOMERS_FILE: variable(text),
+  BUILD_BRANCH: variable(text),
+  PREVIEW_BRANCHES: variable(previewBranches),
+  PREVIEW_TTL: variable(duration(1, 366 * DAY)),
+  OPENFAAS_URL: variable(httpUrl),
+  OPENFAAS_USER: variable(text),
+  OPENFAAS_PASSWORD: variable(text),
+  BUILDKIT_ADDR: variable(
+    matching((value) => /^tcp:\/\/[^/]+:\d+$/.test(value) || /^unix:\/\/\/.+/.test(value), 'tcp://host:port or unix:///path'),
+  ),
+  REGISTRY: variable(
+    matching((prefix) => /^[a-z0-9]([a-z0-9._:/-]*[a-z0-9/])?$/.test(prefix), 'an image prefix (lower-case host[:port][/path][/])'),
+  ),
+  PUBLIC_URL: variable(httpUrl),
+  GATEWAY_PUBLIC_URL: variable(httpUrl),
+  ENABLE_DOCKERFILE_LANG: variable(boolean),
+  MAX_FUNCTIONS_PER_REPO: variable(wholeNumber(1, 1000)),
+  MAX_FUNCTION_MEMORY: variable(quantity(memoryQuantityBytes, 'a memory quantity like 512Mi or 2Gi')),
+  MAX_FUNCTION_CPU: variable(quantity(cpuQuantityCores, 'a number of cores like 2, 1.5 or 500m')),
+  MAX_EXEC_TIMEOUT: variable(
+    matching((raw) => (parseWatchdogDuration(raw) ?? 0) >= 1000, 'a duration of at least 1s, like 300, 5m or 1h30m').transform((raw) =>
+      parseWatchdogDuration(raw)!,
+    ),
+  ),
+  BUILD_CONCURRENCY: variable(wholeNumber(1, 64)),
+  BUILD_TIMEOUT: variable(wholeNumber(1, 86_400)),
+  PIP_SOURCE_BUILDS: variable(boolean),
+  MAX_BUILD_MB: variable(wholeNumber(1, 1_048_576)),
+  TEMPLATES_DIR: variable(list),
+  SANDBOX: variable(sandboxMode),
+  SANDBOX_UID_BASE: variable(wholeNumber(1000, 4_294_000_000)),
+  FETCH_CONCURRENCY: variable(wholeNumber(1, 64)),
+  GIT_FETCH_TIMEOUT: variable(wholeNumber(1, 3600)),
+  MAX_REPO_MB: variable(wholeNumber(1, 100_000)),
+  MAX_REPO_FILES: variable(wholeNumber(1, 10_000_000)),
+  MAX_HANDLER_MB: variable(wholeNumber(1, 10_000)),
+  MAX_FUNCTIONS_PER_OWNER: variable(wholeNumber(1, 100_000)),
+  MAX_BUILDS_PER_OWNER: variable(wholeNumber(1, 64)),
+  MAX_IMAGES_MB: variable(wholeNumber(1, 10_000_000)),
+  MAX_TEMPLATE_CACHE_MB: variable(wholeNumber(1, 10_000_000)),
+});
+
+/** Partitions and replication only mean something with brokers; without them they are not read at all. */
+const withoutKafkaTuningUnlessBrokers = (env: unknown) => {
+  if (typeof env !== 'object' || env === null) return env;
+  const { KAFKA_TOPIC_PARTITIONS, KAFKA_REPLICATION_FACTOR, ...rest } = env as Env;
+  return (rest.KAFKA_BROKERS ?? '').trim() === '' ? rest : { ...rest, KAFKA_TOPIC_PARTITIONS, KAFKA_REPLICATION_FACTOR };
+};
+
+const MB = 1024 * 1024;
+
+/**
+ * The environment of INTERFACE.md as a `Config`: each variable checked on its own, then the rules between them.
+ * Folders are as written; `loadConfig` resolves them against the working directory.
+ */
+export const environmentSchema = z
+  .preprocess(withoutKafkaTuningUnlessBrokers, variables.check(githubAppSettings))
+  .transform((env): Config => {
+    const port = env.PORT ?? 8080;
+    const gatewayPort = env.GATEWAY_PORT ?? 8081;
+    const buildConcurrency = env.BUILD_CONCURRENCY ?? 2;
+    return {
+      host: env.HOST ?? '127.0.0.1',
+      port,
+      gatewayPort,
+      healthPort: env.HEALTH_PORT ?? null,
+      dataDir: env.DATA_DIR ?? './.faasline',
+      databaseUrl: env.DATABASE_URL ?? null,
+      kafka: env.KAFKA_BROKERS
+        ? {
+            brokers: env.KAFKA_BROKERS,
+            topic: env.KAFKA_TOPIC ?? 'faasline.events',
+            partitions: env.KAFKA_TOPIC_PARTITIONS ?? 6,
+            replicationFactor: env.KAFKA_REPLICATION_FACTOR ?? 1,
+          }
+        : null,
+      githubApiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
+      githubWebhookSecret: env.GITHUB_WEBHOOK_SECRET ?? null,
+      githubToken: env.GITHUB_TOKEN ?? null,
+      adminToken: env.ADMIN_TOKEN ?? null,
+      links: { secret: env.LINKS_SECRET ?? null, buildLogTtlMs: (env.LINK_TTL ?? 7 * DAY) * 1000 },
+      githubApp:
+        env.GITHUB_APP_ID === undefined
+          ? null
+          : {
+              appId: env.GITHUB_APP_ID,
+              privateKey: env.GITHUB_APP_PRIVATE_KEY ?? null,
+              privateKeyFile: env.GITHUB_APP_PRIVATE_KEY_FILE ?? null,
+            },
+      gitAllowedHosts: env.GIT_ALLOWED_HOSTS ?? ['github.com'],
+      // On one machine (embedded storage) `faasline push` serves local repositories on loopback; a server does not.
+      pushCloneHosts: env.GIT_ALLOWED_HOSTS === undefined && env.DATABASE_URL === undefined ? ['127.0.0.1:*'] : [],
+      customers: env.CUSTOMERS ?? null,
+      customersFile: env.CUSTOMERS_FILE ?? null,
+      buildBranch: env.BUILD_BRANCH ?? null,
+      previews: { branches: env.PREVIEW_BRANCHES ?? null, ttlMs: (env.PREVIEW_TTL ?? 7 * DAY) * 1000 },
+      openfaasUrl: env.OPENFAAS_URL ?? null,
+      openfaasUser: env.OPENFAAS_USER ?? 'admin',
+      openfaasPassword: env.OPENFAAS_PASSWORD ?? null,
+      buildkitAddr: env.BUILDKIT_ADDR ?? null,
+      registry: env.REGISTRY ?? 'local',
+      publicUrl: env.PUBLIC_URL ?? `http://127.0.0.1:${port}`,
+      gatewayPublicUrl: env.GATEWAY_PUBLIC_URL ?? env.OPENFAAS_URL ?? `http://127.0.0.1:${gatewayPort}`,
+      enableDockerfileLang: env.ENABLE_DOCKERFILE_LANG ?? false,
+      maxFunctionsPerRepo: env.MAX_FUNCTIONS_PER_REPO ?? 20,
+      maxFunctionMemory: env.MAX_FUNCTION_MEMORY ?? '1Gi',
+      maxFunctionCpu: env.MAX_FUNCTION_CPU ?? '2',
+      maxExecTimeoutMs: env.MAX_EXEC_TIMEOUT ?? 5 * 60_000,
+      buildConcurrency,
+      buildTimeoutMs: (env.BUILD_TIMEOUT ?? 600) * 1000,
+      pipSourceBuilds: env.PIP_SOURCE_BUILDS ?? false,
+      maxBuildBytes: (env.MAX_BUILD_MB ?? 1024) * MB,
+      templatesDirs: env.TEMPLATES_DIR ?? [],
+      sandbox: { mode: env.SANDBOX ?? 'auto', uidBase: env.SANDBOX_UID_BASE ?? 61000 },
+      source: {
+        concurrency: env.FETCH_CONCURRENCY ?? 4,
+        fetchTimeoutMs: (env.GIT_FETCH_TIMEOUT ?? 120) * 1000,
+        maxRepoBytes: (env.MAX_REPO_MB ?? 200) * MB,
+        maxRepoFiles: env.MAX_REPO_FILES ?? 20_000,
+        maxContextBytes: (env.MAX_HANDLER_MB ?? 25) * MB,
+      },
+      fairShare: {
+        maxFunctionsPerOwner: env.MAX_FUNCTIONS_PER_OWNER ?? 50,
+        // Half the build slots at most by default, so one owner's builds always leave room for another's.
+        maxBuildsPerOwner: env.MAX_BUILDS_PER_OWNER ?? Math.max(1, Math.floor(buildConcurrency / 2)),
+        maxImagesBytes: (env.MAX_IMAGES_MB ?? 10_240) * MB,
+        maxTemplateCacheBytes: (env.MAX_TEMPLATE_CACHE_MB ?? 512) * MB,
+      },
+    };
+  });
+
+/** A GitHub App is an id and a key (inline or a file): one without the other is a mistake, not "no App". */
+function githubAppSettings(context: z.core.ParsePayload<z.output<typeof variables>>): void {
+  const { GITHUB_APP_ID: appId, GITHUB_APP_PRIVATE_KEY: privateKey, GITHUB_APP_PRIVATE_KEY_FILE: privateKeyFile } = context.value;
+  const problem = (variable: string, message: string) =>
+    context.issues.push({ code: 'custom', path: [variable], message, input: context.value });
   if (appId === undefined) {
-    if (privateKey || privateKeyFile) throw new ConfigError('GITHUB_APP_ID', 'is required with GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE');
-    return null;
+    if (privateKey || privateKeyFile) problem('GITHUB_APP_ID', 'is required with GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE');
+  } else if (!privateKey && !privateKeyFile) {
+    problem('GITHUB_APP_PRIVATE_KEY', 'or GITHUB_APP_PRIVATE_KEY_FILE is required with GITHUB_APP_ID');
+  } else if (privateKey && !privateKey.includes('PRIVATE KEY')) {
+    problem('GITHUB_APP_PRIVATE_KEY', 'is not a PEM private key');
   }
-  if (!/^\d+$|^Iv[0-9A-Za-z.]+$/.test(appId)) throw new ConfigError('GITHUB_APP_ID', 'must be the numeric App ID or the Client ID');
-  if (!privateKey && !privateKeyFile) throw new ConfigError('GITHUB_APP_PRIVATE_KEY', 'or GITHUB_APP_PRIVATE_KEY_FILE is required with GITHUB_APP_ID');
-  if (privateKey && !privateKey.includes('PRIVATE KEY')) throw new ConfigError('GITHUB_APP_PRIVATE_KEY', 'is not a PEM private key');
-  return { appId, privateKey, privateKeyFile };
-}
-
-function buildkitAddress(value: string): string {
-  if (/^tcp:\/\/[^/]+:\d+$/.test(value) || /^unix:\/\/\/.+/.test(value)) return value;
-  throw new ConfigError('BUILDKIT_ADDR', `"${value}" is not tcp://host:port or unix:///path`);
 }

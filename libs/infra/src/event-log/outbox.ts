@@ -1,6 +1,6 @@
 import type { QueryRunner } from 'typeorm';
 import type { Event, RecordedEvent } from '#domain';
-import { toRecordedEvent, type EventRow } from '../event-store/postgres-event-store.js';
+import { toRecordedEvent, type EventRow } from '../event-store/postgres.adapter.js';
 
 export const RELAY_LOCK = 7166740102;
 
@@ -16,5 +16,7 @@ export async function readOutbox(runner: QueryRunner, limit: number): Promise<Re
 }
 
 export async function markPublished(runner: QueryRunner, events: readonly RecordedEvent<Event>[]): Promise<void> {
-  await runner.query(`DELETE FROM outbox WHERE global_position = ANY($1::bigint[])`, [events.map((event) => event.metadata.globalPosition)]);
+  await runner.query(`DELETE FROM outbox WHERE global_position = ANY($1::bigint[])`, [
+    events.map((event) => event.metadata.globalPosition),
+  ]);
 }

@@ -1,4 +1,4 @@
-import type { Actor, Event, RecordedEvent } from '#domain';
+import type { Actor, Event, RecordedEvent, StreamId } from '#domain';
 
 /** `0` means the stream must not exist yet; `'any'` skips the check (for streams with a single writer). */
 export type ExpectedVersion = number | 'any';
@@ -23,10 +23,21 @@ export type AppendResult = Readonly<{
   duplicate: boolean;
 }>;
 
-export type StreamRead = Readonly<{ version: number; events: readonly RecordedEvent<Event>[] }>;
+export type StreamRead<E extends Event = Event> = Readonly<{ version: number; events: readonly RecordedEvent<E>[] }>;
 
+/**
+ * Streams named with `streamIds` are typed by kind: a function stream takes and gives function events. Plain
+ * string ids (tools, tests) read and write any event.
+ */
 export interface EventStore {
+  append<E extends Event>(
+    streamId: StreamId<E>,
+    expectedVersion: ExpectedVersion,
+    events: readonly E[],
+    metadata: CausationMetadata,
+  ): Promise<AppendResult>;
   append(streamId: string, expectedVersion: ExpectedVersion, events: readonly Event[], metadata: CausationMetadata): Promise<AppendResult>;
+  readStream<E extends Event>(streamId: StreamId<E>): Promise<StreamRead<E>>;
   readStream(streamId: string): Promise<StreamRead>;
   /** Events after `position` in commit order, at most `limit`. */
   readAll(position: number, limit: number): Promise<readonly RecordedEvent<Event>[]>;
@@ -35,8 +46,8 @@ export interface EventStore {
   wasAppended(idempotencyKey: string): Promise<boolean>;
   /** Whether any event of this correlation (a webhook delivery id) is stored. */
   wasCorrelated(correlationId: string): Promise<boolean>;
-  /** Called in this process after each commit with the new head position; returns an unsubscribe function. */
-  onAppended(listener: (head: number) => void): () => void;
+  /** Called in this process after each commit with the new head position and the events it stored; returns an unsubscribe function. */
+  onAppended(listener: (head: number, events: readonly RecordedEvent<Event>[]) => void): () => void;
 }
 
 export class WrongExpectedVersion extends Error {

@@ -28,10 +28,11 @@ export async function serveGitRepositories(options: GitHttpServerOptions): Promi
   const { address, port } = server.address() as AddressInfo;
   return {
     url: `http://${address}:${port}`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

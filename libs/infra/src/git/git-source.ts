@@ -46,11 +46,20 @@ export async function fetchCommit(request: FetchRequest): Promise<void> {
     stopped ??= reason;
     controller.abort();
   };
-  const timer = setTimeout(() => stop(new FetchFailed(`fetching the repository took longer than ${Math.round(request.limits.timeoutMs / 1000)} s`, false)), request.limits.timeoutMs);
+  const timer = setTimeout(
+    () => stop(new FetchFailed(`fetching the repository took longer than ${Math.round(request.limits.timeoutMs / 1000)} s`, false)),
+    request.limits.timeoutMs,
+  );
   // The download itself is watched: a pack far bigger than the allowed tree is cut off before it fills the disk.
   const watcher = setInterval(() => {
     void packBytes(request.dir).then((bytes) => {
-      if (bytes > request.limits.maxBytes) stop(new FetchFailed(`the repository download passed ${megabytes(request.limits.maxBytes)}; the limit is ${megabytes(request.limits.maxBytes)}`, false));
+      if (bytes > request.limits.maxBytes)
+        stop(
+          new FetchFailed(
+            `the repository download passed ${megabytes(request.limits.maxBytes)}; the limit is ${megabytes(request.limits.maxBytes)}`,
+            false,
+          ),
+        );
     });
   }, 200);
   const interrupted = () => stop(new FetchFailed('the fetch was interrupted by a shutdown', true));
@@ -76,7 +85,14 @@ export async function fetchCommit(request: FetchRequest): Promise<void> {
 async function packBytes(dir: string): Promise<number> {
   const packs = join(dir, '.git', 'objects', 'pack');
   const files = await readdir(packs).catch(() => [] as string[]);
-  const sizes = await Promise.all(files.map((file) => stat(join(packs, file)).then((info) => info.size, () => 0)));
+  const sizes = await Promise.all(
+    files.map((file) =>
+      stat(join(packs, file)).then(
+        (info) => info.size,
+        () => 0,
+      ),
+    ),
+  );
   return sizes.reduce((sum, size) => sum + size, 0);
 }
 
@@ -109,10 +125,18 @@ function gitIn(dir: string, token: string | null, signal: AbortSignal): SimpleGi
     // The URL was checked against GIT_ALLOWED_HOSTS; a redirect would send git (and the token) somewhere unchecked.
     ['http.followRedirects', 'false'],
     ['credential.helper', ''],
-    ...(token ? ([['http.extraHeader', `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`]] as [string, string][]) : []),
+    ...(token
+      ? ([['http.extraHeader', `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`]] as [string, string][])
+      : []),
   ];
   // simple-git guards against caller-supplied git configuration; these settings are ours, and they lock git down.
-  const unsafe = { allowUnsafeConfigPaths: true, allowUnsafeConfigEnvCount: true, allowUnsafeHooksPath: true, allowUnsafeProtocolOverride: true, allowUnsafeCredentialHelper: true };
+  const unsafe = {
+    allowUnsafeConfigPaths: true,
+    allowUnsafeConfigEnvCount: true,
+    allowUnsafeHooksPath: true,
+    allowUnsafeProtocolOverride: true,
+    allowUnsafeCredentialHelper: true,
+  };
   return simpleGit({ baseDir: dir, abort: signal, unsafe }).env({
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: dir,
@@ -120,7 +144,12 @@ function gitIn(dir: string, token: string | null, signal: AbortSignal): SimpleGi
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_GLOBAL: '/dev/null',
     GIT_CONFIG_COUNT: String(config.length),
-    ...Object.fromEntries(config.flatMap(([key, value], index) => [[`GIT_CONFIG_KEY_${index}`, key], [`GIT_CONFIG_VALUE_${index}`, value]])),
+    ...Object.fromEntries(
+      config.flatMap(([key, value], index) => [
+        [`GIT_CONFIG_KEY_${index}`, key],
+        [`GIT_CONFIG_VALUE_${index}`, value],
+      ]),
+    ),
   });
 }
 
@@ -146,7 +175,8 @@ const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 function describeGitError(error: Error, sha: string): FetchFailed {
   const message = error.message;
   const fatal = /fatal: (.*)/.exec(message)?.[1]?.trim() ?? message.split('\n')[0]!.trim();
-  if (/returned error: 30[12378]\b/.test(message)) return new FetchFailed('the repository answered with a redirect; git URLs must point at the repository itself', false);
+  if (/returned error: 30[12378]\b/.test(message))
+    return new FetchFailed('the repository answered with a redirect; git URLs must point at the repository itself', false);
   if (/not our ref|couldn't find remote ref|no such remote ref|unadvertised object/i.test(message)) {
     return new FetchFailed(`commit ${sha.slice(0, 7)} is not in the repository`, false);
   }

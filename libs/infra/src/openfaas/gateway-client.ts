@@ -1,6 +1,11 @@
 import type { FunctionDeployment } from '#domain';
 
-export type GatewayFunction = Readonly<{ name: string; image: string; labels?: Record<string, string> | null; secrets?: readonly string[] | null }>;
+export type GatewayFunction = Readonly<{
+  name: string;
+  image: string;
+  labels?: Record<string, string> | null;
+  secrets?: readonly string[] | null;
+}>;
 
 /** A gateway answer that is not success; `status` 0 means it could not be reached. */
 export class GatewayError extends Error {
@@ -14,6 +19,18 @@ export class GatewayError extends Error {
 
   get retryable(): boolean {
     return this.status === 0 || this.status >= 500 || this.status === 429;
+  }
+}
+
+/** The embedded gateway's answer to a deploy whose function ended before its health check answered: with its output. */
+export class GatewayFunctionCrashed extends GatewayError {
+  constructor(
+    status: number,
+    message: string,
+    readonly exit: string,
+    readonly output: readonly string[],
+  ) {
+    super(status, message);
   }
 }
 
@@ -57,6 +74,26 @@ export class GatewayClient {
     return new Set(((await response.json()) as { name: string }[]).map((secret) => secret.name));
   }
 
+  /**
+   * Creates or replaces a secret (PUT, then POST when it does not exist). The value travels only in the body; a
+   * refusal's message is the gateway's status, never the body sent.
+   */
+  async setSecret(name: string, value: Buffer): Promise<'updated' | 'created'> {
+    const body = { name, rawValue: value.toString('base64') };
+    const update = await this.call('PUT', '/system/secrets', body);
+    if (update.ok) return 'updated';
+    if (update.status !== 404) throw await this.failure(update, `updating secret ${name}`);
+    const create = await this.call('POST', '/system/secrets', body);
+    if (create.ok) return 'created';
+    throw await this.failure(create, `creating secret ${name}`);
+  }
+
+  /** Deletes a secret; one that is already gone counts as deleted. */
+  async removeSecret(name: string): Promise<void> {
+    const response = await this.call('DELETE', '/system/secrets', { name });
+    if (!response.ok && response.status !== 404) throw await this.failure(response, `deleting secret ${name}`);
+  }
+
   private async call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
     const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 30_000);
     try {
@@ -72,8 +109,26 @@ export class GatewayClient {
   }
 
   private async failure(response: Response, what: string): Promise<GatewayError> {
-    const text = (await response.text().catch(() => '')).trim().slice(0, 200);
+    const body = await response.text().catch(() => '');
+    const crash = crashOf(response, body);
+    if (crash) return new GatewayFunctionCrashed(response.status, `${what}: ${crash.exit}`, crash.exit, crash.output);
+    const text = body.trim().slice(0, 200);
     if (response.status === 401) return new GatewayError(401, `${what}: the gateway refused OPENFAAS_USER/OPENFAAS_PASSWORD`);
     return new GatewayError(response.status, `${what}: gateway answered ${response.status}${text ? `: ${text}` : ''}`);
+  }
+}
+
+const MAX_CRASH_LINES = 40;
+
+/** The crash an embedded gateway reports (`{ crashed: { exit, output } }`), bounded whatever the answer holds; null otherwise. */
+function crashOf(response: Response, body: string): { exit: string; output: string[] } | null {
+  if (response.status !== 422 || !(response.headers.get('content-type') ?? '').includes('application/json')) return null;
+  try {
+    const crashed = (JSON.parse(body) as { crashed?: { exit?: unknown; output?: unknown } }).crashed;
+    if (!crashed || typeof crashed.exit !== 'string' || !Array.isArray(crashed.output)) return null;
+    const output = crashed.output.filter((line): line is string => typeof line === 'string').slice(0, MAX_CRASH_LINES);
+    return { exit: crashed.exit.slice(0, 100), output: output.map((line) => line.slice(0, 500)) };
+  } catch {
+    return null;
   }
 }

@@ -59,7 +59,8 @@ export async function shrinkwrap(input: ShrinkwrapInput): Promise<BuildContext> 
     const info = await stat(source).catch(() => null);
     if (info === null) throw new ContextProblem(`configuration.copy path ${path} does not exist`);
     const target = destination === '' ? path : `${destination}/${path}`;
-    if (info.isDirectory()) await addTree(entries, budget, repoRoot, await checkedFolder(repoRoot, path, 'configuration.copy path'), target, false);
+    if (info.isDirectory())
+      await addTree(entries, budget, repoRoot, await checkedFolder(repoRoot, path, 'configuration.copy path'), target, false);
     else await addFile(entries, budget, repoRoot, source, target);
   }
   const archive = pack(entries, input.buildArgs);
@@ -80,7 +81,14 @@ const inside = (root: string, path: string) => path === root || path.startsWith(
 
 type Budget = { bytes: number; files: number; limits: ShrinkwrapInput['limits'] };
 
-async function addTree(entries: Map<string, Entry>, budget: Budget, root: string, dir: string, prefix: string, isHandler: boolean): Promise<void> {
+async function addTree(
+  entries: Map<string, Entry>,
+  budget: Budget,
+  root: string,
+  dir: string,
+  prefix: string,
+  isHandler: boolean,
+): Promise<void> {
   if (prefix !== '') addDirectories(entries, prefix);
   const children = (await readdir(dir)).sort();
   for (const name of children) {
@@ -175,7 +183,10 @@ export function contextTarball(archive: Buffer): Buffer {
       entry.on('end', () => {
         const path = entry.path.replace(/\/$/, '');
         if (!path.startsWith('context/')) return;
-        entries.push([path.slice('context/'.length), entry.type === 'Directory' ? { type: 'Directory' } : { type: 'File', mode: entry.mode ?? 0o644, content: Buffer.concat(chunks) }]);
+        entries.push([
+          path.slice('context/'.length),
+          entry.type === 'Directory' ? { type: 'Directory' } : { type: 'File', mode: entry.mode ?? 0o644, content: Buffer.concat(chunks) },
+        ]);
       });
     },
   });

@@ -1,6 +1,8 @@
 import pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { Logger } from '../logger.js';
+import { withLogContext, type LogContext, type Logger } from '../logger.js';
+import { timeStep } from '../metrics/metrics.js';
+import { backoffDelay } from '../retry/backoff.js';
 
 const JOBS_CHANNEL = 'faasline_jobs';
 /** Advisory lock class (int4, the two-key form) for running jobs; the object id is the job id's hash. */
@@ -9,6 +11,9 @@ const JOB_LOCK = 716674103;
 const GROUP_SLOT_LOCK = 716674104;
 const POLL_MS = 2000;
 const HOLD_POLL_MS = 500;
+
+/** When a job that failed `attempts` times (counting this one) runs again: after 2 s, 4 s, 8 s... at most a minute. */
+export const jobRetryAfterMs = (attempts: number): number => backoffDelay({ baseMs: 1000, maxMs: 60_000 }, attempts);
 
 export type StepJob<P> = Readonly<{ id: string; step: string; payload: P; attempts: number }>;
 
@@ -70,6 +75,8 @@ export async function runSteps<P>(
      * `maxRunningPerGroup` jobs at once anywhere. Without it: oldest first, whoever enqueued it.
      */
     fairness?: Readonly<{ maxRunningPerGroup: number }>;
+    /** What the job's log lines say beyond its step and id: the push and the event it was enqueued for. */
+    logContext?: (job: StepJob<P>) => LogContext;
   }>,
   worker: StepWorker<P>,
 ): Promise<StepRunner> {
@@ -149,7 +156,8 @@ export async function runSteps<P>(
   };
   const releaseSlot = async (current: Session, slotKey: string | null) => {
     if (slotKey === null) return;
-    if (session === current) await current.query('SELECT pg_advisory_unlock($1, hashtext($2))', [GROUP_SLOT_LOCK, slotKey]).catch(() => undefined);
+    if (session === current)
+      await current.query('SELECT pg_advisory_unlock($1, hashtext($2))', [GROUP_SLOT_LOCK, slotKey]).catch(() => undefined);
     heldSlots.delete(slotKey);
     for (const wake of [...slotFreed]) wake();
   };
@@ -204,10 +212,13 @@ export async function runSteps<P>(
       const [{ locked }] = (await current.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [JOB_LOCK, key])).rows;
       if (!locked) continue;
       heldKeys.add(key);
-      const slotKey = row.group_key === null ? null : await claimSlot(current, row.group_key).catch((error: unknown) => {
-        heldKeys.delete(key);
-        throw error;
-      });
+      const slotKey =
+        row.group_key === null
+          ? null
+          : await claimSlot(current, row.group_key).catch((error: unknown) => {
+              heldKeys.delete(key);
+              throw error;
+            });
       if (row.group_key !== null && slotKey === null) {
         fullGroups.add(row.group_key);
         heldKeys.delete(key);
@@ -228,19 +239,25 @@ export async function runSteps<P>(
         await releaseSlot(current, slotKey);
         continue;
       }
-      running.set(row.id, execute({ id: row.id, step, payload: row.payload, attempts: claimed.attempts }, key, slotKey, current));
+      const job: StepJob<P> = { id: row.id, step, payload: row.payload, attempts: claimed.attempts };
+      running.set(
+        row.id,
+        withLogContext({ ...options.logContext?.(job), step, job: job.id }, () => execute(job, key, slotKey, current)),
+      );
     }
   };
 
   const execute = async (job: StepJob<P>, key: string, slotKey: string | null, current: Session) => {
     const held = new Set<string>();
+    const timed = timeStep(step);
     try {
       let outcome: StepOutcome;
       try {
         outcome = await worker(job, current.jobs.signal, shareFor(current, held));
       } catch (error) {
-        outcome = { done: false, retryAfterMs: Math.min(60_000, 1000 * 2 ** job.attempts), error: (error as Error).message };
+        outcome = { done: false, retryAfterMs: jobRetryAfterMs(job.attempts), error: (error as Error).message };
       }
+      timed(outcome.done ? 'done' : 'retry');
       // A finished job is finished whatever happened to the lock: its effects were idempotent appends.
       if (outcome.done) await db.query(`UPDATE pipeline_jobs SET done_at = now() WHERE id = $1`, [job.id]);
       else if (!current.jobs.signal.aborted) {

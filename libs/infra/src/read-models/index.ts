@@ -8,3 +8,12 @@ export { ReadAuditEntry, ReadBuild, ReadFunction, ReadModelReplay, ReadPush };
 
 /** Every read-model entity: registered with each process's DataSource. */
 export const readModelEntities = [ReadFunction, ReadBuild, ReadPush, ReadAuditEntry, ReadModelReplay];
+export * from './visibility.js';
+export * from './functions/functions.read-model.js';
+export * from './functions/postgres.adapter.js';
+export * from './builds/builds.read-model.js';
+export * from './builds/postgres.adapter.js';
+export * from './pushes/pushes.read-model.js';
+export * from './pushes/postgres.adapter.js';
+export * from './audit/audit.read-model.js';
+export * from './audit/postgres.adapter.js';

@@ -52,7 +52,9 @@ export function detectCgroups(): Cgroups | string {
   const controllers = ['memory', 'pids', 'cpu'] as const;
   const missing = controllers.filter((name) => !existsSync(join(ROOT, name, 'cgroup.procs')));
   if (missing.length > 0) return `no cgroup v1 ${missing.join(', ')} controller at ${ROOT} and no cgroup v2 hierarchy`;
-  const parents = Object.fromEntries(controllers.map((name) => [name, join(ROOT, name, ownPath(name), `faasline-${process.pid}`)])) as Record<(typeof controllers)[number], string>;
+  const parents = Object.fromEntries(
+    controllers.map((name) => [name, join(ROOT, name, ownPath(name), `faasline-${process.pid}`)]),
+  ) as Record<(typeof controllers)[number], string>;
   for (const name of controllers) removeStale(join(ROOT, name, ownPath(name)));
   try {
     for (const parent of Object.values(parents)) mkdirSync(parent, { recursive: true });
@@ -74,7 +76,11 @@ export function detectCgroups(): Cgroups | string {
       write(join(cpu, 'cpu.cfs_period_us'), String(PERIOD_US));
       const setCpus = (cpus: number) => write(join(cpu, 'cpu.cfs_quota_us'), String(quota(cpus)));
       setCpus(limits.startup?.cpus ?? limits.cpus);
-      return { procsFiles: groups.map((group) => join(group, 'cgroup.procs')), setCpus: ignoreGone(setCpus), destroy: () => destroy(groups) };
+      return {
+        procsFiles: groups.map((group) => join(group, 'cgroup.procs')),
+        setCpus: ignoreGone(setCpus),
+        destroy: () => destroy(groups),
+      };
     },
   };
 }
@@ -130,7 +136,8 @@ function removeStale(dir: string): void {
     const pid = /^faasline-(\d+)$/.exec(entry)?.[1];
     if (!pid || existsSync(`/proc/${pid}`)) continue;
     try {
-      for (const child of readdirSync(join(dir, entry), { withFileTypes: true })) if (child.isDirectory()) rmdirSync(join(dir, entry, child.name));
+      for (const child of readdirSync(join(dir, entry), { withFileTypes: true }))
+        if (child.isDirectory()) rmdirSync(join(dir, entry, child.name));
       rmdirSync(join(dir, entry));
     } catch {
       // still in use: left alone

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BubblewrapSandbox, type BubblewrapTools } from './bubblewrap.sandbox.js';
+import { BubblewrapSandbox, type BubblewrapTools } from './bubblewrap.adapter.js';
 import { detectCgroups } from './cgroups.js';
 import { SANDBOX_NODE, SANDBOX_PATH, type Sandbox } from './sandbox.port.js';
 
@@ -29,7 +29,8 @@ const find = (...paths: string[]) => paths.find((path) => existsSync(path)) ?? n
 export async function openSandbox(settings: SandboxSettings): Promise<SandboxDetection> {
   if (settings.mode === 'off') return { sandbox: null, reason: 'SANDBOX=off' };
   const detection = await detect(settings);
-  if (detection.sandbox === null && settings.mode === 'required') throw new Error(`SANDBOX=required but no working sandbox: ${detection.reason}`);
+  if (detection.sandbox === null && settings.mode === 'required')
+    throw new Error(`SANDBOX=required but no working sandbox: ${detection.reason}`);
   return detection;
 }
 
@@ -44,13 +45,20 @@ async function detect(settings: SandboxSettings): Promise<SandboxDetection> {
     unshare: root ? find('/usr/bin/unshare', '/bin/unshare') : null,
   };
   if (!tools.bwrap) return { sandbox: null, reason: 'bubblewrap is not installed (apt-get install bubblewrap)' };
-  if (root && !tools.setpriv) return { sandbox: null, reason: 'setpriv (util-linux) is not installed: running as root, it is needed to drop to an unprivileged uid' };
+  if (root && !tools.setpriv)
+    return { sandbox: null, reason: 'setpriv (util-linux) is not installed: running as root, it is needed to drop to an unprivileged uid' };
   if (root && !tools.unshare) return { sandbox: null, reason: 'unshare (util-linux) is not installed' };
   if (!tools.prlimit) return { sandbox: null, reason: 'prlimit (util-linux) is not installed' };
   if (!tools.sh) return { sandbox: null, reason: 'no /bin/sh' };
-  if (!existsSync(SANDBOX_NODE)) return { sandbox: null, reason: `${SANDBOX_NODE} is missing: functions run on the system's node inside the sandbox` };
+  if (!existsSync(SANDBOX_NODE))
+    return { sandbox: null, reason: `${SANDBOX_NODE} is missing: functions run on the system's node inside the sandbox` };
   const cgroups = settings.limits === 'rlimits' ? 'rlimits asked for' : detectCgroups();
-  const sandbox = new BubblewrapSandbox({ tools, uidBase: settings.uidBase, uidCount: settings.uidCount ?? 1000, cgroups: typeof cgroups === 'string' ? null : cgroups });
+  const sandbox = new BubblewrapSandbox({
+    tools,
+    uidBase: settings.uidBase,
+    uidCount: settings.uidCount ?? 1000,
+    cgroups: typeof cgroups === 'string' ? null : cgroups,
+  });
   const failure = await trial(sandbox);
   return failure === null ? { sandbox, reason: null } : { sandbox: null, reason: failure };
 }
@@ -60,7 +68,11 @@ async function trial(sandbox: Sandbox): Promise<string | null> {
   const dir = await mkdtemp(join(tmpdir(), 'faasline-sandbox-probe-'));
   try {
     await mkdir(join(dir, 'app'), { mode: 0o755 });
-    await writeFile(join(dir, 'app', 'probe.js'), "process.stdout.write('uid ' + process.getuid() + ' ' + require('fs').readdirSync('/home/app').join(','))\n", { mode: 0o644 });
+    await writeFile(
+      join(dir, 'app', 'probe.js'),
+      "process.stdout.write('uid ' + process.getuid() + ' ' + require('fs').readdirSync('/home/app').join(','))\n",
+      { mode: 0o644 },
+    );
     const child = sandbox.spawn({
       program: SANDBOX_NODE,
       args: ['/home/app/probe.js'],

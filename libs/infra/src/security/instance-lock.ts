@@ -3,7 +3,10 @@ import { join } from 'node:path';
 
 export class AlreadyRunning extends Error {
   override readonly name = 'AlreadyRunning';
-  constructor(readonly pid: number, dataDir: string) {
+  constructor(
+    readonly pid: number,
+    dataDir: string,
+  ) {
     super(`already running (pid ${pid}) on DATA_DIR ${dataDir}`);
   }
 }

@@ -12,7 +12,11 @@ describe('local secrets', () => {
     expect(first.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(statSync(first.path!).mode & 0o777).toBe(0o600);
     expect(await loadOrCreateSecret(null, dataDir, 'github-webhook-secret')).toEqual({ ...first, generated: false });
-    expect(await loadOrCreateSecret('from-env', dataDir, 'github-webhook-secret')).toEqual({ value: 'from-env', path: null, generated: false });
+    expect(await loadOrCreateSecret('from-env', dataDir, 'github-webhook-secret')).toEqual({
+      value: 'from-env',
+      path: null,
+      generated: false,
+    });
   });
 
   it('compares secrets of any length without throwing', () => {

@@ -16,7 +16,10 @@ export async function loadOrCreateSecret(fromEnvironment: string | null, dataDir
   await mkdir(join(dataDir, 'secrets'), { recursive: true, mode: 0o700 });
   const value = randomBytes(32).toString('base64url');
   // 'wx' fails if another process created it first; then theirs wins.
-  const written = await writeFile(path, `${value}\n`, { mode: 0o600, flag: 'wx' }).then(() => true, () => false);
+  const written = await writeFile(path, `${value}\n`, { mode: 0o600, flag: 'wx' }).then(
+    () => true,
+    () => false,
+  );
   return written ? { value, path, generated: true } : { value: (await readFile(path, 'utf8')).trim(), path, generated: false };
 }
 

@@ -63,16 +63,34 @@ configuration:
       namespace: 'fns',
       platforms: 'linux/amd64',
     });
-    expect(stack.configuration).toEqual({ templates: [{ name: 'golang-middleware', source: 'https://github.com/openfaas/golang-http-template' }], copy: ['./common'] });
+    expect(stack.configuration).toEqual({
+      templates: [{ name: 'golang-middleware', source: 'https://github.com/openfaas/golang-http-template' }],
+      copy: ['./common'],
+    });
   });
 
   it('refuses duplicate keys, custom tags, several documents and wrong shapes with the place', () => {
-    expect(parseStackFile('functions:\n  a: {}\n  a: {}\n', 'stack.yml')).toMatchObject({ ok: false, reason: expect.stringMatching(/line 3: duplicated mapping key/) });
-    expect(parseStackFile('functions: !!js/function x', 'stack.yml')).toMatchObject({ ok: false, reason: expect.stringMatching(/unknown scalar tag/) });
+    expect(parseStackFile('functions:\n  a: {}\n  a: {}\n', 'stack.yml')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/line 3: duplicated mapping key/),
+    });
+    expect(parseStackFile('functions: !!js/function x', 'stack.yml')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/unknown scalar tag/),
+    });
     expect(parseStackFile('a: 1\n---\nb: 2\n', 'stack.yml')).toMatchObject({ ok: false, reason: expect.stringMatching(/single document/) });
-    expect(parseStackFile('- a\n', 'stack.yml')).toEqual({ ok: false, reason: 'stack.yml: the file must be a mapping with provider and functions' });
-    expect(parseStackFile('functions:\n  f:\n    skip_build: sometimes\n', 'stack.yml')).toEqual({ ok: false, reason: 'stack.yml: functions.f.skip_build must be true or false, not "sometimes"' });
-    expect(parseStackFile('functions:\n  f:\n    secrets: {a: b}\n', 'stack.yml')).toEqual({ ok: false, reason: 'stack.yml: functions.f.secrets must be a list' });
+    expect(parseStackFile('- a\n', 'stack.yml')).toEqual({
+      ok: false,
+      reason: 'stack.yml: the file must be a mapping with provider and functions',
+    });
+    expect(parseStackFile('functions:\n  f:\n    skip_build: sometimes\n', 'stack.yml')).toEqual({
+      ok: false,
+      reason: 'stack.yml: functions.f.skip_build must be true or false, not "sometimes"',
+    });
+    expect(parseStackFile('functions:\n  f:\n    secrets: {a: b}\n', 'stack.yml')).toEqual({
+      ok: false,
+      reason: 'stack.yml: functions.f.secrets must be a list',
+    });
   });
 
   it('reads an environment file', () => {

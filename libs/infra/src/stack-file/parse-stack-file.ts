@@ -51,7 +51,7 @@ type Node = unknown;
 const isMap = (node: Node): node is Record<string, Node> => typeof node === 'object' && node !== null && !Array.isArray(node);
 
 function toStackFile(document: Node): StackFile {
-  if (!isMap(document)) throw new StackShapeError("the file must be a mapping with provider and functions");
+  if (!isMap(document)) throw new StackShapeError('the file must be a mapping with provider and functions');
   const provider = optionalMap(document.provider, 'provider');
   const functions = optionalMap(document.functions, 'functions');
   const configuration = optionalMap(document.configuration, 'configuration');
@@ -119,7 +119,8 @@ function string(node: Node, at: string): string {
 
 function optionalString(node: Node, at: string): string | null {
   if (node === undefined || node === null) return null;
-  if (typeof node !== 'string') throw new StackShapeError(`${at} must be a single value, not a ${Array.isArray(node) ? 'list' : 'mapping'}`);
+  if (typeof node !== 'string')
+    throw new StackShapeError(`${at} must be a single value, not a ${Array.isArray(node) ? 'list' : 'mapping'}`);
   return node;
 }
 

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { FAILSAFE_SCHEMA, load } from 'js-yaml';
 import { templateSourceProblem, type TemplateSource } from '#domain';
 import { markUsed } from '../disk/mark-used.js';
@@ -18,6 +18,10 @@ export type Template = Readonly<{
   buildOptions: ReadonlyMap<string, readonly string[]>;
   /** `builtin:<folder>` or `<git url>#<commit>`: where the bytes came from, for the build record. */
   origin: string;
+  /** The templates folder it is made from: its own, or its family's (`node-http` for node18, node20 and node22). */
+  folder: string;
+  /** Runs behind the classic watchdog (its Dockerfile's): standard input is the request, standard output the answer. */
+  classic: boolean;
 }>;
 
 export class TemplateProblem extends Error {
@@ -45,9 +49,59 @@ export class TemplateRegistry {
   async builtins(): Promise<Map<string, Template>> {
     const found = new Map<string, Template>();
     for (const root of [...this.options.roots].reverse()) {
-      for (const template of await readTemplates(root, `builtin:${root}`)) found.set(template.name, template);
+      for (const template of [...(await this.families(root)), ...(await readTemplates(root, `builtin:${root}`))]) found.set(template.name, template);
     }
     return found;
+  }
+
+  /**
+   * The templates of the folders of `root` that hold a `family.yml`: one runtime shared by several templates
+   * (node18, node20, node22), or one template sharing files with a sibling (python takes python3's), each
+   * assembled once under the cache, where the builders take it from.
+   */
+  private async families(root: string): Promise<Template[]> {
+    const templates: Template[] = [];
+    for (const entry of await readdir(root, { withFileTypes: true }).catch(() => [])) {
+      const source = join(root, entry.name);
+      const manifest = entry.isDirectory() ? await readFile(join(source, FAMILY_FILE), 'utf8').catch(() => null) : null;
+      if (manifest === null) continue;
+      templates.push(...(await readTemplates(await this.assemble(source, parseFamily(entry.name, manifest)), 'builtin:', entry.name)));
+    }
+    return templates;
+  }
+
+  private async assemble(source: string, family: Family): Promise<string> {
+    const paths = (await readdir(source, { recursive: true })).filter((path) => path !== FAMILY_FILE).sort();
+    const read = async (path: string, from: string) => {
+      const info = await stat(from);
+      return { path, mode: info.mode & 0o777, text: info.isFile() ? await readFile(from, 'utf8') : null };
+    };
+    const files = await Promise.all([
+      ...paths.map((path) => read(path, join(source, path))),
+      ...Object.entries(family.shared).map(([path, from]) => read(path, join(source, from))),
+    ]);
+    const digest = createHash('sha256').update(JSON.stringify([family, files.map(({ path, text }) => [path, text])])).digest('hex').slice(0, 16);
+    const dir = join(this.options.cacheDir, 'builtin', `${basename(source)}-${digest}`);
+    if (existsSync(dir)) {
+      await markUsed(dir);
+      return dir;
+    }
+    let pending = this.fetching.get(dir);
+    if (!pending) {
+      pending = this.intoPlace(dir, async (staging) => {
+        for (const major of family.majors) {
+          const fill = (text: string) => text.replaceAll('{{major}}', major);
+          for (const { path, mode, text } of files) {
+            if (text === null) continue;
+            const target = join(staging, fill(family.name), path);
+            await mkdir(dirname(target), { recursive: true });
+            await writeFile(target, fill(text), { mode });
+          }
+        }
+      }).finally(() => this.fetching.delete(dir));
+      this.fetching.set(dir, pending);
+    }
+    return pending;
   }
 
   /** Built-in templates overlaid with those the stack file pulls from git; throws TemplateProblem for the user. */
@@ -92,12 +146,18 @@ export class TemplateRegistry {
     }
   }
 
-  private async fetchInto(url: string, commit: string, token: string | null, dir: string): Promise<string> {
-    const staging = `${dir}.${randomUUID()}.tmp`;
-    try {
+  private fetchInto(url: string, commit: string, token: string | null, dir: string): Promise<string> {
+    return this.intoPlace(dir, async (staging) => {
       await fetchCommit({ url, sha: commit, dir: staging, token, limits: { timeoutMs: this.options.fetchTimeoutMs, maxFiles: 20_000, maxBytes: 200 * 1024 * 1024 } });
       await rm(join(staging, '.git'), { recursive: true, force: true });
-      // Renaming makes the cached folder appear whole or not at all, even if this process dies mid-fetch.
+    });
+  }
+
+  /** Fills a staging folder, then renames it to `dir`: the cached folder appears whole or not at all, even if this process dies meanwhile. */
+  private async intoPlace(dir: string, fill: (staging: string) => Promise<void>): Promise<string> {
+    const staging = `${dir}.${randomUUID()}.tmp`;
+    try {
+      await fill(staging);
       await rename(staging, dir).catch(async (error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
         await rm(staging, { recursive: true, force: true });
@@ -110,7 +170,7 @@ export class TemplateRegistry {
   }
 }
 
-async function readTemplates(root: string, origin: string): Promise<Template[]> {
+async function readTemplates(root: string, origin: string, family?: string): Promise<Template[]> {
   await mkdir(root, { recursive: true }).catch(() => undefined);
   const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
   const templates: Template[] = [];
@@ -118,13 +178,24 @@ async function readTemplates(root: string, origin: string): Promise<Template[]> 
     if (!entry.isDirectory()) continue;
     const dir = join(root, entry.name);
     const manifest = await readFile(join(dir, 'template.yml'), 'utf8').catch(() => null);
-    if (manifest === null) continue;
-    templates.push(parseTemplateManifest(entry.name.toLowerCase(), dir, manifest, origin.startsWith('builtin:') ? `builtin:${entry.name}` : origin));
+    // A family's template.yml is the pattern of its members', not a template of its own.
+    if (manifest === null || existsSync(join(dir, FAMILY_FILE))) continue;
+    const template = parseTemplateManifest(entry.name.toLowerCase(), dir, manifest, origin.startsWith('builtin:') ? `builtin:${entry.name}` : origin);
+    const dockerfile = await readFile(join(dir, 'Dockerfile'), 'utf8').catch(() => '');
+    templates.push({ ...template, folder: family ?? entry.name, classic: isClassicWatchdog(dockerfile) });
   }
   return templates;
 }
 
-export function parseTemplateManifest(name: string, dir: string, manifest: string, origin: string): Template {
+/** OpenFaaS's classic templates ship the classic watchdog (`ghcr.io/openfaas/classic-watchdog`); of-watchdog ones do not. */
+export const isClassicWatchdog = (dockerfile: string) => /^\s*FROM\s.*\bclassic-watchdog\b/im.test(dockerfile);
+
+export function parseTemplateManifest(
+  name: string,
+  dir: string,
+  manifest: string,
+  origin: string,
+): Omit<Template, 'folder' | 'classic'> {
   let document: unknown;
   try {
     document = load(manifest, { schema: FAILSAFE_SCHEMA });
@@ -149,4 +220,28 @@ export function parseTemplateManifest(name: string, dir: string, manifest: strin
     ),
     origin,
   };
+}
+
+const FAMILY_FILE = 'family.yml';
+
+/**
+ * `family.yml`: the name of each template (with `{{major}}`), the versions to assemble, and files the members
+ * share with a template beside the family (path in the member → path from the family's folder). Without
+ * `{{major}}` and majors it names one template, assembled from its own files and the shared ones.
+ */
+type Family = Readonly<{ name: string; majors: readonly string[]; shared: Readonly<Record<string, string>> }>;
+
+function parseFamily(folder: string, manifest: string): Family {
+  const fields = load(manifest, { schema: FAILSAFE_SCHEMA }) as { name?: unknown; majors?: unknown; shared?: unknown } | null;
+  const majors = Array.isArray(fields?.majors) ? fields.majors.filter((major): major is string => typeof major === 'string' && /^\d+$/.test(major)) : [];
+  if (typeof fields?.name !== 'string' || fields.name.includes('{{major}}') !== majors.length > 0) {
+    throw new TemplateProblem(`template family ${folder}: family.yml needs a name with {{major}} and a list of majors, or a name alone`);
+  }
+  const shared = Object.entries(typeof fields.shared === 'object' && fields.shared !== null ? fields.shared : {});
+  // Only a sibling template's files: `../<template>/<file>`, never anything above the templates folder.
+  if (shared.some(([path, from]) => typeof from !== 'string' || !/^\.\.\/[\w.-]+\/[\w./-]+$/.test(from) || from.includes('/../') || path.includes('..'))) {
+    throw new TemplateProblem(`template family ${folder}: shared files must be ../<template>/<file>`);
+  }
+  // A name alone is a family of one: the template itself, taking its shared files from a sibling.
+  return { name: fields.name, majors: majors.length > 0 ? majors : [''], shared: Object.fromEntries(shared) as Record<string, string> };
 }

@@ -31,10 +31,17 @@ export async function startNpmRegistry(source: string, token: string | null = nu
     requests.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
     if (token !== null && req.headers.authorization !== `Bearer ${token}`) return void res.writeHead(401).end();
     if (req.url === '/greeting') {
-      const version = { name: 'greeting', version: '1.0.0', dist: { tarball: `${url}/greeting/-/greeting-1.0.0.tgz`, shasum: createHash('sha1').update(tarball).digest('hex') } };
-      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: 'greeting', 'dist-tags': { latest: '1.0.0' }, versions: { '1.0.0': version } }));
+      const version = {
+        name: 'greeting',
+        version: '1.0.0',
+        dist: { tarball: `${url}/greeting/-/greeting-1.0.0.tgz`, shasum: createHash('sha1').update(tarball).digest('hex') },
+      };
+      return void res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ name: 'greeting', 'dist-tags': { latest: '1.0.0' }, versions: { '1.0.0': version } }));
     }
-    if (req.url === '/greeting/-/greeting-1.0.0.tgz') return void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(tarball);
+    if (req.url === '/greeting/-/greeting-1.0.0.tgz')
+      return void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(tarball);
     res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

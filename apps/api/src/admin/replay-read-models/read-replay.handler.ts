@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import type { ReadModelReplayer, ReplayReport } from '#projector';
+import type { ReadModelReplayer, ReplayReport } from '#projections';
 import { REPLAYER } from '../admin.tokens.js';
 import { ReadReplayQuery } from './read-replay.query.js';
 

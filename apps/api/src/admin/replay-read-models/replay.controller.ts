@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, HttpException, HttpStatus, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { ReplayAlreadyRunning, type ReplayReport } from '#projector';
+import { ReplayAlreadyRunning, type ReplayReport } from '#projections';
 import { AdminGuard } from '../../auth/admin.guard.js';
 import { ApiAdmin } from '../../auth/api-admin.js';
 import { ErrorDto } from '../../queries/page.js';

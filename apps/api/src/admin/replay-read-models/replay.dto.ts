@@ -12,7 +12,11 @@ export class ReplayDto {
   @ApiProperty({ description: 'Events folded into the rebuilt read models so far' }) eventsProcessed!: number;
   @ApiProperty({ type: String, nullable: true, description: 'Order-independent checksum of the live read models at the swap' })
   checksumBefore!: string | null;
-  @ApiProperty({ type: String, nullable: true, description: 'The same checksum of the rebuilt read models; equal unless event shapes or projections changed' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The same checksum of the rebuilt read models; equal unless event shapes or projections changed',
+  })
   checksumAfter!: string | null;
   @ApiProperty({ type: String, nullable: true }) error!: string | null;
   @ApiProperty({ format: 'date-time' }) startedAt!: string;

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { ReadModelReplayer } from '#projector';
+import type { ReadModelReplayer } from '#projections';
 import { REPLAYER } from '../admin.tokens.js';
 import { StartReplayCommand } from './start-replay.command.js';
 

@@ -1,16 +1,4 @@
-import type { EventType } from '#domain';
-
-export type AuditFilter = Readonly<{
-  owner?: string;
-  repo?: string;
-  type?: EventType;
-  /** Inclusive. */
-  since?: Date;
-  /** Exclusive. */
-  until?: Date;
-  actor?: string;
-  correlationId?: string;
-}>;
+import type { AuditFilter } from '#infra';
 
 export class ReadAuditTrailQuery {
   constructor(

@@ -1,13 +1,16 @@
 import { Controller, Get, Header, Headers, HttpException, HttpStatus, Inject, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { bearerOf, isAdmin } from '../../auth/admin.guard.js';
-import type { Links } from '../../pipeline/pipeline-parts.js';
-import { ADMIN_TOKEN, LINKS } from '../../tokens.js';
+import type { BuildView } from '#infra';
+import { bearerOf } from '../../auth/admin.guard.js';
+import { CallerPipe, mayManage } from '../../auth/caller.js';
+import type { Links } from '../../links/signed-links.js';
+import { LINKS } from '../../tokens.js';
+import { ReadBuildQuery } from '../read-build/read-build.query.js';
 import { ReadBuildLogQuery } from './read-build-log.query.js';
 
 /**
- * `GET /api/v1/builds/{id}/log`: for an admin (bearer ADMIN_TOKEN) or for the owner, who gets the signed link on
- * the commit status. OpenFaaS Cloud served build logs to anyone who knew the id.
+ * `GET /api/v1/builds/{id}/log`: for an admin (bearer ADMIN_TOKEN) or for the owner, with an owner token or the
+ * signed link on the commit status. OpenFaaS Cloud served build logs to anyone who knew the id.
  */
 const EXPIRES = /^\d{1,12}$/;
 
@@ -15,7 +18,7 @@ const EXPIRES = /^\d{1,12}$/;
 export class ReadBuildLogController {
   constructor(
     @Inject(QueryBus) private readonly queries: QueryBus,
-    @Inject(ADMIN_TOKEN) private readonly adminToken: string,
+    @Inject(CallerPipe) private readonly callers: CallerPipe,
     @Inject(LINKS) private readonly links: Links,
   ) {}
 
@@ -27,18 +30,41 @@ export class ReadBuildLogController {
     @Query('token') token: string | undefined,
     @Headers('authorization') authorization: string | undefined,
   ): Promise<string> {
-    if (bearerOf(authorization) === undefined && token === undefined) throw new HttpException({ message: 'an admin token or the signed link from the commit status is required' }, HttpStatus.UNAUTHORIZED);
-    if (!isAdmin(authorization, this.adminToken)) this.checkLink(buildId, expires, token);
+    if (bearerOf(authorization) === undefined && token === undefined)
+      throw new HttpException(
+        { message: 'an admin token, the owner’s token or the signed link from the commit status is required' },
+        HttpStatus.UNAUTHORIZED,
+      );
+    // A token that opens the log wins; otherwise the link decides (its refusal says why it does not open it).
+    if (bearerOf(authorization) === undefined || !(await this.callerMayRead(buildId, authorization))) {
+      if (token === undefined) throw new HttpException({ message: 'this token does not open this build log' }, HttpStatus.FORBIDDEN);
+      this.checkLink(buildId, expires, token);
+    }
     const log = await this.queries.execute<ReadBuildLogQuery, string | null>(new ReadBuildLogQuery(buildId));
     if (log === null) throw new HttpException({ message: `no build ${buildId}` }, HttpStatus.NOT_FOUND);
     return `${log}\n`;
   }
 
+  /** The admin, or the owner of the build's function; another owner learns no more than a stranger. */
+  private async callerMayRead(buildId: string, authorization: string | undefined): Promise<boolean> {
+    const caller = await this.callers.transform(authorization).catch(() => null);
+    if (caller === null) return false;
+    if (caller.kind === 'admin') return true;
+    const build = await this.queries.execute<ReadBuildQuery, BuildView | null>(new ReadBuildQuery(buildId, 'admin'));
+    return build !== null && mayManage(caller, build.owner);
+  }
+
   private checkLink(buildId: string, expires: string | undefined, token: string | undefined): void {
     // A link without an expiry is one signed before links had their own key: it opens nothing now.
-    const check = token !== undefined && expires !== undefined && EXPIRES.test(expires) ? this.links.checkBuildLog(buildId, Number(expires), token) : 'wrong';
+    const check =
+      token !== undefined && expires !== undefined && EXPIRES.test(expires)
+        ? this.links.checkBuildLog(buildId, Number(expires), token)
+        : 'wrong';
     if (check === 'expired') {
-      throw new HttpException({ message: `this build log link expired at ${new Date(Number(expires) * 1000).toISOString()}; an admin token still opens the log` }, HttpStatus.FORBIDDEN);
+      throw new HttpException(
+        { message: `this build log link expired at ${new Date(Number(expires) * 1000).toISOString()}; an admin token still opens the log` },
+        HttpStatus.FORBIDDEN,
+      );
     }
     if (check === 'wrong') throw new HttpException({ message: 'this token does not open this build log' }, HttpStatus.FORBIDDEN);
   }

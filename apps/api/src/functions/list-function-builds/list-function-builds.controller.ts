@@ -1,35 +1,33 @@
-import { Controller, Get, Headers, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
 import type { BuildDto } from '../../builds/build.dto.js';
-import { ApiAudience, audienceOf, PRIVATE_NOTE } from '../../queries/audience.js';
-import { ApiPage, decodeCursor, positionKey, type Page } from '../../queries/page.js';
-import { functionNameParam, limitParam, type RawParam } from '../../queries/query-params.js';
+import { ApiAudience, PRIVATE_NOTE, type Audience } from '../../auth/audience.js';
+import { ReadAudience } from '../../auth/audience.pipe.js';
+import { ValidPath, ValidQuery } from '../../queries/api-params.decorator.js';
+import { ApiPage, pageParams, type Page } from '../../queries/page.js';
+import { functionNamePath, positionKey } from '../../queries/query-params.schema.js';
 import { BuildPage } from './list-function-builds.dto.js';
 import { ListFunctionBuildsQuery } from './list-function-builds.query.js';
-import { ADMIN_TOKEN } from '../../tokens.js';
+
+const listBuildsQuery = z.object(pageParams(positionKey<[string]>(1)));
 
 /** `GET /api/v1/functions/{name}/builds`: public build history, newest first; an unknown name has none. */
 @ApiTags('functions')
 @Controller('api/v1/functions')
 export class ListFunctionBuildsController {
-  constructor(
-    @Inject(QueryBus) private readonly queries: QueryBus,
-    @Inject(ADMIN_TOKEN) private readonly adminToken: string,
-  ) {}
+  constructor(@Inject(QueryBus) private readonly queries: QueryBus) {}
 
   @Get(':name/builds')
   @ApiOperation({ summary: "A function's builds, newest first", description: PRIVATE_NOTE })
   @ApiAudience()
-  @ApiParam({ name: 'name', type: String, description: 'OpenFaaS service name, e.g. alexellis-fn1' })
   @ApiPage(BuildPage)
   list(
-    @Param('name') name: string,
-    @Query('limit') limit: RawParam,
-    @Query('cursor') cursor: RawParam,
-    @Headers('authorization') authorization: string | undefined,
+    @ValidPath(functionNamePath) { name }: z.output<typeof functionNamePath>,
+    @ValidQuery(listBuildsQuery) { limit, cursor }: z.output<typeof listBuildsQuery>,
+    @ReadAudience() audience: Audience,
   ): Promise<Page<BuildDto>> {
-    const before = decodeCursor(cursor, positionKey(1)) as [number, string] | undefined;
-    return this.queries.execute(new ListFunctionBuildsQuery(functionNameParam(name), limitParam(limit), before, audienceOf(authorization, this.adminToken)));
+    return this.queries.execute(new ListFunctionBuildsQuery(name, limit, cursor, audience));
   }
 }

@@ -1,4 +1,4 @@
-import type { Audience } from '../../queries/audience.js';
+import type { Audience } from '../../auth/audience.js';
 
 export class ListFunctionsQuery {
   constructor(

@@ -6,6 +6,9 @@ export class ProvenanceDto {
   @ApiProperty({ example: 'alexellis-fn1' }) name!: string;
   @ApiProperty({ description: 'The commit deployed' }) sha!: string;
   @ApiProperty({ description: 'The webhook delivery of the push that deployed it' }) deliveryId!: string;
-  @ApiProperty({ type: [EventDto], description: 'FunctionDeployed first, each event followed by its cause, ending at the PushReceived of the delivery' })
+  @ApiProperty({
+    type: [EventDto],
+    description: 'FunctionDeployed first, each event followed by its cause, ending at the PushReceived of the delivery',
+  })
   chain!: EventDto[];
 }

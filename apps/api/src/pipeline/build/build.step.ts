@@ -1,12 +1,30 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { fold, functionDecider, ownerShare, streamIds, type BuildStarted, type FunctionEvent, type PipelineCommand } from '#domain';
-import { BuildFailure, BuildLog, handleCommand, idempotentEventId, type Backbone, type GroupShare, type Logger, type StepOutcome } from '#infra';
-import { BACKBONE, LOGGER } from '#projector';
-import { PIPELINE_PARTS } from '../pipeline.tokens.js';
-import type { PipelineParts } from '../pipeline-parts.js';
-import { PipelineStep, type PipelineJob } from '../pipeline-step.js';
+import pLimit, { type LimitFunction } from 'p-limit';
+import {
+  functionDecider,
+  ownerShare,
+  streamIds,
+  type BuildStarted,
+  type FunctionEvent,
+  type PipelineCommandOf,
+  type StreamId,
+} from '#domain';
+import {
+  BuildFailure,
+  BuildLog,
+  handleCommand,
+  idempotentEventId,
+  jobRetryAfterMs,
+  readState,
+  type GroupShare,
+  type StepOutcome,
+} from '#infra';
+import { STEP_CONTEXT } from '../pipeline.tokens.js';
+import type { StepContext } from '../pipeline-parts.js';
+import { PipelineStep, STEP_OF, type PipelineJob } from '../pipeline-step.js';
+import { RunningLog } from './running-log.js';
 
-type Build = Extract<PipelineCommand, { type: 'Build' }>;
+type Build = PipelineCommandOf<'Build'>;
 type BuildRef = BuildStarted['data'];
 const MAX_ATTEMPTS = 3;
 const CONTEXT_URL_TTL_MS = 30 * 60_000;
@@ -18,23 +36,34 @@ const CONTEXT_URL_TTL_MS = 30 * 60_000;
  */
 @Injectable()
 export class BuildStep extends PipelineStep<Build> {
-  constructor(
-    @Inject(BACKBONE) backbone: Backbone,
-    @Inject(LOGGER) logger: Logger,
-    @Inject(PIPELINE_PARTS) private readonly parts: PipelineParts,
-  ) {
+  constructor(@Inject(STEP_CONTEXT) context: StepContext) {
     // More jobs than build slots: deciding to reuse an image must not wait behind builds in progress. Owners take
     // turns for the jobs, a few more each than the builds they may run, so one owner never takes every job.
-    super(backbone, logger, 'build', parts.config.buildConcurrency + 8, undefined, parts.config.fairShare.maxBuildsPerOwner + 4);
-    this.slots = new Semaphore(parts.config.buildConcurrency);
+    const { config } = context.parts;
+    super(context, STEP_OF.Build, config.buildConcurrency + 8, undefined, config.fairShare.maxBuildsPerOwner + 4);
+    this.slots = pLimit(config.buildConcurrency);
   }
 
-  private readonly slots: Semaphore;
+  /** At most BUILD_CONCURRENCY builds at once in this process. */
+  private readonly slots: LimitFunction;
 
-  protected async run(job: PipelineJob<Build>, context: { id: string; attempts: number; share: GroupShare }, signal: AbortSignal): Promise<StepOutcome> {
+  protected async run(
+    job: PipelineJob<Build>,
+    context: { id: string; attempts: number; share: GroupShare },
+    signal: AbortSignal,
+  ): Promise<StepOutcome> {
     const { push, spec } = job.command;
     const buildId = idempotentEventId(context.id, 0);
-    const ref: BuildRef = { buildId, name: spec.name, owner: push.owner, repo: push.repo, sha: push.sha, contextDigest: spec.contextDigest };
+    const ref: BuildRef = {
+      buildId,
+      name: spec.name,
+      owner: push.owner,
+      repo: push.repo,
+      sha: push.sha,
+      contextDigest: spec.contextDigest,
+      function: spec.function,
+      branch: push.branch,
+    };
     const streamId = streamIds.function(spec.name);
     const goneImages = await this.goneImages(streamId, spec.contextDigest);
     await handleCommand(
@@ -52,10 +81,12 @@ export class BuildStep extends PipelineStep<Build> {
     // A flood of short lines arrives many per millisecond: the timestamp is formatted once per millisecond.
     let stampedAt = 0;
     let stamp = '';
+    const running = new RunningLog(() => this.parts.logs.save(buildId, lines));
     const log = (line: string) => {
       const now = Date.now();
       if (now !== stampedAt) [stampedAt, stamp] = [now, new Date(now).toISOString()];
       lines.push(`${stamp} ${line}`);
+      running.grew();
     };
     const started = Date.now();
     const archive = await this.parts.contexts.get(spec.contextDigest);
@@ -64,39 +95,54 @@ export class BuildStep extends PipelineStep<Build> {
     // an owner's waiting builds never sit in the slots another owner could use.
     const releaseOwnerPlace = await context.share.hold(ownerShare(push.owner), this.parts.config.fairShare.maxBuildsPerOwner);
     try {
-      const result = await this.slots.run(() => this.parts.builder.build(
-        {
-          buildId,
-          owner: typeof push.ownerId === 'number' && push.ownerId > 0 ? String(push.ownerId) : push.owner.toLowerCase(),
-          name: spec.name,
-          lang: spec.lang,
-          image: spec.image,
-          contextDigest: spec.contextDigest,
-          archive,
-          buildArgs: spec.buildArgs,
-          contextUrl: this.parts.links.buildContext(spec.contextDigest, CONTEXT_URL_TTL_MS),
-        },
-        log,
-        signal,
-      ));
+      const result = await this.slots(() =>
+        this.parts.builder.build(
+          {
+            buildId,
+            owner: typeof push.ownerId === 'number' && push.ownerId > 0 ? String(push.ownerId) : push.owner.toLowerCase(),
+            name: spec.name,
+            lang: spec.lang,
+            image: spec.image,
+            contextDigest: spec.contextDigest,
+            archive,
+            buildArgs: spec.buildArgs,
+            contextUrl: this.parts.links.buildContext(spec.contextDigest, CONTEXT_URL_TTL_MS),
+          },
+          log,
+          signal,
+        ),
+      );
       log(`built ${result.image}${result.digest ? ` (${result.digest})` : ''}`);
+      await running.stop();
       await this.parts.logs.save(buildId, lines);
       await handleCommand(
         this.backbone.store,
         functionDecider,
         streamId,
-        { type: 'CompleteBuild', data: { ...ref, image: result.image, imageDigest: result.digest, builder: this.parts.builder.kind, durationMs: Date.now() - started, logRef: buildId, logTail: lines.lastLines() } },
+        {
+          type: 'CompleteBuild',
+          data: {
+            ...ref,
+            image: result.image,
+            imageDigest: result.digest,
+            builder: this.parts.builder.kind,
+            durationMs: Date.now() - started,
+            logRef: buildId,
+            logTail: lines.lastLines(),
+          },
+        },
         this.metadata(job, `${context.id}:result`),
       );
       return { done: true };
     } catch (error) {
+      await running.stop();
       if (signal.aborted) return { done: false, retryAfterMs: 0, error: 'interrupted by shutdown' };
       if (error instanceof BuildFailure) return this.fail(job, context, ref, error.message, lines, started);
       log(`build infrastructure error: ${(error as Error).message}`);
       this.logger.error(`build ${spec.name}@${push.sha.slice(0, 7)} attempt ${context.attempts}: ${(error as Error).message}`);
       if (context.attempts < MAX_ATTEMPTS) {
         await this.parts.logs.save(buildId, lines);
-        return { done: false, retryAfterMs: 1000 * 2 ** context.attempts, error: (error as Error).message };
+        return { done: false, retryAfterMs: jobRetryAfterMs(context.attempts), error: (error as Error).message };
       }
       return this.fail(job, context, ref, 'the builder failed; the build log has the details', lines, started);
     } finally {
@@ -104,7 +150,14 @@ export class BuildStep extends PipelineStep<Build> {
     }
   }
 
-  private async fail(job: PipelineJob<Build>, context: { id: string }, ref: BuildRef, reason: string, lines: BuildLog, started: number): Promise<StepOutcome> {
+  private async fail(
+    job: PipelineJob<Build>,
+    context: { id: string },
+    ref: BuildRef,
+    reason: string,
+    lines: BuildLog,
+    started: number,
+  ): Promise<StepOutcome> {
     lines.push(`${new Date().toISOString()} build failed: ${reason}`);
     await this.parts.logs.save(ref.buildId, lines);
     await handleCommand(
@@ -118,35 +171,15 @@ export class BuildStep extends PipelineStep<Build> {
   }
 
   /** The earlier image of this context, if the builder has since evicted it: then it is built again, not reused. */
-  private async goneImages(streamId: string, contextDigest: string): Promise<string[]> {
+  private async goneImages(streamId: StreamId<FunctionEvent>, contextDigest: string): Promise<string[]> {
     const holds = this.parts.builder.holds?.bind(this.parts.builder);
     if (!holds) return [];
-    const { events } = await this.backbone.store.readStream(streamId);
-    const earlier = fold(functionDecider, events as unknown as FunctionEvent[]).images.get(contextDigest);
+    const earlier = (await readState(this.backbone.store, functionDecider, streamId)).state.images.get(contextDigest);
     return earlier && !(await holds(earlier.image)) ? [earlier.image] : [];
   }
 
-  private async recordedFor(streamId: string, buildId: string): Promise<FunctionEvent[]> {
+  private async recordedFor(streamId: StreamId<FunctionEvent>, buildId: string): Promise<FunctionEvent[]> {
     const { events } = await this.backbone.store.readStream(streamId);
-    return (events as unknown as FunctionEvent[]).filter((event) => (event.data as { buildId?: string }).buildId === buildId);
-  }
-}
-
-/** At most `size` builds at once in this process (BUILD_CONCURRENCY). */
-class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly size: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active += 1;
-    try {
-      return await task();
-    } finally {
-      this.active -= 1;
-      this.waiting.shift()?.();
-    }
+    return events.filter((event) => 'buildId' in event.data && event.data.buildId === buildId);
   }
 }

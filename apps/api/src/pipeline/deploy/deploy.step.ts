@@ -1,40 +1,54 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  fold,
+  afterFailedDeploy,
   functionDecider,
   functionDeployment,
-  secretHeldByAnother,
-  statusDescription,
+  gatewayRefusal,
+  isRunning,
+  newestPushOn,
+  repositoryDecider,
   streamIds,
-  type FunctionEvent,
-  type FunctionState,
-  type PipelineCommand,
-  type PushReceived,
+  type DeployAttemptFailure,
+  type DeployTarget,
+  type FunctionCommand,
+  type PipelineCommandOf,
 } from '#domain';
-import { GatewayError, postgresOwnerFunctions, type Backbone, type Logger, type OwnerFunctions, type StepOutcome } from '#infra';
-import { BACKBONE, LOGGER } from '#projector';
-import { PIPELINE_PARTS } from '../pipeline.tokens.js';
-import type { PipelineParts } from '../pipeline-parts.js';
-import { PipelineStep, type PipelineJob } from '../pipeline-step.js';
+import {
+  GatewayError,
+  GatewayFunctionCrashed,
+  handleCommand,
+  postgresOwnerFunctions,
+  readState,
+  type GatewayClient,
+  type OwnerFunctions,
+  type StepOutcome,
+} from '#infra';
+import { STEP_CONTEXT } from '../pipeline.tokens.js';
+import type { StepContext } from '../pipeline-parts.js';
+import { PipelineStep, STEP_OF, type PipelineJob } from '../pipeline-step.js';
 
-type Deploy = Extract<PipelineCommand, { type: 'Deploy' }>;
+type Deploy = PipelineCommandOf<'Deploy'>;
 const MAX_ATTEMPTS = 5;
+
+/** The lock on this function's deploys was lost: another process runs them now. */
+class Interrupted extends Error {}
+
+/** The gateway cannot take the deploy (see `gatewayRefusal`): recorded as a failed deploy. */
+class Refused extends Error {}
 
 /**
  * Deploys a built function, one deploy per function at a time anywhere (the queue's lock key is the function
- * name). Before touching the gateway it asks the function decider: a build superseded by a newer push, or of a
- * name held by another owner or repository, is recorded and never deployed.
+ * name). The function decider says whether it deploys: a build superseded by a newer push, or of a name held by
+ * another owner or repository, is recorded and never reaches the gateway. A deploy the gateway cannot run (no
+ * gateway, a missing secret or another owner's) is recorded as failed; otherwise the gateway gets it before
+ * FunctionDeployed is recorded, so a crash in between deploys it again on the re-run.
  */
 @Injectable()
 export class DeployStep extends PipelineStep<Deploy> {
-  constructor(
-    @Inject(BACKBONE) backbone: Backbone,
-    @Inject(LOGGER) logger: Logger,
-    @Inject(PIPELINE_PARTS) private readonly parts: PipelineParts,
-  ) {
+  constructor(@Inject(STEP_CONTEXT) context: StepContext) {
     // Owners take turns, two deploys each at most, so one owner's large stack leaves slots for the others.
-    super(backbone, logger, 'deploy', 4, (job) => `deploy:${job.payload.command.spec.name}`, 2);
-    this.ownerFunctions = postgresOwnerFunctions(backbone.db);
+    super(context, STEP_OF.Deploy, 4, (job) => `deploy:${job.payload.command.spec.name}`, 2);
+    this.ownerFunctions = postgresOwnerFunctions(context.backbone.db);
   }
 
   private readonly ownerFunctions: OwnerFunctions;
@@ -44,14 +58,12 @@ export class DeployStep extends PipelineStep<Deploy> {
     // Recorded before a crash: the gateway already has it, do not deploy it twice.
     if (await this.backbone.store.wasAppended(context.id)) return { done: true };
     const streamId = streamIds.function(spec.name);
-    const newest = await this.newestPush(push.owner, push.repo, push.branch);
-    const { events } = await this.backbone.store.readStream(streamId);
-    const state = fold(functionDecider, events as unknown as FunctionEvent[]);
+    const { state } = await readState(this.backbone.store, functionDecider, streamId);
     // A function the owner does not run yet counts against its quota: count, deploy and record it under the owner's
     // lock, so two new functions deploying at once cannot both take the last place. Updates need no lock.
-    const release = state.deployed && !state.removed ? null : await this.ownerFunctions.lock(push.owner);
+    const release = isRunning(state) ? null : await this.ownerFunctions.lock(push.owner);
     try {
-      return await this.deploy(job, context, signal, state, newest, release ? await this.ownerFunctions.deployedCount(push.owner, streamId) : 0);
+      return await this.deploy(job, context, signal, release ? await this.ownerFunctions.deployedCount(push.owner, streamId) : 0);
     } finally {
       await release?.();
     }
@@ -61,12 +73,14 @@ export class DeployStep extends PipelineStep<Deploy> {
     job: PipelineJob<Deploy>,
     context: { id: string; attempts: number },
     signal: AbortSignal,
-    state: FunctionState,
-    newest: { sequence: number; sha: string },
     ownerDeployed: number,
   ): Promise<StepOutcome> {
     const { push, spec, buildId, image } = job.command;
+    const store = this.backbone.store;
     const streamId = streamIds.function(spec.name);
+    const { state: repository } = await readState(store, repositoryDecider, streamIds.repository(push.owner, push.repo));
+    const newest = newestPushOn(repository, push.branch);
+    const gateway = this.parts.gateway;
     const deployed = {
       name: spec.name,
       owner: push.owner,
@@ -82,72 +96,64 @@ export class DeployStep extends PipelineStep<Deploy> {
       ownerId: push.ownerId,
       repositoryId: push.repositoryId,
     };
-    const [decision] = functionDecider.decide(
-      {
-        type: 'Deploy',
-        data: {
-          ...deployed,
-          contextDigest: spec.contextDigest,
-          newestPushSequence: newest.sequence,
-          newestSha: newest.sha,
-          ownerQuota: { deployed: ownerDeployed, max: this.parts.config.fairShare.maxFunctionsPerOwner },
-        },
-      },
-      state,
-    );
-    // No version check: deploys of one function are serialised by the queue's lock, and the build events that
-    // may land meanwhile do not change what was decided. Once the gateway has the new version, the record must
-    // follow it — re-deciding after a conflict could write "superseded" for what is actually running.
-    const append = (event: FunctionEvent) => this.backbone.store.append(streamId, 'any', [event], this.metadata(job, context.id));
-    const failed = (reason: string) => append({ type: 'DeployFailed', data: { name: spec.name, owner: push.owner, repo: push.repo, sha: push.sha, buildId, reason: statusDescription(reason) } });
+    const metadata = this.metadata(job, context.id);
+    // Deploys of one function are serialised by the queue's lock, so a conflict is a build event of another push
+    // landing meanwhile: the decision taken again is the same, and the gateway is not asked twice.
+    let onGateway = false;
     try {
-      // Only a deploy decision reaches the gateway: a refusal (name held by another owner or repository) or a
-      // superseded build is recorded and nothing else happens.
-      if (decision!.type !== 'FunctionDeployed') {
-        await append(decision!);
-        return { done: true };
-      }
-      const gateway = this.parts.gateway;
-      if (!gateway) {
-        await failed('no OpenFaaS gateway to deploy to: set OPENFAAS_URL');
-        return { done: true };
-      }
-      if (spec.secrets.length > 0) {
-        const existing = await gateway.secretNames();
-        const missing = spec.secrets.filter((secret) => !existing.has(secret));
-        if (missing.length > 0) {
-          await failed(`secret ${missing.join(', ')} is missing: create it with faas-cli secret create ${missing[0]}`);
-          return { done: true };
-        }
-        const held = secretHeldByAnother(spec.secrets, push, await gateway.list());
-        if (held) {
-          await failed(`secret ${held.secret} is used by GitHub owner ${held.owner}: rename the secret in stack.yml`);
-          return { done: true };
-        }
-      }
-      // Our lock may be gone (lost connection): then another process owns this function's deploys now.
-      if (signal.aborted) return { done: false, retryAfterMs: 0, error: 'interrupted' };
-      await gateway.deploy(functionDeployment(spec, push, image, new Date()), signal);
-      await append(decision!);
+      // A rollback's deploy is that earlier build's own deploy, taken only while the rollback is still the last word.
+      const command: FunctionCommand = job.command.rollback
+        ? { type: 'DeployRollback', data: deployed }
+        : {
+            type: 'Deploy',
+            data: {
+              ...deployed,
+              contextDigest: spec.contextDigest,
+              newestPushSequence: newest.sequence,
+              newestSha: newest.sha,
+              ownerQuota: { deployed: ownerDeployed, max: this.parts.config.fairShare.maxFunctionsPerOwner },
+            },
+          };
+      await handleCommand(store, functionDecider, streamId, command, metadata, {
+        act: async ([decision]) => {
+          if (decision?.type !== 'FunctionDeployed' || onGateway) return;
+          const refusal = gatewayRefusal(await deployTarget(gateway, spec.secrets), spec.secrets, push);
+          if (refusal !== null || !gateway) throw new Refused(refusal ?? '');
+          // Our lock may be gone (lost connection): then another process owns this function's deploys now.
+          if (signal.aborted) throw new Interrupted();
+          await gateway.deploy(functionDeployment(spec, push, image, new Date()), signal);
+          onGateway = true;
+        },
+      });
       return { done: true };
     } catch (error) {
-      if (error instanceof GatewayError && (!error.retryable || context.attempts >= MAX_ATTEMPTS)) {
-        await failed(error.message);
-        return { done: true };
-      }
-      throw error;
+      if (error instanceof Interrupted) return { done: false, retryAfterMs: 0, error: 'interrupted' };
+      const attempt = attemptFailure(error);
+      if (attempt === null) throw error;
+      const verdict = afterFailedDeploy(attempt, context.attempts, MAX_ATTEMPTS);
+      if (verdict.retry) throw error;
+      const failure = { name: spec.name, owner: push.owner, repo: push.repo, sha: push.sha, buildId, reason: verdict.reason };
+      await handleCommand(store, functionDecider, streamId, { type: 'FailDeploy', data: failure }, metadata);
+      return { done: true };
     }
   }
+}
 
-  /** The newest accepted push on the branch: its place in the repository stream and its commit. */
-  private async newestPush(owner: string, repo: string, branch: string): Promise<{ sequence: number; sha: string }> {
-    const { events } = await this.backbone.store.readStream(streamIds.repository(owner, repo));
-    let newest = { sequence: 0, sha: '' };
-    for (const event of events) {
-      if (event.type === 'PushReceived' && (event as unknown as PushReceived).data.branch === branch) {
-        newest = { sequence: event.metadata.streamVersion, sha: (event as unknown as PushReceived).data.sha };
-      }
-    }
-    return newest;
-  }
+/** A failed attempt as the deploy rules see it; null for a failure that is not the gateway's (retried as a step error). */
+function attemptFailure(error: unknown): DeployAttemptFailure | null {
+  if (error instanceof Refused) return { kind: 'refused', message: error.message };
+  if (error instanceof GatewayFunctionCrashed) return { kind: 'crashed-at-start', exit: error.exit, output: error.output };
+  if (error instanceof GatewayError)
+    return error.retryable ? { kind: 'unavailable', message: error.message } : { kind: 'refused', message: error.message };
+  return null;
+}
+
+/** What `gatewayRefusal` needs to know of the gateway: whether there is one and, for a function with secrets, what it holds. */
+async function deployTarget(gateway: GatewayClient | null, secrets: readonly string[]): Promise<DeployTarget> {
+  if (!gateway) return null;
+  if (secrets.length === 0) return { secrets: [], live: [] };
+  const held = await gateway.secretNames();
+  const present = secrets.filter((secret) => held.has(secret));
+  // A missing secret fails the deploy whoever else mounts what: the functions are listed only when all are there.
+  return { secrets: present, live: present.length === secrets.length ? await gateway.list() : [] };
 }

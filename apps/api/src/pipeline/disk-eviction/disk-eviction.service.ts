@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DiskEvictor, type Config, type Logger } from '#infra';
-import { CONFIG, LOGGER } from '#projector';
+import { CONFIG, LOGGER } from '#kernel';
 
 const SWEEP_INTERVAL_MS = 60_000;
 

@@ -3,6 +3,8 @@ import { lstat, readFile, realpath, rm } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import {
   environmentNameProblem,
+  failureReason,
+  functionLines,
   gitUrlProblem,
   isEnvironmentName,
   planFunction,
@@ -14,7 +16,10 @@ import {
   type FunctionRejection,
   type FunctionSpec,
   type PushReceived,
+  type SecretRef,
   type SourceFetched,
+  deployedSecretName,
+  isSecretName,
 } from '#domain';
 import {
   ContextProblem,
@@ -22,11 +27,16 @@ import {
   FetchFailed,
   parseEnvironmentFile,
   parseStackFile,
+  parseSecretsFile,
+  sealedFingerprint,
+  SECRETS_FILE_NAMES,
+  MAX_SECRETS_FILE_BYTES,
   shrinkwrap,
   TemplateProblem,
   type Config,
   type ContextStore,
   type GitCredentials,
+  type SealedSecretStore,
   type Template,
   type TemplateRegistry,
 } from '#infra';
@@ -38,10 +48,23 @@ export type SourceOutcome =
   | Readonly<{ kind: 'retry'; reason: string }>;
 
 export type SourceReader = Readonly<{
-  config: Pick<Config, 'dataDir' | 'gitAllowedHosts' | 'pushCloneHosts' | 'registry' | 'maxFunctionsPerRepo' | 'maxFunctionMemory' | 'maxFunctionCpu' | 'enableDockerfileLang' | 'source'>;
+  config: Pick<
+    Config,
+    | 'dataDir'
+    | 'gitAllowedHosts'
+    | 'pushCloneHosts'
+    | 'registry'
+    | 'maxFunctionsPerRepo'
+    | 'maxFunctionMemory'
+    | 'maxFunctionCpu'
+    | 'enableDockerfileLang'
+    | 'source'
+  >;
   credentials: GitCredentials;
   templates: TemplateRegistry;
   contexts: ContextStore;
+  /** The key secrets.yml must be sealed to, and where the sealed values wait for the step that sets them. */
+  sealed: Readonly<{ keyId: string; store: SealedSecretStore }>;
 }>;
 
 const MAX_STACK_FILE_BYTES = 512 * 1024;
@@ -58,15 +81,22 @@ export async function readSource(reader: SourceReader, push: PushReceived['data'
     const data = await fetchAndPackage(reader, push, workDir, signal);
     return { kind: 'fetched', data };
   } catch (error) {
-    if (error instanceof Rejected || error instanceof TemplateProblem) return { kind: 'rejected', reason: statusDescription(error.message) };
-    if (error instanceof FetchFailed) return error.retryable ? { kind: 'retry', reason: error.message } : { kind: 'rejected', reason: statusDescription(error.message) };
+    if (error instanceof Rejected || error instanceof TemplateProblem)
+      return { kind: 'rejected', reason: statusDescription(error.message) };
+    if (error instanceof FetchFailed)
+      return error.retryable ? { kind: 'retry', reason: error.message } : { kind: 'rejected', reason: statusDescription(error.message) };
     throw error;
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
 }
 
-async function fetchAndPackage(reader: SourceReader, push: PushReceived['data'], workDir: string, signal?: AbortSignal): Promise<SourceFetched['data']> {
+async function fetchAndPackage(
+  reader: SourceReader,
+  push: PushReceived['data'],
+  workDir: string,
+  signal?: AbortSignal,
+): Promise<SourceFetched['data']> {
   const { config } = reader;
   const problem = gitUrlProblem(push.cloneUrl, [...config.gitAllowedHosts, ...config.pushCloneHosts]);
   if (problem) throw new Rejected(`clone URL ${problem}`);
@@ -89,13 +119,15 @@ async function fetchAndPackage(reader: SourceReader, push: PushReceived['data'],
   if ((await lstat(join(repoDir, 'template')).catch(() => null)) !== null) {
     throw new Rejected('unsupported custom "templates" folder: remove template/ and name templates in configuration.templates');
   }
-  const parsed = parseStackFile(await readFile(join(repoDir, stackFile), 'utf8'), stackFile);
+  const stackText = await readFile(join(repoDir, stackFile), 'utf8');
+  const parsed = parseStackFile(stackText, stackFile);
   if (!parsed.ok) throw new Rejected(parsed.reason);
   const stack = parsed.stack;
   const policy = {
     owner: push.owner,
     repo: push.repo,
     branch: push.branch,
+    preview: push.preview === true,
     sha: push.sha,
     registry: config.registry,
     maxFunctions: config.maxFunctionsPerRepo,
@@ -107,6 +139,7 @@ async function fetchAndPackage(reader: SourceReader, push: PushReceived['data'],
   };
   const stackProblem = stackFileProblem(stack, stackFile, policy);
   if (stackProblem) throw new Rejected(stackProblem);
+  const secrets = await readSecretsFile(reader, repoDir, push.owner);
   // Template sources are public: the push's token must never travel to a URL a stack file chose.
   const templates = await reader.templates.resolve(stack.configuration.templates, null);
   const languages = new Set(templates.keys());
@@ -121,13 +154,61 @@ async function fetchAndPackage(reader: SourceReader, push: PushReceived['data'],
     }
     const plan = verdict.plan;
     try {
-      functions.push(await packageFunction(reader, repoDir, plan, plan.lang === 'dockerfile' ? null : templates.get(plan.lang)!, stack.configuration.copy));
+      functions.push(
+        await packageFunction(
+          reader,
+          repoDir,
+          plan,
+          plan.lang === 'dockerfile' ? null : templates.get(plan.lang)!,
+          stack.configuration.copy,
+        ),
+      );
     } catch (error) {
       if (!(error instanceof Rejected) && !(error instanceof ContextProblem)) throw error;
-      rejected.push({ function: plan.function, name: plan.name, reason: statusDescription(`${plan.function}: ${error.message}`) });
+      rejected.push({ function: plan.function, name: plan.name, reason: failureReason(`${plan.function}: ${error.message}`) });
     }
   }
-  return { deliveryId: push.deliveryId, owner: push.owner, repo: push.repo, branch: push.branch, sha: push.sha, stackFile, functions, rejected };
+  return {
+    deliveryId: push.deliveryId,
+    owner: push.owner,
+    repo: push.repo,
+    branch: push.branch,
+    sha: push.sha,
+    stackFile,
+    functions,
+    rejected,
+    lines: functionLines(
+      stackText,
+      stack.functions.map((fn) => fn.key),
+    ),
+    ...(secrets.length > 0 ? { secrets } : {}),
+  };
+}
+
+/**
+ * The commit's secrets.yml, checked whole before anything of the push runs: sealed to this server's key, valid
+ * names, sizes within bounds. The sealed values are stored by fingerprint; the push records only names and
+ * fingerprints, and the values are opened by the step that sets them on the gateway.
+ */
+async function readSecretsFile(reader: SourceReader, repoDir: string, owner: string): Promise<SecretRef[]> {
+  for (const name of SECRETS_FILE_NAMES) {
+    const info = await lstat(join(repoDir, name)).catch(() => null);
+    if (info === null) continue;
+    if (!info.isFile()) throw new Rejected(`${name} must be a regular file, not a symlink or folder`);
+    if (info.size > MAX_SECRETS_FILE_BYTES) throw new Rejected(`${name} is over ${MAX_SECRETS_FILE_BYTES / 1024} KB`);
+    const parsed = parseSecretsFile(await readFile(join(repoDir, name), 'utf8'), name, reader.sealed.keyId);
+    if (!parsed.ok) throw new Rejected(parsed.reason);
+    const refs: SecretRef[] = [];
+    for (const secret of parsed.file.secrets) {
+      const deployed = deployedSecretName(owner, secret.name);
+      if (!isSecretName(deployed)) throw new Rejected(`${name}: secret ${secret.name} as ${deployed} is not a valid secret name`);
+      const fingerprint = sealedFingerprint(parsed.file.keyId, secret.sealed);
+      await reader.sealed.store.put(fingerprint, secret.sealed);
+      refs.push({ name: secret.name, secret: deployed, fingerprint });
+    }
+    return refs;
+  }
+  return [];
 }
 
 async function findStackFile(repoDir: string): Promise<string> {
@@ -135,7 +216,8 @@ async function findStackFile(repoDir: string): Promise<string> {
     const info = await lstat(join(repoDir, name)).catch(() => null);
     if (info === null) continue;
     if (!info.isFile()) throw new Rejected(`${name} must be a regular file, not a symlink or folder`);
-    if (info.size > MAX_STACK_FILE_BYTES) throw new Rejected(`${name} is ${Math.round(info.size / 1024)} KB; the limit is ${MAX_STACK_FILE_BYTES / 1024} KB`);
+    if (info.size > MAX_STACK_FILE_BYTES)
+      throw new Rejected(`${name} is ${Math.round(info.size / 1024)} KB; the limit is ${MAX_STACK_FILE_BYTES / 1024} KB`);
     return name;
   }
   throw new Rejected('no stack.yml or stack.yaml at the root of the repository');
@@ -171,7 +253,14 @@ async function packageFunction(
   });
   await reader.contexts.put(context.digest, context.archive);
   const { environmentFiles: _files, buildOptions: _options, ...spec } = plan;
-  return { ...spec, environment, buildArgs, fprocess: plan.fprocess ?? template?.fprocess ?? null, contextDigest: context.digest, contextBytes: context.bytes };
+  return {
+    ...spec,
+    environment,
+    buildArgs,
+    fprocess: plan.fprocess ?? template?.fprocess ?? null,
+    contextDigest: context.digest,
+    contextBytes: context.bytes,
+  };
 }
 
 async function readEnvironmentFile(repoDir: string, file: string): Promise<Record<string, string>> {
@@ -182,7 +271,8 @@ async function readEnvironmentFile(repoDir: string, file: string): Promise<Recor
   // lstat only looks at the last step; a linked folder on the way must not lead out of the repository either.
   const root = await realpath(repoDir);
   const real = await realpath(path);
-  if (!real.startsWith(`${root}${sep}`)) throw new Rejected(`environment_file ${file} is reached through a symlink to outside the repository`);
+  if (!real.startsWith(`${root}${sep}`))
+    throw new Rejected(`environment_file ${file} is reached through a symlink to outside the repository`);
   if (info.size > MAX_STACK_FILE_BYTES) throw new Rejected(`environment_file ${file} is too large`);
   const parsed = parseEnvironmentFile(await readFile(path, 'utf8'), file);
   if (!parsed.ok) throw new Rejected(parsed.reason);

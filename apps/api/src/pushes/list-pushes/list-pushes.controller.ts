@@ -1,21 +1,23 @@
-import { Controller, Get, Headers, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiAudience, audienceOf, PRIVATE_NOTE } from '../../queries/audience.js';
-import { ApiPage, decodeCursor, positionKey, type Page } from '../../queries/page.js';
-import { limitParam, ownerParam, repoParam, type RawParam } from '../../queries/query-params.js';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { ApiAudience, PRIVATE_NOTE, type Audience } from '../../auth/audience.js';
+import { ReadAudience } from '../../auth/audience.pipe.js';
+import { ValidPath, ValidQuery } from '../../queries/api-params.decorator.js';
+import { ApiPage, pageParams, type Page } from '../../queries/page.js';
+import { owner, positionKey, repo } from '../../queries/query-params.schema.js';
 import { PushPage, type PushDto } from './list-pushes.dto.js';
 import { ListPushesQuery } from './list-pushes.query.js';
-import { ADMIN_TOKEN } from '../../tokens.js';
+
+const listPushesPath = z.object({ owner, repo });
+const listPushesQuery = z.object(pageParams(positionKey()));
 
 /** `GET /api/v1/repos/{owner}/{repo}/pushes`: public (private repositories' for an admin), newest first; owner and repo match case-insensitively. */
 @ApiTags('pushes')
 @Controller('api/v1/repos')
 export class ListPushesController {
-  constructor(
-    @Inject(QueryBus) private readonly queries: QueryBus,
-    @Inject(ADMIN_TOKEN) private readonly adminToken: string,
-  ) {}
+  constructor(@Inject(QueryBus) private readonly queries: QueryBus) {}
 
   @Get(':owner/:repo/pushes')
   @ApiOperation({
@@ -23,18 +25,12 @@ export class ListPushesController {
     description: `${PRIVATE_NOTE} Anyone else sees only pushes known to be of a public repository (an ignored push does not say, so it is listed only to an admin).`,
   })
   @ApiAudience()
-  @ApiParam({ name: 'owner', type: String, description: 'GitHub owner (case-insensitive)' })
-  @ApiParam({ name: 'repo', type: String, description: 'GitHub repository (case-insensitive)' })
   @ApiPage(PushPage)
   list(
-    @Param('owner') owner: string,
-    @Param('repo') repo: string,
-    @Query('limit') limit: RawParam,
-    @Query('cursor') cursor: RawParam,
-    @Headers('authorization') authorization: string | undefined,
+    @ValidPath(listPushesPath) { owner, repo }: z.output<typeof listPushesPath>,
+    @ValidQuery(listPushesQuery) { limit, cursor }: z.output<typeof listPushesQuery>,
+    @ReadAudience() audience: Audience,
   ): Promise<Page<PushDto>> {
-    const audience = audienceOf(authorization, this.adminToken);
-    const query = new ListPushesQuery(ownerParam('owner', owner)!, repoParam('repo', repo)!, limitParam(limit), decodeCursor(cursor, positionKey())?.[0], audience);
-    return this.queries.execute(query);
+    return this.queries.execute(new ListPushesQuery(owner, repo, limit, cursor?.[0], audience));
   }
 }

@@ -1,0 +1,2 @@
+/** The languages a stack file may name in `lang` without a `configuration.templates` entry. */
+export class ListLanguagesQuery {}

@@ -1,0 +1,88 @@
+import { fold, ownerDecider, secretClaimProblem, streamIds, deployedSecretName, type ManagedSecret, type SecretClaimant } from '#domain';
+import { handleCommand, type Backbone, type CausationMetadata, type GatewayClient } from '#infra';
+
+export type SetSecret = SecretClaimant &
+  Readonly<{ name: string; value: Buffer; fingerprint: string; source: 'push' | 'api'; deliveryId: string | null; at: string }>;
+
+export class SecretRefused extends Error {
+  override readonly name = 'SecretRefused';
+}
+
+/**
+ * An owner's secrets on the gateway, carried out as the owner stream decides: set on the gateway first, recorded
+ * second (a crash in between sets it again on the next try), and only under a name the owner may take. The value
+ * goes to the gateway and nowhere else.
+ */
+export class OwnerSecrets {
+  constructor(
+    private readonly backbone: Backbone,
+    private readonly gateway: GatewayClient | null,
+  ) {}
+
+  /** Checks that the owner may take the name (throws SecretRefused), then sets it; false when it was already so. */
+  async set(secret: SetSecret, metadata: CausationMetadata, onGateway?: ReadonlySet<string>): Promise<boolean> {
+    const gateway = this.requireGateway();
+    const deployed = deployedSecretName(secret.owner, secret.name);
+    const problem = secretClaimProblem(deployed, secret, await this.holder(deployed), await gateway.list());
+    if (problem) throw new SecretRefused(problem);
+    const present = (onGateway ?? (await gateway.secretNames())).has(deployed);
+    const { result } = await handleCommand(
+      this.backbone.store,
+      ownerDecider,
+      streamIds.owner(secret.owner),
+      {
+        type: 'SetSecret',
+        data: {
+          owner: secret.owner,
+          name: secret.name,
+          fingerprint: secret.fingerprint,
+          source: secret.source,
+          deliveryId: secret.deliveryId,
+          at: secret.at,
+          onGateway: present,
+        },
+      },
+      metadata,
+      { act: async () => void (await gateway.setSecret(deployed, secret.value)) },
+    );
+    return result !== null;
+  }
+
+  /** Removes a secret the owner set through faasline; false when there is none of that name. */
+  async remove(owner: string, name: string, metadata: CausationMetadata): Promise<boolean> {
+    const gateway = this.requireGateway();
+    const { result } = await handleCommand(
+      this.backbone.store,
+      ownerDecider,
+      streamIds.owner(owner),
+      { type: 'DeleteSecret', data: { owner, name } },
+      metadata,
+      {
+        act: async (decided) => {
+          for (const event of decided) if (event.type === 'SecretDeleted') await gateway.removeSecret(event.data.secret);
+        },
+      },
+    );
+    return result !== null;
+  }
+
+  async list(owner: string): Promise<ManagedSecret[]> {
+    const { events } = await this.backbone.store.readStream(streamIds.owner(owner));
+    return [...fold(ownerDecider, events).secrets.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The owner that set this deployed name last through faasline, or null when none holds it. */
+  private async holder(secret: string): Promise<string | null> {
+    const [row] = (await this.backbone.db.query(
+      `SELECT type, data->>'owner' AS owner FROM events WHERE type IN ('SecretSet', 'SecretDeleted') AND data->>'secret' = $1
+       ORDER BY global_position DESC LIMIT 1`,
+      [secret],
+    )) as { type: string; owner: string }[];
+    return row?.type === 'SecretSet' ? row.owner : null;
+  }
+
+  private requireGateway(): GatewayClient {
+    if (!this.gateway) throw new SecretRefused('no OpenFaaS gateway to keep secrets on: set OPENFAAS_URL');
+    return this.gateway;
+  }
+}

@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import type { DataSource } from 'typeorm';
+import { openDataSource } from '#infra';
+import { eventually } from '../../../libs/infra/test/support/backbones.js';
+import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
+import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
+import { deliverPush } from '../../../test/support/github-payloads.js';
+import { bareEnv, start, gatewayOf } from './support/spawn-api.js';
+
+const secret = 'fidelity-webhook-secret';
+type Outcome = { type: string; name: string; reason: string | null };
+
+describe('functions as OpenFaaS runs them, on faasline with the embedded gateway', () => {
+  let database: TestDatabase;
+  let db: DataSource;
+  let git: GitFixtures;
+  let dataDir: string;
+  let api: { child: ChildProcess; url: string; output: () => string };
+  let gatewayUrl: string;
+
+  beforeAll(async () => {
+    database = await provisionTestDatabase();
+    db = await openDataSource(database.url);
+    git = await gitFixtures();
+    dataDir = mkdtempSync(join(tmpdir(), 'faasline-fidelity-'));
+    api = await start({
+      ...bareEnv(),
+      DATABASE_URL: database.url,
+      DATA_DIR: dataDir,
+      GITHUB_WEBHOOK_SECRET: secret,
+      GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
+      GATEWAY_PORT: '0',
+    });
+    gatewayUrl = await gatewayOf(api);
+  });
+
+  afterAll(async () => {
+    api?.child.kill('SIGKILL');
+    await git?.close();
+    await db?.destroy();
+    await database?.drop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** Pushes `files` as alexellis/<repo> and waits until its `count` functions deployed or failed. */
+  const push = async (repo: string, files: RepoFiles, count: number) => {
+    const sha = git.commit('alexellis', repo, files);
+    const { deliveryId, status } = await deliverPush(api.url, secret, {
+      owner: 'alexellis',
+      repo,
+      sha,
+      cloneUrl: git.cloneUrl('alexellis', repo),
+    });
+    expect(status).toBe(202);
+    const outcomes = async () =>
+      (await db.query(
+        `SELECT type, data->>'name' AS name, data->>'reason' AS reason FROM events
+         WHERE correlation_id = $1 AND type IN ('FunctionDeployed', 'DeployFailed', 'BuildFailed') ORDER BY global_position`,
+        [deliveryId],
+      )) as Outcome[];
+    await eventually(async () => (await outcomes()).length === count, 120_000, `${count} function(s) to settle`);
+    return { sha, deliveryId, outcomes: await outcomes() };
+  };
+  const call = async (fn: string, body?: string) => {
+    const response = await fetch(`${gatewayUrl}/function/alexellis-${fn}`, body === undefined ? {} : { method: 'POST', body });
+    return `${response.status} ${await response.text()}`;
+  };
+
+  it('answers with what classic python3 and node handlers print; exec_timeout: 2s cuts a slow call and a quick one answers', async () => {
+    const { outcomes } = await push(
+      'classic',
+      {
+        'stack.yml': [
+          'provider:\n  name: openfaas\nfunctions:',
+          '  printer:\n    lang: python3\n    handler: ./printer\n    image: printer\n    environment:\n      exec_timeout: 2s',
+          '  writer:\n    lang: node\n    handler: ./writer\n    image: writer',
+          '',
+        ].join('\n'),
+        'printer/handler.py':
+          'import time\n\ndef handle(req):\n    if req == "slow":\n        time.sleep(30)\n    print("Hello, " + (req or "world") + "!")\n',
+        'printer/requirements.txt': '',
+        'writer/handler.js': "module.exports = (context, callback) => { console.log('Hi ' + context); callback(undefined, undefined) }\n",
+      },
+      2,
+    );
+    expect(outcomes.map((outcome) => outcome.type)).toEqual(['FunctionDeployed', 'FunctionDeployed']);
+    expect(await call('printer', 'faasline')).toBe('200 Hello, faasline!\n');
+    expect(await call('writer', 'there')).toBe('200 Hi there\n');
+    expect(await call('printer', 'slow')).toBe('408 Killed process.\n');
+    expect(await call('printer', 'quick')).toBe('200 Hello, quick!\n');
+  }, 180_000);
+
+  it('fails the deploy of a handler that throws at load time at once, with its error in the reason and the status', async () => {
+    const { deliveryId, outcomes } = await push(
+      'crashy',
+      {
+        'stack.yml': 'provider:\n  name: openfaas\nfunctions:\n  crashy:\n    lang: node20\n    handler: ./crashy\n    image: crashy\n',
+        'crashy/handler.js': "throw new Error('STRIPE_KEY is not set')\n",
+      },
+      1,
+    );
+    const reason = 'crashed at start (exit code 1): Error: STRIPE_KEY is not set';
+    expect(outcomes).toEqual([{ type: 'DeployFailed', name: 'alexellis-crashy', reason }]);
+    await eventually(
+      async () =>
+        (
+          await db.query(
+            `SELECT 1 FROM events WHERE correlation_id = $1 AND type = 'CommitStatusReported' AND data->>'state' = 'failure' AND data->>'context' = 'alexellis-crashy'`,
+            [deliveryId],
+          )
+        ).length > 0,
+      10_000,
+      'the failure status',
+    );
+    const [failure] = (await db.query(
+      `SELECT data FROM events WHERE correlation_id = $1 AND type = 'CommitStatusReported' AND data->>'state' = 'failure' AND data->>'context' = 'alexellis-crashy'`,
+      [deliveryId],
+    )) as { data: { description: string } }[];
+    expect(failure!.data.description).toBe(`deploy failed: ${reason}`);
+    // One attempt at the gateway: a crash at start is not retried.
+    const jobs = (await db.query(`SELECT attempts FROM pipeline_jobs WHERE step = 'deploy' AND payload->'command'->'spec'->>'name' = $1`, [
+      'alexellis-crashy',
+    ])) as { attempts: number }[];
+    expect(jobs).toEqual([{ attempts: 1 }]);
+  }, 180_000);
+});

@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventually } from '../../../libs/infra/test/support/backbones.js';
+import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
+import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
+import { deliverPush } from '../../../test/support/github-payloads.js';
+import { bareEnv, start, stop, gatewayOf } from './support/spawn-api.js';
+
+const secret = 'rollback-embedded-secret';
+const ADMIN = 'rollback-embedded-admin';
+const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+const FN = 'alexellis-hello';
+
+const repo = (text: string): RepoFiles => ({
+  'stack.yml': 'provider:\n  name: openfaas\nfunctions:\n  hello:\n    lang: node20\n    handler: ./hello\n    image: hello:0.1\n',
+  'hello/handler.js': `module.exports = async () => ${JSON.stringify(text)};\n`,
+});
+
+describe('rollback and delete on the embedded gateway: what the function answers', () => {
+  let database: TestDatabase;
+  let git: GitFixtures;
+  let dataDir: string;
+  let api: Awaited<ReturnType<typeof start>>;
+  let gatewayUrl: string;
+
+  beforeAll(async () => {
+    database = await provisionTestDatabase();
+    git = await gitFixtures();
+    dataDir = mkdtempSync(join(tmpdir(), 'faasline-rollback-'));
+    api = await start({
+      ...bareEnv(),
+      DATABASE_URL: database.url,
+      DATA_DIR: dataDir,
+      GITHUB_WEBHOOK_SECRET: secret,
+      GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
+      GATEWAY_PORT: '0',
+      ADMIN_TOKEN: ADMIN,
+    });
+    gatewayUrl = await gatewayOf(api);
+  });
+
+  afterAll(async () => {
+    if (api) await stop(api.child);
+    await git?.close();
+    await database?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const push = async (files: RepoFiles) => {
+    const sha = git.commit('alexellis', 'box', files);
+    const { status } = await deliverPush(api.url, secret, {
+      owner: 'alexellis',
+      repo: 'box',
+      sha,
+      cloneUrl: git.cloneUrl('alexellis', 'box'),
+    });
+    expect(status).toBe(202);
+    return sha;
+  };
+  const call = async () => {
+    const response = await fetch(`${gatewayUrl}/function/${FN}`);
+    return { status: response.status, text: await response.text() };
+  };
+  const answers = (text: string) => eventually(async () => (await call()).text === text, 90_000, `${FN} answering ${text}`);
+
+  it('answers v1 again after a rollback from v2, v3 after the next push, 404 once deleted, and again after a push', async () => {
+    const v1 = await push(repo('one'));
+    await answers('one');
+    const v2 = await push(repo('two'));
+    await answers('two');
+    // The gateway answers before the deploy is recorded: the rollback is decided on what is recorded.
+    await eventually(
+      async () => ((await (await fetch(`${api.url}/api/v1/functions/${FN}`)).json()) as { sha: string }).sha === v2,
+      30_000,
+      'v2 recorded as deployed',
+    );
+
+    const rollback = await fetch(`${api.url}/api/v1/functions/${FN}/rollback`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ sha: v1, reason: 'two is wrong' }),
+    });
+    expect([rollback.status, ((await rollback.json()) as { sha: string }).sha]).toEqual([202, v1]);
+    await answers('one');
+
+    await push(repo('three'));
+    await answers('three');
+
+    const deleted = await fetch(`${api.url}/api/v1/functions/${FN}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN}` } });
+    expect(deleted.status).toBe(202);
+    await eventually(async () => (await call()).status === 404, 30_000, `${FN} gone from the gateway`);
+
+    // The same stack again: its image is reused, and it answers again.
+    await push(repo('three'));
+    await answers('three');
+  });
+});

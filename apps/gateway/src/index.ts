@@ -1,2 +1,0 @@
-export * from './embedded-gateway.js';
-export * from './function-process.js';

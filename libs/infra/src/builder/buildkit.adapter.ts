@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { BuildFailure, buildTimeoutReason, type Builder, type BuildRequest, type BuildResult } from './builder.port.js';
+import { controlClient, type ControlClient, type StatusResponse } from './buildkit-proto.js';
+import { isToolErrorLine, withToolError } from './tool-error.js';
+
+/** Error lines of one solve kept for its failure reason: npm's and pip's meaningful one comes early. */
+const MAX_ERROR_LINES = 200;
+
+/**
+ * Builds with a BuildKit daemon: the dockerfile.v0 frontend fetches the context from the api over HTTP (no
+ * session, so no gRPC served back over the connection), the image exporter pushes. Status is streamed with the
+ * same ref into the build log.
+ */
+export class BuildKitBuilder implements Builder {
+  readonly kind = 'buildkit';
+  private readonly client: ControlClient;
+
+  constructor(
+    address: string,
+    /** BUILD_TIMEOUT: the solve's gRPC deadline; the daemon cancels a solve whose deadline passed. */
+    private readonly timeoutMs = 600_000,
+  ) {
+    this.client = controlClient(address);
+  }
+
+  build(request: BuildRequest, log: (line: string) => void, signal: AbortSignal): Promise<BuildResult> {
+    const ref = randomUUID().replace(/-/g, '');
+    const attrs: Record<string, string> = { name: request.image, push: 'true' };
+    if (isLoopbackRegistry(request.image)) attrs['registry.insecure'] = 'true';
+    const frontendAttrs: Record<string, string> = { context: request.contextUrl, filename: 'Dockerfile' };
+    for (const [name, value] of Object.entries(request.buildArgs)) frontendAttrs[`build-arg:${name}`] = value;
+
+    const status = this.client.status({ Ref: ref });
+    const named = new Map<string, string>();
+    // The tools' error lines (npm's, pip's), bounded: the failure's reason leads with the meaningful one.
+    const errorLines: string[] = [];
+    status.on('data', (update: StatusResponse) => {
+      for (const vertex of update.vertexes) {
+        if (!named.has(vertex.digest)) {
+          named.set(vertex.digest, vertex.name);
+          log(`#${named.size} ${redact(vertex.name)}${vertex.cached ? ' CACHED' : ''}`);
+        }
+        if (vertex.error) log(`#${[...named.keys()].indexOf(vertex.digest) + 1} ERROR: ${redact(vertex.error)}`);
+      }
+      for (const line of update.logs) {
+        for (const text of line.msg.toString('utf8').split('\n').filter(Boolean)) {
+          if (isToolErrorLine(text) && errorLines.length < MAX_ERROR_LINES) errorLines.push(redact(text).slice(0, 1000));
+          log(`#${[...named.keys()].indexOf(line.vertex) + 1} ${redact(text)}`);
+        }
+      }
+    });
+    status.on('error', () => undefined); // the solve's own outcome says what went wrong
+    // The daemon ends the status stream when the solve ends; its last lines may come after the solve's answer,
+    // so after the answer the stream gets a short grace period to finish on its own.
+    let streamEnded: () => void = () => undefined;
+    const ended = new Promise<void>((resolve) => (streamEnded = resolve));
+    status.on('end', () => streamEnded());
+    status.on('error', () => streamEnded());
+    const drained = () => Promise.race([ended, new Promise<void>((resolve) => setTimeout(resolve, 2000))]).then(() => status.cancel());
+
+    return new Promise<BuildResult>((resolve, reject) => {
+      const call = this.client.solve(
+        {
+          Ref: ref,
+          Frontend: 'dockerfile.v0',
+          FrontendAttrs: frontendAttrs,
+          // Both forms: old daemons read the deprecated fields, new ones the list.
+          ExporterDeprecated: 'image',
+          ExporterAttrsDeprecated: attrs,
+          Exporters: [{ Type: 'image', Attrs: attrs }],
+        },
+        { deadline: new Date(Date.now() + this.timeoutMs) },
+        async (error, response) => {
+          signal.removeEventListener('abort', cancel);
+          await drained();
+          if (error) {
+            const message = redact(error.details || error.message);
+            if (error.code === grpcStatus.DEADLINE_EXCEEDED) reject(new BuildFailure(buildTimeoutReason(this.timeoutMs)));
+            else if (error.code === grpcStatus.UNAVAILABLE || error.code === grpcStatus.CANCELLED)
+              reject(new Error(`BuildKit: ${message}`));
+            else reject(new BuildFailure(withToolError(message, errorLines)));
+            return;
+          }
+          const exported = response?.ExporterResponse ?? {};
+          resolve({ image: exported['image.name'] ?? request.image, digest: exported['containerimage.digest'] ?? null });
+        },
+      );
+      const cancel = () => call.cancel();
+      signal.addEventListener('abort', cancel, { once: true });
+    });
+  }
+}
+
+function isLoopbackRegistry(image: string): boolean {
+  const host = image.split('/')[0]!.replace(/:\d+$/, '');
+  return host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
+}
+
+/** The daemon quotes the context URL in its messages; its token must not reach logs, events or GitHub. */
+const redact = (text: string) => text.replace(/token=[^&\s"']+/g, 'token=REDACTED');
