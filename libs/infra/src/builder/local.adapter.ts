@@ -161,16 +161,21 @@ export class LocalBuilder implements Builder {
         }
       };
       let grace: NodeJS.Timeout | undefined;
-      const finish = (settle: () => void) => {
+      let aborted: { reason: unknown } | null = null;
+      const finish = (exit: number | null) => {
         signal.removeEventListener('abort', abort);
         clearTimeout(grace);
         child.stdout.destroy();
         child.stderr.destroy();
-        settle();
+        if (aborted) reject(aborted.reason);
+        else resolve(exit ?? 1);
       };
+      // Settled only once the tree is gone (or the grace is over): the staging folder is removed next, and a step
+      // still writing into it would make that removal fail.
       const abort = () => {
+        aborted = { reason: signal.reason };
         killTree();
-        finish(() => reject(signal.reason));
+        grace = setTimeout(() => finish(null), PIPE_GRACE_MS);
       };
       signal.addEventListener('abort', abort, { once: true });
       const lines = (line: string) => {
@@ -184,17 +189,21 @@ export class LocalBuilder implements Builder {
       const err = lineSplitter(lines);
       child.stdout.on('data', out.write);
       child.stderr.on('data', err.write);
-      child.on('error', (error) => finish(() => reject(error)));
+      child.on('error', (error) => {
+        aborted ??= { reason: error };
+        finish(null);
+      });
       // Whatever the tool left running in its group goes with it; something that escaped the group and holds
       // the pipes open gets a short grace period, then the pipes are closed on it.
       child.on('exit', (exit) => {
         killTree();
-        grace = setTimeout(() => finish(() => resolve(exit ?? 1)), PIPE_GRACE_MS);
+        clearTimeout(grace);
+        grace = setTimeout(() => finish(exit), PIPE_GRACE_MS);
       });
       child.on('close', (exit) => {
         out.end();
         err.end();
-        finish(() => resolve(exit ?? 1));
+        finish(exit);
       });
     }).finally(() => quota.stop());
     // What the step left behind: the context still a real folder in the staging folder, within the quota.
@@ -396,7 +405,8 @@ export class LocalBuilder implements Builder {
         });
         log(`context ${digest.slice(0, 19)} materialised`);
       } finally {
-        await rm(root, { recursive: true, force: true });
+        // Retried: a killed step's last writes can still be landing while the tree is torn down.
+        await rm(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
       }
     }
     // The embedded gateway finds a deployment's folder by its image name.
