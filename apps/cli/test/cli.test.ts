@@ -15,6 +15,9 @@ async function closedUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
+/** For tests that start the CLI dozens of times: each start is a new Node process, slow on a busy machine. */
+const SPAWNS_TIMEOUT_MS = 240_000;
+
 /** What no usage error may ever print: a stack trace. */
 const STACK_LINE = /^\s+at /m;
 
@@ -51,23 +54,27 @@ describe('faasline help and usage errors', () => {
     );
   });
 
-  it('answers --help for every command with its usage and exit 0, starting nothing', async () => {
-    const dataDir = join(tmpdir(), `faasline-help-${process.pid}`);
-    // Were anything started, it would listen on PORT, write DATA_DIR and not exit: the run would never close.
-    const env = { ...process.env, DATA_DIR: dataDir, PORT: '0', GATEWAY_PORT: '0' };
-    for (const command of commands) {
-      for (const args of [
-        [command, '--help'],
-        [command, '-h'],
-        ['help', command],
-      ]) {
-        const { code, stdout, stderr } = await runCli(args, { env });
-        expect({ args, code, stderr }).toEqual({ args, code: 0, stderr: '' });
-        expect(stdout).toMatch(new RegExp(`^Usage: faasline ${command} `));
+  it(
+    'answers --help for every command with its usage and exit 0, starting nothing',
+    async () => {
+      const dataDir = join(tmpdir(), `faasline-help-${process.pid}`);
+      // Were anything started, it would listen on PORT, write DATA_DIR and not exit: the run would never close.
+      const env = { ...process.env, DATA_DIR: dataDir, PORT: '0', GATEWAY_PORT: '0' };
+      for (const command of commands) {
+        for (const args of [
+          [command, '--help'],
+          [command, '-h'],
+          ['help', command],
+        ]) {
+          const { code, stdout, stderr } = await runCli(args, { env });
+          expect({ args, code, stderr }).toEqual({ args, code: 0, stderr: '' });
+          expect(stdout).toMatch(new RegExp(`^Usage: faasline ${command} `));
+        }
       }
-    }
-    expect(existsSync(dataDir)).toBe(false);
-  });
+      expect(existsSync(dataDir)).toBe(false);
+    },
+    SPAWNS_TIMEOUT_MS,
+  );
 
   it('answers help, --help, --version and no command at all with exit 0', async () => {
     for (const args of [['help'], ['--help'], []]) {
@@ -83,13 +90,17 @@ describe('faasline help and usage errors', () => {
     });
   });
 
-  it('refuses an unknown option of any command in one line on stderr, exit 2', async () => {
-    for (const command of commands) {
-      const { code, stdout, stderr } = await runCli([command, '--no-such-option']);
-      expect({ command, code, stdout }).toEqual({ command, code: 2, stdout: '' });
-      expect(stderr).toBe("faasline: unknown option '--no-such-option'\n");
-    }
-  });
+  it(
+    'refuses an unknown option of any command in one line on stderr, exit 2',
+    async () => {
+      for (const command of commands) {
+        const { code, stdout, stderr } = await runCli([command, '--no-such-option']);
+        expect({ command, code, stdout }).toEqual({ command, code: 2, stdout: '' });
+        expect(stderr).toBe("faasline: unknown option '--no-such-option'\n");
+      }
+    },
+    SPAWNS_TIMEOUT_MS,
+  );
 
   it('refuses unknown commands, missing and extra arguments in one line, exit 2, never a stack trace', async () => {
     const cases: [string[], RegExp][] = [
@@ -163,24 +174,28 @@ describe('faasline push before it delivers anything', () => {
     git(folder, 'remote', 'remove', 'origin');
   });
 
-  it('takes the owner and repository from the origin remote, https or ssh, and --owner/--repo over them', async () => {
-    const sha = git(folder, 'rev-parse', 'HEAD').slice(0, 7);
-    for (const [remote, expected] of [
-      ['https://github.com/AlexEllis/fns.git', 'alexellis/fns'],
-      ['git@github.com:openfaas/faas-cli', 'openfaas/faas-cli'],
-      ['ssh://git@github.com/Org-1/repo.name.git', 'org-1/repo.name'],
-    ] as const) {
-      git(folder, 'remote', 'add', 'origin', remote);
-      const { code, stdout, stderr } = await runCli(['push', folder], { env });
-      git(folder, 'remote', 'remove', 'origin');
-      expect({ code, stdout }).toEqual({ code: 1, stdout: `pushing ${expected} master@${sha} to ${api}\n` });
-      expect(stderr).toBe(`faasline: cannot reach faasline at ${api} (ECONNREFUSED): is it running? (npm start)\n`);
-    }
-    const named = await runCli(['push', folder, '--owner', 'Me', '--repo', 'other'], { env });
-    expect(named.stdout).toBe(`pushing me/other master@${sha} to ${api}\n`);
-    const folderName = await runCli(['push', '--owner', 'me'], { env, cwd: folder });
-    expect(folderName.stdout).toBe(`pushing me/day-two master@${sha} to ${api}\n`);
-  });
+  it(
+    'takes the owner and repository from the origin remote, https or ssh, and --owner/--repo over them',
+    async () => {
+      const sha = git(folder, 'rev-parse', 'HEAD').slice(0, 7);
+      for (const [remote, expected] of [
+        ['https://github.com/AlexEllis/fns.git', 'alexellis/fns'],
+        ['git@github.com:openfaas/faas-cli', 'openfaas/faas-cli'],
+        ['ssh://git@github.com/Org-1/repo.name.git', 'org-1/repo.name'],
+      ] as const) {
+        git(folder, 'remote', 'add', 'origin', remote);
+        const { code, stdout, stderr } = await runCli(['push', folder], { env });
+        git(folder, 'remote', 'remove', 'origin');
+        expect({ code, stdout }).toEqual({ code: 1, stdout: `pushing ${expected} master@${sha} to ${api}\n` });
+        expect(stderr).toBe(`faasline: cannot reach faasline at ${api} (ECONNREFUSED): is it running? (npm start)\n`);
+      }
+      const named = await runCli(['push', folder, '--owner', 'Me', '--repo', 'other'], { env });
+      expect(named.stdout).toBe(`pushing me/other master@${sha} to ${api}\n`);
+      const folderName = await runCli(['push', '--owner', 'me'], { env, cwd: folder });
+      expect(folderName.stdout).toBe(`pushing me/day-two master@${sha} to ${api}\n`);
+    },
+    SPAWNS_TIMEOUT_MS,
+  );
 
   it('refuses uncommitted or untracked changes in one line unless --allow-dirty; ignored files do not count', async () => {
     mkdirSync(join(folder, 'build'), { recursive: true });
@@ -284,25 +299,29 @@ describe('faasline new', () => {
 });
 
 describe('colours', () => {
-  it('are used on a terminal only, and never with NO_COLOR set', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'faasline-tty-'));
-    try {
-      // util-linux script(1) gives the command a terminal of its own.
-      const onTerminal = (name: string, env: NodeJS.ProcessEnv) =>
-        execFileSync('script', ['-qec', `${process.execPath} ${join(root, 'bin/faasline.js')} new ${name} --lang node20`, '/dev/null'], {
-          cwd: folder,
-          env,
-        }).toString();
-      const green = '\x1b[32mcreated\x1b[39m';
-      expect(onTerminal('one', { ...process.env, NO_COLOR: undefined })).toContain(green);
-      expect(onTerminal('two', { ...process.env, NO_COLOR: '1' })).not.toContain('\x1b[');
-      const piped = await runCli(['new', 'three', '--lang', 'node20'], { cwd: folder, env: { ...process.env, NO_COLOR: undefined } });
-      expect(piped.stdout).toContain('created three/');
-      expect(piped.stdout).not.toContain('\x1b[');
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-    }
-  });
+  it(
+    'are used on a terminal only, and never with NO_COLOR set',
+    async () => {
+      const folder = mkdtempSync(join(tmpdir(), 'faasline-tty-'));
+      try {
+        // util-linux script(1) gives the command a terminal of its own.
+        const onTerminal = (name: string, env: NodeJS.ProcessEnv) =>
+          execFileSync('script', ['-qec', `${process.execPath} ${join(root, 'bin/faasline.js')} new ${name} --lang node20`, '/dev/null'], {
+            cwd: folder,
+            env,
+          }).toString();
+        const green = '\x1b[32mcreated\x1b[39m';
+        expect(onTerminal('one', { ...process.env, NO_COLOR: undefined })).toContain(green);
+        expect(onTerminal('two', { ...process.env, NO_COLOR: '1' })).not.toContain('\x1b[');
+        const piped = await runCli(['new', 'three', '--lang', 'node20'], { cwd: folder, env: { ...process.env, NO_COLOR: undefined } });
+        expect(piped.stdout).toContain('created three/');
+        expect(piped.stdout).not.toContain('\x1b[');
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
+    },
+    SPAWNS_TIMEOUT_MS,
+  );
 });
 
 describe('the README CLI reference', () => {
