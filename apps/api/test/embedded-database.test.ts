@@ -55,7 +55,7 @@ describe('the embedded database', () => {
     } finally {
       expect(await stop(child)).toBe(0);
     }
-  }, 120_000);
+  }, 180_000);
 
   it('refuses the old postgres/postgres login, and gives the runtime role no power over recorded events', async () => {
     const { child, url } = await start(env());

@@ -25,7 +25,12 @@ export function start(
   });
   let output = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line within 60 s:\n${output}`)), 60_000);
+    // A first start creates the embedded cluster, slow on a busy machine. One that never listens is killed, so it
+    // cannot hold the DATA_DIR against the next start.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no listening line within 120 s:\n${output}`));
+    }, 120_000);
     const read = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on (http:\/\/[^\s"]+)/.exec(output);
