@@ -109,7 +109,8 @@ function broken(change: (objects: K8sObject[]) => void): string[] {
   change(objects);
   return allViolations(objects);
 }
-const find = (objects: K8sObject[], kind: string, name: string) => objects.find((object) => object.kind === kind && object.metadata.name === name)!;
+const find = (objects: K8sObject[], kind: string, name: string, namespace = 'faasline') =>
+  objects.find((object) => object.kind === kind && object.metadata.name === name && (object.metadata.namespace ?? namespace) === namespace)!;
 type PodTemplate = { template: { spec: { containers: Record<string, unknown>[] } } };
 const firstContainer = (objects: K8sObject[], name: string) => (find(objects, 'Deployment', name).spec as PodTemplate).template.spec.containers[0]!;
 
@@ -169,26 +170,26 @@ describe('the rules', () => {
   it("refuse an operator's object without a field its CRD requires", () =>
     expect(
       broken((objects) => {
-        (find(objects, 'KafkaNodePool', 'dual-role').spec as Record<string, unknown>).roles = undefined;
+        (find(objects, 'KafkaNodePool', 'dual-role', 'faasline-kafka').spec as Record<string, unknown>).roles = undefined;
       }),
     ).toContain('KafkaNodePool faasline-kafka/dual-role: spec.roles must list controller and/or broker'));
 
   it('refuse a topic with fewer than 3 replicas', () =>
     expect(
       broken((objects) => {
-        (find(objects, 'KafkaTopic', 'faasline.events').spec as { replicas: number }).replicas = 1;
+        (find(objects, 'KafkaTopic', 'faasline.events', 'faasline-kafka').spec as { replicas: number }).replicas = 1;
       }),
     ).toContain('topic replication 1, not 3'));
 
   it("refuse the functions' namespace without its default deny", () =>
-    expect(broken((objects) => objects.splice(objects.indexOf(find(objects, 'NetworkPolicy', 'default-deny')), 1))).toContain(
+    expect(broken((objects) => objects.splice(objects.indexOf(find(objects, 'NetworkPolicy', 'default-deny', 'openfaas-fn')), 1))).toContain(
       'namespace openfaas-fn has no default-deny NetworkPolicy',
     ));
 
   it("refuse a policy letting functions reach faasline's namespace", () =>
     expect(
       broken((objects) => {
-        const policy = objects.find((object) => object.kind === 'NetworkPolicy' && object.metadata.namespace === 'openfaas-fn' && object.metadata.name === 'to-dns')!;
+        const policy = find(objects, 'NetworkPolicy', 'to-dns', 'openfaas-fn');
         (policy.spec as { egress: { to: unknown[] }[] }).egress[0]!.to.push({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'faasline' } } });
       }),
     ).toContain('NetworkPolicy openfaas-fn/to-dns: functions may reach faasline'));

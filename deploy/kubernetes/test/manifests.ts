@@ -211,9 +211,10 @@ export function faaslineRoleViolations(objects: K8sObject[]): string[] {
 // ---------------------------------------------------------------------------------------------------------------
 // Secrets
 
+/** Environment variables and ConfigMap keys that hold secrets by their name (INTERFACE.md's settings). */
 const SECRET_NAME = /SECRET|TOKEN|PASSWORD|KEY|CREDENTIAL/i;
-/** Keys that name a Secret or a key in one, not a value: `secretName`, `{ name, key }` of a reference. */
-const REFERENCE_KEY = /(^name$|^key$|Name$)/;
+/** Fields of any object that would hold a secret value; `topologyKey` and the like are not one. */
+const SECRET_FIELD = /(password|passwd|secret|token|credentials?|apiKey|accessKey|privateKey)$/i;
 
 /**
  * No secret is ever written in a manifest: no Secret objects (a secretGenerator would be one), env values of secret
@@ -242,7 +243,7 @@ export function secretViolations(objects: K8sObject[]): string[] {
     if (Array.isArray(node)) node.forEach((item, index) => walk(object, item, `${path}[${index}]`));
     else if (typeof node === 'object' && node !== null)
       for (const [key, value] of Object.entries(node)) {
-        if (typeof value === 'string' && SECRET_NAME.test(key) && !REFERENCE_KEY.test(key))
+        if (typeof value === 'string' && SECRET_FIELD.test(key))
           problems.push(`${id(object)}: ${path}.${key} is a literal secret`);
         walk(object, value, `${path}.${key}`);
       }
@@ -389,7 +390,7 @@ export function kafkaViolations(objects: K8sObject[]): string[] {
   if (kafka.metadata.annotations?.['strimzi.io/kraft'] !== 'enabled') problems.push('Kafka is not in KRaft mode (strimzi.io/kraft)');
   if (kafka.metadata.annotations?.['strimzi.io/node-pools'] !== 'enabled') problems.push('Kafka does not use node pools (strimzi.io/node-pools)');
   const pools = ofKind<KafkaNodePool>(objects, 'KafkaNodePool').filter((pool) => pool.metadata.labels?.['strimzi.io/cluster'] === kafka.metadata.name);
-  const count = (role: string) => pools.filter((pool) => pool.spec.roles.includes(role)).reduce((sum, pool) => sum + pool.spec.replicas, 0);
+  const count = (role: string) => pools.filter((pool) => pool.spec.roles?.includes(role)).reduce((sum, pool) => sum + pool.spec.replicas, 0);
   if (count('controller') < 3 || count('controller') % 2 === 0) problems.push(`${count('controller')} KRaft controllers: an odd quorum of 3 or more is needed`);
   const config = faaslineConfig(objects);
   const topic = ofKind<KafkaTopic>(objects, 'KafkaTopic').find((candidate) => (candidate.spec.topicName ?? candidate.metadata.name) === config.KAFKA_TOPIC);
