@@ -30,7 +30,17 @@ const objectsOf = (overlay: Overlay) => rendered.get(overlay)!;
 describe.each(OVERLAYS)('the %s overlay', (overlay) => {
   it('has every engine faasline runs on', () => {
     const kinds = new Set(objectsOf(overlay).map((object) => object.kind));
-    for (const kind of ['Deployment', 'Ingress', 'NetworkPolicy', 'Kafka', 'KafkaNodePool', 'KafkaTopic', 'Cluster', 'ScheduledBackup', 'Certificate'])
+    for (const kind of [
+      'Deployment',
+      'Ingress',
+      'NetworkPolicy',
+      'Kafka',
+      'KafkaNodePool',
+      'KafkaTopic',
+      'Cluster',
+      'ScheduledBackup',
+      'Certificate',
+    ])
       expect(kinds).toContain(kind);
     expect(deployment(objectsOf(overlay), 'buildkitd')).toBeDefined();
     expect(deployment(objectsOf(overlay), 'registry')).toBeDefined();
@@ -83,7 +93,9 @@ describe('the overlays', () => {
     return { replicas: spec?.replicas, requests: resources?.requests, limits: resources?.limits };
   };
   const field = (objects: K8sObject[], kind: string, path: string[]) =>
-    objects.filter((object) => object.kind === kind).map((object) => path.reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], object));
+    objects
+      .filter((object) => object.kind === kind)
+      .map((object) => path.reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], object));
 
   it('give production more and larger faasline replicas than small', () => {
     for (const name of ['faasline-ingress', 'faasline-pipeline', 'faasline-projector']) {
@@ -110,9 +122,12 @@ function broken(change: (objects: K8sObject[]) => void): string[] {
   return allViolations(objects);
 }
 const find = (objects: K8sObject[], kind: string, name: string, namespace = 'faasline') =>
-  objects.find((object) => object.kind === kind && object.metadata.name === name && (object.metadata.namespace ?? namespace) === namespace)!;
+  objects.find(
+    (object) => object.kind === kind && object.metadata.name === name && (object.metadata.namespace ?? namespace) === namespace,
+  )!;
 type PodTemplate = { template: { spec: { containers: Record<string, unknown>[] } } };
-const firstContainer = (objects: K8sObject[], name: string) => (find(objects, 'Deployment', name).spec as PodTemplate).template.spec.containers[0]!;
+const firstContainer = (objects: K8sObject[], name: string) =>
+  (find(objects, 'Deployment', name).spec as PodTemplate).template.spec.containers[0]!;
 
 describe('the rules', () => {
   it('refuse a container without limits', () =>
@@ -127,7 +142,8 @@ describe('the rules', () => {
       broken((objects) => {
         firstContainer(objects, 'registry').image = image;
       }),
-    ).toContain(`Deployment faasline/registry container registry: image ${image} is not pinned`));
+    ).toContain(`Deployment faasline/registry container registry: image ${image} is not pinned`),
+  );
 
   it('refuse a writable root filesystem', () =>
     expect(
@@ -182,15 +198,17 @@ describe('the rules', () => {
     ).toContain('topic replication 1, not 3'));
 
   it("refuse the functions' namespace without its default deny", () =>
-    expect(broken((objects) => objects.splice(objects.indexOf(find(objects, 'NetworkPolicy', 'default-deny', 'openfaas-fn')), 1))).toContain(
-      'namespace openfaas-fn has no default-deny NetworkPolicy',
-    ));
+    expect(
+      broken((objects) => objects.splice(objects.indexOf(find(objects, 'NetworkPolicy', 'default-deny', 'openfaas-fn')), 1)),
+    ).toContain('namespace openfaas-fn has no default-deny NetworkPolicy'));
 
   it("refuse a policy letting functions reach faasline's namespace", () =>
     expect(
       broken((objects) => {
         const policy = find(objects, 'NetworkPolicy', 'to-dns', 'openfaas-fn');
-        (policy.spec as { egress: { to: unknown[] }[] }).egress[0]!.to.push({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'faasline' } } });
+        (policy.spec as { egress: { to: unknown[] }[] }).egress[0]!.to.push({
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'faasline' } },
+        });
       }),
     ).toContain('NetworkPolicy openfaas-fn/to-dns: functions may reach faasline'));
 
@@ -203,7 +221,9 @@ describe('the rules', () => {
 
   it('refuse a Service that selects no pods, and ingress without a disruption budget', () => {
     const violations = broken((objects) => {
-      (find(objects, 'Service', 'registry').spec as { selector: Record<string, string> }).selector = { 'app.kubernetes.io/name': 'registri' };
+      (find(objects, 'Service', 'registry').spec as { selector: Record<string, string> }).selector = {
+        'app.kubernetes.io/name': 'registri',
+      };
       objects.splice(objects.indexOf(find(objects, 'PodDisruptionBudget', 'faasline-ingress')), 1);
     });
     expect(violations).toContain("Service registry selects no Deployment's pods");

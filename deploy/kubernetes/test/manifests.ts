@@ -7,7 +7,13 @@ import type { Model } from '@kubernetes-models/base';
 import { Certificate, ClusterIssuer, Issuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1';
 import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler, type IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
-import { Ingress, NetworkPolicy, type IIngress, type INetworkPolicy, type INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1';
+import {
+  Ingress,
+  NetworkPolicy,
+  type IIngress,
+  type INetworkPolicy,
+  type INetworkPolicyPeer,
+} from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import {
   ConfigMap,
@@ -70,7 +76,9 @@ const MODELS: Readonly<Record<string, ModelClass>> = {
 
 type Json = unknown;
 const at = (value: Json, path: string): Json =>
-  path.split('.').reduce<Json>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, Json>)[key] : undefined), value);
+  path
+    .split('.')
+    .reduce<Json>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, Json>)[key] : undefined), value);
 const isInteger = (value: Json, min = 0) => Number.isInteger(value) && (value as number) >= min;
 const isText = (value: Json) => typeof value === 'string' && value !== '';
 const isSecretKeyRef = (value: Json) => isText(at(value, 'name')) && isText(at(value, 'key'));
@@ -84,7 +92,10 @@ const CRD_REQUIRED: Readonly<Record<string, (spec: Json) => string[]>> = {
     const listeners = at(spec, 'kafka.listeners');
     if (!Array.isArray(listeners) || listeners.length === 0) return ['spec.kafka.listeners must be a non-empty list'];
     return listeners.flatMap((listener, index) =>
-      isText(at(listener, 'name')) && isInteger(at(listener, 'port'), 9092) && isText(at(listener, 'type')) && typeof at(listener, 'tls') === 'boolean'
+      isText(at(listener, 'name')) &&
+      isInteger(at(listener, 'port'), 9092) &&
+      isText(at(listener, 'type')) &&
+      typeof at(listener, 'tls') === 'boolean'
         ? []
         : [`spec.kafka.listeners[${index}] needs name, port (9092 or above), type and tls`],
     );
@@ -108,7 +119,8 @@ const CRD_REQUIRED: Readonly<Record<string, (spec: Json) => string[]>> = {
     ...(isText(at(spec, 'cluster.name')) ? [] : ['spec.cluster.name is required']),
     ...(isText(at(spec, 'schedule')) ? [] : ['spec.schedule is required']),
   ],
-  'barmancloud.cnpg.io/v1/ObjectStore': (spec) => (isText(at(spec, 'configuration.destinationPath')) ? [] : ['spec.configuration.destinationPath is required']),
+  'barmancloud.cnpg.io/v1/ObjectStore': (spec) =>
+    isText(at(spec, 'configuration.destinationPath')) ? [] : ['spec.configuration.destinationPath is required'],
 };
 
 export function schemaViolations(objects: K8sObject[]): string[] {
@@ -170,7 +182,8 @@ export function podViolations(objects: K8sObject[]): string[] {
       if (!buildkit) {
         if (security?.allowPrivilegeEscalation !== false) problems.push('may escalate privileges');
         if (!security?.capabilities?.drop?.includes('ALL')) problems.push('keeps capabilities (drop ALL)');
-        if ((security?.seccompProfile ?? podSecurity?.seccompProfile)?.type !== 'RuntimeDefault') problems.push('seccomp is not RuntimeDefault');
+        if ((security?.seccompProfile ?? podSecurity?.seccompProfile)?.type !== 'RuntimeDefault')
+          problems.push('seccomp is not RuntimeDefault');
       }
       return problems.map((problem) => `${where}: ${problem}`);
     });
@@ -243,8 +256,7 @@ export function secretViolations(objects: K8sObject[]): string[] {
     if (Array.isArray(node)) node.forEach((item, index) => walk(object, item, `${path}[${index}]`));
     else if (typeof node === 'object' && node !== null)
       for (const [key, value] of Object.entries(node)) {
-        if (typeof value === 'string' && SECRET_FIELD.test(key))
-          problems.push(`${id(object)}: ${path}.${key} is a literal secret`);
+        if (typeof value === 'string' && SECRET_FIELD.test(key)) problems.push(`${id(object)}: ${path}.${key} is a literal secret`);
         walk(object, value, `${path}.${key}`);
       }
   };
@@ -273,13 +285,19 @@ export function selectionViolations(objects: K8sObject[]): string[] {
     else if ((pdb.spec?.minAvailable as number) >= (deployment?.spec?.replicas ?? 1))
       problems.push(`PodDisruptionBudget ${pdb.metadata?.name} lets no ${role} pod be evicted`);
     const hpa = ofKind<IHorizontalPodAutoscaler>(objects, 'HorizontalPodAutoscaler').find(
-      (candidate) => candidate.spec?.scaleTargetRef.kind === 'Deployment' && candidate.spec.scaleTargetRef.name === deployment?.metadata?.name,
+      (candidate) =>
+        candidate.spec?.scaleTargetRef.kind === 'Deployment' && candidate.spec.scaleTargetRef.name === deployment?.metadata?.name,
     );
     if (!hpa) problems.push(`no HorizontalPodAutoscaler scales the ${role} Deployment`);
-    else if ((hpa.spec?.minReplicas ?? 1) > hpa.spec!.maxReplicas) problems.push(`HorizontalPodAutoscaler ${hpa.metadata?.name}: min over max`);
+    else if ((hpa.spec?.minReplicas ?? 1) > hpa.spec!.maxReplicas)
+      problems.push(`HorizontalPodAutoscaler ${hpa.metadata?.name}: min over max`);
   }
   for (const pdb of ofKind<IPodDisruptionBudget>(objects, 'PodDisruptionBudget'))
-    if (!podsIn(objects, pdb.metadata?.namespace).some((deployment) => selects(pdb.spec?.selector?.matchLabels, deployment.spec?.template.metadata?.labels)))
+    if (
+      !podsIn(objects, pdb.metadata?.namespace).some((deployment) =>
+        selects(pdb.spec?.selector?.matchLabels, deployment.spec?.template.metadata?.labels),
+      )
+    )
       problems.push(`PodDisruptionBudget ${pdb.metadata?.name} selects no pods`);
   for (const hpa of ofKind<IHorizontalPodAutoscaler>(objects, 'HorizontalPodAutoscaler'))
     if (!podsIn(objects, hpa.metadata?.namespace).some((deployment) => deployment.metadata?.name === hpa.spec?.scaleTargetRef.name))
@@ -307,8 +325,13 @@ export function selectionViolations(objects: K8sObject[]): string[] {
 const CHART_SERVICES = new Set(['openfaas/gateway']);
 
 export function ingressViolations(objects: K8sObject[]): string[] {
-  const certificates = ofKind<{ metadata: { namespace: string }; spec: { secretName: string; dnsNames: string[] } }>(objects, 'Certificate');
-  const services = new Set(ofKind<IService>(objects, 'Service').map((service) => `${service.metadata?.namespace}/${service.metadata?.name}`));
+  const certificates = ofKind<{ metadata: { namespace: string }; spec: { secretName: string; dnsNames: string[] } }>(
+    objects,
+    'Certificate',
+  );
+  const services = new Set(
+    ofKind<IService>(objects, 'Service').map((service) => `${service.metadata?.namespace}/${service.metadata?.name}`),
+  );
   return ofKind<IIngress>(objects, 'Ingress').flatMap((ingress) => {
     const where = `Ingress ${ingress.metadata?.namespace}/${ingress.metadata?.name}`;
     const problems: string[] = [];
@@ -322,7 +345,8 @@ export function ingressViolations(objects: K8sObject[]): string[] {
       const certificate = certificates.find(
         (candidate) => candidate.metadata.namespace === ingress.metadata?.namespace && candidate.spec.secretName === entry.secretName,
       );
-      if (!certificate?.spec.dnsNames.includes(rule.host ?? '')) problems.push(`${where}: no Certificate for ${rule.host} writes ${entry.secretName}`);
+      if (!certificate?.spec.dnsNames.includes(rule.host ?? ''))
+        problems.push(`${where}: no Certificate for ${rule.host} writes ${entry.secretName}`);
       for (const path of rule.http?.paths ?? []) {
         const backend = `${ingress.metadata?.namespace}/${path.backend.service?.name}`;
         if (!services.has(backend) && !CHART_SERVICES.has(backend)) problems.push(`${where}: backend Service ${backend} does not exist`);
@@ -376,8 +400,14 @@ export function networkPolicyViolations(objects: K8sObject[]): string[] {
 // ---------------------------------------------------------------------------------------------------------------
 // Engines: Kafka, Postgres, BuildKit, and the faasline settings that point at them
 
-type KafkaTopic = { metadata: { name: string; labels?: Record<string, string> }; spec: { topicName?: string; partitions: number; replicas: number; config?: Record<string, Json> } };
-type KafkaNodePool = { metadata: { name: string; labels?: Record<string, string> }; spec: { replicas: number; roles: string[]; storage: { type: string } } };
+type KafkaTopic = {
+  metadata: { name: string; labels?: Record<string, string> };
+  spec: { topicName?: string; partitions: number; replicas: number; config?: Record<string, Json> };
+};
+type KafkaNodePool = {
+  metadata: { name: string; labels?: Record<string, string> };
+  spec: { replicas: number; roles: string[]; storage: { type: string } };
+};
 type Kafka = { metadata: { name: string; annotations?: Record<string, string> }; spec: { kafka: { config?: Record<string, Json> } } };
 
 export const faaslineConfig = (objects: K8sObject[]) =>
@@ -388,12 +418,19 @@ export function kafkaViolations(objects: K8sObject[]): string[] {
   const [kafka, ...otherClusters] = ofKind<Kafka>(objects, 'Kafka');
   if (!kafka || otherClusters.length > 0) return ['exactly one Kafka cluster expected'];
   if (kafka.metadata.annotations?.['strimzi.io/kraft'] !== 'enabled') problems.push('Kafka is not in KRaft mode (strimzi.io/kraft)');
-  if (kafka.metadata.annotations?.['strimzi.io/node-pools'] !== 'enabled') problems.push('Kafka does not use node pools (strimzi.io/node-pools)');
-  const pools = ofKind<KafkaNodePool>(objects, 'KafkaNodePool').filter((pool) => pool.metadata.labels?.['strimzi.io/cluster'] === kafka.metadata.name);
-  const count = (role: string) => pools.filter((pool) => pool.spec.roles?.includes(role)).reduce((sum, pool) => sum + pool.spec.replicas, 0);
-  if (count('controller') < 3 || count('controller') % 2 === 0) problems.push(`${count('controller')} KRaft controllers: an odd quorum of 3 or more is needed`);
+  if (kafka.metadata.annotations?.['strimzi.io/node-pools'] !== 'enabled')
+    problems.push('Kafka does not use node pools (strimzi.io/node-pools)');
+  const pools = ofKind<KafkaNodePool>(objects, 'KafkaNodePool').filter(
+    (pool) => pool.metadata.labels?.['strimzi.io/cluster'] === kafka.metadata.name,
+  );
+  const count = (role: string) =>
+    pools.filter((pool) => pool.spec.roles?.includes(role)).reduce((sum, pool) => sum + pool.spec.replicas, 0);
+  if (count('controller') < 3 || count('controller') % 2 === 0)
+    problems.push(`${count('controller')} KRaft controllers: an odd quorum of 3 or more is needed`);
   const config = faaslineConfig(objects);
-  const topic = ofKind<KafkaTopic>(objects, 'KafkaTopic').find((candidate) => (candidate.spec.topicName ?? candidate.metadata.name) === config.KAFKA_TOPIC);
+  const topic = ofKind<KafkaTopic>(objects, 'KafkaTopic').find(
+    (candidate) => (candidate.spec.topicName ?? candidate.metadata.name) === config.KAFKA_TOPIC,
+  );
   if (!topic) return [...problems, `no KafkaTopic for KAFKA_TOPIC ${config.KAFKA_TOPIC}`];
   if (topic.metadata.labels?.['strimzi.io/cluster'] !== kafka.metadata.name) problems.push('the topic is not bound to the Kafka cluster');
   if (topic.spec.replicas !== 3) problems.push(`topic replication ${topic.spec.replicas}, not 3`);
@@ -408,7 +445,10 @@ export function kafkaViolations(objects: K8sObject[]): string[] {
   return problems;
 }
 
-type PgCluster = { metadata: { name: string; namespace: string }; spec: { instances: number; plugins?: { name: string; isWALArchiver?: boolean; parameters?: Record<string, string> }[] } };
+type PgCluster = {
+  metadata: { name: string; namespace: string };
+  spec: { instances: number; plugins?: { name: string; isWALArchiver?: boolean; parameters?: Record<string, string> }[] };
+};
 type ObjectStore = { metadata: { name: string; namespace: string }; spec: { configuration: { s3Credentials?: Record<string, Json> } } };
 type ScheduledBackup = { metadata: { namespace: string }; spec: { schedule: string; cluster: { name: string }; method?: string } };
 
@@ -420,7 +460,8 @@ export function postgresViolations(objects: K8sObject[]): string[] {
   if (cluster.spec.instances < 2) problems.push('Postgres has no standby');
   const archiver = cluster.spec.plugins?.find((plugin) => plugin.name === 'barman-cloud.cloudnative-pg.io' && plugin.isWALArchiver);
   const store = ofKind<ObjectStore>(objects, 'ObjectStore').find(
-    (candidate) => candidate.metadata.namespace === cluster.metadata.namespace && candidate.metadata.name === archiver?.parameters?.barmanObjectName,
+    (candidate) =>
+      candidate.metadata.namespace === cluster.metadata.namespace && candidate.metadata.name === archiver?.parameters?.barmanObjectName,
   );
   if (!store) problems.push('no WAL archive: the Barman Cloud plugin names no ObjectStore here');
   else {
@@ -455,14 +496,20 @@ export function buildkitViolations(objects: K8sObject[]): string[] {
   const clientSecrets = ['BUILDKIT_TLS_CA', 'BUILDKIT_TLS_CERT', 'BUILDKIT_TLS_KEY'].map((name) => secretAt(pipeline, env(name) ?? ''));
   const args = buildkitd?.spec?.template.spec?.containers[0]?.args ?? [];
   const flag = (name: string) => args[args.indexOf(name) + 1] ?? '';
-  const serverSecrets = ['--tlscacert', '--tlscert', '--tlskey'].map((name) => (args.includes(name) ? secretAt(buildkitd, flag(name)) : undefined));
+  const serverSecrets = ['--tlscacert', '--tlscert', '--tlskey'].map((name) =>
+    args.includes(name) ? secretAt(buildkitd, flag(name)) : undefined,
+  );
   const client = certificates.find((certificate) => certificate.spec.secretName === clientSecrets[0]);
   const server = certificates.find((certificate) => certificate.spec.secretName === serverSecrets[0]);
-  if (!client || new Set(clientSecrets).size !== 1) problems.push('the pipeline has no client certificate from cert-manager at BUILDKIT_TLS_*');
-  if (!server || new Set(serverSecrets).size !== 1) problems.push('buildkitd has no server certificate from cert-manager at --tlscacert/--tlscert/--tlskey');
-  if (client && server && client.spec.issuerRef.name !== server.spec.issuerRef.name) problems.push('client and server certificates come from different CAs');
+  if (!client || new Set(clientSecrets).size !== 1)
+    problems.push('the pipeline has no client certificate from cert-manager at BUILDKIT_TLS_*');
+  if (!server || new Set(serverSecrets).size !== 1)
+    problems.push('buildkitd has no server certificate from cert-manager at --tlscacert/--tlscert/--tlskey');
+  if (client && server && client.spec.issuerRef.name !== server.spec.issuerRef.name)
+    problems.push('client and server certificates come from different CAs');
   if (client && !client.spec.usages?.includes('client auth')) problems.push('the client certificate is not for client auth');
-  if (!faaslineConfig(objects).BUILDKIT_ADDR?.startsWith('tcp://buildkitd.')) problems.push('BUILDKIT_ADDR does not point at the buildkitd Service');
+  if (!faaslineConfig(objects).BUILDKIT_ADDR?.startsWith('tcp://buildkitd.'))
+    problems.push('BUILDKIT_ADDR does not point at the buildkitd Service');
   return problems;
 }
 
@@ -486,11 +533,15 @@ export function environmentOf(objects: K8sObject[], deploymentName: string): Rec
   const container = deployment?.spec?.template.spec?.containers[0];
   const environment: Record<string, string> = {};
   for (const source of container?.envFrom ?? [])
-    Object.assign(environment, ofKind<IConfigMap>(objects, 'ConfigMap').find((configMap) => configMap.metadata?.name === source.configMapRef?.name)?.data);
+    Object.assign(
+      environment,
+      ofKind<IConfigMap>(objects, 'ConfigMap').find((configMap) => configMap.metadata?.name === source.configMapRef?.name)?.data,
+    );
   for (const env of container?.env ?? []) {
     const reference = env.valueFrom?.secretKeyRef;
     // A stand-in of the shape each secret has: faasline checks shapes, not values.
-    if (reference && !reference.optional) environment[env.name] = env.name === 'DATABASE_URL' ? 'postgres://faasline:x@faasline-pg-rw:5432/faasline' : 'stand-in';
+    if (reference && !reference.optional)
+      environment[env.name] = env.name === 'DATABASE_URL' ? 'postgres://faasline:x@faasline-pg-rw:5432/faasline' : 'stand-in';
     else if (env.value !== undefined) environment[env.name] = env.value;
   }
   return environment;
