@@ -13,6 +13,7 @@ import {
   podViolations,
   postgresViolations,
   render,
+  routerOf,
   schemaViolations,
   secretViolations,
   selectionViolations,
@@ -113,6 +114,34 @@ describe('the overlays', () => {
     expect(field(objectsOf('small'), 'KafkaNodePool', ['spec', 'roles'])).toEqual([['controller', 'broker']]);
     expect(field(objectsOf('production'), 'KafkaNodePool', ['spec', 'roles']).sort()).toEqual([['broker'], ['controller']]);
   });
+});
+
+describe('the edge router', () => {
+  // Checked against nginx 1.22 itself with the same requests; here from the regexes in its ConfigMap.
+  it.each([
+    ['alexellis.functions.example.com', '/fn1', '/function/alexellis-fn1'],
+    ['Alexellis.Functions.Example.com', '/fn1/sub/path?x=1&y=2', '/function/alexellis-fn1/sub/path?x=1&y=2'],
+    ['a-b.functions.example.com', '/fn-2/', '/function/a-b-fn-2/'],
+    ['alexellis.functions.example.com', '/fn1/a%20b?q=a%20b', '/function/alexellis-fn1/a%20b?q=a%20b'],
+    ['alexellis.functions.example.com', '/fn1/.well-known', '/function/alexellis-fn1/.well-known'],
+  ])('sends %s%s to the gateway at %s', (host, path, upstream) => expect(routerOf(objectsOf('small'))(host, path)).toBe(upstream));
+
+  it.each([
+    ['alexellis.functions.example.com', '/fn1/../other'],
+    ['alexellis.functions.example.com', '/fn1/%2e%2e/other'],
+    ['alexellis.functions.example.com', '/fn1/%2E%2E/other'],
+    ['alexellis.functions.example.com', '/fn1%2fother'],
+    ['alexellis.functions.example.com', '/fn1/./x'],
+    ['alexellis.functions.example.com', '/fn1\\..\\x'],
+    ['localhost', '/fn1'],
+    ['-bad.functions.example.com', '/fn1'],
+  ])("refuses %s%s with 400: no request leaves the owner's own functions", (host, path) =>
+    expect(routerOf(objectsOf('small'))(host, path)).toBe('400'),
+  );
+
+  it.each([['/'], ['/?a=1'], ['/Fn1'], ['//fn1']])('answers %s itself: no function is named so', (path) =>
+    expect(routerOf(objectsOf('small'))('alexellis.functions.example.com', path)).toBe('404'),
+  );
 });
 
 /** The small overlay with one thing broken; `break` changes the copy in place. */

@@ -549,3 +549,54 @@ export function environmentOf(objects: K8sObject[], deploymentName: string): Rec
 
 export const deployment = (objects: K8sObject[], name: string) =>
   ofKind<IDeployment>(objects, 'Deployment').find((candidate) => candidate.metadata?.name === name);
+
+// ---------------------------------------------------------------------------------------------------------------
+// The edge router
+
+/** nginx's `map` blocks of the router's nginx.conf: variable → [regex, value] pairs, regexes unescaped as nginx reads them. */
+function nginxMaps(conf: string): Map<string, { pattern: RegExp; value: string }[]> {
+  const maps = new Map<string, { pattern: RegExp; value: string }[]>();
+  let current: { pattern: RegExp; value: string }[] | null = null;
+  for (const line of conf.split('\n')) {
+    const header = /^\s*map \$\w+ \$(\w+) \{$/.exec(line);
+    if (header) maps.set(header[1]!, (current = []));
+    else if (/^\s*\}$/.test(line)) current = null;
+    else {
+      const entry = /^\s*"~(\*?)(.*)" (\S+);$/.exec(line);
+      if (current && entry)
+        current.push({ pattern: new RegExp(entry[2]!.replace(/\\(["'\\])/g, '$1'), entry[1] ? 'i' : ''), value: entry[3]! });
+    }
+  }
+  return maps;
+}
+
+const PROXY_PASS = 'proxy_pass http://openfaas_gateway/function/$owner-$function_path$is_args$args;';
+
+/**
+ * Where the router sends a request, computed from the regexes in its ConfigMap the way its `location /` uses them:
+ * the gateway path it proxies to, or the status it answers itself.
+ */
+export function routerOf(objects: K8sObject[]): (host: string, requestUri: string) => string {
+  const conf =
+    ofKind<IConfigMap>(objects, 'ConfigMap').find((configMap) => configMap.metadata?.name === 'faasline-router')?.data?.['nginx.conf'] ??
+    '';
+  if (!conf.includes(PROXY_PASS) || !conf.includes('server gateway.openfaas.svc.cluster.local:8080;'))
+    throw new Error('the router no longer proxies to the gateway as routerOf reads it');
+  const maps = nginxMaps(conf);
+  const first = (variable: string, input: string) => {
+    for (const { pattern, value } of maps.get(variable) ?? []) {
+      const match = pattern.exec(input);
+      if (match) return value.replace(/\$(\w+)/g, (_, name: string) => match.groups?.[name] ?? '');
+    }
+    return '';
+  };
+  return (host, requestUri) => {
+    const owner = first('owner', host.toLowerCase());
+    if (owner === '') return '400';
+    if (first('unsafe_path', requestUri) === '1') return '400';
+    const functionPath = first('function_path', requestUri);
+    if (functionPath === '') return '404';
+    const query = requestUri.includes('?') ? requestUri.slice(requestUri.indexOf('?')) : '';
+    return `/function/${owner}-${functionPath}${query}`;
+  };
+}
