@@ -10,6 +10,7 @@ import {
   ingressViolations,
   kafkaViolations,
   networkPolicyViolations,
+  podSecurityViolations,
   podViolations,
   postgresViolations,
   render,
@@ -53,6 +54,9 @@ describe.each(OVERLAYS)('the %s overlay', (overlay) => {
   it('runs every container non-root on a read-only root, limited, probed, with a pinned image', () =>
     expect(podViolations(objectsOf(overlay))).toEqual([]));
 
+  it('enforces Pod Security: restricted for faasline, privileged only for the rootless BuildKit daemon', () =>
+    expect(podSecurityViolations(objectsOf(overlay))).toEqual([]));
+
   it('runs each faasline role from the one entrypoint, probed on /readyz and /healthz, with scratch on emptyDir', () =>
     expect(faaslineRoleViolations(objectsOf(overlay))).toEqual([]));
 
@@ -80,7 +84,7 @@ describe.each(OVERLAYS)('the %s overlay', (overlay) => {
     expect(config.databaseUrl).toMatch(/^postgres:/);
     expect(config.kafka?.replicationFactor).toBe(3);
     expect(config.openfaasUrl).toBe('http://gateway.openfaas.svc:8080');
-    expect(config.buildkitAddr).toBe('tcp://buildkitd.faasline.svc:1234');
+    expect(config.buildkitAddr).toBe('tcp://buildkitd.faasline-build.svc:1234');
     expect(config.host).toBe('0.0.0.0');
     // The projector has no API port: without HEALTH_PORT its probes would find nothing.
     if (name === 'faasline-projector') expect(config.healthPort).toBe(8080);
@@ -180,6 +184,13 @@ describe('the rules', () => {
         (firstContainer(objects, 'faasline-router').securityContext as Record<string, unknown>).readOnlyRootFilesystem = false;
       }),
     ).toContain('Deployment faasline/faasline-router container nginx: root filesystem is writable'));
+
+  it('refuse another Deployment in the privileged build namespace', () =>
+    expect(
+      broken((objects) => {
+        find(objects, 'Deployment', 'registry').metadata.namespace = 'faasline-build';
+      }),
+    ).toContain('Deployment registry runs in the privileged namespace faasline-build'));
 
   it('refuse a faasline role probed elsewhere than /readyz', () =>
     expect(

@@ -157,7 +157,7 @@ const containersOf = (deployment: IDeployment): IContainer[] => [
  * AppArmor profile for rootlesskit's namespaces, and privilege escalation with the default capabilities for the
  * setuid newuidmap. Nothing else is excused, and nothing for any other container.
  */
-const ROOTLESS_BUILDKIT = 'faasline/buildkitd';
+const ROOTLESS_BUILDKIT = 'faasline-build/buildkitd';
 
 export function podViolations(objects: K8sObject[]): string[] {
   return ofKind<IDeployment>(objects, 'Deployment').flatMap((deployment) => {
@@ -362,7 +362,7 @@ export function ingressViolations(objects: K8sObject[]): string[] {
 
 export const FUNCTIONS_NAMESPACE = 'openfaas-fn';
 /** Where tenants' functions must never connect. */
-const PROTECTED_NAMESPACES = ['faasline', 'faasline-kafka', 'faasline-postgres'];
+const PROTECTED_NAMESPACES = ['faasline', 'faasline-build', 'faasline-kafka', 'faasline-postgres'];
 const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16'];
 
 const isDefaultDeny = (policy: INetworkPolicy) =>
@@ -383,7 +383,7 @@ function peerReaches(peer: INetworkPolicyPeer, namespace: string, target: string
 export function networkPolicyViolations(objects: K8sObject[]): string[] {
   const policies = ofKind<INetworkPolicy>(objects, 'NetworkPolicy');
   const problems: string[] = [];
-  for (const namespace of [FUNCTIONS_NAMESPACE, 'faasline'])
+  for (const namespace of [FUNCTIONS_NAMESPACE, 'faasline', 'faasline-build'])
     if (!policies.some((policy) => policy.metadata?.namespace === namespace && isDefaultDeny(policy)))
       problems.push(`namespace ${namespace} has no default-deny NetworkPolicy`);
   for (const policy of policies.filter((candidate) => candidate.metadata?.namespace === FUNCTIONS_NAMESPACE))
@@ -513,10 +513,35 @@ export function buildkitViolations(objects: K8sObject[]): string[] {
   return problems;
 }
 
+/**
+ * Pod Security admission backs the securityContexts up: faasline's namespace enforces "restricted", every namespace
+ * enforces something, and a "privileged" one holds nothing but the rootless BuildKit daemon.
+ */
+export function podSecurityViolations(objects: K8sObject[]): string[] {
+  const problems: string[] = [];
+  const namespaces = objects.filter((object) => object.kind === 'Namespace');
+  const level = (name: string) =>
+    namespaces.find((namespace) => namespace.metadata.name === name)?.metadata.labels?.['pod-security.kubernetes.io/enforce'];
+  if (level('faasline') !== 'restricted') problems.push('namespace faasline does not enforce the restricted Pod Security level');
+  for (const namespace of namespaces) {
+    const enforced = namespace.metadata.labels?.['pod-security.kubernetes.io/enforce'];
+    if (!enforced) problems.push(`namespace ${namespace.metadata.name} enforces no Pod Security level`);
+    if (enforced === 'privileged')
+      for (const deployment of ofKind<IDeployment>(objects, 'Deployment'))
+        if (
+          deployment.metadata?.namespace === namespace.metadata.name &&
+          `${namespace.metadata.name}/${deployment.metadata?.name}` !== ROOTLESS_BUILDKIT
+        )
+          problems.push(`Deployment ${deployment.metadata?.name} runs in the privileged namespace ${namespace.metadata.name}`);
+  }
+  return problems;
+}
+
 /** Every rule at once, for a whole overlay. */
 export const allViolations = (objects: K8sObject[]) => [
   ...schemaViolations(objects),
   ...podViolations(objects),
+  ...podSecurityViolations(objects),
   ...faaslineRoleViolations(objects),
   ...secretViolations(objects),
   ...selectionViolations(objects),
