@@ -230,6 +230,16 @@ describe('the rules', () => {
       }),
     ).toContain('KafkaNodePool faasline-kafka/dual-role: spec.roles must list controller and/or broker'));
 
+  it('refuse Kafka and Postgres whose versions the operators would choose', () => {
+    const violations = broken((objects) => {
+      (find(objects, 'Kafka', 'faasline', 'faasline-kafka').spec as { kafka: { version?: string } }).kafka.version = undefined;
+      (find(objects, 'Cluster', 'faasline-pg', 'faasline-postgres').spec as { imageName?: string }).imageName =
+        'ghcr.io/cloudnative-pg/postgresql';
+    });
+    expect(violations).toContain('Kafka version is not pinned');
+    expect(violations).toContain('the Postgres image is not pinned');
+  });
+
   it('refuse a topic with fewer than 3 replicas', () =>
     expect(
       broken((objects) => {

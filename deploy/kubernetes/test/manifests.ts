@@ -408,7 +408,10 @@ type KafkaNodePool = {
   metadata: { name: string; labels?: Record<string, string> };
   spec: { replicas: number; roles: string[]; storage: { type: string } };
 };
-type Kafka = { metadata: { name: string; annotations?: Record<string, string> }; spec: { kafka: { config?: Record<string, Json> } } };
+type Kafka = {
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec: { kafka: { version?: string; config?: Record<string, Json> } };
+};
 
 export const faaslineConfig = (objects: K8sObject[]) =>
   ofKind<IConfigMap>(objects, 'ConfigMap').find((configMap) => configMap.metadata?.name === 'faasline-config')?.data ?? {};
@@ -417,6 +420,8 @@ export function kafkaViolations(objects: K8sObject[]): string[] {
   const problems: string[] = [];
   const [kafka, ...otherClusters] = ofKind<Kafka>(objects, 'Kafka');
   if (!kafka || otherClusters.length > 0) return ['exactly one Kafka cluster expected'];
+  // Strimzi picks its image from the version: unset, an operator upgrade would upgrade Kafka unasked.
+  if (!/^\d+\.\d+\.\d+$/.test(kafka.spec.kafka.version ?? '')) problems.push('Kafka version is not pinned');
   if (kafka.metadata.annotations?.['strimzi.io/kraft'] !== 'enabled') problems.push('Kafka is not in KRaft mode (strimzi.io/kraft)');
   if (kafka.metadata.annotations?.['strimzi.io/node-pools'] !== 'enabled')
     problems.push('Kafka does not use node pools (strimzi.io/node-pools)');
@@ -447,7 +452,11 @@ export function kafkaViolations(objects: K8sObject[]): string[] {
 
 type PgCluster = {
   metadata: { name: string; namespace: string };
-  spec: { instances: number; plugins?: { name: string; isWALArchiver?: boolean; parameters?: Record<string, string> }[] };
+  spec: {
+    instances: number;
+    imageName?: string;
+    plugins?: { name: string; isWALArchiver?: boolean; parameters?: Record<string, string> }[];
+  };
 };
 type ObjectStore = { metadata: { name: string; namespace: string }; spec: { configuration: { s3Credentials?: Record<string, Json> } } };
 type ScheduledBackup = { metadata: { namespace: string }; spec: { schedule: string; cluster: { name: string }; method?: string } };
@@ -458,6 +467,9 @@ export function postgresViolations(objects: K8sObject[]): string[] {
   if (clusters.length !== 1) return ['exactly one CloudNativePG Cluster expected'];
   const [cluster] = clusters as [PgCluster];
   if (cluster.spec.instances < 2) problems.push('Postgres has no standby');
+  // Unset, the operator's default image changes with the operator.
+  if (!/:[\w.-]+$|@sha256:/.test(cluster.spec.imageName ?? '') || cluster.spec.imageName?.endsWith(':latest'))
+    problems.push('the Postgres image is not pinned');
   const archiver = cluster.spec.plugins?.find((plugin) => plugin.name === 'barman-cloud.cloudnative-pg.io' && plugin.isWALArchiver);
   const store = ofKind<ObjectStore>(objects, 'ObjectStore').find(
     (candidate) =>
