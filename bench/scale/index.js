@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
@@ -199,6 +199,7 @@ async function measure(workers) {
     };
 
     // Warm-up (not measured): every repository's first push creates its functions; JIT, pools, consumer groups settle.
+    const loadBefore = loadavg()[0];
     const warmUpStarted = performance.now();
     await Promise.all(repos.map((repo) => push(repo, repo.warmUp)));
     const warmUpSeconds = (performance.now() - warmUpStarted) / 1000;
@@ -268,6 +269,7 @@ async function measure(workers) {
       mode: brokers ? `Kafka ${brokers}, topic ${topic}` : 'embedded log',
       warmUpSeconds,
       wallSeconds,
+      load: [loadBefore, loadavg()[0]],
       seconds,
       pushesPerMinute: (measured.length / seconds) * 60,
       deployed: span.deployed,
@@ -375,6 +377,8 @@ const imagesBuilt = (dataDir) =>
 async function stagesOf(db, deliveries) {
   const { rows } = await db.query(
     `SELECT correlation_id,
+            (extract(epoch FROM (SELECT min(created_at) FROM pipeline_jobs WHERE step = 'fetch-source' AND payload->'cause'->>'correlationId' = correlation_id)
+              - min(occurred_at) FILTER (WHERE type = 'PushReceived')) * 1000)::int AS enqueued,
             (extract(epoch FROM min(occurred_at) FILTER (WHERE type = 'SourceFetched') - min(occurred_at) FILTER (WHERE type = 'PushReceived')) * 1000)::int AS fetched,
             (extract(epoch FROM min(occurred_at) FILTER (WHERE type = 'BuildStarted') - min(occurred_at) FILTER (WHERE type = 'PushReceived')) * 1000)::int AS building,
             (extract(epoch FROM max(occurred_at) FILTER (WHERE type = 'BuildSucceeded') - min(occurred_at) FILTER (WHERE type = 'PushReceived')) * 1000)::int AS built,
@@ -387,7 +391,13 @@ async function stagesOf(db, deliveries) {
       rows.map((row) => row[key]),
       50,
     );
-  return { fetched: median('fetched'), building: median('building'), built: median('built'), deployed: median('deployed') };
+  return {
+    enqueued: median('enqueued'),
+    fetched: median('fetched'),
+    building: median('building'),
+    built: median('built'),
+    deployed: median('deployed'),
+  };
 }
 
 async function deleteTopic(topic) {
@@ -403,7 +413,7 @@ async function deleteTopic(topic) {
 const report = (result) => {
   const { lag } = result;
   console.log(
-    `${result.workers} pipeline worker${result.workers > 1 ? 's' : ' '}: ${result.pushesPerMinute.toFixed(1).padStart(6)} pushes/min  (${result.pushes} pushes, ${result.built} builds, ${result.deployed} deploys in ${result.seconds.toFixed(1)} s from first delivery to last FunctionDeployed; warm-up ${result.warmUpSeconds.toFixed(1)} s)`,
+    `${result.workers} pipeline worker${result.workers > 1 ? 's' : ' '}: ${result.pushesPerMinute.toFixed(1).padStart(6)} pushes/min  (${result.pushes} pushes, ${result.built} builds, ${result.deployed} deploys in ${result.seconds.toFixed(1)} s from first delivery to last FunctionDeployed; warm-up ${result.warmUpSeconds.toFixed(1)} s; machine load average ${result.load.map((value) => value.toFixed(1)).join(' -> ')})`,
   );
   console.log(
     `   projector lag under load (${lag.samples} samples every ${SAMPLE_MS} ms): events behind the store head max ${lag.maxEvents}, p50 ${lag.p50Events}; age of the oldest unprojected event max ${Math.round(lag.maxMs)} ms, p50 ${Math.round(lag.p50Ms)} ms; caught up ${lag.caughtUpAfterMs > 0 ? `${Math.round(lag.caughtUpAfterMs)} ms after the last deploy` : 'by the last deploy'}`,
@@ -415,7 +425,7 @@ const report = (result) => {
     );
   const { stages } = result;
   console.log(
-    `   one push, median from PushReceived: source fetched +${stages.fetched} ms, first build started +${stages.building} ms, builds done +${stages.built} ms, deployed +${stages.deployed} ms`,
+    `   one push, median from PushReceived: fetch enqueued (log to the workers' process manager) +${stages.enqueued} ms, source fetched +${stages.fetched} ms, first build started +${stages.building} ms, builds done +${stages.built} ms, deployed +${stages.deployed} ms`,
   );
   console.log(`   builds per worker (warm-up included): ${result.buildsPerWorker.join(' + ')}`);
   if (result.problems.length === 0)
