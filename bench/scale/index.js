@@ -5,7 +5,7 @@
 // dependency changed (npm install), a deploy to the strict OpenFaaS gateway fake of the tests.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -220,6 +220,9 @@ async function measure(workers) {
       await lagClient.end();
     })();
 
+    // How many workers are installing at each moment: whether a second worker really adds a build running.
+    const busy = [];
+    const busyTimer = setInterval(() => busy.push(installing(pipelines.map((worker) => worker.child.pid))), 200);
     // Measured: every repository pushes its commits one after the other (the next when the last one is deployed),
     // all repositories at once: REPOS pushes in flight, none superseded by a newer push on its branch.
     const measured = [];
@@ -230,6 +233,7 @@ async function measure(workers) {
       }),
     );
     const wallSeconds = (performance.now() - started) / 1000;
+    clearInterval(busyTimer);
     polling = false;
     await poller;
     // Let the projector catch up (its lag after the load is part of the figure), then stop sampling.
@@ -290,6 +294,7 @@ async function measure(workers) {
         caughtUpAfterMs: lastLagging ? Math.max(0, lastLagging.at + SAMPLE_MS - span.last_deployed.getTime()) : 0,
         timeline: load,
       },
+      busy: Array.from({ length: workers + 1 }, (_, n) => busy.filter((count) => count === n).length / Math.max(1, busy.length)),
       buildsPerWorker: pipelines.map((_, index) => imagesBuilt(dataDir(`pipeline-${index + 1}`))),
       stages: await stagesOf(client, measured),
       problems,
@@ -369,6 +374,26 @@ async function correctness(db, gateway) {
   return problems;
 }
 
+/** Which of `workers` (pids) run an npm install right now: a process tree walk over /proc. */
+function installing(workers) {
+  const parents = new Map();
+  const installs = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      if (/\bnpm\b.*\binstall\b/.test(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' '))) installs.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const busy = new Set();
+  for (let pid of installs)
+    for (let hops = 0; pid > 1 && hops < 20; hops++, pid = parents.get(pid) ?? 0) if (workers.includes(pid)) busy.add(pid);
+  return busy.size;
+}
+
 /** The images a worker's local builder made (one name each, in its own DATA_DIR): the builds it ran. */
 const imagesBuilt = (dataDir) =>
   existsSync(join(dataDir, 'images', 'by-name')) ? readdirSync(join(dataDir, 'images', 'by-name')).length : 0;
@@ -427,7 +452,11 @@ const report = (result) => {
   console.log(
     `   one push, median from PushReceived: fetch enqueued (log to the workers' process manager) +${stages.enqueued} ms, source fetched +${stages.fetched} ms, first build started +${stages.building} ms, builds done +${stages.built} ms, deployed +${stages.deployed} ms`,
   );
-  console.log(`   builds per worker (warm-up included): ${result.buildsPerWorker.join(' + ')}`);
+  console.log(
+    `   builds per worker (warm-up included): ${result.buildsPerWorker.join(' + ')}; share of the measured time with an npm install running in ${result.busy
+      .map((share, n) => `${n} worker${n === 1 ? '' : 's'} ${(share * 100).toFixed(0)} %`)
+      .join(', ')}`,
+  );
   if (result.problems.length === 0)
     console.log('   correctness: no job run twice, no build or deploy duplicated, every job done in one attempt');
   else for (const problem of result.problems) console.log(`   PROBLEM: ${problem}`);
