@@ -15,7 +15,7 @@ import { freshDatabase, startPostgres } from '../postgres.js';
 import { importTestSupport } from '../test-support.js';
 
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 16);
-const REPOS = Number(process.env.BENCH_REPOS ?? 4);
+const REPOS = Number(process.env.BENCH_REPOS ?? 8);
 // Per repository: every push changes both, so each push is two builds and two deploys.
 const NAMES = ['fn1', 'fn2'];
 const FUNCTIONS = NAMES.length;
@@ -40,7 +40,8 @@ const { gitFixtures } = await importTestSupport('git-repos');
 const { deliverPushBody, pushPayload } = await importTestSupport('github-payloads');
 const { startFakeGateway } = await importTestSupport('fake-openfaas');
 
-// Several owners, one repository each: an owner's builds are capped across all workers (MAX_BUILDS_PER_OWNER), so
+// Pushes in flight bound the throughput of a closed loop (in flight / one push's latency): enough of them that
+// the workers, not the loop, set the pace. Several owners, one repository each: an owner's builds are capped across all workers (MAX_BUILDS_PER_OWNER), so
 // one owner's pushes would never keep two workers busy. Every commit is made before the first push: git's own CPU
 // stays out of the measurement, and a push fetches its commit by SHA as it would from GitHub.
 const git = await gitFixtures();
