@@ -223,7 +223,7 @@ async function measure(workers) {
 
     // How many workers are installing at each moment: whether a second worker really adds a build running.
     const busy = [];
-    const busyTimer = setInterval(() => busy.push(installing(pipelines.map((worker) => worker.child.pid))), 200);
+    const busyTimer = setInterval(() => busy.push(installing(pipelines.map((worker) => worker.child.pid))), 500);
     // Measured: every repository pushes its commits one after the other (the next when the last one is deployed),
     // all repositories at once: REPOS pushes in flight, none superseded by a newer push on its branch.
     const measured = [];
