@@ -19,7 +19,8 @@ import { deliverPush } from '../../test/support/github-payloads.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const run = promisify(execFile);
 const runId = randomUUID().slice(0, 8);
-const image = `localhost/faasline:smoke-${runId}`;
+// One tag, replaced by every run and never removed: its layers are the cache that keeps a warm run quick.
+const image = 'localhost/faasline:smoke';
 const secret = 'image-smoke-webhook-secret';
 // The server a throwaway database is made on for this run (CI names its own; else this machine's Debian PostgreSQL).
 const postgresServer = process.env.TEST_PG_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -82,13 +83,18 @@ const logsOf = async (name: string) => {
   return `${stdout}${stderr}`;
 };
 
-/** Polls an HTTP probe until it answers 200; the container's log explains a failure. */
+const isRunning = async (name: string) => (await podman(['inspect', '--format', '{{.State.Running}}', name])).trim() === 'true';
+
+/** Polls an HTTP probe until it answers 200, or the container exits; its log explains a failure. */
 async function waitReady(name: string, url: string): Promise<void> {
-  await eventually(async () => (await fetch(url).catch(() => null))?.status === 200, 120_000, `${url} of ${name}`).catch(
-    async (error: Error) => {
-      throw new Error(`${error.message}\n${(await logsOf(name)).slice(-4000)}`);
-    },
-  );
+  const ready = async () => {
+    if ((await fetch(url).catch(() => null))?.status === 200) return true;
+    if (!(await isRunning(name))) throw new Error(`${name} exited before ${url} answered`);
+    return false;
+  };
+  await eventually(ready, 120_000, `${url} of ${name}`).catch(async (error: Error) => {
+    throw new Error(`${error.message}\n${(await logsOf(name)).slice(-4000)}`);
+  });
 }
 
 /** SIGTERM, then the exit code once it exits (a bound of 60 s, after which podman itself would SIGKILL: code 137). */
@@ -165,7 +171,6 @@ describe('the container image', () => {
       await run('podman', ['rm', '--force', '--time', '0', name]).catch(() => undefined);
       await run('podman', ['volume', 'rm', '--force', name]).catch(() => undefined);
     }
-    await run('podman', ['rmi', '--force', image]).catch(() => undefined);
     await git?.close();
     await database?.drop();
     if (startedKafka) await runLoud('bash', ['deploy/local/kafka.sh', 'stop'], 60_000).catch(() => undefined);
