@@ -54,9 +54,10 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'faaslin
       `${dataDir} is too long a path for the embedded PostgreSQL's socket (${clusterDir}): use a shorter DATA_DIR`,
     );
   }
+  // First: without the binaries nothing else is worth writing to DATA_DIR.
+  const binaries = postgresBinaries(runAs);
   const superuserPassword = (await loadOrCreateSecret(null, dataDir, 'postgres-superuser-password')).value;
   const runtimePassword = (await loadOrCreateSecret(null, dataDir, 'postgres-password')).value;
-  const binaries = postgresBinaries(runAs);
   const fresh = !existsSync(join(clusterDir, 'PG_VERSION'));
   if (fresh) await initCluster({ binaries, dataDir: clusterDir, user: superuser, password: superuserPassword, runAs });
   else await clearStaleServer(clusterDir, socketDir, socketPort);

