@@ -47,7 +47,10 @@ type Hold = { matches: (image: string) => boolean; reached: () => void; released
 /** A solve's progress: every update so far (a late Status gets them all) and whether the solve has ended. */
 type Job = { updates: object[]; ended: boolean };
 
-export async function startFakeBuildKit(options: { registryUrl?: string } = {}): Promise<FakeBuildKit> {
+/** Like buildkitd's --tlscacert/--tlscert/--tlskey: TLS, and only clients with a certificate `ca` signed. */
+export type FakeBuildKitTls = Readonly<{ ca: Buffer; cert: Buffer; key: Buffer }>;
+
+export async function startFakeBuildKit(options: { registryUrl?: string; tls?: FakeBuildKitTls } = {}): Promise<FakeBuildKit> {
   const solves: SolveRecord[] = [];
   const holds: Hold[] = [];
   const progress = new EventEmitter().setMaxListeners(0);
@@ -160,7 +163,7 @@ export async function startFakeBuildKit(options: { registryUrl?: string } = {}):
   }
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync('127.0.0.1:0', serverCredentials(options.tls), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
   return {
     address: `tcp://127.0.0.1:${port}`,
@@ -175,6 +178,9 @@ export async function startFakeBuildKit(options: { registryUrl?: string } = {}):
     close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
   };
 }
+
+const serverCredentials = (tls: FakeBuildKitTls | undefined) =>
+  tls ? ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert, private_key: tls.key }], true) : ServerCredentials.createInsecure();
 
 /** A Dockerfile's instructions, one per entry: comments and blank lines dropped, continued lines joined. */
 function instructions(dockerfile: string): string[] {

@@ -41,6 +41,7 @@ export * from './github/commit-status-reporter.js';
 export * from './github/check-run-reporter.js';
 export * from './builder/buildkit.adapter.js';
 export * from './builder/buildkit-proto.js';
+export * from './builder/buildkit-channel.js';
 export * from './read-models/index.js';
 export * from './disk/disk-evictor.js';
 export * from './disk/mark-used.js';

@@ -4,8 +4,19 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BuildFailure, BuildKitBuilder, contextTarball, LocalBuilder, type Builder, type BuildRequest } from '#infra';
+import {
+  BuildFailure,
+  BuildKitBuilder,
+  buildkitChannel,
+  ConfigError,
+  contextTarball,
+  LocalBuilder,
+  type Builder,
+  type BuildKitTlsFiles,
+  type BuildRequest,
+} from '#infra';
 import { startFakeBuildKit, type FakeBuildKit } from '../../../test/support/fake-buildkit.js';
+import { certificateAuthority, type Issued } from '../../../test/support/tls-certs.js';
 import { buildRequestFor, packageHandler } from '../../../test/support/build-context.js';
 import { writeTemplates } from '../../../test/support/git-repos.js';
 import { eventually } from './support/backbones.js';
@@ -13,6 +24,9 @@ import { eventually } from './support/backbones.js';
 let work: string;
 let templates: string;
 let buildkit: FakeBuildKit;
+/** A daemon run like buildkitd --tlscacert ca --tlscert server --tlskey server: mutual TLS. */
+let tlsBuildkit: FakeBuildKit;
+let pki: { ca: Issued; client: Issued; stranger: Issued; otherCa: Issued };
 let contexts: Server;
 let contextsUrl: string;
 const archives = new Map<string, Buffer>();
@@ -39,6 +53,12 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'faasline-builders-'));
   templates = writeTemplates(['node20']);
   buildkit = await startFakeBuildKit();
+  const certs = mkdtempSync(join(work, 'pki-'));
+  const ca = certificateAuthority(certs, 'ca');
+  const otherCa = certificateAuthority(certs, 'other-ca');
+  pki = { ca, client: ca.issue('client', 'DNS:faasline'), stranger: otherCa.issue('stranger', 'DNS:faasline'), otherCa };
+  const server = ca.issue('server', 'IP:127.0.0.1,DNS:localhost');
+  tlsBuildkit = await startFakeBuildKit({ tls: { ca: ca.cert, cert: server.cert, key: server.key } });
   contexts = createServer((req, res) => {
     const archive = archives.get(req.url!.slice(1));
     if (!archive) return void res.writeHead(404).end();
@@ -49,6 +69,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await buildkit.close();
+  await tlsBuildkit.close();
   await new Promise((resolve) => contexts.close(resolve));
   rmSync(work, { recursive: true, force: true });
   rmSync(templates, { recursive: true, force: true });
@@ -78,7 +99,25 @@ const adapters: Adapter[] = [
     logged:
       /^#3 compiling fn\n#3 fn\.c:1: error: expected a semicolon\n#3 ERROR: process "\/bin\/sh -c .*" did not complete successfully: exit code: 2$/m,
   },
+  {
+    name: 'BuildKit over mutual TLS (BUILDKIT_TLS_CA/CERT/KEY)',
+    builder: () => new BuildKitBuilder(tlsBuildkit.address, undefined, buildkitChannel(tlsFiles())),
+    failing: () =>
+      request({ 'fn/Dockerfile': 'FROM alpine\nRUN echo "fn.c:1: error: expected a semicolon" >&2 && exit 2\n' }, 'dockerfile'),
+    reason:
+      /^process "\/bin\/sh -c echo "fn\.c:1: error: expected a semicolon" >&2 && exit 2" did not complete successfully: exit code: 2$/,
+    logged: /^#3 fn\.c:1: error: expected a semicolon$/m,
+  },
 ];
+
+/** BUILDKIT_TLS_* as the config reads them: our CA and client certificate unless told otherwise. */
+const tlsFiles = (files: Partial<BuildKitTlsFiles> = {}): BuildKitTlsFiles => ({
+  caFile: pki.ca.certFile,
+  certFile: pki.client.certFile,
+  keyFile: pki.client.keyFile,
+  serverName: null,
+  ...files,
+});
 
 describe.each(adapters)('builder port: $name', (adapter) => {
   it('builds a context into the requested image and logs what it did', async () => {
@@ -139,6 +178,89 @@ describe('BuildKit builder past BUILD_TIMEOUT', () => {
     } finally {
       slow.release();
     }
+  });
+});
+
+describe('BuildKit builder over TLS', () => {
+  const build = async (builder: BuildKitBuilder) =>
+    builder.build(await request({ 'fn/handler.js': 'tls' }), () => undefined, new AbortController().signal);
+  /** Why a build could not reach the daemon, checked to carry no certificate or key material. */
+  const refusal = async (builder: BuildKitBuilder) => {
+    const solved = tlsBuildkit.solves.length;
+    const error = (await build(builder).then(
+      () => new Error('the build succeeded'),
+      (reason: Error) => reason,
+    )) as Error;
+    expect(tlsBuildkit.solves.length).toBe(solved);
+    // Not the user's build failing: the build step retries it and logs it as the builder's trouble.
+    expect(error).not.toBeInstanceOf(BuildFailure);
+    for (const secret of [pki.client, pki.stranger, pki.ca])
+      for (const line of [...secret.key.toString().split('\n'), ...secret.cert.toString().split('\n')].filter((l) => l.length > 20))
+        expect(error.message).not.toContain(line);
+    expect(error.message).not.toMatch(/PRIVATE KEY|BEGIN|\n|\(20\d\d-|Resolution note|openssl\//);
+    return error.message;
+  };
+  const daemon = () => tlsBuildkit.address.replace(/[.]/g, '\\.');
+
+  it('refuses a client without a certificate: the daemon asks for one', async () =>
+    expect(
+      await refusal(new BuildKitBuilder(tlsBuildkit.address, undefined, buildkitChannel(tlsFiles({ certFile: null, keyFile: null })))),
+    ).toMatch(new RegExp(`^BuildKit: no connection to ${daemon()} over TLS: tlsv13 alert certificate required \\(TLS: BUILDKIT_TLS_CA`)));
+
+  it('refuses a client certificate another CA signed', async () =>
+    expect(
+      await refusal(
+        new BuildKitBuilder(
+          tlsBuildkit.address,
+          undefined,
+          buildkitChannel(tlsFiles({ certFile: pki.stranger.certFile, keyFile: pki.stranger.keyFile })),
+        ),
+      ),
+    ).toMatch(new RegExp(`^BuildKit: no connection to ${daemon()} over TLS: .+ \\(TLS: BUILDKIT_TLS_CA must have signed`)));
+
+  it('does not trust a daemon whose certificate BUILDKIT_TLS_CA did not sign', async () =>
+    expect(
+      await refusal(new BuildKitBuilder(tlsBuildkit.address, undefined, buildkitChannel(tlsFiles({ caFile: pki.otherCa.certFile })))),
+    ).toMatch(new RegExp(`^BuildKit: no connection to ${daemon()} over TLS: self-signed certificate in certificate chain \\(TLS: `)));
+
+  it('tells a plaintext client of a TLS daemon to set BUILDKIT_TLS_*', async () =>
+    expect(await refusal(new BuildKitBuilder(tlsBuildkit.address))).toMatch(
+      new RegExp(
+        `^BuildKit: no connection to ${daemon()}: .+ \\(if buildkitd runs with --tlscacert, set BUILDKIT_TLS_CA, BUILDKIT_TLS_CERT and BUILDKIT_TLS_KEY\\)$`,
+      ),
+    ));
+
+  it('checks the daemon certificate for BUILDKIT_TLS_SERVER_NAME instead of the address when it is set', async () => {
+    const named = (serverName: string) => new BuildKitBuilder(tlsBuildkit.address, undefined, buildkitChannel(tlsFiles({ serverName })));
+    expect((await build(named('localhost'))).digest).toMatch(/^sha256:/);
+    expect(await refusal(named('buildkitd.example'))).toMatch(
+      new RegExp(
+        `^BuildKit: no connection to ${daemon()} over TLS: Hostname/IP does not match certificate's altnames: Host: buildkitd\\.example\\. `,
+      ),
+    );
+  });
+
+  it('stops the start naming the variable and the file when a file cannot be used, never quoting it', () => {
+    const problem = (files: Partial<BuildKitTlsFiles>) => {
+      try {
+        buildkitChannel(tlsFiles(files));
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as Error).message).not.toMatch(/BEGIN|MII|\n/);
+        return (error as Error).message;
+      }
+      throw new Error('the channel was made');
+    };
+    const missing = join(work, 'missing.key');
+    expect(problem({ keyFile: missing })).toBe(`BUILDKIT_TLS_KEY: cannot read ${missing} (ENOENT)`);
+    expect(problem({ caFile: work })).toBe(`BUILDKIT_TLS_CA: cannot read ${work} (EISDIR)`);
+    expect(problem({ certFile: pki.client.keyFile })).toBe(`BUILDKIT_TLS_CERT: ${pki.client.keyFile} is not a PEM certificate`);
+    expect(problem({ keyFile: pki.client.certFile })).toBe(`BUILDKIT_TLS_KEY: ${pki.client.certFile} is not a PEM private key`);
+    expect(problem({ keyFile: pki.stranger.keyFile })).toMatch(
+      new RegExp(
+        `^BUILDKIT_TLS_KEY: ${pki.stranger.keyFile} does not go with BUILDKIT_TLS_CERT ${pki.client.certFile}: .*key values mismatch`,
+      ),
+    );
   });
 });
 

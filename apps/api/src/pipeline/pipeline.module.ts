@@ -5,6 +5,7 @@ import { Module } from '@nestjs/common';
 import {
   anonymousCredentials,
   BuildKitBuilder,
+  buildkitChannel,
   CheckRunReporter,
   CommitStatusReporter,
   GatewayClient,
@@ -97,7 +98,7 @@ export function gitCredentials(config: Config): GitCredentials {
         config,
         builder: measuredBuilder(
           config.buildkitAddr
-            ? new BuildKitBuilder(config.buildkitAddr, config.buildTimeoutMs)
+            ? new BuildKitBuilder(config.buildkitAddr, config.buildTimeoutMs, buildkitChannel(config.buildkitTls))
             : new LocalBuilder(
                 join(config.dataDir, 'images'),
                 join(config.dataDir, 'npm-cache'),

@@ -3,6 +3,7 @@ import {
   credentials,
   loadPackageDefinition,
   type CallOptions,
+  type ChannelCredentials,
   type ClientReadableStream,
   type ClientUnaryCall,
   type GrpcObject,
@@ -50,12 +51,12 @@ export type ControlClient = Readonly<{
 }>;
 
 /**
- * A Control client over an insecure channel. grpc-js types a loaded service's methods as untyped functions, so
- * the calls go through the client's generic requests with the service's own (de)serialisers.
+ * A Control client over the given channel (plaintext unless told). grpc-js types a loaded service's methods as
+ * untyped functions, so the calls go through the client's generic requests with the service's own (de)serialisers.
  */
-export function controlClient(address: string): ControlClient {
+export function controlClient(address: string, channel: ChannelCredentials = insecureChannel()): ControlClient {
   const { Control } = buildkitControl();
-  const client = new Control(grpcTarget(address), insecureChannel());
+  const client = new Control(grpcTarget(address), channel);
   const { Status: status, Solve: solve } = Control.service;
   if (!status || !solve) throw new Error('control.proto declares no Status or Solve');
   return {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { status as grpcStatus } from '@grpc/grpc-js';
+import { status as grpcStatus, type ChannelCredentials } from '@grpc/grpc-js';
 import { BuildFailure, buildTimeoutReason, type Builder, type BuildRequest, type BuildResult } from './builder.port.js';
-import { controlClient, type ControlClient, type StatusResponse } from './buildkit-proto.js';
+import { controlClient, insecureChannel, type ControlClient, type StatusResponse } from './buildkit-proto.js';
 import { isToolErrorLine, withToolError } from './tool-error.js';
 
 /** Error lines of one solve kept for its failure reason: npm's and pip's meaningful one comes early. */
@@ -15,13 +15,17 @@ const MAX_ERROR_LINES = 200;
 export class BuildKitBuilder implements Builder {
   readonly kind = 'buildkit';
   private readonly client: ControlClient;
+  private readonly tls: boolean;
 
   constructor(
-    address: string,
+    private readonly address: string,
     /** BUILD_TIMEOUT: the solve's gRPC deadline; the daemon cancels a solve whose deadline passed. */
     private readonly timeoutMs = 600_000,
+    /** Plaintext, or TLS from `buildkitChannel` (BUILDKIT_TLS_*); which one shapes the advice of a failed connection. */
+    channel: ChannelCredentials = insecureChannel(),
   ) {
-    this.client = controlClient(address);
+    this.client = controlClient(address, channel);
+    this.tls = channel._isSecure();
   }
 
   build(request: BuildRequest, log: (line: string) => void, signal: AbortSignal): Promise<BuildResult> {
@@ -77,6 +81,8 @@ export class BuildKitBuilder implements Builder {
           if (error) {
             const message = redact(error.details || error.message);
             if (error.code === grpcStatus.DEADLINE_EXCEEDED) reject(new BuildFailure(buildTimeoutReason(this.timeoutMs)));
+            else if (error.code === grpcStatus.UNAVAILABLE && /^No connection established/.test(error.details))
+              reject(new Error(`BuildKit: ${unreachable(this.address, this.tls, error.details)}`));
             else if (error.code === grpcStatus.UNAVAILABLE || error.code === grpcStatus.CANCELLED)
               reject(new Error(`BuildKit: ${message}`));
             else reject(new BuildFailure(withToolError(message, errorLines)));
@@ -90,6 +96,31 @@ export class BuildKitBuilder implements Builder {
       signal.addEventListener('abort', cancel, { once: true });
     });
   }
+}
+
+/**
+ * Why no connection to the daemon came up, for an operator reading a build log: grpc-js's wrapping, its timestamp
+ * and OpenSSL's source locations dropped, with what to check when the cause looks like TLS on one side only.
+ */
+function unreachable(address: string, tls: boolean, details: string): string {
+  const cause =
+    details
+      .replace(/^No connection established\. Last error: /, '')
+      .replace(/\.?\s*Resolution note:[\s\S]*$/, '')
+      .replace(/\s*\(\d{4}-\d\d-\d\dT[^)]*\)/, '')
+      .replace(/^[0-9A-F]+:error:[0-9A-F]+:SSL routines:[^:]*:/, '')
+      .replace(/:[^:\s]*\/openssl\/[\s\S]*$/, '')
+      .replace(/^Error(?: \[\w+\])?: /, '')
+      .trim() || 'no reason given';
+  const refused = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT/.test(cause);
+  const hint = refused
+    ? ''
+    : tls
+      ? " (TLS: BUILDKIT_TLS_CA must have signed the daemon's certificate, and buildkitd's --tlscacert BUILDKIT_TLS_CERT)"
+      : /^Failed to connect$|TLS|SSL/i.test(cause)
+        ? ' (if buildkitd runs with --tlscacert, set BUILDKIT_TLS_CA, BUILDKIT_TLS_CERT and BUILDKIT_TLS_KEY)'
+        : '';
+  return `no connection to ${address}${tls ? ' over TLS' : ''}: ${cause}${hint}`;
 }
 
 function isLoopbackRegistry(image: string): boolean {

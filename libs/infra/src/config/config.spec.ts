@@ -108,7 +108,46 @@ describe('configuration', () => {
     expect(loadConfig({ PREVIEW_BRANCHES: 'feature/*, fix-*' }).previews.branches).toEqual(['feature/*', 'fix-*']);
   });
 
+  it('talks TLS to a tcp:// BuildKit given BUILDKIT_TLS_CA, with a client certificate given _CERT and _KEY', () => {
+    const tcp = { BUILDKIT_ADDR: 'tcp://buildkitd:1234' };
+    expect(loadConfig(tcp).buildkitTls).toBeNull();
+    expect(
+      loadConfig({ ...tcp, BUILDKIT_TLS_CA: ' /certs/ca.pem ', BUILDKIT_TLS_CERT: '/certs/cert.pem', BUILDKIT_TLS_KEY: '/certs/key.pem' })
+        .buildkitTls,
+    ).toEqual({ caFile: '/certs/ca.pem', certFile: '/certs/cert.pem', keyFile: '/certs/key.pem', serverName: null });
+    // A CA alone: the daemon is verified, and asks for no client certificate.
+    expect(loadConfig({ ...tcp, BUILDKIT_TLS_CA: 'ca.pem', BUILDKIT_TLS_SERVER_NAME: 'buildkitd.builds.svc' }).buildkitTls).toEqual({
+      caFile: 'ca.pem',
+      certFile: null,
+      keyFile: null,
+      serverName: 'buildkitd.builds.svc',
+    });
+    // Blank is unset, as for every variable.
+    expect(loadConfig({ ...tcp, BUILDKIT_TLS_CA: '', BUILDKIT_TLS_CERT: ' ', BUILDKIT_TLS_KEY: '' }).buildkitTls).toBeNull();
+  });
+
   it.each([
+    [{ BUILDKIT_TLS_CERT: 'c.pem' }, /^BUILDKIT_TLS_KEY: is required with BUILDKIT_TLS_CERT/],
+    [{ BUILDKIT_TLS_CA: 'ca.pem', BUILDKIT_TLS_KEY: 'k.pem' }, /^BUILDKIT_TLS_CERT: is required with BUILDKIT_TLS_KEY/],
+    [
+      { BUILDKIT_TLS_CERT: 'c.pem', BUILDKIT_TLS_KEY: 'k.pem' },
+      /^BUILDKIT_TLS_CA: is required with BUILDKIT_TLS_CERT and BUILDKIT_TLS_KEY$/,
+    ],
+    [{ BUILDKIT_TLS_SERVER_NAME: 'buildkitd' }, /^BUILDKIT_TLS_CA: is required with BUILDKIT_TLS_SERVER_NAME$/],
+    [{ BUILDKIT_TLS_CA: 'ca.pem' }, /^BUILDKIT_TLS_CA: is only for a tcp:\/\/ BUILDKIT_ADDR, which is unset$/],
+    [
+      {
+        BUILDKIT_ADDR: 'unix:///run/buildkit/buildkitd.sock',
+        BUILDKIT_TLS_CA: 'ca.pem',
+        BUILDKIT_TLS_CERT: 'c.pem',
+        BUILDKIT_TLS_KEY: 'k.pem',
+      },
+      /^BUILDKIT_TLS_CA: is only for a tcp:\/\/ BUILDKIT_ADDR, not unix:\/\/\/run\/buildkit\/buildkitd\.sock \(a unix socket is not TLS\)$/,
+    ],
+    [
+      { BUILDKIT_ADDR: 'tcp://b:1234', BUILDKIT_TLS_CA: 'ca.pem', BUILDKIT_TLS_SERVER_NAME: 'https://b' },
+      /^BUILDKIT_TLS_SERVER_NAME: "https:\/\/b" is not a host name/,
+    ],
     [{ PREVIEW_BRANCHES: 'feature/*,,x' }, /^PREVIEW_BRANCHES: "" is not true, false or a branch pattern/],
     [{ PREVIEW_BRANCHES: 'feat ure' }, /^PREVIEW_BRANCHES: "feat ure" is not true, false or a branch pattern/],
     [{ PREVIEW_TTL: 'a week' }, /^PREVIEW_TTL: "a week" is not a duration/],

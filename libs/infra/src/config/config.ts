@@ -48,6 +48,11 @@ export type Config = Readonly<{
   /** null: generated at first start and kept in DATA_DIR (the embedded gateway's password). */
   openfaasPassword: string | null;
   buildkitAddr: string | null;
+  /**
+   * BUILDKIT_TLS_CA, BUILDKIT_TLS_CERT, BUILDKIT_TLS_KEY (files, as buildctl's --tlscacert/--tlscert/--tlskey) and
+   * BUILDKIT_TLS_SERVER_NAME; null: plaintext gRPC. A CA alone verifies the daemon without a client certificate.
+   */
+  buildkitTls: BuildKitTlsFiles | null;
   registry: string;
   publicUrl: string;
   gatewayPublicUrl: string;
@@ -73,6 +78,8 @@ export type Config = Readonly<{
   /** What one owner may take of the machine, and how much disk the build caches may keep. */
   fairShare: Readonly<{ maxFunctionsPerOwner: number; maxBuildsPerOwner: number; maxImagesBytes: number; maxTemplateCacheBytes: number }>;
 }>;
+
+export type BuildKitTlsFiles = Readonly<{ caFile: string; certFile: string | null; keyFile: string | null; serverName: string | null }>;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -220,6 +227,16 @@ const variables = z.object({
   BUILDKIT_ADDR: variable(
     matching((value) => /^tcp:\/\/[^/]+:\d+$/.test(value) || /^unix:\/\/\/.+/.test(value), 'tcp://host:port or unix:///path'),
   ),
+  BUILDKIT_TLS_CA: variable(text),
+  BUILDKIT_TLS_CERT: variable(text),
+  BUILDKIT_TLS_KEY: variable(text),
+  BUILDKIT_TLS_SERVER_NAME: variable(
+    matching(
+      (name) => /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,251}[a-zA-Z0-9])?$/.test(name),
+      'a host name like buildkitd.example',
+      (raw) => raw.slice(0, 60),
+    ),
+  ),
   REGISTRY: variable(
     matching((prefix) => /^[a-z0-9]([a-z0-9._:/-]*[a-z0-9/])?$/.test(prefix), 'an image prefix (lower-case host[:port][/path][/])'),
   ),
@@ -266,7 +283,7 @@ const MB = 1024 * 1024;
  * Folders are as written; `loadConfig` resolves them against the working directory.
  */
 export const environmentSchema = z
-  .preprocess(withoutKafkaTuningUnlessBrokers, variables.check(githubAppSettings))
+  .preprocess(withoutKafkaTuningUnlessBrokers, variables.check(githubAppSettings, buildkitTlsSettings))
   .transform((env): Config => {
     const port = env.PORT ?? 8080;
     const gatewayPort = env.GATEWAY_PORT ?? 8081;
@@ -310,6 +327,14 @@ export const environmentSchema = z
       openfaasUser: env.OPENFAAS_USER ?? 'admin',
       openfaasPassword: env.OPENFAAS_PASSWORD ?? null,
       buildkitAddr: env.BUILDKIT_ADDR ?? null,
+      buildkitTls: env.BUILDKIT_TLS_CA
+        ? {
+            caFile: env.BUILDKIT_TLS_CA,
+            certFile: env.BUILDKIT_TLS_CERT ?? null,
+            keyFile: env.BUILDKIT_TLS_KEY ?? null,
+            serverName: env.BUILDKIT_TLS_SERVER_NAME ?? null,
+          }
+        : null,
       registry: env.REGISTRY ?? 'local',
       publicUrl: env.PUBLIC_URL ?? `http://127.0.0.1:${port}`,
       gatewayPublicUrl: env.GATEWAY_PUBLIC_URL ?? env.OPENFAAS_URL ?? `http://127.0.0.1:${gatewayPort}`,
@@ -353,4 +378,36 @@ function githubAppSettings(context: z.core.ParsePayload<z.output<typeof variable
   } else if (privateKey && !privateKey.includes('PRIVATE KEY')) {
     problem('GITHUB_APP_PRIVATE_KEY', 'is not a PEM private key');
   }
+}
+
+/**
+ * TLS to BuildKit is all of a piece: a client certificate comes with its key, and any of it needs the CA that signed
+ * the daemon's certificate (never the system roots: buildkitd's certificates come from a private CA) and a tcp://
+ * daemon. Set but unusable is refused rather than ignored, so a daemon believed to be behind mTLS never gets plaintext.
+ */
+function buildkitTlsSettings(context: z.core.ParsePayload<z.output<typeof variables>>): void {
+  const { BUILDKIT_ADDR: address, BUILDKIT_TLS_CA: ca, BUILDKIT_TLS_CERT: cert, BUILDKIT_TLS_KEY: key } = context.value;
+  const serverName = context.value.BUILDKIT_TLS_SERVER_NAME;
+  const problem = (variable: string, message: string) => {
+    context.issues.push({ code: 'custom', path: [variable], message, input: context.value });
+  };
+  const set = (
+    [
+      ['BUILDKIT_TLS_CA', ca],
+      ['BUILDKIT_TLS_CERT', cert],
+      ['BUILDKIT_TLS_KEY', key],
+      ['BUILDKIT_TLS_SERVER_NAME', serverName],
+    ] as const
+  ).filter(([, value]) => value !== undefined);
+  if (set.length === 0) return;
+  if (cert && !key) return problem('BUILDKIT_TLS_KEY', "is required with BUILDKIT_TLS_CERT (the client certificate's private key)");
+  if (key && !cert) return problem('BUILDKIT_TLS_CERT', 'is required with BUILDKIT_TLS_KEY (the client certificate)');
+  if (!ca) return problem('BUILDKIT_TLS_CA', `is required with ${set.map(([name]) => name).join(' and ')}`);
+  if (!address?.startsWith('tcp://'))
+    problem(
+      set[0]![0],
+      address
+        ? `is only for a tcp:// BUILDKIT_ADDR, not ${address} (a unix socket is not TLS)`
+        : 'is only for a tcp:// BUILDKIT_ADDR, which is unset',
+    );
 }
