@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import type { FaaslineEvent, FunctionSpec, PushReceived, RecordedEvent } from '../events.js';
+import type { FaaslineEvent, FunctionSpec } from '../events.js';
 import { workflowSpecFor } from '../spec.js';
+import { deployedData, pushData, recordedAt } from '../spec-fixtures.js';
 import {
   checkRunWorkflow,
   MAX_ANNOTATIONS_PER_REQUEST,
@@ -12,41 +13,10 @@ import {
 
 const given = workflowSpecFor(checkRunWorkflow);
 
-let position = 0;
-const recorded = (event: FaaslineEvent): CheckRunInput =>
-  ({
-    ...event,
-    metadata: {
-      eventId: `e${++position}`,
-      streamId: 's',
-      streamVersion: 1,
-      globalPosition: position,
-      occurredAt: '2026-12-01T08:00:00Z',
-      correlationId: 'd-1',
-      causationId: 'x',
-      actor: 'system:test',
-      schemaVersion: 1,
-    },
-  }) as RecordedEvent<FaaslineEvent> as CheckRunInput;
+const recorded = (event: FaaslineEvent): CheckRunInput => recordedAt(event, { occurredAt: '2026-12-01T08:00:00Z' }) as CheckRunInput;
 
 const sha = 'a'.repeat(40);
-const pushData: PushReceived['data'] = {
-  deliveryId: 'd-1',
-  owner: 'alexellis',
-  ownerId: 1,
-  repo: 'fns',
-  repositoryId: 2,
-  private: false,
-  ref: 'refs/heads/master',
-  branch: 'master',
-  before: '0'.repeat(40),
-  sha,
-  cloneUrl: 'https://github.com/alexellis/fns.git',
-  installationId: 7,
-  pusher: 'alexellis',
-  receivedAt: '2026-12-01T07:59:00Z',
-};
-const push = recorded({ type: 'PushReceived', data: pushData });
+const push = recorded({ type: 'PushReceived', data: pushData(sha, { receivedAt: '2026-12-01T07:59:00Z' }) });
 const spec = (fn: string) => ({ function: fn, name: `alexellis-${fn}`, handler: fn }) as unknown as FunctionSpec;
 const fetched = (functions: string[], rejected: { function: string; name: string; reason: string }[] = []) =>
   recorded({
@@ -75,25 +45,7 @@ const built = (fn: string) =>
     type: 'BuildSucceeded',
     data: { ...ref(fn), image: 'i', imageDigest: null, builder: 'local', durationMs: 1500, logRef: 'b', logTail: '' },
   });
-const deployed = (fn: string) =>
-  recorded({
-    type: 'FunctionDeployed',
-    data: {
-      name: `alexellis-${fn}`,
-      owner: 'alexellis',
-      repo: 'fns',
-      function: fn,
-      branch: 'master',
-      sha,
-      image: 'i',
-      endpoint: `http://gw/function/alexellis-${fn}`,
-      deliveryId: 'd-1',
-      buildId: `b-${fn}`,
-      pushSequence: 3,
-      ownerId: 1,
-      repositoryId: 2,
-    },
-  });
+const deployed = (fn: string) => recorded({ type: 'FunctionDeployed', data: deployedData(fn, sha) });
 const failedBuild = (fn: string, logTail = 'npm ERR! code E404\nnpm ERR! 404 Not Found - left-pad-nope') =>
   recorded({
     type: 'BuildFailed',
@@ -133,7 +85,7 @@ describe('check run workflow', () => {
 
   it('gives a push that did not come through an App installation no check run (the Checks API is for Apps only)', () =>
     given()
-      .when(recorded({ type: 'PushReceived', data: { ...pushData, installationId: null } }))
+      .when(recorded({ type: 'PushReceived', data: pushData(sha, { receivedAt: '2026-12-01T07:59:00Z', installationId: null }) }))
       .thenNothing());
 
   it('stays quiet while functions are still building', () =>

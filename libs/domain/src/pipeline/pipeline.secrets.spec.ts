@@ -1,69 +1,30 @@
 import { describe, expect, it } from '@jest/globals';
-import type { FaaslineEvent, FunctionSpec, RecordedEvent, SecretRef } from '../events.js';
+import type { FaaslineEvent, SecretRef } from '../events.js';
 import { workflowSpecFor } from '../spec.js';
+import { functionSpec, pushData, recordedAt } from '../spec-fixtures.js';
 import { fairShareGroup, pipelineWorkflow, type PipelineCommand, type PipelineEvent } from './pipeline.workflow.js';
 
 const given = workflowSpecFor(pipelineWorkflow);
 
-let position = 0;
-const recorded = (event: FaaslineEvent, streamVersion = 1): PipelineEvent =>
-  ({
-    ...event,
-    metadata: {
-      eventId: `e${++position}`,
-      streamId: 's',
-      streamVersion,
-      globalPosition: position,
-      occurredAt: '2026-12-01T00:00:00Z',
-      correlationId: 'd-1',
-      causationId: 'x',
-      actor: 'system:test',
-      schemaVersion: 1,
-    },
-  }) as RecordedEvent<FaaslineEvent> as PipelineEvent;
+const recorded = (event: FaaslineEvent, streamVersion = 1): PipelineEvent => recordedAt(event, { streamVersion }) as PipelineEvent;
 
 const sha = 'b'.repeat(40);
 const push = recorded(
   {
     type: 'PushReceived',
-    data: {
-      deliveryId: 'd-1',
+    data: pushData(sha, {
       owner: 'Acme',
-      ownerId: 1,
-      repo: 'fns',
-      repositoryId: 2,
-      private: false,
       ref: 'refs/heads/main',
       branch: 'main',
-      before: '0'.repeat(40),
-      sha,
       cloneUrl: 'https://github.com/acme/fns.git',
       installationId: null,
       pusher: 'acme',
-      receivedAt: 'now',
-    },
+    }),
   },
   4,
 );
-const spec = (fn: string): FunctionSpec => ({
-  function: fn,
-  name: `acme-${fn}`,
-  lang: 'node20',
-  handler: fn,
-  image: `local/acme/fns-${fn}:latest-main-bbbbbbb`,
-  fprocess: null,
-  contextDigest: `sha256:${fn}`,
-  contextBytes: 1,
-  buildArgs: {},
-  environment: {},
-  labels: {},
-  annotations: {},
-  secrets: ['acme-api-key'],
-  limits: {},
-  requests: {},
-  readOnlyRootFilesystem: true,
-  constraints: [],
-});
+const spec = (fn: string) =>
+  functionSpec(fn, { owner: 'Acme', image: `local/acme/fns-${fn}:latest-main-bbbbbbb`, secrets: ['acme-api-key'] });
 const apiKey: SecretRef = { name: 'api-key', secret: 'acme-api-key', fingerprint: 'sha256:f1' };
 const fetched = (secrets: readonly SecretRef[] | undefined, functions = [spec('fn1'), spec('fn2')]) =>
   recorded({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import type { FaaslineEvent, FunctionSpec, RecordedEvent } from '../events.js';
+import type { FaaslineEvent } from '../events.js';
 import { workflowSpecFor } from '../spec.js';
+import { deployedData, functionSpec, pushData, recordedAt } from '../spec-fixtures.js';
 import { PREVIEW_LABEL, previewLabel } from '../preview/preview.rules.js';
 import { CLOUD_LABEL, type LiveFunction } from './deployment.js';
 import {
@@ -14,65 +15,12 @@ import {
 
 const given = workflowSpecFor(pipelineWorkflow);
 
-let position = 0;
 const recorded = (event: FaaslineEvent, streamVersion = 1): PipelineEvent =>
-  ({
-    ...event,
-    metadata: {
-      eventId: `e${++position}`,
-      streamId: 's',
-      streamVersion,
-      globalPosition: position,
-      occurredAt: '2026-11-25T00:00:00Z',
-      correlationId: 'd-1',
-      causationId: 'x',
-      actor: 'system:test',
-      schemaVersion: 1,
-    },
-  }) as RecordedEvent<FaaslineEvent> as PipelineEvent;
+  recordedAt(event, { streamVersion, occurredAt: '2026-11-25T00:00:00Z' }) as PipelineEvent;
 
 const sha = 'a'.repeat(40);
-const push = recorded(
-  {
-    type: 'PushReceived',
-    data: {
-      deliveryId: 'd-1',
-      owner: 'alexellis',
-      ownerId: 1,
-      repo: 'fns',
-      repositoryId: 2,
-      private: false,
-      ref: 'refs/heads/master',
-      branch: 'master',
-      before: '0'.repeat(40),
-      sha,
-      cloneUrl: 'https://github.com/alexellis/fns.git',
-      installationId: 7,
-      pusher: 'alexellis',
-      receivedAt: 'now',
-    },
-  },
-  3,
-);
-const spec = (fn: string): FunctionSpec => ({
-  function: fn,
-  name: `alexellis-${fn}`,
-  lang: 'node20',
-  handler: fn,
-  image: `local/alexellis/fns-${fn}:latest-master-aaaaaaa`,
-  fprocess: null,
-  contextDigest: `sha256:${fn}`,
-  contextBytes: 1,
-  buildArgs: {},
-  environment: {},
-  labels: {},
-  annotations: {},
-  secrets: [],
-  limits: {},
-  requests: {},
-  readOnlyRootFilesystem: true,
-  constraints: [],
-});
+const push = recorded({ type: 'PushReceived', data: pushData(sha) }, 3);
+const spec = (fn: string) => functionSpec(fn);
 const fetched = recorded({
   type: 'SourceFetched',
   data: {
@@ -94,25 +42,7 @@ const ref = (fn: string) => ({
   sha,
   contextDigest: `sha256:${fn}`,
 });
-const deployedEvent = (fn: string) =>
-  recorded({
-    type: 'FunctionDeployed',
-    data: {
-      name: `alexellis-${fn}`,
-      owner: 'alexellis',
-      repo: 'fns',
-      function: fn,
-      branch: 'master',
-      sha,
-      image: 'i',
-      endpoint: `http://gw/function/alexellis-${fn}`,
-      deliveryId: 'd-1',
-      buildId: `b-${fn}`,
-      pushSequence: 3,
-      ownerId: 1,
-      repositoryId: 2,
-    },
-  });
+const deployedEvent = (fn: string) => recorded({ type: 'FunctionDeployed', data: deployedData(fn, sha) });
 const failedBuild = (fn: string) =>
   recorded({ type: 'BuildFailed', data: { ...ref(fn), reason: 'exit 1', durationMs: 1, logRef: `b-${fn}`, logTail: 'exit 1' } });
 const built = (fn: string) =>

@@ -1,0 +1,87 @@
+import type { FaaslineEvent, FunctionDeployed, FunctionSpec, PushReceived, RecordedEvent } from './events.js';
+
+/**
+ * The events the domain's specs feed their deciders and workflows, one way everywhere: a push of alexellis/fns to
+ * master unless a spec says otherwise. For specs only (not exported from the package).
+ */
+
+let position = 0;
+
+/** `event` as the store would hand it over: a fresh event id and global position on every call. */
+export const recordedAt = <E extends FaaslineEvent>(
+  event: E,
+  { streamVersion = 1, occurredAt = '2026-12-01T00:00:00Z' }: { streamVersion?: number; occurredAt?: string } = {},
+): RecordedEvent<E> =>
+  ({
+    ...event,
+    metadata: {
+      eventId: `e${++position}`,
+      streamId: 's',
+      streamVersion,
+      globalPosition: position,
+      occurredAt,
+      correlationId: 'd-1',
+      causationId: 'x',
+      actor: 'system:test',
+      schemaVersion: 1,
+    },
+  }) as RecordedEvent<E>;
+
+export const pushData = (sha: string, overrides: Partial<PushReceived['data']> = {}): PushReceived['data'] => ({
+  deliveryId: 'd-1',
+  owner: 'alexellis',
+  ownerId: 1,
+  repo: 'fns',
+  repositoryId: 2,
+  private: false,
+  ref: 'refs/heads/master',
+  branch: 'master',
+  before: '0'.repeat(40),
+  sha,
+  cloneUrl: 'https://github.com/alexellis/fns.git',
+  installationId: 7,
+  pusher: 'alexellis',
+  receivedAt: 'now',
+  ...overrides,
+});
+
+/** Function `fn` of the stack as the source fetch reads it, named `<owner>-<fn>` as faasline names it. */
+export const functionSpec = (fn: string, overrides: Partial<FunctionSpec> & { owner?: string } = {}): FunctionSpec => {
+  const { owner = 'alexellis', ...rest } = overrides;
+  return {
+    function: fn,
+    name: `${owner.toLowerCase()}-${fn}`,
+    lang: 'node20',
+    handler: fn,
+    image: `local/${owner.toLowerCase()}/fns-${fn}:latest-master-aaaaaaa`,
+    fprocess: null,
+    contextDigest: `sha256:${fn}`,
+    contextBytes: 1,
+    buildArgs: {},
+    environment: {},
+    labels: {},
+    annotations: {},
+    secrets: [],
+    limits: {},
+    requests: {},
+    readOnlyRootFilesystem: true,
+    constraints: [],
+    ...rest,
+  };
+};
+
+export const deployedData = (fn: string, sha: string): FunctionDeployed['data'] => ({
+  name: `alexellis-${fn}`,
+  owner: 'alexellis',
+  repo: 'fns',
+  function: fn,
+  branch: 'master',
+  sha,
+  image: 'i',
+  endpoint: `http://gw/function/alexellis-${fn}`,
+  deliveryId: 'd-1',
+  buildId: `b-${fn}`,
+  pushSequence: 3,
+  ownerId: 1,
+  repositoryId: 2,
+});
