@@ -5,5 +5,5 @@ export default {
   ...base,
   roots: ['<rootDir>/apps'],
   testMatch: ['**/test/chaos/**/*.chaos.ts'],
-  testTimeout: 1_200_000,
+  testTimeout: 1_800_000,
 };
