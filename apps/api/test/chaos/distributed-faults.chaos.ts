@@ -250,7 +250,8 @@ describe(`faasline's distributed topology under faults (CHAOS_SEED=${seed})`, ()
       say(
         `push ${repo.repo} #${commit} ${sha.slice(0, 7)}: ${delivery.accepted ? 'accepted' : 'NOT accepted'} after ${delivery.attempts} attempt(s)`,
       );
-      await sleep(between(4000, 12_000));
+      // Mostly soon after (the next push supersedes this one's builds), sometimes long enough for it to deploy first.
+      await sleep(random() < 0.4 ? between(20_000, 40_000) : between(3000, 8000));
     }
   };
 
