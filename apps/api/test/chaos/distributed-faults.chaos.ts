@@ -234,6 +234,20 @@ describe(`faasline's distributed topology under faults (CHAOS_SEED=${seed})`, ()
     return delivery;
   };
 
+  /** Whether a delivery's stack-deploy status has its outcome (or `timeoutMs` passed: the faults may hold it up). */
+  const settled = async (deliveryId: string, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const [row] = await db.query(
+        `SELECT count(*)::int AS n FROM events WHERE correlation_id = $1 AND type = 'CommitStatusReported'
+            AND data->>'context' = 'stack-deploy' AND data->>'state' <> 'pending'`,
+        [deliveryId],
+      );
+      if (row.n > 0) return;
+      await sleep(500);
+    }
+  };
+
   /** A repository's pushes, one after another (a newer commit each time), until the faults are over. */
   const pushes = async (repo: Repository, until: () => boolean) => {
     const handlers: Record<string, string> = {};
@@ -250,8 +264,10 @@ describe(`faasline's distributed topology under faults (CHAOS_SEED=${seed})`, ()
       say(
         `push ${repo.repo} #${commit} ${sha.slice(0, 7)}: ${delivery.accepted ? 'accepted' : 'NOT accepted'} after ${delivery.attempts} attempt(s)`,
       );
-      // Mostly soon after (the next push supersedes this one's builds), sometimes long enough for it to deploy first.
-      await sleep(random() < 0.4 ? between(20_000, 40_000) : between(3000, 8000));
+      // Mostly the next commit comes soon (it supersedes this one's builds); sometimes only once this push has
+      // settled, so deploys happen while the faults go on too.
+      if (delivery.accepted && random() < 0.4) await settled(delivery.deliveryId, 120_000);
+      else await sleep(between(3000, 8000));
     }
   };
 
