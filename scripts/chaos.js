@@ -3,7 +3,7 @@
 // run the fault-injection test (apps/api/test/chaos) against it and the machine's Postgres, and stop the cluster
 // whatever happens. CHAOS_SEED=<n> replays one run's schedule of pushes and kills.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,9 +31,21 @@ mkdirSync(stateDir, { recursive: true });
 
 let jest = null;
 let stopping = false;
+/** The faasline processes the test started (their pid files), if any outlived it: only those, checked by command line. */
+const endLeftovers = () => {
+  const runDir = join(stateDir, 'run');
+  if (!existsSync(runDir)) return;
+  for (const file of readdirSync(runDir).filter((name) => name.endsWith('.pid'))) {
+    const pid = Number(readFileSync(join(runDir, file), 'utf8'));
+    // Gone already (no /proc entry), or the pid now belongs to something else: leave it.
+    const command = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
+    if (command.includes('faasline-server.js')) process.kill(pid, 'SIGKILL');
+  }
+};
 const finish = (code) => {
   if (stopping) return;
   stopping = true;
+  endLeftovers();
   stopCluster();
   process.exit(code);
 };

@@ -1,9 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Kafka, logLevel } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { openDataSource, silentLogger } from '#infra';
 import { readModelChecksum, ReadModelReplayer } from '#projections';
@@ -101,6 +102,8 @@ describe(`faasline's distributed topology under faults (CHAOS_SEED=${seed})`, ()
       });
       closeSync(out);
       member.child = child;
+      // scripts/chaos.js ends whatever these name once Jest is gone, even a Jest that was killed itself.
+      writeFileSync(`${member.log.replace(/\.log$/, '')}.pid`, String(child.pid));
       const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`${code ?? signal}`)));
       const deadline = Date.now() + START_TIMEOUT;
       const up = (async () => {
@@ -340,6 +343,21 @@ describe(`faasline's distributed topology under faults (CHAOS_SEED=${seed})`, ()
     );
 
     say('quiet: checking');
+    // The log the faults were survivable on: every partition on the three brokers, an acks=all write needing two.
+    const admin = new Kafka({ brokers: env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const [topic] = (await admin.fetchTopicMetadata({ topics: [env.KAFKA_TOPIC!] })).topics;
+      expect(new Set(topic!.partitions.map((partition) => partition.replicas.length))).toEqual(new Set([3]));
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: 2, name: env.KAFKA_TOPIC!, configNames: ['min.insync.replicas'] }],
+      });
+      expect(resources[0]!.configEntries.find((entry) => entry.configName === 'min.insync.replicas')?.configValue).toBe('2');
+    } finally {
+      await admin.disconnect();
+    }
+
     const accepted = deliveries.filter((delivery) => delivery.accepted);
     const events: { position: number; stream: string; type: string; correlation: string; data: Record<string, string> }[] = await db.query(
       `SELECT global_position::int AS position, stream_id AS stream, type, correlation_id AS correlation, data FROM events ORDER BY global_position`,
