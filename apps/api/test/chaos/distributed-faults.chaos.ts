@@ -138,6 +138,7 @@ describe(`faasline's distributed topology under faults (CHAOS_SEED=${seed})`, ()
   };
 
   beforeAll(async () => {
+    say(`CHAOS_SEED=${seed} (set it to replay this run's commits, kills and pauses)`);
     rmSync(join(STATE_DIR, 'run'), { recursive: true, force: true });
     mkdirSync(join(STATE_DIR, 'run'), { recursive: true });
     database = await provisionTestDatabase();
