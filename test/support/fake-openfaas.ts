@@ -16,6 +16,8 @@ export type FakeGateway = Readonly<{
   password: string;
   calls: readonly { method: string; path: string; body: unknown }[];
   functions: ReadonlyMap<string, Record<string, unknown>>;
+  /** Every deploy the gateway took (answered 2xx), in order: a function deployed twice with one image shows here. */
+  deploys: readonly { service: string; image: string; labels: Readonly<Record<string, string>> }[];
   secrets: Set<string>;
   /** The value of each secret created or updated through /system/secrets. */
   secretValues: ReadonlyMap<string, Buffer>;
@@ -120,6 +122,7 @@ function typeProblem(value: unknown, schema: Schema, at: string): string | null 
 export async function startFakeGateway(user = 'admin', password = 'gateway-password'): Promise<FakeGateway> {
   const calls: { method: string; path: string; body: unknown }[] = [];
   const functions = new Map<string, Record<string, unknown>>();
+  const deploys: { service: string; image: string; labels: Record<string, string> }[] = [];
   const secrets = new Set<string>();
   const secretValues = new Map<string, Buffer>();
   let failure: number | null = null;
@@ -177,6 +180,8 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
               : `unable update Deployment: ${deployment.service}.openfaas-fn, error: ${notFound}`,
           );
         }
+        const { image, labels } = body as { image: string; labels?: Record<string, string> | null };
+        deploys.push({ service: deployment.service, image, labels: labels ?? {} });
         functions.set(deployment.service, {
           ...deployment,
           name: deployment.service,
@@ -236,6 +241,7 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
     password,
     calls,
     functions,
+    deploys,
     secrets,
     secretValues,
     failNextDeploy: (status) => void (failure = status),

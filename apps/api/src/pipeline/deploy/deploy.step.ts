@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  CLOUD_LABEL,
   afterFailedDeploy,
   functionDecider,
   functionDeployment,
@@ -41,7 +42,7 @@ class Refused extends Error {}
  * name). The function decider says whether it deploys: a build superseded by a newer push, or of a name held by
  * another owner or repository, is recorded and never reaches the gateway. A deploy the gateway cannot run (no
  * gateway, a missing secret or another owner's) is recorded as failed; otherwise the gateway gets it before
- * FunctionDeployed is recorded, so a crash in between deploys it again on the re-run.
+ * FunctionDeployed is recorded, and a re-run after a crash in between finds it there instead of deploying it twice.
  */
 @Injectable()
 export class DeployStep extends PipelineStep<Deploy> {
@@ -121,7 +122,10 @@ export class DeployStep extends PipelineStep<Deploy> {
           if (refusal !== null || !gateway) throw new Refused(refusal ?? '');
           // Our lock may be gone (lost connection): then another process owns this function's deploys now.
           if (signal.aborted) throw new Interrupted();
-          await gateway.deploy(functionDeployment(spec, push, image, new Date()), signal);
+          // An earlier attempt whose process died after the gateway took it and before FunctionDeployed was
+          // recorded: the gateway already running this image of this commit is that deploy, not one to repeat.
+          onGateway = context.attempts > 1 && (await runsAlready(gateway, spec.name, image, push.sha));
+          if (!onGateway) await gateway.deploy(functionDeployment(spec, push, image, new Date()), signal);
           onGateway = true;
         },
       });
@@ -146,6 +150,12 @@ function attemptFailure(error: unknown): DeployAttemptFailure | null {
   if (error instanceof GatewayError)
     return error.retryable ? { kind: 'unavailable', message: error.message } : { kind: 'refused', message: error.message };
   return null;
+}
+
+/** Whether the gateway runs `name` with `image`, deployed from commit `sha`. */
+async function runsAlready(gateway: GatewayClient, name: string, image: string, sha: string): Promise<boolean> {
+  const live = await gateway.list();
+  return live.some((fn) => fn.name === name && fn.image === image && fn.labels?.[`${CLOUD_LABEL}git-sha`] === sha);
 }
 
 /** What `gatewayRefusal` needs to know of the gateway: whether there is one and, for a function with secrets, what it holds. */

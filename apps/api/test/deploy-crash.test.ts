@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { openDataSource } from '#infra';
+import { eventually } from '../../../libs/infra/test/support/backbones.js';
+import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
+import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
+import { gitFixtures, writeTemplates, type GitFixtures } from '../../../test/support/git-repos.js';
+import { deliverPush } from '../../../test/support/github-payloads.js';
+import { bareEnv, start } from './support/spawn-api.js';
+
+const secret = 'deploy-crash-webhook-secret';
+const FN = 'alexellis-fn1';
+
+/** Found by the chaos run's rule (no deploy of the same image of the same commit twice): a crash inside the deploy step. */
+describe('an api killed after the gateway took a deploy and before FunctionDeployed was recorded', () => {
+  let database: TestDatabase;
+  let db: DataSource;
+  let git: GitFixtures;
+  let gateway: FakeGateway;
+  let dataDir: string;
+  let templatesDir: string;
+  let env: NodeJS.ProcessEnv;
+  let api: { child: ChildProcess; url: string };
+
+  beforeAll(async () => {
+    database = await provisionTestDatabase();
+    db = await openDataSource(database.url);
+    git = await gitFixtures();
+    gateway = await startFakeGateway();
+    dataDir = mkdtempSync(join(tmpdir(), 'faasline-deploy-crash-'));
+    templatesDir = writeTemplates(['node20']);
+    env = {
+      ...bareEnv(),
+      DATABASE_URL: database.url,
+      DATA_DIR: dataDir,
+      GITHUB_WEBHOOK_SECRET: secret,
+      GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
+      TEMPLATES_DIR: templatesDir,
+      OPENFAAS_URL: gateway.url,
+      OPENFAAS_USER: gateway.user,
+      OPENFAAS_PASSWORD: gateway.password,
+      SANDBOX: 'off',
+      CUSTOMERS: 'alexellis',
+    };
+    api = await start(env);
+  });
+
+  afterAll(async () => {
+    api?.child.kill('SIGKILL');
+    await db?.destroy();
+    await git?.close();
+    await gateway?.close();
+    await database?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(templatesDir, { recursive: true, force: true });
+  });
+
+  const stack = 'provider:\n  name: openfaas\nfunctions:\n  fn1:\n    lang: node20\n    handler: ./fn1\n    image: fn1:0.1\n';
+  const push = async (text: string) => {
+    const sha = git.commit('alexellis', 'fns', { 'stack.yml': stack, 'fn1/handler.js': `module.exports = async () => "${text}";\n` });
+    const { deliveryId, status } = await deliverPush(api.url, secret, {
+      owner: 'alexellis',
+      repo: 'fns',
+      sha,
+      cloneUrl: git.cloneUrl('alexellis', 'fns'),
+    });
+    expect(status).toBe(202);
+    return { sha, deliveryId };
+  };
+  const deployed = async (deliveryId: string) =>
+    (await db.query(`SELECT data FROM events WHERE correlation_id = $1 AND type = 'FunctionDeployed'`, [deliveryId])) as {
+      data: { name: string; image: string; sha: string };
+    }[];
+
+  it('records the deploy on the re-run without deploying the same image of the same commit again', async () => {
+    // A first version, so the next deploy is an update the gateway takes with one PUT.
+    const first = await push('one');
+    await eventually(async () => (await deployed(first.deliveryId)).length > 0, 60_000, 'the first version to deploy');
+
+    const held = gateway.holdNextDeploy();
+    const { sha, deliveryId } = await push('two');
+    await held.reached;
+    const exited = new Promise((resolve) => api.child.once('exit', resolve));
+    api.child.kill('SIGKILL');
+    await exited;
+    // The gateway finishes the deploy it took; the api that asked is gone before it could record it.
+    held.release();
+    await eventually(async () => gateway.deploys.length === 2, 10_000, 'the held deploy to land');
+
+    api = await start(env);
+    await eventually(async () => (await deployed(deliveryId)).length > 0, 60_000, 'FunctionDeployed after the restart');
+
+    const [{ data }] = await deployed(deliveryId);
+    expect(data).toMatchObject({ name: FN, sha });
+    expect(gateway.deploys.filter((deploy) => deploy.image === data.image).map((deploy) => deploy.service)).toEqual([FN]);
+    expect(gateway.functions.get(FN)).toMatchObject({ image: data.image });
+  }, 120_000);
+});
