@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { FunctionSpec } from '../events.js';
-import { functionDeployment, ownedBy, secretHeldByAnother } from './deployment.js';
+import { alreadyDeployed, functionDeployment, ownedBy, secretHeldByAnother } from './deployment.js';
 import type { PushContext } from '../events.js';
 
 const spec: FunctionSpec = {
@@ -63,6 +63,18 @@ describe('OpenFaaS Cloud deployment', () => {
       requests: { cpu: '50m' },
       readOnlyRootFilesystem: true,
     });
+  });
+
+  it('finds a deploy already on the gateway only by its name, image and commit', () => {
+    const deployed = functionDeployment(spec, push, 'reg/img:tag', new Date());
+    const live = [{ name: deployed.service, image: deployed.image, labels: deployed.labels }];
+    expect(alreadyDeployed(live, 'alexellis-fn1', 'reg/img:tag', push.sha)).toBe(true);
+    expect(alreadyDeployed(live, 'alexellis-fn1', 'reg/img:other', push.sha)).toBe(false);
+    expect(alreadyDeployed(live, 'alexellis-fn1', 'reg/img:tag', 'b'.repeat(40))).toBe(false);
+    expect(alreadyDeployed(live, 'alexellis-fn2', 'reg/img:tag', push.sha)).toBe(false);
+    expect(alreadyDeployed([{ name: 'alexellis-fn1', image: 'reg/img:tag', labels: null }], 'alexellis-fn1', 'reg/img:tag', push.sha)).toBe(
+      false,
+    );
   });
 
   it('recognises only its own functions for an owner and repository', () => {

@@ -62,7 +62,12 @@ export function functionDeployment(spec: FunctionSpec, push: PushContext, image:
 }
 
 /** A function as the gateway lists it: enough to tell whose it is and which secrets it mounts. */
-export type LiveFunction = Readonly<{ name: string; labels?: Readonly<Record<string, string>> | null; secrets?: readonly string[] | null }>;
+export type LiveFunction = Readonly<{
+  name: string;
+  image?: string;
+  labels?: Readonly<Record<string, string>> | null;
+  secrets?: readonly string[] | null;
+}>;
 
 /**
  * The first of `secrets` that a live function of another GitHub owner already mounts, with that owner, or null.
@@ -94,3 +99,11 @@ export const ownedBy = (labels: Readonly<Record<string, string>> | null | undefi
   labels?.[`${CLOUD_LABEL}git-cloud`] === '1' &&
   labels[`${CLOUD_LABEL}git-owner`]?.toLowerCase() === owner.toLowerCase() &&
   labels[`${CLOUD_LABEL}git-repo`]?.toLowerCase() === labelValue(repo).toLowerCase();
+
+/**
+ * Whether the gateway already runs `image` as `name`, deployed from commit `sha`: what an earlier attempt of the same
+ * deploy left when its process died after the gateway took it and before FunctionDeployed was recorded. Deploying
+ * it again would only roll the function's instances for nothing (the deploy-time label changes).
+ */
+export const alreadyDeployed = (live: readonly LiveFunction[], name: string, image: string, sha: string) =>
+  live.some((fn) => fn.name === name && fn.image === image && fn.labels?.[`${CLOUD_LABEL}git-sha`] === sha);

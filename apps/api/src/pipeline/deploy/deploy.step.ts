@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  CLOUD_LABEL,
   afterFailedDeploy,
+  alreadyDeployed,
   functionDecider,
   functionDeployment,
   gatewayRefusal,
@@ -122,9 +122,8 @@ export class DeployStep extends PipelineStep<Deploy> {
           if (refusal !== null || !gateway) throw new Refused(refusal ?? '');
           // Our lock may be gone (lost connection): then another process owns this function's deploys now.
           if (signal.aborted) throw new Interrupted();
-          // An earlier attempt whose process died after the gateway took it and before FunctionDeployed was
-          // recorded: the gateway already running this image of this commit is that deploy, not one to repeat.
-          onGateway = context.attempts > 1 && (await runsAlready(gateway, spec.name, image, push.sha));
+          // Only a re-run can find its own earlier deploy on the gateway.
+          onGateway = context.attempts > 1 && alreadyDeployed(await gateway.list(), spec.name, image, push.sha);
           if (!onGateway) await gateway.deploy(functionDeployment(spec, push, image, new Date()), signal);
           onGateway = true;
         },
@@ -150,12 +149,6 @@ function attemptFailure(error: unknown): DeployAttemptFailure | null {
   if (error instanceof GatewayError)
     return error.retryable ? { kind: 'unavailable', message: error.message } : { kind: 'refused', message: error.message };
   return null;
-}
-
-/** Whether the gateway runs `name` with `image`, deployed from commit `sha`. */
-async function runsAlready(gateway: GatewayClient, name: string, image: string, sha: string): Promise<boolean> {
-  const live = await gateway.list();
-  return live.some((fn) => fn.name === name && fn.image === image && fn.labels?.[`${CLOUD_LABEL}git-sha`] === sha);
 }
 
 /** What `gatewayRefusal` needs to know of the gateway: whether there is one and, for a function with secrets, what it holds. */
