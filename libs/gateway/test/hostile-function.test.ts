@@ -181,6 +181,8 @@ describe('a function that squats another function’s port (functions share the 
         limits: { memoryBytes: 128 * 2 ** 20, cpus: 1, pids: 16, fileSizeBytes: 2 ** 20 },
         role: 'function',
       });
+      // Listened for from the start: a squatter that already ended (its port taken meanwhile) must not hang the test.
+      const squatterExited = new Promise((resolve) => squatter.once('exit', resolve));
       try {
         await eventually(() => listenersIn(readFileSync('/proc/net/tcp', 'utf8'), taken).length > 0, 10_000, 'the squatter listens');
         expect(listenersIn(readFileSync('/proc/net/tcp', 'utf8'), taken)).toEqual([{ address: '0100007F', uid: squatter.uid }]);
@@ -209,7 +211,7 @@ describe('a function that squats another function’s port (functions share the 
         }
       } finally {
         squatter.kill('SIGKILL');
-        await new Promise((resolve) => squatter.once('exit', resolve));
+        await squatterExited;
       }
     },
     60_000,
