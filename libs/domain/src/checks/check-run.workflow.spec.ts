@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import type { FaaslineEvent, FunctionSpec } from '../events.js';
+import type { FaaslineEvent } from '../events.js';
 import { workflowSpecFor } from '../spec.js';
-import { deployedData, pushData, recordedAt } from '../spec-fixtures.js';
+import { deployedData, functionSpec, pushData, recordedAt } from '../spec-fixtures.js';
 import {
   checkRunWorkflow,
   MAX_ANNOTATIONS_PER_REQUEST,
@@ -17,7 +17,6 @@ const recorded = (event: FaaslineEvent): CheckRunInput => recordedAt(event, { oc
 
 const sha = 'a'.repeat(40);
 const push = recorded({ type: 'PushReceived', data: pushData(sha, { receivedAt: '2026-12-01T07:59:00Z' }) });
-const spec = (fn: string) => ({ function: fn, name: `alexellis-${fn}`, handler: fn }) as unknown as FunctionSpec;
 const fetched = (functions: string[], rejected: { function: string; name: string; reason: string }[] = []) =>
   recorded({
     type: 'SourceFetched',
@@ -28,7 +27,7 @@ const fetched = (functions: string[], rejected: { function: string; name: string
       branch: 'master',
       sha,
       stackFile: 'stack.yml',
-      functions: functions.map(spec),
+      functions: functions.map((fn) => functionSpec(fn)),
       rejected,
     },
   });

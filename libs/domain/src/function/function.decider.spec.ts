@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { specFor } from '../spec.js';
 import type { FunctionEvent } from '../events.js';
 import { functionDecider, gatewayRefusal, type FunctionCommand } from './function.decider.js';
+import { functionSpec } from '../spec-fixtures.js';
 
 const given = specFor(functionDecider);
 const ref = (buildId: string, contextDigest = 'sha256:aaa', sha = 'a'.repeat(40)) => ({
@@ -346,25 +347,7 @@ describe('function decider: rollback', () => {
     ...ids,
     cloneUrl: 'https://github.com/alexellis/fns.git',
   });
-  const specOf = (sha: string) => ({
-    function: 'fn1',
-    name: 'alexellis-fn1',
-    lang: 'node20',
-    handler: './fn1',
-    image: `img:${sha}`,
-    fprocess: null,
-    contextDigest: `sha256:${sha}`,
-    contextBytes: 1,
-    buildArgs: {},
-    environment: {},
-    labels: {},
-    annotations: {},
-    secrets: [],
-    limits: {},
-    requests: {},
-    readOnlyRootFilesystem: true,
-    constraints: [],
-  });
+  const specOf = (sha: string) => functionSpec('fn1', { handler: './fn1', image: `img:${sha}`, contextDigest: `sha256:${sha}` });
   const builtAt = (buildId: string, sha: string, repo = 'fns'): FunctionEvent => ({
     type: 'BuildSucceeded',
     data: {
