@@ -32,6 +32,9 @@ export type BubblewrapOptions = Readonly<{
   cgroups: Cgroups | null;
 }>;
 
+/** How long a sandbox's last output is read after bwrap exits (see BubblewrapProcess.run). */
+const OUTPUT_GRACE_MS = 1000;
+
 /** System folders every sandbox sees read-only; /bin, /lib… are symlinks into /usr on merged-/usr systems. */
 const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
 /** What of /etc node, python, npm and pip read: TLS roots, name resolution, the linker cache, time zone. */
@@ -248,10 +251,22 @@ class BubblewrapProcess extends EventEmitter implements SandboxedProcess {
       if (started && spec.limits.startup) boost = setTimeout(() => started.setCpus(spec.limits.cpus), spec.limits.startup.ms).unref();
       child.stdout.pipe(this.stdout);
       child.stderr.pipe(this.stderr);
+      const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
       [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
         child.once('error', reject);
-        child.once('close', (exit, killedBy) => resolve([exit, killedBy]));
+        child.once('exit', (exit, killedBy) => resolve([exit, killedBy]));
       });
+      // The last output is read to its end, briefly: the sandbox's own init can outlive a killed bwrap and keep
+      // the pipes open, and that must not hold the exit back (the cgroup below ends it).
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, OUTPUT_GRACE_MS)))]);
+      clearTimeout(timer);
+      child.stdout.unpipe(this.stdout);
+      child.stderr.unpipe(this.stderr);
+      child.stdout.destroy();
+      child.stderr.destroy();
+      this.stdout.end();
+      this.stderr.end();
     } catch (error) {
       this.stdout.end();
       this.stderr.end();
