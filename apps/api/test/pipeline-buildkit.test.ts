@@ -46,7 +46,8 @@ describe.each(logModes)('the pipeline with BuildKit (fake daemon, real registry 
   let dataDir: string;
   let templatesDir: string;
   let env: NodeJS.ProcessEnv;
-  let api: { child: ChildProcess; url: string };
+  let api: { child: ChildProcess; url: string; output: () => string };
+  let earlierOutput = '';
 
   beforeAll(async () => {
     database = await provisionTestDatabase();
@@ -117,7 +118,25 @@ describe.each(logModes)('the pipeline with BuildKit (fake daemon, real registry 
   const restart = async () => {
     api.child.kill('SIGKILL');
     await new Promise((resolve) => api.child.once('exit', resolve));
+    earlierOutput += `--- killed api ---\n${api.output()}`;
     api = await start(env, { keepPort: true });
+  };
+  // A step that never comes fails by its name, with what the api processes printed and the jobs they left.
+  const within = async <T>(promise: Promise<T>, what: string, ms = 50_000): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(async () => {
+        const jobs = await db.query(`SELECT step, attempts, not_before, done_at, last_error FROM pipeline_jobs ORDER BY seq`);
+        const recorded = await db.query(`SELECT type, data->>'reason' AS reason FROM events ORDER BY global_position`);
+        const printed = `${earlierOutput}--- running api ---\n${api.output()}`.split('\n').slice(-80).join('\n');
+        reject(new Error(`${what} did not happen within ${ms} ms\njobs: ${JSON.stringify(jobs)}\nevents: ${JSON.stringify(recorded)}\n${printed}`));
+      }, ms);
+    });
+    try {
+      return await Promise.race([promise, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   };
 
   it('solves with the dockerfile frontend and an HTTP context, pushes the image and streams the log', async () => {
@@ -176,19 +195,19 @@ describe.each(logModes)('the pipeline with BuildKit (fake daemon, real registry 
     const sha = git.commit('alexellis', 'bk', files('crash'));
     const held = buildkit.hold((image) => image.endsWith(sha.slice(0, 7)));
     const during = { ...(await deliver(sha)), held };
-    await held.reached;
+    await within(held.reached, 'the build reaching BuildKit');
     const deployHeld = gateway.holdNextDeploy();
-    await restart(); // killed mid-build
+    await within(restart(), 'the first restart'); // killed mid-build
     during.held.release();
-    await deployHeld.reached;
-    await restart(); // killed mid-deploy
+    await within(deployHeld.reached, 'the deploy after the restart reaching the gateway');
+    await within(restart(), 'the second restart'); // killed mid-deploy
     deployHeld.release();
-    await settled(during.deliveryId);
+    await within(settled(during.deliveryId), 'the push settling after the second restart', 70_000);
     const recorded = await typesOf(during.deliveryId);
     expect(recorded.filter((type) => type === 'FunctionDeployed')).toHaveLength(1);
     expect(recorded.filter((type) => type === 'PushReceived')).toHaveLength(1);
     expect(gateway.functions.get('alexellis-fn1')!.image).toMatch(new RegExp(`${during.sha.slice(0, 7)}$`));
-  }, 180_000);
+  }, 300_000);
 
   it('records a failing Dockerfile build with its log', async () => {
     const { deliveryId } = await push({

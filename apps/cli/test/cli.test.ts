@@ -311,8 +311,10 @@ describe('colours', () => {
             env,
           }).toString();
         const green = '\x1b[32mcreated\x1b[39m';
-        expect(onTerminal('one', { ...process.env, NO_COLOR: undefined })).toContain(green);
-        expect(onTerminal('two', { ...process.env, NO_COLOR: '1' })).not.toContain('\x1b[');
+        // Node colours only a terminal that says it can: a TERM that names one and no CI variable (CI sets one).
+        const colourTerminal = { ...process.env, TERM: 'xterm-256color', CI: undefined, FORCE_COLOR: undefined };
+        expect(onTerminal('one', { ...colourTerminal, NO_COLOR: undefined })).toContain(green);
+        expect(onTerminal('two', { ...colourTerminal, NO_COLOR: '1' })).not.toContain('\x1b[');
         const piped = await runCli(['new', 'three', '--lang', 'node20'], { cwd: folder, env: { ...process.env, NO_COLOR: undefined } });
         expect(piped.stdout).toContain('created three/');
         expect(piped.stdout).not.toContain('\x1b[');

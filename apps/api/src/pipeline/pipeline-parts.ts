@@ -25,5 +25,9 @@ export type PipelineParts = Readonly<{
   links: Links;
 }>;
 
-/** What every pipeline step is constructed with, provided once by the pipeline module so a step injects one thing. */
-export type StepContext = Readonly<{ backbone: Backbone; logger: Logger; parts: PipelineParts }>;
+/**
+ * What every pipeline step is constructed with, provided once by the pipeline module so a step injects one thing.
+ * `serving` settles once this process listens: a build hands BuildKit a context URL this process may be the one
+ * to answer, so steps take no job before then.
+ */
+export type StepContext = Readonly<{ backbone: Backbone; logger: Logger; parts: PipelineParts; serving: Promise<void> }>;

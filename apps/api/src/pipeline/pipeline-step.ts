@@ -69,12 +69,14 @@ export async function enqueueCommands(tx: EntityManager, jobs: readonly QueuedCo
  */
 export abstract class PipelineStep<C> implements OnApplicationBootstrap, OnApplicationShutdown {
   private runner: StepRunner | null = null;
+  private stopped = false;
+  private readonly serving: Promise<void>;
   protected readonly backbone: Backbone;
   protected readonly logger: Logger;
   protected readonly parts: PipelineParts;
 
   protected constructor(
-    { backbone, logger, parts }: StepContext,
+    { backbone, logger, parts, serving }: StepContext,
     private readonly step: string,
     private readonly concurrency: number,
     private readonly lockKey?: (job: { id: string; payload: PipelineJob<C> }) => string,
@@ -84,10 +86,17 @@ export abstract class PipelineStep<C> implements OnApplicationBootstrap, OnAppli
     this.backbone = backbone;
     this.logger = logger;
     this.parts = parts;
+    this.serving = serving;
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.runner = await runSteps<PipelineJob<C>>(
+  // Not awaited: the server listens only after every bootstrap hook has returned.
+  onApplicationBootstrap(): void {
+    void this.serving.then(() => this.start());
+  }
+
+  private async start(): Promise<void> {
+    if (this.stopped) return;
+    const runner = await runSteps<PipelineJob<C>>(
       this.backbone.db,
       this.backbone.databaseUrl,
       this.step,
@@ -100,9 +109,12 @@ export abstract class PipelineStep<C> implements OnApplicationBootstrap, OnAppli
       },
       (job, signal, share) => this.run(job.payload, { id: job.id, attempts: job.attempts, share }, signal),
     );
+    if (this.stopped) await runner.close();
+    else this.runner = runner;
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
     await this.runner?.close();
   }
 

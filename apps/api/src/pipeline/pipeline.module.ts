@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Module } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import {
   anonymousCredentials,
   BuildKitBuilder,
@@ -56,6 +58,10 @@ export function gitCredentials(config: Config): GitCredentials {
 }
 
 /** The durable pipeline of DESIGN.md section 3: a process manager deciding, and one job runner per step acting. */
+/** Settles when the server listens (at once if it already does). */
+const listening = (server: Server): Promise<void> =>
+  server.listening ? Promise.resolve() : new Promise((resolve) => server.once('listening', () => resolve()));
+
 @Module({
   imports: [BuildsModule],
   providers: [
@@ -118,8 +124,13 @@ export function gitCredentials(config: Config): GitCredentials {
     },
     {
       provide: STEP_CONTEXT,
-      inject: [BACKBONE, LOGGER, PIPELINE_PARTS],
-      useFactory: (backbone: Backbone, logger: Logger, parts: PipelineParts): StepContext => ({ backbone, logger, parts }),
+      inject: [BACKBONE, LOGGER, PIPELINE_PARTS, HttpAdapterHost],
+      useFactory: (backbone: Backbone, logger: Logger, parts: PipelineParts, http: HttpAdapterHost): StepContext => ({
+        backbone,
+        logger,
+        parts,
+        serving: listening(http.httpAdapter.getHttpServer() as Server),
+      }),
     },
     FetchSourceStep,
     ApplySecretsStep,
