@@ -129,7 +129,11 @@ describe.each(logModes)('the pipeline with BuildKit (fake daemon, real registry 
         const jobs = await db.query(`SELECT step, attempts, not_before, done_at, last_error FROM pipeline_jobs ORDER BY seq`);
         const recorded = await db.query(`SELECT type, data->>'reason' AS reason FROM events ORDER BY global_position`);
         const printed = `${earlierOutput}--- running api ---\n${api.output()}`.split('\n').slice(-80).join('\n');
-        reject(new Error(`${what} did not happen within ${ms} ms\njobs: ${JSON.stringify(jobs)}\nevents: ${JSON.stringify(recorded)}\n${printed}`));
+        reject(
+          new Error(
+            `${what} did not happen within ${ms} ms\njobs: ${JSON.stringify(jobs)}\nevents: ${JSON.stringify(recorded)}\n${printed}`,
+          ),
+        );
       }, ms);
     });
     try {
