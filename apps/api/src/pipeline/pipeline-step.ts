@@ -69,6 +69,7 @@ export async function enqueueCommands(tx: EntityManager, jobs: readonly QueuedCo
  */
 export abstract class PipelineStep<C> implements OnApplicationBootstrap, OnApplicationShutdown {
   private runner: StepRunner | null = null;
+  private starting: Promise<void> | null = null;
   private stopped = false;
   private readonly serving: Promise<void>;
   protected readonly backbone: Backbone;
@@ -91,12 +92,17 @@ export abstract class PipelineStep<C> implements OnApplicationBootstrap, OnAppli
 
   // Not awaited: the server listens only after every bootstrap hook has returned.
   onApplicationBootstrap(): void {
-    void this.serving.then(() => this.start());
+    void this.serving.then(() => {
+      if (this.stopped) return;
+      this.starting = this.start().catch((error: unknown) => {
+        // Stopped while the runner opened its connection: there is nothing left to run.
+        if (!this.stopped) throw error;
+      });
+    });
   }
 
   private async start(): Promise<void> {
-    if (this.stopped) return;
-    const runner = await runSteps<PipelineJob<C>>(
+    this.runner = await runSteps<PipelineJob<C>>(
       this.backbone.db,
       this.backbone.databaseUrl,
       this.step,
@@ -109,12 +115,11 @@ export abstract class PipelineStep<C> implements OnApplicationBootstrap, OnAppli
       },
       (job, signal, share) => this.run(job.payload, { id: job.id, attempts: job.attempts, share }, signal),
     );
-    if (this.stopped) await runner.close();
-    else this.runner = runner;
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    await this.starting;
     await this.runner?.close();
   }
 
