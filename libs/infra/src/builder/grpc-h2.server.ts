@@ -52,7 +52,10 @@ export function serveGrpcStream(
       if (stream.write(frame(message))) resolve();
       else stream.once('drain', resolve);
     });
-  handler({ metadata: metadataOf(rawHeaders, headers), messages: messagesOf(stream), send })
+  // A handler may stop reading before the caller ends its side (fsutil's sender returns on FIN): the stream must live
+  // on to carry the answer and trailers, so stopping does not destroy it.
+  const incoming = stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
+  handler({ metadata: metadataOf(rawHeaders, headers), messages: messagesOf(incoming), send })
     .catch((error: unknown) => {
       outcome =
         error instanceof GrpcError ? { code: error.code, message: error.message } : { code: grpcStatus.UNKNOWN, message: (error as Error).message };
