@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { DataSource } from 'typeorm';
-import { openDataSource } from '#infra';
+import { BuildFailure, BuildKitBuilder, openDataSource } from '#infra';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
 import { startAuthRegistry, type AuthRegistry } from '../../../test/support/auth-registry.js';
+import { buildRequestFor, packageHandler } from '../../../test/support/build-context.js';
 import { startFakeBuildKit, type FakeBuildKit } from '../../../test/support/fake-buildkit.js';
 import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
 import { gitFixtures, writeTemplates, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
@@ -171,6 +172,26 @@ describe('the pipeline with BuildKit over a session, pushing to a registry that 
     } finally {
       writeAuthFile(password);
     }
+  });
+
+  it('fails a push with no credentials to lend (no REGISTRY_AUTH_FILE: Auth is not served) with the registry’s message', async () => {
+    const repo = mkdtempSync(join(dataDir, 'repo-'));
+    mkdirSync(join(repo, 'fn'));
+    writeFileSync(join(repo, 'fn/handler.js'), 'module.exports = async () => "anonymous";\n');
+    const context = await packageHandler({ repoDir: repo, templateRoot: templatesDir, cacheDir: dataDir });
+    const image = `${registry.host}/alexellis/bks-fn1:anonymous`;
+    const lines: string[] = [];
+    const build = new BuildKitBuilder(buildkit.address).build(
+      // The context goes over the session; the URL is there for the port's shape only and answers nothing.
+      buildRequestFor(context, { buildId: 'anonymous', owner: 'alexellis', name: 'alexellis-fn1', image, contextUrl: 'http://127.0.0.1:9/unused' }),
+      (line) => lines.push(line),
+      new AbortController().signal,
+    );
+    await expect(build).rejects.toThrow(BuildFailure);
+    await expect(build).rejects.toThrow(/401 Unauthorized: UNAUTHORIZED: authentication required/);
+    expect(lines.join('\n')).toMatch(/^#\d+ ERROR: failed to push .*: 401 Unauthorized: UNAUTHORIZED: authentication required$/m);
+    // The daemon asked the session; the session had no Auth to answer with, so the push went anonymous.
+    expect(buildkit.solves.find((s) => s.image === image)!.session).not.toBe('');
   });
 
   it('lets no credential reach a log, an event, an API answer or a status', async () => {
