@@ -18,8 +18,13 @@ export function startAuthRegistry(user: string, password: string, port: number):
   const htpasswd = join(state, 'htpasswd');
   execFileSync('htpasswd', ['-iBc', htpasswd, user], { input: password, stdio: ['pipe', 'ignore', 'pipe'] });
   const env = { ...process.env, REGISTRY_PORT: String(port), REGISTRY_STATE_DIR: join(state, 'registry'), REGISTRY_HTPASSWD: htpasswd };
-  const started = execFileSync('bash', [REGISTRY_SH, 'start'], { env, stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
-  const url = started.split('\n').at(-1)!.replace(/^REGISTRY_URL=/, '');
+  const started = execFileSync('bash', [REGISTRY_SH, 'start'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+    .toString()
+    .trim();
+  const url = started
+    .split('\n')
+    .at(-1)!
+    .replace(/^REGISTRY_URL=/, '');
   return {
     url,
     host: new URL(url).host,

@@ -154,7 +154,11 @@ export async function checkHealth(session: ClientSession): Promise<void> {
  */
 export async function sessionCredentials(session: ClientSession, host: string): Promise<{ username: string; secret: string }> {
   const { Credentials, GetTokenAuthority } = sessionServices().Auth;
-  const authority = await unary(session, GetTokenAuthority.path, GetTokenAuthority.requestSerialize({ Host: host, Salt: Buffer.alloc(32) }));
+  const authority = await unary(
+    session,
+    GetTokenAuthority.path,
+    GetTokenAuthority.requestSerialize({ Host: host, Salt: Buffer.alloc(32) }),
+  );
   if (![grpcStatus.UNIMPLEMENTED, grpcStatus.UNAVAILABLE].includes(authority.status.code))
     throw new Error(`GetTokenAuthority: the fake does not sign tokens, and the session answered ${authority.status.code}`);
   const { status, response } = await unary(session, Credentials.path, Credentials.requestSerialize({ Host: host }));

@@ -130,7 +130,8 @@ export async function startFakeBuildKit(options: { registryUrl?: string; tls?: F
     const sessionId = request.Session as string;
     if (frontendAttrs.context !== undefined && !/^https?:\/\//.test(frontendAttrs.context)) throw invalid('context must be an http(s) URL');
     // Without a context attribute the frontend reads local dirs, which only a session can lend.
-    if (frontendAttrs.context === undefined && !sessionId) throw invalid('no context attribute and no Session to read the local context from');
+    if (frontendAttrs.context === undefined && !sessionId)
+      throw invalid('no context attribute and no Session to read the local context from');
     const image = exporter.Attrs.name;
     if (options.registryUrl) {
       // Like buildkitd: it pushes to the host the name says, and speaks plain HTTP only when told it may.
@@ -162,18 +163,21 @@ export async function startFakeBuildKit(options: { registryUrl?: string; tls?: F
       const session = sessionId ? await sessions.get(sessionId) : null;
       if (session) await checkHealth(session);
       const filename = frontendAttrs.filename ?? 'Dockerfile';
-      const { files, dockerfile } = session && frontendAttrs.context === undefined
-        ? await localContext(session, filename, failVertex, (line) => send({ logs: [{ vertex: 'sha256:ctx', stream: 1, msg: Buffer.from(line) }] }))
-        : await failVertex('sha256:ctx', '[internal] load remote build context', async () => {
-            contextFetches.push(frontendAttrs.context!);
-            const download = await fetch(frontendAttrs.context!);
-            if (!download.ok) throw new Error(`failed to load build context: ${download.status}`);
-            const tarball = Buffer.from(await download.arrayBuffer());
-            if (tarball[0] !== 0x1f || tarball[1] !== 0x8b) throw invalid('context is not a gzipped tarball');
-            const files = readTar(gunzipSync(tarball));
-            send({ logs: [{ vertex: 'sha256:ctx', stream: 1, msg: Buffer.from(`context: ${files.size} files\n`) }] });
-            return { files, dockerfile: files.get(filename) };
-          });
+      const { files, dockerfile } =
+        session && frontendAttrs.context === undefined
+          ? await localContext(session, filename, failVertex, (line) =>
+              send({ logs: [{ vertex: 'sha256:ctx', stream: 1, msg: Buffer.from(line) }] }),
+            )
+          : await failVertex('sha256:ctx', '[internal] load remote build context', async () => {
+              contextFetches.push(frontendAttrs.context!);
+              const download = await fetch(frontendAttrs.context!);
+              if (!download.ok) throw new Error(`failed to load build context: ${download.status}`);
+              const tarball = Buffer.from(await download.arrayBuffer());
+              if (tarball[0] !== 0x1f || tarball[1] !== 0x8b) throw invalid('context is not a gzipped tarball');
+              const files = readTar(gunzipSync(tarball));
+              send({ logs: [{ vertex: 'sha256:ctx', stream: 1, msg: Buffer.from(`context: ${files.size} files\n`) }] });
+              return { files, dockerfile: files.get(filename) };
+            });
       contextFiles.push(...[...files.keys()].sort());
       if (!dockerfile) throw new Error(`failed to solve: failed to read dockerfile: open ${filename}: no such file or directory`);
       const hold = holds.find((candidate) => candidate.matches(image));
@@ -310,8 +314,7 @@ async function localContext(session: ClientSession, filename: string, vertex: Ve
   const dockerfileDir = await vertex('sha256:dockerfile', `[internal] load build definition from ${filename}`, () =>
     diffCopy(session, 'dockerfile', { followPaths }),
   );
-  const asked = (wanted: readonly string[]) => (path: string) =>
-    wanted.some((want) => want === path || want.startsWith(`${path}/`));
+  const asked = (wanted: readonly string[]) => (path: string) => wanted.some((want) => want === path || want.startsWith(`${path}/`));
   const extra = [...dockerfileDir.keys()].find((path) => !asked(followPaths)(path));
   if (extra !== undefined) throw new Error(`failed to solve: the session sent ${extra} for followpaths ${followPaths.join(',')}`);
   const dockerfile = (dockerfileDir.get(filename) ?? dockerfileDir.get('dockerfile'))?.content ?? undefined;

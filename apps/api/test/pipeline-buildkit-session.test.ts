@@ -112,7 +112,12 @@ describe('the pipeline with BuildKit over a session, pushing to a registry that 
 
   const push = async (repoFiles: RepoFiles) => {
     const sha = git.commit('alexellis', 'bks', repoFiles);
-    const { deliveryId, status } = await deliverPush(api.url, secret, { owner: 'alexellis', repo: 'bks', sha, cloneUrl: git.cloneUrl('alexellis', 'bks') });
+    const { deliveryId, status } = await deliverPush(api.url, secret, {
+      owner: 'alexellis',
+      repo: 'bks',
+      sha,
+      cloneUrl: git.cloneUrl('alexellis', 'bks'),
+    });
     expect(status).toBe(202);
     return { sha, deliveryId };
   };
@@ -133,8 +138,7 @@ describe('the pipeline with BuildKit over a session, pushing to a registry that 
     fetch(`${registry.url}/v2/alexellis/bks-fn1/manifests/${tag}`, {
       headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json', ...(authorization ? { authorization } : {}) },
     });
-  const asAdmin = async (path: string) =>
-    (await fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${adminToken}` } })).text();
+  const asAdmin = async (path: string) => (await fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${adminToken}` } })).text();
 
   let succeeded: { sha: string; deliveryId: string };
   let failed: { sha: string; deliveryId: string };
@@ -183,7 +187,13 @@ describe('the pipeline with BuildKit over a session, pushing to a registry that 
     const lines: string[] = [];
     const build = new BuildKitBuilder(buildkit.address).build(
       // The context goes over the session; the URL is there for the port's shape only and answers nothing.
-      buildRequestFor(context, { buildId: 'anonymous', owner: 'alexellis', name: 'alexellis-fn1', image, contextUrl: 'http://127.0.0.1:9/unused' }),
+      buildRequestFor(context, {
+        buildId: 'anonymous',
+        owner: 'alexellis',
+        name: 'alexellis-fn1',
+        image,
+        contextUrl: 'http://127.0.0.1:9/unused',
+      }),
       (line) => lines.push(line),
       new AbortController().signal,
     );

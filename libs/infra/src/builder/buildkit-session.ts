@@ -143,7 +143,10 @@ function decodedOptions(metadata: ReadonlyMap<string, readonly string[]>): Map<s
   const options = new Map<string, string[]>();
   for (const [key, values] of metadata) {
     const encoded = ['1', 't', 'true'].includes((metadata.get(`${key}-encoded`)?.[0] ?? '').toLowerCase());
-    options.set(key, values.map((value) => (encoded ? decodeURIComponent(value.replace(/\+/g, ' ')) : value)));
+    options.set(
+      key,
+      values.map((value) => (encoded ? decodeURIComponent(value.replace(/\+/g, ' ')) : value)),
+    );
   }
   return options;
 }

@@ -58,7 +58,14 @@ export class BuildKitBuilder implements Builder {
     let session: BuildKitSession | null = null;
     if (auth || this.options.context === 'session') {
       const entries = this.options.context === 'session' ? contextEntries(request.archive) : [];
-      const dirs = new Map(entries.length > 0 ? [['context', entries], ['dockerfile', entries]] : []);
+      const dirs = new Map(
+        entries.length > 0
+          ? [
+              ['context', entries],
+              ['dockerfile', entries],
+            ]
+          : [],
+      );
       session = openBuildKitSession(this.client, `faasline-${request.buildId}`, { auth, dirs });
     }
 

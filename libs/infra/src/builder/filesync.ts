@@ -36,7 +36,13 @@ export function contextEntries(archive: Buffer): ContextEntry[] {
         if (!path.startsWith('context/') || (entry.type !== 'File' && entry.type !== 'Directory')) return;
         const relative = path.slice('context/'.length);
         const modTimeNs = (entry.mtime?.getTime() ?? 0) * 1e6;
-        entries.set(relative, { path: relative, dir: entry.type === 'Directory', mode: entry.mode ?? 0o644, content: Buffer.concat(chunks), modTimeNs });
+        entries.set(relative, {
+          path: relative,
+          dir: entry.type === 'Directory',
+          mode: entry.mode ?? 0o644,
+          content: Buffer.concat(chunks),
+          modTimeNs,
+        });
       });
     },
   });
@@ -63,7 +69,12 @@ export function comparePath(a: string, b: string): number {
  * asks for each regular file's contents by its index in that sequence (REQ), gets them as DATA packets ending with an
  * empty one, and ends with FIN, which is answered with FIN. An ERR from the receiver fails the call with its text.
  */
-export async function sendDiffCopy(call: GrpcCall, entries: readonly ContextEntry[], filter: PathFilter, codec: PacketCodec): Promise<void> {
+export async function sendDiffCopy(
+  call: GrpcCall,
+  entries: readonly ContextEntry[],
+  filter: PathFilter,
+  codec: PacketCodec,
+): Promise<void> {
   const keep = pathFilter(filter);
   const sent = withKeptParents(entries, keep);
   const files = new Map<number, ContextEntry>();
@@ -80,7 +91,8 @@ export async function sendDiffCopy(call: GrpcCall, entries: readonly ContextEntr
 
   for await (const bytes of call.messages) {
     const packet = codec.decode(bytes);
-    if (packet.type === 'PACKET_ERR') throw new GrpcError(grpcStatus.UNKNOWN, `error from receiver: ${packet.data?.toString('utf8') ?? ''}`);
+    if (packet.type === 'PACKET_ERR')
+      throw new GrpcError(grpcStatus.UNKNOWN, `error from receiver: ${packet.data?.toString('utf8') ?? ''}`);
     if (packet.type === 'PACKET_FIN') {
       await stats;
       await send({ type: 'PACKET_FIN' });
@@ -110,7 +122,8 @@ function withKeptParents(entries: readonly ContextEntry[], keep: (path: string) 
 }
 
 function statOf(entry: ContextEntry) {
-  const special = (entry.mode & 0o4000 ? GO_MODE_SETUID : 0) + (entry.mode & 0o2000 ? GO_MODE_SETGID : 0) + (entry.mode & 0o1000 ? GO_MODE_STICKY : 0);
+  const special =
+    (entry.mode & 0o4000 ? GO_MODE_SETUID : 0) + (entry.mode & 0o2000 ? GO_MODE_SETGID : 0) + (entry.mode & 0o1000 ? GO_MODE_STICKY : 0);
   return {
     path: entry.path,
     mode: (entry.dir ? GO_MODE_DIR : 0) + special + (entry.mode & 0o777),

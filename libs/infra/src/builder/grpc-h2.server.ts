@@ -41,10 +41,16 @@ export function serveGrpcStream(
     return trailersOnly(stream, grpcStatus.INTERNAL, 'content-type is not application/grpc');
   if (!handler) return trailersOnly(stream, grpcStatus.UNIMPLEMENTED, `unknown method ${path}`);
 
-  stream.respond({ [constants.HTTP2_HEADER_STATUS]: 200, [constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc' }, { waitForTrailers: true });
+  stream.respond(
+    { [constants.HTTP2_HEADER_STATUS]: 200, [constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc' },
+    { waitForTrailers: true },
+  );
   let outcome: { code: number; message: string } = { code: grpcStatus.OK, message: '' };
   stream.once('wantTrailers', () =>
-    stream.sendTrailers({ 'grpc-status': String(outcome.code), ...(outcome.message ? { 'grpc-message': encodeURIComponent(outcome.message) } : {}) }),
+    stream.sendTrailers({
+      'grpc-status': String(outcome.code),
+      ...(outcome.message ? { 'grpc-message': encodeURIComponent(outcome.message) } : {}),
+    }),
   );
   const send = (message: Buffer) =>
     new Promise<void>((resolve, reject) => {
@@ -58,7 +64,9 @@ export function serveGrpcStream(
   handler({ metadata: metadataOf(rawHeaders, headers), messages: messagesOf(incoming), send })
     .catch((error: unknown) => {
       outcome =
-        error instanceof GrpcError ? { code: error.code, message: error.message } : { code: grpcStatus.UNKNOWN, message: (error as Error).message };
+        error instanceof GrpcError
+          ? { code: error.code, message: error.message }
+          : { code: grpcStatus.UNKNOWN, message: (error as Error).message };
     })
     .finally(() => {
       if (!stream.destroyed && !stream.closed) stream.end();

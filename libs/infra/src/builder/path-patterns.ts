@@ -69,4 +69,3 @@ function matchesOrParent(regex: RegExp, path: string): boolean {
   for (let n = parts.length; n > 0; n -= 1) if (regex.test(parts.slice(0, n).join('/'))) return true;
   return false;
 }
-

@@ -127,5 +127,4 @@ function entryCredentials(entry: Record<string, unknown>): RegistryCredentials |
   return Object.keys(entry).some((key) => ['auth', 'username', 'password', 'identitytoken'].includes(key)) ? null : ANONYMOUS;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
