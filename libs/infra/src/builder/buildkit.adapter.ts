@@ -47,27 +47,14 @@ export class BuildKitBuilder implements Builder {
     const frontendAttrs: Record<string, string> =
       this.options.context === 'http' ? { context: request.contextUrl, filename: 'Dockerfile' } : { filename: 'Dockerfile' };
     for (const [name, value] of Object.entries(request.buildArgs)) frontendAttrs[`build-arg:${name}`] = value;
-    // Read for every build, so a rotated Secret is used by the next build without a restart.
     let auth: RegistryAuth | null;
+    let session: BuildKitSession | null;
     try {
-      auth = this.options.registryAuthFile === null ? null : RegistryAuth.fromFile(this.options.registryAuthFile);
+      ({ auth, session } = this.lend(request));
     } catch (error) {
       return Promise.reject(error as Error);
     }
     const redact = (text: string) => redactToken(auth ? auth.redact(text) : text);
-    let session: BuildKitSession | null = null;
-    if (auth || this.options.context === 'session') {
-      const entries = this.options.context === 'session' ? contextEntries(request.archive) : [];
-      const dirs = new Map(
-        entries.length > 0
-          ? [
-              ['context', entries],
-              ['dockerfile', entries],
-            ]
-          : [],
-      );
-      session = openBuildKitSession(this.client, `faasline-${request.buildId}`, { auth, dirs });
-    }
 
     const status = this.client.status({ Ref: ref });
     const named = new Map<string, string>();
@@ -131,6 +118,26 @@ export class BuildKitBuilder implements Builder {
       const cancel = () => call.cancel();
       signal.addEventListener('abort', cancel, { once: true });
     });
+  }
+
+  /**
+   * What the build's session lends BuildKit: the credentials of REGISTRY_AUTH_FILE (read for every build, so a
+   * rotated Secret is used without a restart) and, with BUILDKIT_CONTEXT=session, the context as the frontend's two
+   * local dirs. No session when there is nothing to lend.
+   */
+  private lend(request: BuildRequest): { auth: RegistryAuth | null; session: BuildKitSession | null } {
+    const auth = this.options.registryAuthFile === null ? null : RegistryAuth.fromFile(this.options.registryAuthFile);
+    if (!auth && this.options.context === 'http') return { auth, session: null };
+    const entries = this.options.context === 'session' ? contextEntries(request.archive) : null;
+    const dirs = new Map(
+      entries
+        ? [
+            ['context', entries],
+            ['dockerfile', entries],
+          ]
+        : [],
+    );
+    return { auth, session: openBuildKitSession(this.client, `faasline-${request.buildId}`, { auth, dirs }) };
   }
 }
 
