@@ -194,6 +194,8 @@ export async function diffCopy(
   options: Readonly<{ followPaths?: readonly string[]; excludes?: readonly string[]; includes?: readonly string[] }> = {},
 ): Promise<Map<string, ReceivedEntry>> {
   const { DiffCopy } = sessionServices().FileSync;
+  // As filesync.FSSync: a session that did not announce DiffCopy in its metadata lends no local dirs.
+  if (!session.methods.has(DiffCopy.path.toLowerCase())) throw new Error('no local sources enabled');
   const metadata: OutgoingHttpHeaders = {};
   const option = (key: string, values: readonly string[] | undefined) => {
     if (!values || values.length === 0) return;

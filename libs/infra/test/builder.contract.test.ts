@@ -162,6 +162,8 @@ describe('BuildKit builder', () => {
           'fn/debug.log': 'noise',
           'fn/keep.log': 'kept',
           'fn/secrets/key': 'k',
+          // Many 32 KiB DATA packets under HTTP/2 flow control; the fake checks each file's size against its stat.
+          'fn/big.bin': 'x'.repeat(3 * 2 ** 20 + 7),
         },
         'dockerfile',
       ),
@@ -171,7 +173,7 @@ describe('BuildKit builder', () => {
     const solve = buildkit.solves.at(-1)!;
     expect(solve).toMatchObject({ image: built.image, session: expect.stringMatching(/^[0-9a-f]{32}$/) });
     expect(solve.frontendAttrs).toEqual({ filename: 'Dockerfile' });
-    expect(solve.contextFiles).toEqual(['.dockerignore', 'Dockerfile', 'keep.log', 'src/a-b.js', 'src/a.js', 'src/a/deep.js']);
+    expect(solve.contextFiles).toEqual(['.dockerignore', 'Dockerfile', 'big.bin', 'keep.log', 'src/a-b.js', 'src/a.js', 'src/a/deep.js']);
     expect(buildkit.contextFetches.length).toBe(fetchesBefore);
   });
 

@@ -62,10 +62,8 @@ export function openBuildKitSession(control: ControlClient, name: string, attach
 function streamConnection(call: ClientDuplexStream<BytesMessage, BytesMessage>): Duplex {
   const connection = new Duplex({
     read: () => call.resume(),
-    write: (chunk: Buffer, _encoding, done) => {
-      call.write({ data: chunk });
-      done();
-    },
+    // Done once grpc-js has passed the bytes on: HTTP/2 flow control then paces a large context.
+    write: (chunk: Buffer, _encoding, done) => void call.write({ data: chunk }, done),
     final: (done) => {
       call.end();
       done();
