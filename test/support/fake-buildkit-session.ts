@@ -27,7 +27,13 @@ export class FakeSessionManager {
       call.emit('error', { code: grpcStatus.INVALID_ARGUMENT, details: 'x-docker-expose-session-uuid is required' });
       return;
     }
-    const methods = new Set(call.metadata.get('x-docker-expose-session-grpc-method').map((method) => String(method).toLowerCase()));
+    // One header field per method on the wire; Node joins repeated fields with ", " (no method URL has a comma).
+    const methods = new Set(
+      call.metadata
+        .get('x-docker-expose-session-grpc-method')
+        .flatMap((value) => String(value).split(','))
+        .map((method) => method.trim().toLowerCase()),
+    );
     const connection = new Duplex({
       read: () => call.resume(),
       write: (chunk: Buffer, _encoding, done) => {
