@@ -2,7 +2,8 @@
 # A Docker registry (Debian's `docker-registry`, distribution 2.8) on loopback, for builds to push to.
 #   registry.sh start   prints REGISTRY_URL=http://127.0.0.1:<port> as its last line; harmless if already running
 #   registry.sh stop
-# Env: REGISTRY_PORT (5000), REGISTRY_STATE_DIR (.cache/registry).
+# Env: REGISTRY_PORT (5000), REGISTRY_STATE_DIR (.cache/registry), REGISTRY_HTPASSWD (a bcrypt htpasswd file, as
+# `htpasswd -B` from apache2-utils writes it: the registry then requires those users' credentials; unset: open).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -29,13 +30,24 @@ storage:
 http:
   addr: 127.0.0.1:$port
 YAML
+      if [[ -n "${REGISTRY_HTPASSWD:-}" ]]; then
+        [[ -r "$REGISTRY_HTPASSWD" ]] || { echo "registry.sh: REGISTRY_HTPASSWD $REGISTRY_HTPASSWD is not a readable file" >&2; exit 2; }
+        cat >> "$state/config.yml" <<YAML
+auth:
+  htpasswd:
+    realm: faasline-registry
+    path: $REGISTRY_HTPASSWD
+YAML
+      fi
       nohup docker-registry serve "$state/config.yml" > "$state/registry.log" 2>&1 &
       echo $! > "$pidfile"
+      # Up means /v2/ answers: 200 when open, 401 when it requires credentials.
+      up() { [[ "$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/" 2>/dev/null)" =~ ^(200|401)$ ]]; }
       for _ in $(seq 1 100); do
-        curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
+        up && break
         sleep 0.1
       done
-      curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null || { echo "registry.sh: did not start; see $state/registry.log" >&2; exit 1; }
+      up || { echo "registry.sh: did not start; see $state/registry.log" >&2; exit 1; }
     fi
     echo "REGISTRY_URL=http://127.0.0.1:$port"
     ;;

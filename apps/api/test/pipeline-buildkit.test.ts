@@ -69,6 +69,8 @@ describe.each(logModes)('the pipeline with BuildKit (fake daemon, real registry 
       TEMPLATES_DIR: templatesDir,
       REGISTRY: registry,
       BUILDKIT_ADDR: buildkit.address,
+      // The context over HTTP, the option kept for daemons that reach the api (the session path has its own file).
+      BUILDKIT_CONTEXT: 'http',
       OPENFAAS_URL: gateway.url,
       OPENFAAS_USER: gateway.user,
       OPENFAAS_PASSWORD: gateway.password,

@@ -42,6 +42,7 @@ export * from './github/check-run-reporter.js';
 export * from './builder/buildkit.adapter.js';
 export * from './builder/buildkit-proto.js';
 export * from './builder/buildkit-channel.js';
+export * from './builder/registry-auth.js';
 export * from './read-models/index.js';
 export * from './disk/disk-evictor.js';
 export * from './disk/mark-used.js';

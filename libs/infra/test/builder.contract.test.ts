@@ -87,7 +87,7 @@ const adapters: Adapter[] = [
     logged: /^local builder: registry\.invalid:5000\/alexellis\/repo-fn:latest-master-abcdef0$/,
   },
   {
-    name: 'BuildKit (fake daemon over the same .proto)',
+    name: 'BuildKit (fake daemon over the same .proto, the context over the session)',
     builder: () => new BuildKitBuilder(buildkit.address),
     failing: () =>
       request(
@@ -96,12 +96,14 @@ const adapters: Adapter[] = [
       ),
     reason:
       /^process "\/bin\/sh -c echo "compiling fn" && echo "fn\.c:1: error: expected a semicolon" >&2 && exit 2" did not complete successfully: exit code: 2$/,
+    // #1 to #3 are the frontend's reads of the session's dirs (Dockerfile, .dockerignore, context), #4 FROM.
     logged:
-      /^#3 compiling fn\n#3 fn\.c:1: error: expected a semicolon\n#3 ERROR: process "\/bin\/sh -c .*" did not complete successfully: exit code: 2$/m,
+      /^#5 compiling fn\n#5 fn\.c:1: error: expected a semicolon\n#5 ERROR: process "\/bin\/sh -c .*" did not complete successfully: exit code: 2$/m,
   },
   {
-    name: 'BuildKit over mutual TLS (BUILDKIT_TLS_CA/CERT/KEY)',
-    builder: () => new BuildKitBuilder(tlsBuildkit.address, undefined, buildkitChannel(tlsFiles())),
+    name: 'BuildKit over mutual TLS (BUILDKIT_TLS_CA/CERT/KEY), the context over HTTP (BUILDKIT_CONTEXT=http)',
+    builder: () =>
+      new BuildKitBuilder(tlsBuildkit.address, undefined, buildkitChannel(tlsFiles()), { context: 'http', registryAuthFile: null }),
     failing: () =>
       request({ 'fn/Dockerfile': 'FROM alpine\nRUN echo "fn.c:1: error: expected a semicolon" >&2 && exit 2\n' }, 'dockerfile'),
     reason:
@@ -147,6 +149,34 @@ describe.each(adapters)('builder port: $name', (adapter) => {
 });
 
 describe('BuildKit builder', () => {
+  it('lends the context over the session: folders before their files, .dockerignore honoured, nothing fetched over HTTP', async () => {
+    const fetchesBefore = buildkit.contextFetches.length;
+    const built = await new BuildKitBuilder(buildkit.address).build(
+      await request(
+        {
+          'fn/Dockerfile': 'FROM alpine\nCOPY . /app\n',
+          'fn/.dockerignore': '# local leftovers\nsecrets\n*.log\n!keep.log\n',
+          'fn/src/a/deep.js': 'deep',
+          'fn/src/a.js': 'a',
+          'fn/src/a-b.js': 'ab',
+          'fn/debug.log': 'noise',
+          'fn/keep.log': 'kept',
+          'fn/secrets/key': 'k',
+          // Many 32 KiB DATA packets under HTTP/2 flow control; the fake checks each file's size against its stat.
+          'fn/big.bin': 'x'.repeat(3 * 2 ** 20 + 7),
+        },
+        'dockerfile',
+      ),
+      () => undefined,
+      new AbortController().signal,
+    );
+    const solve = buildkit.solves.at(-1)!;
+    expect(solve).toMatchObject({ image: built.image, session: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(solve.frontendAttrs).toEqual({ filename: 'Dockerfile' });
+    expect(solve.contextFiles).toEqual(['.dockerignore', 'Dockerfile', 'big.bin', 'keep.log', 'src/a-b.js', 'src/a.js', 'src/a/deep.js']);
+    expect(buildkit.contextFetches.length).toBe(fetchesBefore);
+  });
+
   it('keeps streaming the log of a long build until the daemon finishes it', async () => {
     const slow = buildkit.hold(() => true);
     const lines: string[] = [];

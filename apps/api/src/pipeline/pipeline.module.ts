@@ -15,6 +15,7 @@ import {
   LocalBuilder,
   measuredBuilder,
   PostgresSealedSecretStore,
+  RegistryAuth,
   type SealedSecretStore,
   type SealKey,
   staticTokenCredentials,
@@ -62,6 +63,12 @@ export function gitCredentials(config: Config): GitCredentials {
 const listening = (server: Server): Promise<void> =>
   server.listening ? Promise.resolve() : new Promise((resolve) => server.once('listening', () => resolve()));
 
+/** A missing or malformed REGISTRY_AUTH_FILE stops the start; each build reads it again (a rotated Secret is used). */
+function checkedAuthFile(path: string | null): string | null {
+  if (path !== null) RegistryAuth.fromFile(path);
+  return path;
+}
+
 @Module({
   imports: [BuildsModule],
   providers: [
@@ -104,7 +111,10 @@ const listening = (server: Server): Promise<void> =>
         config,
         builder: measuredBuilder(
           config.buildkitAddr
-            ? new BuildKitBuilder(config.buildkitAddr, config.buildTimeoutMs, buildkitChannel(config.buildkitTls))
+            ? new BuildKitBuilder(config.buildkitAddr, config.buildTimeoutMs, buildkitChannel(config.buildkitTls), {
+                context: config.buildkitContext,
+                registryAuthFile: checkedAuthFile(config.registryAuthFile),
+              })
             : new LocalBuilder(
                 join(config.dataDir, 'images'),
                 join(config.dataDir, 'npm-cache'),

@@ -2,15 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { status as grpcStatus, type ChannelCredentials } from '@grpc/grpc-js';
 import { BuildFailure, buildTimeoutReason, type Builder, type BuildRequest, type BuildResult } from './builder.port.js';
 import { controlClient, insecureChannel, type ControlClient, type StatusResponse } from './buildkit-proto.js';
+import { openBuildKitSession, type BuildKitSession } from './buildkit-session.js';
+import { contextEntries } from './filesync.js';
+import { RegistryAuth } from './registry-auth.js';
 import { isToolErrorLine, withToolError } from './tool-error.js';
 
 /** Error lines of one solve kept for its failure reason: npm's and pip's meaningful one comes early. */
 const MAX_ERROR_LINES = 200;
 
 /**
- * Builds with a BuildKit daemon: the dockerfile.v0 frontend fetches the context from the api over HTTP (no
- * session, so no gRPC served back over the connection), the image exporter pushes. Status is streamed with the
- * same ref into the build log.
+ * BUILDKIT_CONTEXT and REGISTRY_AUTH_FILE: where BuildKit gets the context (`session`: from this process over the
+ * build's session; `http`: from the api's context URL) and which config.json lends it registry credentials.
+ */
+export type BuildKitOptions = Readonly<{ context: 'session' | 'http'; registryAuthFile: string | null }>;
+
+/**
+ * Builds with a BuildKit daemon: the dockerfile.v0 frontend reads the context as the local dirs `context` and
+ * `dockerfile` over a session this process opens and serves (or, with BUILDKIT_CONTEXT=http, fetches it from the
+ * api), the image exporter pushes with the credentials the session lends. Status is streamed with the same ref
+ * into the build log.
  */
 export class BuildKitBuilder implements Builder {
   readonly kind = 'buildkit';
@@ -23,6 +33,7 @@ export class BuildKitBuilder implements Builder {
     private readonly timeoutMs = 600_000,
     /** Plaintext, or TLS from `buildkitChannel` (BUILDKIT_TLS_*); which one shapes the advice of a failed connection. */
     channel: ChannelCredentials = insecureChannel(),
+    private readonly options: BuildKitOptions = { context: 'session', registryAuthFile: null },
   ) {
     this.client = controlClient(address, channel);
     this.tls = channel._isSecure();
@@ -32,8 +43,18 @@ export class BuildKitBuilder implements Builder {
     const ref = randomUUID().replace(/-/g, '');
     const attrs: Record<string, string> = { name: request.image, push: 'true' };
     if (isLoopbackRegistry(request.image)) attrs['registry.insecure'] = 'true';
-    const frontendAttrs: Record<string, string> = { context: request.contextUrl, filename: 'Dockerfile' };
+    // Without a `context` attribute the frontend reads the local dirs `context` and `dockerfile` over the session.
+    const frontendAttrs: Record<string, string> =
+      this.options.context === 'http' ? { context: request.contextUrl, filename: 'Dockerfile' } : { filename: 'Dockerfile' };
     for (const [name, value] of Object.entries(request.buildArgs)) frontendAttrs[`build-arg:${name}`] = value;
+    let auth: RegistryAuth | null;
+    let session: BuildKitSession | null;
+    try {
+      ({ auth, session } = this.lend(request));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const redact = (text: string) => redactToken(auth ? auth.redact(text) : text);
 
     const status = this.client.status({ Ref: ref });
     const named = new Map<string, string>();
@@ -67,6 +88,7 @@ export class BuildKitBuilder implements Builder {
       const call = this.client.solve(
         {
           Ref: ref,
+          Session: session?.id ?? '',
           Frontend: 'dockerfile.v0',
           FrontendAttrs: frontendAttrs,
           // Both forms: old daemons read the deprecated fields, new ones the list.
@@ -78,6 +100,7 @@ export class BuildKitBuilder implements Builder {
         async (error, response) => {
           signal.removeEventListener('abort', cancel);
           await drained();
+          session?.close();
           if (error) {
             const message = redact(error.details || error.message);
             if (error.code === grpcStatus.DEADLINE_EXCEEDED) reject(new BuildFailure(buildTimeoutReason(this.timeoutMs)));
@@ -95,6 +118,26 @@ export class BuildKitBuilder implements Builder {
       const cancel = () => call.cancel();
       signal.addEventListener('abort', cancel, { once: true });
     });
+  }
+
+  /**
+   * What the build's session lends BuildKit: the credentials of REGISTRY_AUTH_FILE (read for every build, so a
+   * rotated Secret is used without a restart) and, with BUILDKIT_CONTEXT=session, the context as the frontend's two
+   * local dirs. No session when there is nothing to lend.
+   */
+  private lend(request: BuildRequest): { auth: RegistryAuth | null; session: BuildKitSession | null } {
+    const auth = this.options.registryAuthFile === null ? null : RegistryAuth.fromFile(this.options.registryAuthFile);
+    if (!auth && this.options.context === 'http') return { auth, session: null };
+    const entries = this.options.context === 'session' ? contextEntries(request.archive) : null;
+    const dirs = new Map(
+      entries
+        ? [
+            ['context', entries],
+            ['dockerfile', entries],
+          ]
+        : [],
+    );
+    return { auth, session: openBuildKitSession(this.client, `faasline-${request.buildId}`, { auth, dirs }) };
   }
 }
 
@@ -129,4 +172,4 @@ function isLoopbackRegistry(image: string): boolean {
 }
 
 /** The daemon quotes the context URL in its messages; its token must not reach logs, events or GitHub. */
-const redact = (text: string) => text.replace(/token=[^&\s"']+/g, 'token=REDACTED');
+const redactToken = (text: string) => text.replace(/token=[^&\s"']+/g, 'token=REDACTED');

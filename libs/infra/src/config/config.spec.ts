@@ -108,6 +108,14 @@ describe('configuration', () => {
     expect(loadConfig({ PREVIEW_BRANCHES: 'feature/*, fix-*' }).previews.branches).toEqual(['feature/*', 'fix-*']);
   });
 
+  it('lends BuildKit the context over the session unless BUILDKIT_CONTEXT=http, and registry credentials from REGISTRY_AUTH_FILE', () => {
+    expect(loadConfig({})).toMatchObject({ buildkitContext: 'session', registryAuthFile: null });
+    expect(loadConfig({ BUILDKIT_CONTEXT: 'HTTP', REGISTRY_AUTH_FILE: ' /run/secrets/regcred/.dockerconfigjson ' })).toMatchObject({
+      buildkitContext: 'http',
+      registryAuthFile: '/run/secrets/regcred/.dockerconfigjson',
+    });
+  });
+
   it('talks TLS to a tcp:// BuildKit given BUILDKIT_TLS_CA, with a client certificate given _CERT and _KEY', () => {
     const tcp = { BUILDKIT_ADDR: 'tcp://buildkitd:1234' };
     expect(loadConfig(tcp).buildkitTls).toBeNull();
@@ -163,6 +171,7 @@ describe('configuration', () => {
     [{ ENABLE_DOCKERFILE_LANG: 'maybe' }, /^ENABLE_DOCKERFILE_LANG: "maybe" is not true or false/],
     [{ BUILD_CONCURRENCY: '0' }, /^BUILD_CONCURRENCY: /],
     [{ BUILDKIT_ADDR: 'localhost:1234' }, /^BUILDKIT_ADDR: /],
+    [{ BUILDKIT_CONTEXT: 'tarball' }, /^BUILDKIT_CONTEXT: "tarball" is not session or http/],
     [{ REGISTRY: 'Docker.io/Alex' }, /^REGISTRY: /],
     [{ GITHUB_APP_ID: '123' }, /^GITHUB_APP_PRIVATE_KEY: or GITHUB_APP_PRIVATE_KEY_FILE is required/],
     [{ GITHUB_APP_PRIVATE_KEY_FILE: '/k.pem' }, /^GITHUB_APP_ID: is required/],

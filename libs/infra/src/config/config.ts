@@ -53,6 +53,13 @@ export type Config = Readonly<{
    * BUILDKIT_TLS_SERVER_NAME; null: plaintext gRPC. A CA alone verifies the daemon without a client certificate.
    */
   buildkitTls: BuildKitTlsFiles | null;
+  /**
+   * BUILDKIT_CONTEXT: how BuildKit gets a build's context: over the build's session (FileSync, nothing to reach back
+   * over HTTP) or from the api's expiring context URL (BuildKit must reach PUBLIC_URL).
+   */
+  buildkitContext: 'session' | 'http';
+  /** REGISTRY_AUTH_FILE: a Docker config.json whose `auths` BuildKit gets over the session for its pushes; null: anonymous. */
+  registryAuthFile: string | null;
   registry: string;
   publicUrl: string;
   gatewayPublicUrl: string;
@@ -237,6 +244,12 @@ const variables = z.object({
       (raw) => raw.slice(0, 60),
     ),
   ),
+  BUILDKIT_CONTEXT: variable(
+    matching((raw) => ['session', 'http'].includes(raw.toLowerCase()), 'session or http').transform(
+      (raw) => raw.toLowerCase() as 'session' | 'http',
+    ),
+  ),
+  REGISTRY_AUTH_FILE: variable(text),
   REGISTRY: variable(
     matching((prefix) => /^[a-z0-9]([a-z0-9._:/-]*[a-z0-9/])?$/.test(prefix), 'an image prefix (lower-case host[:port][/path][/])'),
   ),
@@ -335,6 +348,8 @@ export const environmentSchema = z
             serverName: env.BUILDKIT_TLS_SERVER_NAME ?? null,
           }
         : null,
+      buildkitContext: env.BUILDKIT_CONTEXT ?? 'session',
+      registryAuthFile: env.REGISTRY_AUTH_FILE ?? null,
       registry: env.REGISTRY ?? 'local',
       publicUrl: env.PUBLIC_URL ?? `http://127.0.0.1:${port}`,
       gatewayPublicUrl: env.GATEWAY_PUBLIC_URL ?? env.OPENFAAS_URL ?? `http://127.0.0.1:${gatewayPort}`,
