@@ -13,6 +13,7 @@ import {
   podSecurityViolations,
   podViolations,
   postgresViolations,
+  registryViolations,
   render,
   routerOf,
   schemaViolations,
@@ -78,6 +79,9 @@ describe.each(OVERLAYS)('the %s overlay', (overlay) => {
 
   it('has the pipeline and BuildKit authenticate each other with certificates from one private CA', () =>
     expect(buildkitViolations(objectsOf(overlay))).toEqual([]));
+
+  it('moves images only with a login (push credentials lent over the BuildKit session) and serves no build context publicly', () =>
+    expect(registryViolations(objectsOf(overlay))).toEqual([]));
 
   it.each(['faasline-ingress', 'faasline-pipeline', 'faasline-projector'])('starts %s with settings faasline accepts', (name) => {
     const config = loadConfig(environmentOf(objectsOf(overlay), name), '/');
@@ -214,6 +218,20 @@ describe('the rules', () => {
     });
     expect(violations).toContain('ConfigMap faasline-config: ADMIN_TOKEN holds a secret');
     expect(violations).toContain('Secret faasline/faasline-secrets: a Secret with literal values');
+  });
+
+  it('refuse a registry without logins, a pipeline without push credentials and a public build-context path', () => {
+    const violations = broken((objects) => {
+      const registry = firstContainer(objects, 'registry') as { env: { name: string; value?: string }[] };
+      registry.env = registry.env.filter((env) => env.name !== 'REGISTRY_AUTH');
+      const pipeline = firstContainer(objects, 'faasline-pipeline') as { env: { name: string }[] };
+      pipeline.env = pipeline.env.filter((env) => env.name !== 'REGISTRY_AUTH_FILE');
+      const ingress = find(objects, 'Ingress', 'faasline-api').spec as { rules: { http: { paths: { path: string }[] } }[] };
+      ingress.rules[0]!.http.paths.push({ ...ingress.rules[0]!.http.paths[0]!, path: '/internal/build-contexts' });
+    });
+    expect(violations).toContain('the registry takes pushes and pulls without a login');
+    expect(violations).toContain('the pipeline has no REGISTRY_AUTH_FILE in a read-only Secret volume');
+    expect(violations).toContain('an Ingress routes /internal/build-contexts from outside');
   });
 
   it('refuse an object its schema rejects', () =>

@@ -526,6 +526,37 @@ export function buildkitViolations(objects: K8sObject[]): string[] {
 }
 
 /**
+ * Images move only with a login: the pipeline lends BuildKit a push credential from a dockerconfigjson Secret, the
+ * in-cluster registry (when there is one) requires htpasswd logins, and no public path serves build contexts.
+ */
+export function registryViolations(objects: K8sObject[]): string[] {
+  const problems: string[] = [];
+  const deployments = ofKind<IDeployment>(objects, 'Deployment');
+  const pipeline = deployments.find((deployment) => isFaasline(deployment) && roleOf(deployment) === 'pipeline');
+  const container = pipeline?.spec?.template.spec?.containers[0];
+  const authFile = container?.env?.find((env) => env.name === 'REGISTRY_AUTH_FILE')?.value;
+  const mount = authFile
+    ? container?.volumeMounts?.find((candidate) => authFile.startsWith(candidate.mountPath.replace(/\/?$/, '/')))
+    : undefined;
+  if (!mount?.readOnly || !pipeline?.spec?.template.spec?.volumes?.find((volume) => volume.name === mount.name)?.secret?.secretName)
+    problems.push('the pipeline has no REGISTRY_AUTH_FILE in a read-only Secret volume');
+  const registry = deployments.find((deployment) => deployment.metadata?.name === 'registry');
+  if (registry) {
+    const env = new Map((registry.spec?.template.spec?.containers[0]?.env ?? []).map((entry) => [entry.name, entry.value]));
+    const htpasswd = env.get('REGISTRY_AUTH_HTPASSWD_PATH') ?? '';
+    const mounts = registry.spec?.template.spec?.containers[0]?.volumeMounts ?? [];
+    const htpasswdMount = mounts.find((candidate) => htpasswd.startsWith(candidate.mountPath.replace(/\/?$/, '/')));
+    const fromSecret = registry.spec?.template.spec?.volumes?.find((volume) => volume.name === htpasswdMount?.name)?.secret;
+    if (env.get('REGISTRY_AUTH') !== 'htpasswd' || !fromSecret) problems.push('the registry takes pushes and pulls without a login');
+  }
+  for (const ingress of ofKind<{ spec?: { rules?: { http?: { paths?: { path?: string }[] } }[] } }>(objects, 'Ingress'))
+    for (const rule of ingress.spec?.rules ?? [])
+      for (const path of rule.http?.paths ?? [])
+        if (path.path?.startsWith('/internal')) problems.push(`an Ingress routes ${path.path} from outside`);
+  return problems;
+}
+
+/**
  * Pod Security admission backs the securityContexts up: faasline's namespace enforces "restricted", every namespace
  * enforces something, and a "privileged" one holds nothing but the rootless BuildKit daemon.
  */
@@ -562,6 +593,7 @@ export const allViolations = (objects: K8sObject[]) => [
   ...kafkaViolations(objects),
   ...postgresViolations(objects),
   ...buildkitViolations(objects),
+  ...registryViolations(objects),
 ];
 
 /** The faasline environment a Deployment's container starts with: its ConfigMap, literal env, and a stand-in for each secret. */
