@@ -254,6 +254,10 @@ export type DeployFailed = Event<
     sha: string;
     buildId: string;
     reason: string;
+    /** A deploy that never became ready: the function's last log lines as the gateway gave them. Absent otherwise. */
+    logs?: readonly string[];
+    /** The version the gateway went back to (a FunctionRolledBack follows); absent when nothing was rolled back. */
+    rolledBackTo?: Readonly<{ buildId: string; sha: string; image: string }>;
   }
 >;
 /**

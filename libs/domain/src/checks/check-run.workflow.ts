@@ -148,6 +148,8 @@ export function evolve(state: CheckRunState, input: CheckRunInput): CheckRunStat
         update(input.data.name, { outcome: 'superseded', reason: `not deployed: superseded by ${input.data.supersededBy.slice(0, 7)}` }),
       );
     case 'FunctionDeployed':
+      // An earlier version a failed deploy went back to is not this push's deploy.
+      if (state.push !== null && state.push.deliveryId !== input.data.deliveryId) return state;
       return settle(update(input.data.name, { outcome: 'deployed', endpoint: input.data.endpoint }));
   }
 }
