@@ -105,6 +105,9 @@ export async function startFakeBuildKit(options: { registryUrl?: string; tls?: F
     if (!exporter.Attrs.name) throw invalid('image exporter needs a name');
     if (exporter.Attrs.push !== 'true') throw invalid('image exporter must push');
     if (!/^https?:\/\//.test(frontendAttrs.context ?? '')) throw invalid('context must be an http(s) URL for a session-less build');
+    // The dockerfile frontend parses `platform` as containerd's platforms.Parse does each comma-separated item.
+    const platform = frontendAttrs.platform?.split(',').find((item) => !/^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9.]+)?$/.test(item));
+    if (platform !== undefined) throw invalid(`failed to parse platform ${platform}: unknown operating system or architecture`);
     const image = exporter.Attrs.name;
     if (options.registryUrl) {
       // Like buildkitd: it pushes to the host the name says, and speaks plain HTTP only when told it may.

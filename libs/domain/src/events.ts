@@ -194,6 +194,8 @@ type BuildRef = {
   /** The stack key and branch it is built from (absent in builds recorded before previews): a preview's name is not `<owner>-<key>`. */
   function?: string;
   branch?: string;
+  /** BUILD_PLATFORMS the image is built for (`linux/amd64`, …); absent: the builder's own platform. */
+  platforms?: readonly string[];
 };
 /** A build result for a commit older than the newest accepted push on its branch: recorded, never deployed. */
 export type BuildSuperseded = Event<'BuildSuperseded', BuildRef & { image: string; supersededBy: string }>;

@@ -34,6 +34,8 @@ export class BuildKitBuilder implements Builder {
     if (isLoopbackRegistry(request.image)) attrs['registry.insecure'] = 'true';
     const frontendAttrs: Record<string, string> = { context: request.contextUrl, filename: 'Dockerfile' };
     for (const [name, value] of Object.entries(request.buildArgs)) frontendAttrs[`build-arg:${name}`] = value;
+    // As buildx passes --platform: one comma-separated attribute, and the image exporter pushes one index of them.
+    if (request.platforms?.length) frontendAttrs.platform = request.platforms.join(',');
 
     const status = this.client.status({ Ref: ref });
     const named = new Map<string, string>();
