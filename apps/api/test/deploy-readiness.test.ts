@@ -49,6 +49,7 @@ describe('deploys on an external gateway wait for a ready replica (fake BuildKit
   let dataDir: string;
   let templatesDir: string;
   let api: { child: ChildProcess; url: string; output: () => string };
+  let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     database = await provisionTestDatabase();
@@ -60,28 +61,26 @@ describe('deploys on an external gateway wait for a ready replica (fake BuildKit
     dataDir = mkdtempSync(join(tmpdir(), 'faasline-readiness-'));
     templatesDir = writeTemplates(['node20']);
     const port = await freePort();
-    api = await start(
-      {
-        ...bareEnv(),
-        PORT: String(port),
-        PUBLIC_URL: `http://127.0.0.1:${port}`,
-        DATABASE_URL: database.url,
-        DATA_DIR: dataDir,
-        GITHUB_WEBHOOK_SECRET: secret,
-        GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
-        TEMPLATES_DIR: templatesDir,
-        REGISTRY: registry,
-        REGISTRY_PULL: registryPull,
-        REGISTRY_PULL_SECRET: PULL_SECRET,
-        BUILDKIT_ADDR: buildkit.address,
-        BUILD_PLATFORMS: PLATFORMS,
-        OPENFAAS_URL: gateway.url,
-        OPENFAAS_USER: gateway.user,
-        OPENFAAS_PASSWORD: gateway.password,
-        DEPLOY_READY_TIMEOUT: String(READY_TIMEOUT_S),
-      },
-      { keepPort: true },
-    );
+    env = {
+      ...bareEnv(),
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DATABASE_URL: database.url,
+      DATA_DIR: dataDir,
+      GITHUB_WEBHOOK_SECRET: secret,
+      GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
+      TEMPLATES_DIR: templatesDir,
+      REGISTRY: registry,
+      REGISTRY_PULL: registryPull,
+      REGISTRY_PULL_SECRET: PULL_SECRET,
+      BUILDKIT_ADDR: buildkit.address,
+      BUILD_PLATFORMS: PLATFORMS,
+      OPENFAAS_URL: gateway.url,
+      OPENFAAS_USER: gateway.user,
+      OPENFAAS_PASSWORD: gateway.password,
+      DEPLOY_READY_TIMEOUT: String(READY_TIMEOUT_S),
+    };
+    api = await start(env, { keepPort: true });
   });
 
   afterAll(async () => {
@@ -200,4 +199,19 @@ describe('deploys on an external gateway wait for a ready replica (fake BuildKit
     });
     await eventually(async () => (await invoke()) === `200 served by ${first.pulled}`, 20_000, 'the earlier version to answer');
   }, 90_000);
+
+  it('resumes the wait after a restart: the deploy is not sent twice, and fails once', async () => {
+    const stuck = await push('restarted', ({ pulled }) => gateway.holdReplicas(pulled));
+    await eventually(async () => gateway.deploys.some((d) => d.image === stuck.pulled), 30_000, 'the deploy to reach the gateway');
+    api.child.kill('SIGKILL');
+    await new Promise((resolve) => api.child.once('exit', resolve));
+    api = await start(env, { keepPort: true });
+    await settled(stuck.deliveryId);
+    // The re-run found its deploy on the gateway (its deploy time with it) instead of deploying it again.
+    expect(gateway.deploys.filter((d) => d.image === stuck.pulled)).toHaveLength(1);
+    const failures = (await events(stuck.deliveryId)).filter((e) => e.type === 'DeployFailed');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.data.reason).toMatch(new RegExp(`^not ready after ${READY_TIMEOUT_S}s .*; back to ${first.sha.slice(0, 7)}`));
+    await eventually(async () => (await invoke()) === `200 served by ${first.pulled}`, 20_000, 'the earlier version to answer');
+  }, 120_000);
 });
