@@ -143,11 +143,20 @@ describe('deploys on an external gateway wait for a ready replica (fake BuildKit
     expect(await invoke()).toBe(`200 served by ${first.pulled}`);
   }, 90_000);
 
-  it('builds for BUILD_PLATFORMS: the solve carries the platform attribute and the build records them', async () => {
+  it('builds for BUILD_PLATFORMS: the solve carries the platform attribute, the build records them and the builds API answers them', async () => {
     expect(buildkit.solves.at(-1)!.frontendAttrs.platform).toBe(PLATFORMS);
     const recorded = await events(first.deliveryId);
     for (const type of ['BuildStarted', 'BuildSucceeded'])
       expect(recorded.find((e) => e.type === type)!.data.platforms).toEqual(PLATFORMS.split(','));
+    type Builds = { items: { sha: string; platforms: string[] | null }[] };
+    await eventually(
+      async () => {
+        const answer = (await fetch(`${api.url}/api/v1/functions/${FN}/builds`).then((r) => r.json())) as Builds;
+        return answer.items.find((build) => build.sha === first.sha)?.platforms?.join(',') === PLATFORMS;
+      },
+      10_000,
+      'the builds API to answer the platforms',
+    );
   });
 
   it('fails a deploy whose replicas never become available, says why, and deploys the earlier version again', async () => {
