@@ -33,9 +33,9 @@ const freePort = () =>
     });
   });
 
-const files = (text: string): RepoFiles => ({
-  'stack.yml': 'provider:\n  name: openfaas\nfunctions:\n  fn1:\n    lang: node20\n    handler: ./fn1\n    image: fn1:0.1\n',
-  'fn1/handler.js': `module.exports = async () => ${JSON.stringify(text)};\n`,
+const files = (text: string, fn = 'fn1'): RepoFiles => ({
+  'stack.yml': `provider:\n  name: openfaas\nfunctions:\n  ${fn}:\n    lang: node20\n    handler: ./${fn}\n    image: ${fn}:0.1\n`,
+  [`${fn}/handler.js`]: `module.exports = async () => ${JSON.stringify(text)};\n`,
 });
 
 type StoredEvent = { type: string; data: Record<string, unknown> };
@@ -95,16 +95,20 @@ describe('deploys on an external gateway wait for a ready replica (fake BuildKit
   });
 
   /** Commits, lets `before` prepare the gateway for the commit's image, then delivers the push. */
-  const push = async (text: string, before: (images: { pushed: string; pulled: string }) => void = () => undefined) => {
-    const sha = git.commit('alexellis', 'fns', files(text));
-    const pushed = imageRef({ registry, owner: 'alexellis', repo: 'fns', image: 'fn1:0.1', branch: 'master', sha });
+  const push = async (
+    text: string,
+    before: (images: { pushed: string; pulled: string }) => void = () => undefined,
+    { repo = 'fns', fn = 'fn1' } = {},
+  ) => {
+    const sha = git.commit('alexellis', repo, files(text, fn));
+    const pushed = imageRef({ registry, owner: 'alexellis', repo, image: `${fn}:0.1`, branch: 'master', sha });
     const pulled = pushed.replace(`${registry}/`, `${registryPull}/`);
     before({ pushed, pulled });
     const { deliveryId, status } = await deliverPush(api.url, secret, {
       owner: 'alexellis',
-      repo: 'fns',
+      repo,
       sha,
-      cloneUrl: git.cloneUrl('alexellis', 'fns'),
+      cloneUrl: git.cloneUrl('alexellis', repo),
     });
     expect(status).toBe(202);
     return { sha, deliveryId, pushed, pulled };
@@ -223,4 +227,17 @@ describe('deploys on an external gateway wait for a ready replica (fake BuildKit
     expect(failures[0]!.data.reason).toMatch(new RegExp(`^not ready after ${READY_TIMEOUT_S}s .*; back to ${first.sha.slice(0, 7)}`));
     await eventually(async () => (await invoke()) === `200 served by ${first.pulled}`, 20_000, 'the earlier version to answer');
   }, 120_000);
+
+  it('removes a first deploy that never became ready: nothing ran before it, and it would restart for good', async () => {
+    const fresh = await push('fresh', ({ pulled }) => gateway.holdReplicas(pulled), { repo: 'fresh', fn: 'fn9' });
+    await settled(fresh.deliveryId);
+    const recorded = await events(fresh.deliveryId);
+    expect(recorded.map((e) => e.type)).not.toContain('FunctionRolledBack');
+    expect(recorded.find((e) => e.type === 'DeployFailed')!.data.reason).toBe(
+      `not ready after ${READY_TIMEOUT_S}s (0 of 1 replica(s) available); removed, printing nothing`,
+    );
+    expect(gateway.deploys.some((d) => d.image === fresh.pulled)).toBe(true);
+    expect(gateway.functions.has('alexellis-fn9')).toBe(false);
+    expect(await status(fresh.deliveryId, 'alexellis-fn9')).toMatchObject({ state: 'failure' });
+  }, 90_000);
 });

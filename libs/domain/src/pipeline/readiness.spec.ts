@@ -64,25 +64,35 @@ describe('the deadline of a deploy', () => {
 
 describe('a deploy that never became ready', () => {
   it('fails with the replicas available and the error line of its log, going back to the version that ran', () =>
-    expect(notReady({ timeoutMs: 120_000, observed: status(NEW, 0), logs: crashLoop, previous, image: NEW })).toEqual({
+    expect(notReady({ timeoutMs: 120_000, observed: status(NEW, 0), logs: crashLoop, previous, redeployable: true, image: NEW })).toEqual({
       reason: "not ready after 2m (0 of 1 replica(s) available); back to aaaaaaa: Error: Cannot find module 'left-pad'",
       logs: crashLoop.map((line) => line.replace('/home/app/function/', '…/')),
       rollbackTo: previous,
+      remove: false,
     }));
 
-  it('says when the function printed nothing, and has nothing to go back to on a first deploy', () =>
-    expect(notReady({ timeoutMs: 5000, observed: status(NEW, 0), logs: [], previous: null, image: NEW })).toEqual({
-      reason: 'not ready after 5s (0 of 1 replica(s) available), printing nothing',
+  it('says when the function printed nothing, and removes a first deploy, having nothing to go back to', () =>
+    expect(notReady({ timeoutMs: 5000, observed: status(NEW, 0), logs: [], previous: null, redeployable: false, image: NEW })).toEqual({
+      reason: 'not ready after 5s (0 of 1 replica(s) available); removed, printing nothing',
       logs: [],
       rollbackTo: null,
+      remove: true,
     }));
 
-  it('does not go back to the very image that failed', () =>
-    expect(notReady({ timeoutMs: 5000, observed: status(OLD, 0), logs: [], previous, image: OLD }).rollbackTo).toBeNull());
+  it('neither goes back nor removes when the version before it cannot be deployed again, or is the very image that failed', () => {
+    const stays = { rollbackTo: null, remove: false };
+    expect(notReady({ timeoutMs: 5000, observed: status(NEW, 0), logs: [], previous, redeployable: false, image: NEW })).toMatchObject({
+      reason: 'not ready after 5s (0 of 1 replica(s) available), printing nothing',
+      ...stays,
+    });
+    expect(notReady({ timeoutMs: 5000, observed: status(OLD, 0), logs: [], previous, redeployable: true, image: OLD })).toMatchObject(
+      stays,
+    );
+  });
 
   it('keeps the last log lines only, bounded and without server paths', () => {
     const logs = Array.from({ length: 100 }, (_, i) => `line ${i} in /var/lib/faasline/data/x.js ${'y'.repeat(1000)}`);
-    const outcome = notReady({ timeoutMs: 5000, observed: null, logs, previous, image: NEW });
+    const outcome = notReady({ timeoutMs: 5000, observed: null, logs, previous, redeployable: true, image: NEW });
     expect(outcome.logs).toHaveLength(30);
     expect(outcome.logs[0]).toMatch(/^line 70 in …\/x\.js y+$/);
     expect(outcome.logs.every((line) => line.length <= 500)).toBe(true);

@@ -60,6 +60,8 @@ export type NotReadyOutcome = Readonly<{
   logs: readonly string[];
   /** The version the gateway goes back to, or null when there is none (a first deploy) or it is this very image. */
   rollbackTo: RollbackTarget | null;
+  /** A first deploy: nothing ran before it, so it leaves the gateway rather than crash-loop there uncounted. */
+  remove: boolean;
 }>;
 
 /** The most log lines a failed deploy keeps: enough for a stack trace, little enough for an event. */
@@ -71,8 +73,9 @@ const WATCHDOG_PREFIX = /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d(?:\.\d+)? (?:std(?:er
 /**
  * A deploy that never became ready fails with why (how many replicas were available, and the function's own error
  * line from its log when it printed one, as a crash at start is told), and the version deployed before it goes
- * back on the gateway: an update must not leave a function that answered before answering nothing. A first deploy
- * has nothing to go back to; it stays as it is, failed.
+ * back on the gateway (when the push it came from is recorded: `redeployable`): an update must not leave a function
+ * that answered before answering nothing. A first deploy has nothing to go back to: it is removed from the gateway,
+ * where it would restart for good, taking resources no quota counts (only recorded deploys count).
  */
 export function notReady(
   input: Readonly<{
@@ -81,6 +84,8 @@ export function notReady(
     logs: readonly string[];
     /** What runs as far as the events know: the last recorded deploy, or null. */
     previous: RollbackTarget | null;
+    /** Whether the previous version's push and stack entry are recorded, so it can be deployed again. */
+    redeployable: boolean;
     /** The failed deploy's image. */
     image: string;
   }>,
@@ -91,9 +96,10 @@ export function notReady(
     : 'the gateway lost the function';
   const quoted = quotedOutput(logs.map((line) => line.replace(WATCHDOG_PREFIX, '')));
   const told = quoted ? `: ${quoted}` : ', printing nothing';
-  const rollbackTo = input.previous !== null && input.previous.image !== input.image ? input.previous : null;
-  const back = rollbackTo ? `; back to ${rollbackTo.sha.slice(0, 7)}` : '';
-  return { reason: `not ready after ${seconds(input.timeoutMs)} (${replicas})${back}${told}`, logs, rollbackTo };
+  const rollbackTo = input.previous !== null && input.redeployable && input.previous.image !== input.image ? input.previous : null;
+  const remove = input.previous === null;
+  const then = rollbackTo ? `; back to ${rollbackTo.sha.slice(0, 7)}` : remove ? '; removed' : '';
+  return { reason: `not ready after ${seconds(input.timeoutMs)} (${replicas})${then}${told}`, logs, rollbackTo, remove };
 }
 
 const seconds = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`);

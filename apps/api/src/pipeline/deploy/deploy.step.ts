@@ -186,7 +186,8 @@ export class DeployStep extends PipelineStep<Deploy> {
 
   /**
    * Records a deploy that never became ready: why, the function's last log lines and, when an earlier version ran
-   * and the push it came from is recorded, that version deployed again (FunctionRolledBack: its own deploy job).
+   * and the push it came from is recorded, that version deployed again (FunctionRolledBack: its own deploy job); a
+   * first deploy leaves the gateway.
    */
   private async failNotReady(
     job: PipelineJob<Deploy>,
@@ -202,8 +203,11 @@ export class DeployStep extends PipelineStep<Deploy> {
     const state = fold(functionDecider, events);
     const current = isRunning(state) ? state.deployed : null;
     const origin = current && (await buildOrigin(store, events, spec.name, current.buildId));
-    const previous = current && origin ? { buildId: current.buildId, sha: current.sha, image: current.image } : null;
-    const outcome = notReady({ timeoutMs: this.parts.config.deployReadyTimeoutMs, observed, logs, previous, image });
+    const previous = current && { buildId: current.buildId, sha: current.sha, image: current.image };
+    const timeoutMs = this.parts.config.deployReadyTimeoutMs;
+    const outcome = notReady({ timeoutMs, observed, logs, previous, redeployable: origin !== null, image });
+    // Before the failure is recorded: a re-run after a crash in between deploys it again, waits and removes it again.
+    if (outcome.remove) await this.parts.gateway?.remove(spec.name);
     const back = outcome.rollbackTo;
     const rollback =
       back && origin ? { ...back, push: origin.push, spec: origin.spec, failed: { image, pushSequence: push.pushSequence } } : null;
