@@ -132,6 +132,9 @@ export async function startFakeBuildKit(options: { registryUrl?: string; tls?: F
     // Without a context attribute the frontend reads local dirs, which only a session can lend.
     if (frontendAttrs.context === undefined && !sessionId)
       throw invalid('no context attribute and no Session to read the local context from');
+    // The dockerfile frontend parses `platform` as containerd's platforms.Parse does each comma-separated item.
+    const platform = frontendAttrs.platform?.split(',').find((item) => !/^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9.]+)?$/.test(item));
+    if (platform !== undefined) throw invalid(`failed to parse platform ${platform}: unknown operating system or architecture`);
     const image = exporter.Attrs.name;
     if (options.registryUrl) {
       // Like buildkitd: it pushes to the host the name says, and speaks plain HTTP only when told it may.
@@ -299,7 +302,7 @@ function readTar(tar: Buffer): Map<string, Buffer> {
 }
 
 /** What the dockerfile frontend and the image exporter faasline uses read; anything else is a client's mistake here. */
-const FRONTEND_ATTRS = new Set(['filename', 'context']);
+const FRONTEND_ATTRS = new Set(['filename', 'context', 'platform']);
 const EXPORTER_ATTRS = new Set(['name', 'push', 'registry.insecure']);
 
 type Vertex = <T>(vertex: string, name: string, work: () => Promise<T>) => Promise<T>;

@@ -25,6 +25,13 @@ export type FakeGateway = Readonly<{
   failNextDeploy: (status: number) => void;
   /** The next deploy waits until released; `reached` resolves when it arrives. */
   holdNextDeploy: () => { reached: Promise<void>; release: () => void };
+  /**
+   * Deploys of `image` keep 0 available replicas (GET /system/function/{name}), for `readyAfterMs` after the deploy
+   * when given (then 1), else for good: an image whose pull waits, or a scheduler with no room.
+   */
+  holdReplicas: (image: string, readyAfterMs?: number) => void;
+  /** Deploys of `image` crash-loop: never an available replica, and /system/logs answers `lines`, as each restart prints them. */
+  crashLoop: (image: string, lines: readonly string[]) => void;
   close: () => Promise<void>;
 }>;
 
@@ -127,10 +134,16 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
   const secretValues = new Map<string, Buffer>();
   let failure: number | null = null;
   let hold: { reached: () => void; released: Promise<void> } | null = null;
+  const held = new Map<string, number>();
+  const crashing = new Map<string, readonly string[]>();
+  /** When each function's current deployment has an available replica (Infinity: never), and what it logs. */
+  const rollouts = new Map<string, { readyAt: number; logs: readonly string[] }>();
+  const available = (name: string) => (Date.now() >= (rollouts.get(name)?.readyAt ?? 0) ? 1 : 0);
   const authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
   const handle = async (request: IncomingMessage, response: ServerResponse, raw: string) => {
-    const path = new URL(request.url ?? '/', 'http://gw').pathname;
+    const url = new URL(request.url ?? '/', 'http://gw');
+    const path = url.pathname;
     const method = request.method ?? 'GET';
     let body: unknown = undefined;
     if (raw !== '') {
@@ -145,8 +158,48 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
       response.setHeader('WWW-Authenticate', 'Basic realm="Restricted"');
       return send(response, 401, 'Unauthorized');
     }
+    // An available replica answers with the image it runs; none answers 503, as the gateway does when no endpoint is ready.
+    const invoked = /^\/function\/([^/]+)/.exec(path);
+    if (invoked) {
+      const fn = functions.get(decodeURIComponent(invoked[1]!));
+      if (!fn) return send(response, 404, 'not found');
+      return available(String(fn.name))
+        ? send(response, 200, `served by ${String(fn.image)}`)
+        : send(response, 503, 'no endpoints available');
+    }
+    if (path.startsWith('/system/function/') && method === 'GET') {
+      const fn = functions.get(decodeURIComponent(path.slice('/system/function/'.length)));
+      if (!fn) return send(response, 404, 'not found');
+      const { service: _service, ...deployed } = fn;
+      const status = { ...deployed, availableReplicas: available(String(fn.name)) };
+      // The answer keeps to the gateway's own document, as the request bodies do.
+      const problem = violation(status, spec.components.schemas.FunctionStatus!);
+      return problem ? send(response, 500, problem) : send(response, 200, status);
+    }
+    if (path === '/system/logs' && method === 'GET') {
+      const name = url.searchParams.get('name');
+      const tail = url.searchParams.get('tail');
+      if (!name) return send(response, 400, 'name is required');
+      if (tail !== null && !/^-?\d+$/.test(tail)) return send(response, 400, 'tail must be an integer');
+      const fn = functions.get(name);
+      if (!fn) return send(response, 404, `function ${name} not found`);
+      const lines = rollouts.get(name)?.logs ?? [];
+      const kept = tail !== null && Number(tail) > 0 ? lines.slice(-Number(tail)) : lines;
+      const timestamp = new Date().toISOString();
+      const entries = kept.map((text) => ({ name, namespace: 'openfaas-fn', instance: `${name}-7d9c4b-x2x9z`, timestamp, text }));
+      const problem = entries.map((entry) => violation(entry, spec.components.schemas.LogEntry!)).find(Boolean);
+      if (problem) return send(response, 500, problem);
+      return void response
+        .writeHead(200, { 'content-type': 'application/x-ndjson' })
+        .end(entries.map((entry) => `${JSON.stringify(entry)}\n`).join(''));
+    }
     if (path === '/system/functions') {
-      if (method === 'GET') return send(response, 200, [...functions.values()]);
+      if (method === 'GET')
+        return send(
+          response,
+          200,
+          [...functions.values()].map((fn) => ({ ...fn, availableReplicas: available(String(fn.name)) })),
+        );
       if (method === 'POST' || method === 'PUT') {
         const problem =
           violation(body, spec.components.schemas.FunctionDeployment!) ??
@@ -182,6 +235,11 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
         }
         const { image, labels } = body as { image: string; labels?: Record<string, string> | null };
         deploys.push({ service: deployment.service, image, labels: labels ?? {} });
+        const heldFor = held.get(image);
+        rollouts.set(deployment.service, {
+          readyAt: crashing.has(image) ? Infinity : heldFor !== undefined ? Date.now() + heldFor : 0,
+          logs: crashing.get(image) ?? [],
+        });
         functions.set(deployment.service, {
           ...deployment,
           name: deployment.service,
@@ -197,6 +255,7 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
         if (problem) return send(response, 400, problem);
         const name = (body as { functionName: string }).functionName;
         if (!functions.delete(name)) return send(response, 404, `function ${name} not found`);
+        rollouts.delete(name);
         return send(response, 202, '');
       }
     }
@@ -252,6 +311,8 @@ export async function startFakeGateway(user = 'admin', password = 'gateway-passw
       hold = { reached, released: new Promise<void>((resolve) => (release = resolve)) };
       return { reached: reachedPromise, release };
     },
+    holdReplicas: (image, readyAfterMs = Infinity) => void held.set(image, readyAfterMs),
+    crashLoop: (image, lines) => void crashing.set(image, lines),
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

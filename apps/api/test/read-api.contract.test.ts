@@ -111,6 +111,7 @@ describe.each(logModes)('the read api after real pushes through the pipeline ($n
       supersededBy: null,
       builder: 'local',
       imageDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      platforms: null,
     });
     expect(Date.parse(build.finishedAt as string)).toBeGreaterThanOrEqual(Date.parse(build.startedAt as string));
     expect(await get(`/api/v1/builds/${build.id}`)).toEqual(build);

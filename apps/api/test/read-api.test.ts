@@ -337,6 +337,7 @@ describe('GET /api/v1/functions/{name}/builds and GET /api/v1/builds/{id}', () =
       supersededBy: null,
       builder: null,
       imageDigest: null,
+      platforms: null,
     });
     expect((await get(`/api/v1/builds/${builds[5]!.id}`)).body).toMatchObject({
       status: 'queued',

@@ -194,6 +194,8 @@ type BuildRef = {
   /** The stack key and branch it is built from (absent in builds recorded before previews): a preview's name is not `<owner>-<key>`. */
   function?: string;
   branch?: string;
+  /** BUILD_PLATFORMS the image is built for (`linux/amd64`, …); absent: the builder's own platform. */
+  platforms?: readonly string[];
 };
 /** A build result for a commit older than the newest accepted push on its branch: recorded, never deployed. */
 export type BuildSuperseded = Event<'BuildSuperseded', BuildRef & { image: string; supersededBy: string }>;
@@ -254,6 +256,10 @@ export type DeployFailed = Event<
     sha: string;
     buildId: string;
     reason: string;
+    /** A deploy that never became ready: the function's last log lines as the gateway gave them. Absent otherwise. */
+    logs?: readonly string[];
+    /** The version the gateway went back to (a FunctionRolledBack follows); absent when nothing was rolled back. */
+    rolledBackTo?: Readonly<{ buildId: string; sha: string; image: string }>;
   }
 >;
 /**

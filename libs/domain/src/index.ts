@@ -60,3 +60,4 @@ export { secretClaimProblem, type SecretClaimant } from './owner/secret-claims.j
 export * from './pipeline/deploy-failure.js';
 export * from './function/call-timeouts.js';
 export * from './preview/preview.rules.js';
+export * from './pipeline/readiness.js';

@@ -3,6 +3,7 @@ import {
   functionName,
   functionNameProblem,
   imageRef,
+  pullImage,
   listedFunctionName,
   listedFunctionNameProblem,
   statusDescription,
@@ -67,6 +68,23 @@ describe('OpenFaaS Cloud names', () => {
       expect(statusDescription('build failed: npm install exited 1 in /srv/faasline/data/builds/b1/context')).toBe(
         'build failed: npm install exited 1 in …/context',
       ));
+  });
+});
+
+describe('the image the gateway pulls', () => {
+  const image = 'registry.example.com:5000/alexellis/fns-fn1:0.1-master-27c584a';
+  it('names REGISTRY_PULL in place of REGISTRY, for an own or a shared account', () => {
+    expect(pullImage(image, 'registry.example.com:5000', 'registry.svc:5000')).toBe(
+      'registry.svc:5000/alexellis/fns-fn1:0.1-master-27c584a',
+    );
+    expect(pullImage('docker.io/ofc/alexellis-fns-fn1:latest-master-27c584a', 'docker.io/ofc/', 'mirror.svc/ofc')).toBe(
+      'mirror.svc/ofc/alexellis-fns-fn1:latest-master-27c584a',
+    );
+  });
+
+  it('keeps the image as built without REGISTRY_PULL, or for an image of another registry', () => {
+    expect(pullImage(image, 'registry.example.com:5000', null)).toBe(image);
+    expect(pullImage(image, 'registry.example.com:500', 'registry.svc:5000')).toBe(image);
   });
 });
 

@@ -88,6 +88,17 @@ export function imageRef({ registry, owner, repo, image, branch, sha }: ImageRef
   return `${repository}:${fullTag}`.toLowerCase();
 }
 
+/**
+ * The image as the gateway pulls it: OpenFaaS Cloud's buildshiprun swapped `push_repository_url` for `repository_url`
+ * before deploying, for a registry the cluster reaches by another name. REGISTRY_PULL (`registryPull`) takes the place
+ * of REGISTRY's prefix; an image of another registry, or no REGISTRY_PULL, stays as it is.
+ */
+export function pullImage(image: string, registry: string, registryPull: string | null): string {
+  if (registryPull === null) return image;
+  const prefix = (registry: string) => (registry.endsWith('/') ? registry : `${registry}/`);
+  return image.startsWith(prefix(registry)) ? `${prefix(registryPull)}${image.slice(prefix(registry).length)}` : image;
+}
+
 export const MAX_STATUS_DESCRIPTION = 140;
 
 /**

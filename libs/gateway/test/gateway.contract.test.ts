@@ -112,6 +112,15 @@ describe.each(gateways)('the deployer against the $name', (gateway) => {
     expect((await client().list()).map((fn) => fn.name)).not.toContain(secretive.name);
   });
 
+  it('reads a deployed function’s available replicas and image, and null for an unknown one', async () => {
+    await client().deploy(functionDeployment(spec, push, spec.image, new Date()));
+    expect(await client().status(spec.name)).toMatchObject({ name: spec.name, image: spec.image, availableReplicas: 1 });
+    expect(await client().status('alexellis-nobody')).toBeNull();
+    const logs = await client().logs(spec.name, 10);
+    expect(logs.every((line) => typeof line === 'string')).toBe(true);
+    await client().remove(spec.name);
+  });
+
   it('refuses wrong credentials with a message naming the settings', async () => {
     const wrong = new GatewayClient({ url: gateway.url(), user: 'admin', password: 'nope' });
     await expect(wrong.list()).rejects.toThrow(GatewayError);
@@ -214,5 +223,37 @@ module.exports = async (event) => {
     } finally {
       await gateway.stop();
     }
+  });
+});
+
+describe('the strict fake gateway, for readiness', () => {
+  const client = () => new GatewayClient({ url: fake.url, user: 'admin', password: 'pw' });
+  const image = `${spec.image}-broken`;
+
+  it('crash-loops a chosen image: no available replica, and its log lines as NDJSON LogEntry records, the last `tail`', async () => {
+    fake.crashLoop(image, ['starting', 'Error: boom', 'exit status 1']);
+    await client().deploy(functionDeployment(spec, push, image, new Date()));
+    expect(await client().status(spec.name)).toMatchObject({ image, availableReplicas: 0 });
+    expect(await client().logs(spec.name, 2)).toEqual(['Error: boom', 'exit status 1']);
+    const answer = await fetch(`${fake.url}/system/logs?name=${spec.name}&tail=1`, {
+      headers: { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` },
+    });
+    expect(answer.headers.get('content-type')).toBe('application/x-ndjson');
+    const [entry] = (await answer.text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as unknown);
+    expect(schemaViolation(entry, 'LogEntry')).toBeNull();
+    await client().remove(spec.name);
+  });
+
+  it('holds a chosen image at 0 replicas for a while, then has one available', async () => {
+    const slow = `${spec.image}-slow`;
+    fake.holdReplicas(slow, 300);
+    await client().deploy(functionDeployment(spec, push, slow, new Date()));
+    expect((await client().status(spec.name))!.availableReplicas).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await client().status(spec.name))!.availableReplicas).toBe(1);
+    await client().remove(spec.name);
   });
 });

@@ -164,6 +164,7 @@ describe('builds read model (postgres)', () => {
       supersededBy: null,
       builder: null,
       imageDigest: null,
+      platforms: null,
     });
     expect(await builds.byId('b-4', 'anyone')).toBeNull();
     expect(await builds.byId('b-4', 'admin')).toEqual(expect.objectContaining({ id: 'b-4' }));

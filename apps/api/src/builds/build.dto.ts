@@ -30,4 +30,11 @@ export class BuildDto {
   builder!: 'buildkit' | 'local' | null;
   @ApiProperty({ type: String, nullable: true, description: "The registry's digest of the image, when the builder reported one" })
   imageDigest!: string | null;
+  @ApiProperty({
+    type: [String],
+    nullable: true,
+    example: ['linux/amd64', 'linux/arm64'],
+    description: "The platforms the image was built for (BUILD_PLATFORMS); null: the builder's own",
+  })
+  platforms!: string[] | null;
 }

@@ -4,6 +4,10 @@ import { handleCommand, type Backbone, type CausationMetadata, type GatewayClien
 export type SetSecret = SecretClaimant &
   Readonly<{ name: string; value: Buffer; fingerprint: string; source: 'push' | 'api'; deliveryId: string | null; at: string }>;
 
+/** The secret names the platform deploys itself. */
+export const reservedSecrets = (config: Readonly<{ registryPullSecret: string | null }>): readonly string[] =>
+  config.registryPullSecret === null ? [] : [config.registryPullSecret];
+
 export class SecretRefused extends Error {
   override readonly name = 'SecretRefused';
 }
@@ -17,13 +21,15 @@ export class OwnerSecrets {
   constructor(
     private readonly backbone: Backbone,
     private readonly gateway: GatewayClient | null,
+    /** REGISTRY_PULL_SECRET: named in every deployment, so no owner's secret may take its name. */
+    private readonly reserved: readonly string[] = [],
   ) {}
 
   /** Checks that the owner may take the name (throws SecretRefused), then sets it; false when it was already so. */
   async set(secret: SetSecret, metadata: CausationMetadata, onGateway?: ReadonlySet<string>): Promise<boolean> {
     const gateway = this.requireGateway();
     const deployed = deployedSecretName(secret.owner, secret.name);
-    const problem = secretClaimProblem(deployed, secret, await this.holder(deployed), await gateway.list());
+    const problem = secretClaimProblem(deployed, secret, await this.holder(deployed), await gateway.list(), this.reserved);
     if (problem) throw new SecretRefused(problem);
     const present = (onGateway ?? (await gateway.secretNames())).has(deployed);
     const { result } = await handleCommand(

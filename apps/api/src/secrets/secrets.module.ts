@@ -3,7 +3,7 @@ import { GatewayClient, type Backbone, type Config } from '#infra';
 import { BACKBONE, CONFIG } from '#kernel';
 import { GATEWAY_PASSWORD, OWNER_SECRETS } from '../tokens.js';
 import { OwnerSecretsController } from './manage-secrets/owner-secrets.controller.js';
-import { OwnerSecrets } from './owner-secrets.js';
+import { OwnerSecrets, reservedSecrets } from './owner-secrets.js';
 import { SealKeyController } from './read-seal-key/seal-key.controller.js';
 
 /** The sealing key anyone seals to, and owners' secrets over the API. */
@@ -17,6 +17,7 @@ import { SealKeyController } from './read-seal-key/seal-key.controller.js';
         new OwnerSecrets(
           backbone,
           config.openfaasUrl ? new GatewayClient({ url: config.openfaasUrl, user: config.openfaasUser, password }) : null,
+          reservedSecrets(config),
         ),
     },
   ],

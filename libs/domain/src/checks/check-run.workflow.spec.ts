@@ -134,6 +134,28 @@ describe('check run workflow', () => {
     );
   });
 
+  it('shows the last log lines of a function that never became ready, redacted, and not a rollback’s deploy as this push’s', () => {
+    const notReady = recorded({
+      type: 'DeployFailed',
+      data: {
+        ...ref('fn1'),
+        reason: 'not ready after 2m (0 of 1 replica(s) available): Error: boom',
+        logs: ['Forking - node [index.js]', 'Error: boom token=abc123'],
+        rolledBackTo: { buildId: 'b-0', sha: 'c'.repeat(40), image: 'old' },
+      },
+    });
+    const earlier = recorded({ type: 'FunctionDeployed', data: { ...deployedData('fn1', 'c'.repeat(40)), deliveryId: 'd-0' } });
+    const run = only(
+      given(push, fetched(['fn1', 'fn2']), built('fn1'), notReady, earlier, built('fn2'))
+        .when(deployed('fn2'))
+        .commands(),
+    );
+    expect(run).toMatchObject({ conclusion: 'failure', title: '1 of 2 function(s) failed: alexellis-fn1' });
+    expect(run.summary).toContain(
+      '### alexellis-fn1: last lines of its log on the gateway\n\n```text\nForking - node [index.js]\nError: boom token=[redacted]\n```',
+    );
+  });
+
   it('annotates the failing function’s own line of the stack file when the source step found it', () => {
     const withLines = recorded({
       type: 'SourceFetched',

@@ -72,6 +72,8 @@ type FunctionLine = Readonly<{
   durationMs: number | null;
   reason: string | null;
   logTail: string | null;
+  /** A deploy that never became ready: the function's own last log lines on the gateway (absent in states kept before). */
+  runLog?: string | null;
   buildId: string | null;
   endpoint: string | null;
 }>;
@@ -142,12 +144,20 @@ export function evolve(state: CheckRunState, input: CheckRunInput): CheckRunStat
         }),
       );
     case 'DeployFailed':
-      return settle(update(input.data.name, { outcome: 'failed', reason: `deploy failed: ${input.data.reason}` }));
+      return settle(
+        update(input.data.name, {
+          outcome: 'failed',
+          reason: `deploy failed: ${input.data.reason}`,
+          runLog: input.data.logs?.length ? input.data.logs.join('\n') : null,
+        }),
+      );
     case 'BuildSuperseded':
       return settle(
         update(input.data.name, { outcome: 'superseded', reason: `not deployed: superseded by ${input.data.supersededBy.slice(0, 7)}` }),
       );
     case 'FunctionDeployed':
+      // An earlier version a failed deploy went back to is not this push's deploy.
+      if (state.push !== null && state.push.deliveryId !== input.data.deliveryId) return state;
       return settle(update(input.data.name, { outcome: 'deployed', endpoint: input.data.endpoint }));
   }
 }
@@ -267,7 +277,11 @@ export function summaryOf(state: CheckRunState): string {
   const logs = state.functions
     .filter((fn) => fn.outcome === 'failed' && fn.logTail)
     .map((fn) => `### ${fn.name}: last lines of the build log\n\n\`\`\`text\n${redactedTail(fn.logTail!)}\n\`\`\``);
-  const summary = [table, ...logs].join('\n\n');
+  // Redacted as a build log is: a function may print what it should not at start, and checks of public repositories are public.
+  const runLogs = state.functions
+    .filter((fn) => fn.outcome === 'failed' && fn.runLog)
+    .map((fn) => `### ${fn.name}: last lines of its log on the gateway\n\n\`\`\`text\n${redactedTail(fn.runLog!)}\n\`\`\``);
+  const summary = [table, ...logs, ...runLogs].join('\n\n');
   return summary.length <= MAX_CHECK_SUMMARY ? summary : `${summary.slice(0, MAX_CHECK_SUMMARY - 2)}\n…`;
 }
 

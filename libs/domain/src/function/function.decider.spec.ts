@@ -505,3 +505,80 @@ describe('function decider: delete', () => {
     given(deployed(1, 'a'), deleted).when(deploy(2, 'b')).then(deployed(2, 'b'));
   });
 });
+
+describe('function decider: a deploy that never became ready', () => {
+  const push = {
+    deliveryId: 'd-1',
+    owner: 'alexellis',
+    repo: 'fns',
+    branch: 'master',
+    sha: 'a'.repeat(40),
+    installationId: null,
+    pushSequence: 1,
+    private: false,
+    ...ids,
+    cloneUrl: 'https://github.com/alexellis/fns.git',
+  };
+  const failure = {
+    name: 'alexellis-fn1',
+    owner: 'alexellis',
+    repo: 'fns',
+    sha: 'b'.repeat(40),
+    buildId: 'b-2',
+    reason: 'not ready after 2m',
+  };
+  const rollback = {
+    buildId: 'b-1',
+    sha: 'a'.repeat(40),
+    image: `img:${'a'.repeat(40)}`,
+    push,
+    spec: functionSpec('fn1'),
+    failed: { image: `img:${'b'.repeat(40)}`, pushSequence: 2 },
+  };
+  const logs = ['Error: boom'];
+
+  it('fails with its log lines and goes back to the version that ran, held against the failed push only', () =>
+    given(deployed(1, 'a'.repeat(40)))
+      .when({ type: 'FailDeploy', data: { ...failure, logs, rollback } })
+      .then(
+        {
+          type: 'DeployFailed',
+          data: { ...failure, logs, rolledBackTo: { buildId: 'b-1', sha: 'a'.repeat(40), image: `img:${'a'.repeat(40)}` } },
+        },
+        {
+          type: 'FunctionRolledBack',
+          data: {
+            name: 'alexellis-fn1',
+            owner: 'alexellis',
+            repo: 'fns',
+            buildId: 'b-1',
+            sha: 'a'.repeat(40),
+            image: `img:${'a'.repeat(40)}`,
+            fromBuildId: 'b-2',
+            fromSha: 'b'.repeat(40),
+            fromImage: `img:${'b'.repeat(40)}`,
+            reason: 'not ready after 2m',
+            holdsThroughPush: 2,
+            push,
+            spec: functionSpec('fn1'),
+          },
+        },
+      ));
+
+  it('goes back to nothing when what it would go back to is no longer what runs (removed, or another deploy since)', () => {
+    given(deployed(1, 'a'.repeat(40)), {
+      type: 'FunctionRemoved',
+      data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'deleted', note: null },
+    })
+      .when({ type: 'FailDeploy', data: { ...failure, logs, rollback } })
+      .then({ type: 'DeployFailed', data: { ...failure, logs } });
+    given(deployed(3, 'c'.repeat(40)))
+      .when({ type: 'FailDeploy', data: { ...failure, logs, rollback } })
+      .then({ type: 'DeployFailed', data: { ...failure, logs } });
+  });
+
+  it('records a first deploy that never became ready as failed, with nothing to go back to', () =>
+    given()
+      .when({ type: 'FailDeploy', data: { ...failure, logs, rollback: null } })
+      .then({ type: 'DeployFailed', data: { ...failure, logs } }));
+});

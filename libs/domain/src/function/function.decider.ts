@@ -44,7 +44,23 @@ export type FunctionCommand =
           ownerQuota?: OwnerQuota;
         }
     >
-  | Command<'FailDeploy', DeployFailed['data']>
+  /**
+   * `rollback`: a deploy that never became ready goes back to the version recorded as running (`notReady`), deployed
+   * again from `push` and `spec`, the push and stack entry it was built from; `failed` is the failed deploy's image and push.
+   */
+  | Command<
+      'FailDeploy',
+      DeployFailed['data'] & {
+        rollback?: Readonly<{
+          buildId: string;
+          sha: string;
+          image: string;
+          push: PushContext;
+          spec: FunctionSpec;
+          failed: Readonly<{ image: string; pushSequence: number }>;
+        }> | null;
+      }
+    >
   /** `pushSequence`: the push whose stack file no longer declares the function, or null when the repository or the App went away. */
   | Command<'Remove', FunctionRemoved['data'] & { pushSequence: number | null }>
   /** A function its push's stack file declares but that was refused at source. */
@@ -205,9 +221,38 @@ export function decide(command: FunctionCommand, state: FunctionState): Function
       // Deployed once the gateway took it (see `gatewayRefusal`); a refused one is recorded with FailDeploy.
       return [{ type: 'FunctionDeployed', data: deployed }];
     }
-    case 'FailDeploy':
+    case 'FailDeploy': {
+      const { rollback, ...failure } = command.data;
       // The reason is the function's commit status too.
-      return [{ type: 'DeployFailed', data: { ...command.data, reason: statusDescription(command.data.reason) } }];
+      const reason = statusDescription(failure.reason);
+      // Only what still runs as far as the events know goes back: a removal or another deploy since has the last word.
+      const current = state.deployed;
+      const back = rollback && current !== null && !state.removed && current.buildId === rollback.buildId ? rollback : null;
+      if (!back || !current) return [{ type: 'DeployFailed', data: { ...failure, reason } }];
+      const { buildId, sha, image, push, spec, failed } = back;
+      return [
+        { type: 'DeployFailed', data: { ...failure, reason, rolledBackTo: { buildId, sha, image } } },
+        {
+          type: 'FunctionRolledBack',
+          data: {
+            name: failure.name,
+            owner: current.owner,
+            repo: current.repo,
+            buildId,
+            sha,
+            image,
+            fromBuildId: failure.buildId,
+            fromSha: failure.sha,
+            fromImage: failed.image,
+            reason,
+            // Held against the failed push only: a later push deploys as usual.
+            holdsThroughPush: failed.pushSequence,
+            push,
+            spec,
+          },
+        },
+      ];
+    }
     case 'Reject': {
       const { ownerId, repositoryId, ...rejected } = command.data;
       // Another owner's refused function says nothing on the holder's stream: its own commit status told the pusher.

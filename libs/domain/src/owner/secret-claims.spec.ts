@@ -18,6 +18,17 @@ describe('who may set an owner-prefixed secret', () => {
     expect(secretClaimProblem('acme-key', { owner: 'Acme', ownerId: 1 }, 'acme', [live('acme', '1', ['acme-key'])])).toBeNull();
   });
 
+  it('never lets an owner take the image pull secret every deployment names, even mounted by its own functions only', () =>
+    expect(
+      secretClaimProblem(
+        'registry-secret',
+        { owner: 'registry', ownerId: 1 },
+        null,
+        [live('registry', '1', ['registry-secret'])],
+        ['registry-secret'],
+      ),
+    ).toBe('secret name registry-secret is reserved by the platform: choose another name'));
+
   it('keeps a name another owner set through faasline for that owner', () =>
     expect(secretClaimProblem('acme-labs-key', { owner: 'acme', ownerId: 1 }, 'acme-labs', [])).toBe(
       'secret name acme-labs-key is held by GitHub owner acme-labs: choose another name',

@@ -7,14 +7,18 @@ export type SecretClaimant = Readonly<{ owner: string; ownerId: number | null }>
  * (`acme` + `labs-key` and `acme-labs` + `key` are both `acme-labs-key`) and the gateway cannot tell whose a name
  * is, so the first owner keeps it: the one that set it last through faasline (`holder`), or a live function of
  * another GitHub owner that mounts it (compared by owner id when both are known, else by login). The operator's
- * own functions (no faasline labels) hold nothing.
+ * own functions (no faasline labels) hold nothing; nor may anyone take a name the platform reserves (the image
+ * pull secret every deployment names: `acme` + `registry-secret`... would replace it for everyone).
  */
 export function secretClaimProblem(
   secret: string,
   claimant: SecretClaimant,
   holder: string | null,
   live: readonly LiveFunction[],
+  /** Secrets the platform itself deploys with every function (REGISTRY_PULL_SECRET): no owner may replace them. */
+  reserved: readonly string[] = [],
 ): string | null {
+  if (reserved.includes(secret)) return `secret name ${secret} is reserved by the platform: choose another name`;
   const same = (login: string) => login.toLowerCase() === claimant.owner.toLowerCase();
   if (holder !== null && !same(holder)) return `secret name ${secret} is held by GitHub owner ${holder}: choose another name`;
   for (const fn of live) {

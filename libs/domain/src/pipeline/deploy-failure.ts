@@ -34,15 +34,21 @@ const ERROR_LINE = /^(?:[\w$]+\.)*[\w$]*(?:Error|Exception)\b:?/;
 const NOISE = [/^\s*$/, /^\s*\^+\s*$/, /^\s+at /, /^Node\.js v\d/, /^Traceback \(most recent call last\):/, /^\s*File "/];
 
 /**
- * A crash at start in words: how it ended, then its first error line (what node and python print as
- * `<Kind>Error: <message>`), or else its first meaningful lines; server paths never appear and the text is
- * bounded.
+ * A crash at start in words: how it ended, then what it printed (see `quotedOutput`).
  */
 export function crashReason(exit: string, output: readonly string[]): string {
+  const text = quotedOutput(output);
+  return `crashed at start (${exit})${text ? `: ${text}` : ', printing nothing'}`;
+}
+
+/**
+ * What a function printed, in words: its first error line (what node and python print as `<Kind>Error: <message>`),
+ * or else its first meaningful lines; server paths never appear and the text is bounded. Empty when it printed nothing.
+ */
+export function quotedOutput(output: readonly string[]): string {
   const lines = output.map((line) => withoutServerPaths(line.trimEnd()));
   const error = lines.find((line) => ERROR_LINE.test(line));
   const meaningful = error !== undefined ? [error] : lines.filter((line) => !NOISE.some((noise) => noise.test(line))).slice(0, 3);
   const quoted = meaningful.join(' | ');
-  const text = quoted.length > MAX_QUOTED ? `${quoted.slice(0, MAX_QUOTED - 1)}…` : quoted;
-  return `crashed at start (${exit})${text ? `: ${text}` : ', printing nothing'}`;
+  return quoted.length > MAX_QUOTED ? `${quoted.slice(0, MAX_QUOTED - 1)}…` : quoted;
 }

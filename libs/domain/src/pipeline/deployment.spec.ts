@@ -37,6 +37,16 @@ const push: PushContext = {
 };
 
 describe('OpenFaaS Cloud deployment', () => {
+  it('names the image pull secret among the secrets, unprefixed and once', () => {
+    expect(functionDeployment(spec, push, 'reg/img:tag', new Date(), 'registry-secret').secrets).toEqual([
+      'alexellis-db',
+      'registry-secret',
+    ]);
+    expect(functionDeployment({ ...spec, secrets: ['registry-secret'] }, push, 'i', new Date(), 'registry-secret').secrets).toEqual([
+      'registry-secret',
+    ]);
+  });
+
   it('carries the platform labels (valid Kubernetes labels), the repo annotation and a default memory limit', () => {
     const deployment = functionDeployment(spec, push, 'reg/img:tag', new Date(1_700_000_000_000));
     expect(deployment).toEqual({

@@ -31,8 +31,16 @@ export const labelValue = (text: string) =>
 /**
  * OpenFaaS Cloud's deploy contract: the user's labels and allowed annotations, then the platform's own
  * `com.openfaas.cloud.*` labels (which say whose function this is, so garbage collection touches only its own).
+ * `pullSecret` (REGISTRY_PULL_SECRET) is named among the secrets, unprefixed: faas-netes hands a listed secret of
+ * type kubernetes.io/dockerconfigjson to the pod as its image pull secret, as `faas-cli deploy --secret` documents.
  */
-export function functionDeployment(spec: FunctionSpec, push: PushContext, image: string, deployedAt: Date): FunctionDeployment {
+export function functionDeployment(
+  spec: FunctionSpec,
+  push: PushContext,
+  image: string,
+  deployedAt: Date,
+  pullSecret: string | null = null,
+): FunctionDeployment {
   const hasResources = (resources: FunctionSpec['limits']) => resources.memory !== undefined || resources.cpu !== undefined;
   return {
     service: spec.name,
@@ -40,7 +48,7 @@ export function functionDeployment(spec: FunctionSpec, push: PushContext, image:
     ...(spec.fprocess ? { envProcess: spec.fprocess } : {}),
     envVars: spec.environment,
     constraints: spec.constraints,
-    secrets: spec.secrets,
+    secrets: pullSecret === null || spec.secrets.includes(pullSecret) ? spec.secrets : [...spec.secrets, pullSecret],
     labels: {
       ...spec.labels,
       [`${CLOUD_LABEL}git-cloud`]: '1',

@@ -520,3 +520,18 @@ describe('pipeline workflow: branch previews', () => {
       });
   });
 });
+
+describe('pipeline workflow: a deploy that never became ready', () => {
+  it('reports the failure only: the earlier version it went back to is not this push’s deploy', () => {
+    const failed = recorded({
+      type: 'DeployFailed',
+      data: { ...ref('fn1'), reason: 'not ready after 2m (0 of 1 replica(s) available); back to ccccccc: Error: boom' },
+    });
+    expect(types(given(push, fetched, built('fn1')).when(failed).commands())).toEqual(['alexellis-fn1:failure']);
+    const earlier = recorded({ type: 'FunctionDeployed', data: { ...deployedData('fn1', 'c'.repeat(40)), deliveryId: 'd-0' } });
+    given(push, fetched, built('fn1'), failed).when(earlier).thenNothing();
+    // Nor does it count as deployed when the push's last function settles.
+    const last = given(push, fetched, built('fn1'), failed, earlier).when(deployedEvent('fn2')).commands();
+    expect(last.at(-1)).toMatchObject({ context: 'stack-deploy', state: 'failure' });
+  });
+});

@@ -128,6 +128,10 @@ export const STACK_CONTEXT = 'stack-deploy';
 
 export const initialState = (): PushState => ({ push: null, functions: [], rejected: 0, rejections: [], supersededBySameCommit: 0 });
 
+/** Whether a deploy is of this push's own build (a rollback after its failed deploy is of an earlier push). */
+const ofThisPush = (state: PushState, deployed: Readonly<{ deliveryId: string }>) =>
+  state.push === null || state.push.deliveryId === deployed.deliveryId;
+
 const terminal = (outcome: FunctionOutcome) => outcome === 'deployed' || outcome === 'failed' || outcome === 'superseded';
 
 export function evolve(state: PushState, input: PipelineInput): PushState {
@@ -164,7 +168,7 @@ export function evolve(state: PushState, input: PipelineInput): PushState {
         : settled;
     }
     case 'FunctionDeployed':
-      return settle(input.data.name, 'deployed');
+      return ofThisPush(state, input.data) ? settle(input.data.name, 'deployed') : state;
     case 'SecretsRejected':
       return { ...state, functions: state.functions.map((fn) => ({ ...fn, outcome: 'failed' as const })) };
     default:
@@ -276,6 +280,8 @@ export function decide(input: PipelineInput, state: PushState): PipelineCommand[
         ...settled(),
       );
     case 'FunctionDeployed':
+      // The earlier version a failed deploy went back to is deployed in that push's name, but it is not its deploy.
+      if (!ofThisPush(state, input.data)) return [];
       return commands(
         status(input.data.name, 'success', `deployed: ${input.data.endpoint}`, { kind: 'endpoint', name: input.data.name }),
         ...settled(),

@@ -11,6 +11,8 @@ export type BuildRequest = Readonly<{
   buildArgs: Readonly<Record<string, string>>;
   /** An unguessable, expiring URL serving the context as .tar.gz with the Dockerfile at its root. */
   contextUrl: string;
+  /** BUILD_PLATFORMS (`os/arch[/variant]`) for one multi-platform image; absent or empty: the builder's own. */
+  platforms?: readonly string[];
 }>;
 
 export type BuildResult = Readonly<{ image: string; digest: string | null }>;

@@ -47,6 +47,8 @@ export class BuildKitBuilder implements Builder {
     const frontendAttrs: Record<string, string> =
       this.options.context === 'http' ? { context: request.contextUrl, filename: 'Dockerfile' } : { filename: 'Dockerfile' };
     for (const [name, value] of Object.entries(request.buildArgs)) frontendAttrs[`build-arg:${name}`] = value;
+    // As buildx passes --platform: one comma-separated attribute, and the image exporter pushes one index of them.
+    if (request.platforms?.length) frontendAttrs.platform = request.platforms.join(',');
     let auth: RegistryAuth | null;
     let session: BuildKitSession | null;
     try {

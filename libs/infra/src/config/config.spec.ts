@@ -101,6 +101,26 @@ describe('configuration', () => {
     expect(loadConfig({ LINK_TTL: '30d' }).links.buildLogTtlMs).toBe(30 * 24 * 3600 * 1000);
   });
 
+  it('waits DEPLOY_READY_TIMEOUT (2 min unless set) for a deploy to be ready, in seconds or with a unit', () => {
+    expect(loadConfig({}).deployReadyTimeoutMs).toBe(120_000);
+    expect(loadConfig({ DEPLOY_READY_TIMEOUT: '3' }).deployReadyTimeoutMs).toBe(3000);
+    expect(loadConfig({ DEPLOY_READY_TIMEOUT: '5m' }).deployReadyTimeoutMs).toBe(300_000);
+  });
+
+  it('pushes to REGISTRY and deploys from REGISTRY_PULL when set, naming REGISTRY_PULL_SECRET in every deployment', () => {
+    expect(loadConfig({})).toMatchObject({ registry: 'local', registryPull: null, registryPullSecret: null });
+    expect(
+      loadConfig({ REGISTRY: 'registry.example.com:5000/', REGISTRY_PULL: 'registry.svc:5000/', REGISTRY_PULL_SECRET: 'registry-secret' }),
+    ).toMatchObject({ registry: 'registry.example.com:5000/', registryPull: 'registry.svc:5000/', registryPullSecret: 'registry-secret' });
+  });
+
+  it('builds for BUILD_PLATFORMS with BuildKit, the daemon’s own platform unless set', () => {
+    expect(loadConfig({}).buildPlatforms).toEqual([]);
+    expect(
+      loadConfig({ BUILDKIT_ADDR: 'tcp://buildkitd:1234', BUILD_PLATFORMS: 'linux/amd64, linux/arm64,linux/arm/v7' }).buildPlatforms,
+    ).toEqual(['linux/amd64', 'linux/arm64', 'linux/arm/v7']);
+  });
+
   it('deploys previews only when PREVIEW_BRANCHES says which branches, kept 7 days unless PREVIEW_TTL says otherwise', () => {
     expect(loadConfig({}).previews).toEqual({ branches: null, ttlMs: 7 * 24 * 3600 * 1000 });
     expect(loadConfig({ PREVIEW_BRANCHES: 'false' }).previews.branches).toBeNull();
@@ -187,6 +207,17 @@ describe('configuration', () => {
     [{ MAX_TEMPLATE_CACHE_MB: '1.5' }, /^MAX_TEMPLATE_CACHE_MB: /],
     [{ SANDBOX: 'maybe' }, /^SANDBOX: "maybe" is not auto, off or required/],
     [{ SANDBOX_UID_BASE: '0' }, /^SANDBOX_UID_BASE: /],
+    [{ DEPLOY_READY_TIMEOUT: 'soon' }, /^DEPLOY_READY_TIMEOUT: "soon" is not a duration/],
+    [{ REGISTRY_PULL: 'registry.svc:5000' }, /^REGISTRY_PULL: needs REGISTRY, the registry BuildKit pushes to$/],
+    [{ REGISTRY: 'r:5000', REGISTRY_PULL: 'Registry.svc' }, /^REGISTRY_PULL: "Registry.svc" is not an image prefix/],
+    [{ REGISTRY_PULL_SECRET: 'Registry_Secret' }, /^REGISTRY_PULL_SECRET: "Registry_Secret" is not a secret name/],
+    [{ BUILDKIT_ADDR: 'tcp://b:1234', BUILD_PLATFORMS: 'linux' }, /^BUILD_PLATFORMS: "linux" is not a platform like linux\/amd64/],
+    [
+      { BUILDKIT_ADDR: 'tcp://b:1234', BUILD_PLATFORMS: 'linux/amd64;linux/arm64' },
+      /^BUILD_PLATFORMS: "linux\/amd64;linux\/arm64" is not a platform/,
+    ],
+    [{ BUILDKIT_ADDR: 'tcp://b:1234', BUILD_PLATFORMS: 'linux/amd64,linux/amd64' }, /^BUILD_PLATFORMS: names linux\/amd64 twice$/],
+    [{ BUILD_PLATFORMS: 'linux/arm64' }, /^BUILD_PLATFORMS: needs BUILDKIT_ADDR: /],
   ])('names the variable in one line for %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { cpuQuantityCores, memoryQuantityBytes, parseHostRule, parseWatchdogDuration } from '#domain';
+import { cpuQuantityCores, isSecretName, memoryQuantityBytes, parseHostRule, parseWatchdogDuration } from '#domain';
 
 /** A bad setting: start-up stops with this one line, naming the variable and what is wrong with it. */
 export class ConfigError extends Error {
@@ -61,6 +61,17 @@ export type Config = Readonly<{
   /** REGISTRY_AUTH_FILE: a Docker config.json whose `auths` BuildKit gets over the session for its pushes; null: anonymous. */
   registryAuthFile: string | null;
   registry: string;
+  /**
+   * REGISTRY_PULL: the same registry as the gateway's nodes reach it (an in-cluster name): deployed images name it in
+   * place of REGISTRY's prefix, while BuildKit pushes to REGISTRY. null: the gateway pulls from REGISTRY.
+   */
+  registryPull: string | null;
+  /** REGISTRY_PULL_SECRET: the image pull secret (on the gateway, in the functions' namespace) every deployment names. */
+  registryPullSecret: string | null;
+  /** DEPLOY_READY_TIMEOUT: how long a deploy on an external gateway may take to have an available replica. */
+  deployReadyTimeoutMs: number;
+  /** BUILD_PLATFORMS: `os/arch[/variant]` BuildKit builds each image for (one multi-platform image); empty: the daemon's own. */
+  buildPlatforms: readonly string[];
   publicUrl: string;
   gatewayPublicUrl: string;
   enableDockerfileLang: boolean;
@@ -197,6 +208,9 @@ const hostRule = matching(
 );
 const lowerCase = (items: string[]) => items.map((item) => item.toLowerCase());
 
+/** An OCI platform as buildx takes it: `os/arch[/variant]`, lower case (`linux/amd64`, `linux/arm/v7`). */
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9.]+)?$/;
+
 const SANDBOX_MODES = ['auto', 'off', 'required'] as const;
 const sandboxMode = matching((raw) => (SANDBOX_MODES as readonly string[]).includes(raw.toLowerCase()), 'auto, off or required').transform(
   (raw) => raw.toLowerCase() as (typeof SANDBOX_MODES)[number],
@@ -253,6 +267,18 @@ const variables = z.object({
   REGISTRY: variable(
     matching((prefix) => /^[a-z0-9]([a-z0-9._:/-]*[a-z0-9/])?$/.test(prefix), 'an image prefix (lower-case host[:port][/path][/])'),
   ),
+  REGISTRY_PULL: variable(
+    matching((prefix) => /^[a-z0-9]([a-z0-9._:/-]*[a-z0-9/])?$/.test(prefix), 'an image prefix (lower-case host[:port][/path][/])'),
+  ),
+  REGISTRY_PULL_SECRET: variable(matching(isSecretName, 'a secret name (lower-case letters, digits, - and .)', (raw) => raw.slice(0, 60))),
+  DEPLOY_READY_TIMEOUT: variable(duration(1, DAY)),
+  BUILD_PLATFORMS: variable(
+    list.pipe(
+      z
+        .array(matching((platform) => PLATFORM.test(platform), 'a platform like linux/amd64 or linux/arm/v7 (os/arch[/variant])'))
+        .min(1, { error: 'names no platform' }),
+    ),
+  ),
   PUBLIC_URL: variable(httpUrl),
   GATEWAY_PUBLIC_URL: variable(httpUrl),
   ENABLE_DOCKERFILE_LANG: variable(boolean),
@@ -296,7 +322,7 @@ const MB = 1024 * 1024;
  * Folders are as written; `loadConfig` resolves them against the working directory.
  */
 export const environmentSchema = z
-  .preprocess(withoutKafkaTuningUnlessBrokers, variables.check(githubAppSettings, buildkitTlsSettings))
+  .preprocess(withoutKafkaTuningUnlessBrokers, variables.check(githubAppSettings, buildkitTlsSettings, registrySettings))
   .transform((env): Config => {
     const port = env.PORT ?? 8080;
     const gatewayPort = env.GATEWAY_PORT ?? 8081;
@@ -351,6 +377,10 @@ export const environmentSchema = z
       buildkitContext: env.BUILDKIT_CONTEXT ?? 'session',
       registryAuthFile: env.REGISTRY_AUTH_FILE ?? null,
       registry: env.REGISTRY ?? 'local',
+      registryPull: env.REGISTRY_PULL ?? null,
+      registryPullSecret: env.REGISTRY_PULL_SECRET ?? null,
+      deployReadyTimeoutMs: (env.DEPLOY_READY_TIMEOUT ?? 120) * 1000,
+      buildPlatforms: env.BUILD_PLATFORMS ?? [],
       publicUrl: env.PUBLIC_URL ?? `http://127.0.0.1:${port}`,
       gatewayPublicUrl: env.GATEWAY_PUBLIC_URL ?? env.OPENFAAS_URL ?? `http://127.0.0.1:${gatewayPort}`,
       enableDockerfileLang: env.ENABLE_DOCKERFILE_LANG ?? false,
@@ -425,4 +455,19 @@ function buildkitTlsSettings(context: z.core.ParsePayload<z.output<typeof variab
         ? `is only for a tcp:// BUILDKIT_ADDR, not ${address} (a unix socket is not TLS)`
         : 'is only for a tcp:// BUILDKIT_ADDR, which is unset',
     );
+}
+
+/**
+ * REGISTRY_PULL renames REGISTRY for the gateway, so it needs a REGISTRY to rename; BUILD_PLATFORMS are BuildKit's
+ * (the local builder builds for its own machine only), and a platform named twice is a typo.
+ */
+function registrySettings(context: z.core.ParsePayload<z.output<typeof variables>>): void {
+  const { REGISTRY: registry, REGISTRY_PULL: pull, BUILD_PLATFORMS: platforms, BUILDKIT_ADDR: buildkit } = context.value;
+  const problem = (variable: string, message: string) =>
+    context.issues.push({ code: 'custom', path: [variable], message, input: context.value });
+  if (pull !== undefined && registry === undefined) problem('REGISTRY_PULL', 'needs REGISTRY, the registry BuildKit pushes to');
+  if (platforms === undefined) return;
+  if (buildkit === undefined) problem('BUILD_PLATFORMS', 'needs BUILDKIT_ADDR: the local builder builds for this machine only');
+  const twice = platforms.find((platform, i) => platforms.indexOf(platform) !== i);
+  if (twice !== undefined) problem('BUILD_PLATFORMS', `names ${twice} twice`);
 }

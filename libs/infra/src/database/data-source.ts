@@ -9,6 +9,7 @@ import { WorkflowStates1764662400000 } from './migrations/1764662400000-workflow
 import { FetchSourceByWorkflow1764748800000 } from './migrations/1764748800000-fetch-source-by-workflow.js';
 import { OwnerTokens1764835200000 } from './migrations/1764835200000-owner-tokens.js';
 import { SealedSecrets1764835200100 } from './migrations/1764835200100-sealed-secrets.js';
+import { BuildPlatforms1764921600000 } from './migrations/1764921600000-build-platforms.js';
 import { readModelEntities } from '../read-models/index.js';
 
 export const eventStoreMigrations = [
@@ -22,6 +23,7 @@ export const eventStoreMigrations = [
   FetchSourceByWorkflow1764748800000,
   OwnerTokens1764835200000,
   SealedSecrets1764835200100,
+  BuildPlatforms1764921600000,
 ];
 
 export type DataSourceParts = Readonly<{

@@ -7,6 +7,10 @@ export type GatewayFunction = Readonly<{
   secrets?: readonly string[] | null;
 }>;
 
+/** `GET /system/function/{name}` (FunctionStatus): what readiness reads. */
+export type GatewayFunctionStatus = GatewayFunction &
+  Readonly<{ availableReplicas: number; replicas?: number; annotations?: Record<string, string> | null }>;
+
 /** A gateway answer that is not success; `status` 0 means it could not be reached. */
 export class GatewayError extends Error {
   override readonly name = 'GatewayError';
@@ -54,6 +58,41 @@ export class GatewayClient {
     const create = await this.call('POST', '/system/functions', deployment, signal);
     if (create.ok) return 'created';
     throw await this.failure(create, `deploying ${deployment.service}`);
+  }
+
+  /** `GET /system/function/{name}`: the function's deployment as the gateway runs it, or null when it has none of that name. */
+  async status(name: string, signal?: AbortSignal): Promise<GatewayFunctionStatus | null> {
+    const response = await this.call('GET', `/system/function/${encodeURIComponent(name)}`, undefined, signal);
+    if (response.status === 404) return null;
+    if (!response.ok) throw await this.failure(response, `reading ${name}`);
+    const status = (await response.json()) as GatewayFunctionStatus;
+    return { ...status, availableReplicas: Number(status.availableReplicas ?? 0) };
+  }
+
+  /**
+   * The function's last `tail` log lines (`GET /system/logs`, NDJSON of LogEntry), oldest first. Best effort: a
+   * gateway without a log provider, or one that cannot answer now, gives none rather than failing what asked.
+   */
+  async logs(name: string, tail: number, signal?: AbortSignal): Promise<string[]> {
+    const query = new URLSearchParams({ name, tail: String(tail), follow: 'false' });
+    try {
+      const response = await this.call('GET', `/system/logs?${query}`, undefined, signal);
+      if (!response.ok) return [];
+      return (await response.text())
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .flatMap((line) => {
+          try {
+            const entry = JSON.parse(line) as { text?: unknown };
+            return typeof entry.text === 'string' ? entry.text.split('\n').filter(Boolean) : [];
+          } catch {
+            return [];
+          }
+        })
+        .slice(-tail);
+    } catch {
+      return [];
+    }
   }
 
   async list(): Promise<GatewayFunction[]> {

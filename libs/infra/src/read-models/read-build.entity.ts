@@ -22,6 +22,8 @@ export class ReadBuild {
   @Column('text', { name: 'superseded_by', nullable: true }) supersededBy!: string | null;
   @Column('text', { nullable: true }) builder!: 'buildkit' | 'local' | null;
   @Column('text', { name: 'image_digest', nullable: true }) imageDigest!: string | null;
+  /** BUILD_PLATFORMS the image was built for, comma-separated; null: the builder's own. */
+  @Column('text', { nullable: true }) platforms!: string | null;
   /** Global position of the build's first event: newest-first order and the list cursor. */
   @Column('bigint') seq!: string;
 }

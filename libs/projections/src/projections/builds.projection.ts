@@ -23,6 +23,8 @@ export type BuildRow = Readonly<{
   superseded_by: string | null;
   builder: string | null;
   image_digest: string | null;
+  /** Comma-separated, as BUILD_PLATFORMS; null: the builder's own (and builds recorded before platforms were). */
+  platforms: string | null;
   seq: number;
 }>;
 
@@ -59,6 +61,7 @@ export const buildsProjection: RowProjection<BuildRow> = {
       superseded_by: null,
       builder: null,
       image_digest: null,
+      platforms: data.platforms?.length ? data.platforms.join(',') : null,
       seq: metadata.globalPosition,
     };
     switch (event.type) {
@@ -128,6 +131,7 @@ function rejectedBuild(event: RecordedEvent<FunctionRejected>): BuildRow {
     superseded_by: null,
     builder: null,
     image_digest: null,
+    platforms: null,
     seq: metadata.globalPosition,
   };
 }

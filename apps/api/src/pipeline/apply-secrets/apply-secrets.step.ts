@@ -10,7 +10,7 @@ import {
   type SealKey,
   type StepOutcome,
 } from '#infra';
-import { OwnerSecrets, SecretRefused } from '../../secrets/owner-secrets.js';
+import { OwnerSecrets, reservedSecrets, SecretRefused } from '../../secrets/owner-secrets.js';
 import { SEAL_KEY } from '../../tokens.js';
 import type { StepContext } from '../pipeline-parts.js';
 import { PipelineStep, STEP_OF, type PipelineJob } from '../pipeline-step.js';
@@ -35,7 +35,7 @@ export class ApplySecretsStep extends PipelineStep<ApplySecrets> {
     @Inject(SEALED_SECRETS) private readonly sealed: SealedSecretStore,
   ) {
     super(context, STEP_OF.ApplySecrets, 2);
-    this.secrets = new OwnerSecrets(context.backbone, context.parts.gateway);
+    this.secrets = new OwnerSecrets(context.backbone, context.parts.gateway, reservedSecrets(context.parts.config));
   }
 
   protected async run(job: PipelineJob<ApplySecrets>, context: { attempts: number }): Promise<StepOutcome> {

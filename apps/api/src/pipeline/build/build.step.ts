@@ -63,6 +63,10 @@ export class BuildStep extends PipelineStep<Build> {
       contextDigest: spec.contextDigest,
       function: spec.function,
       branch: push.branch,
+      // Recorded with the build: the image answers for these platforms only (the local builder builds for its own).
+      ...(this.parts.builder.kind === 'buildkit' && this.parts.config.buildPlatforms.length > 0
+        ? { platforms: this.parts.config.buildPlatforms }
+        : {}),
     };
     const streamId = streamIds.function(spec.name);
     const goneImages = await this.goneImages(streamId, spec.contextDigest);
@@ -107,6 +111,7 @@ export class BuildStep extends PipelineStep<Build> {
             archive,
             buildArgs: spec.buildArgs,
             contextUrl: this.parts.links.buildContext(spec.contextDigest, CONTEXT_URL_TTL_MS),
+            ...(ref.platforms ? { platforms: ref.platforms } : {}),
           },
           log,
           signal,

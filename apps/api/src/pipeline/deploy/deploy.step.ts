@@ -2,17 +2,24 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   afterFailedDeploy,
   alreadyDeployed,
+  fold,
   functionDecider,
   functionDeployment,
   gatewayRefusal,
   isRunning,
+  MAX_LOG_LINES,
   newestPushOn,
+  notReady,
+  pullImage,
+  readiness,
+  readinessDeadline,
   repositoryDecider,
   streamIds,
   type DeployAttemptFailure,
   type DeployTarget,
   type FunctionCommand,
   type PipelineCommandOf,
+  type ReplicaStatus,
 } from '#domain';
 import {
   GatewayError,
@@ -24,6 +31,7 @@ import {
   type OwnerFunctions,
   type StepOutcome,
 } from '#infra';
+import { buildOrigin } from '../../functions/rollback-function/build-origin.js';
 import { STEP_CONTEXT } from '../pipeline.tokens.js';
 import type { StepContext } from '../pipeline-parts.js';
 import { PipelineStep, STEP_OF, type PipelineJob } from '../pipeline-step.js';
@@ -37,12 +45,21 @@ class Interrupted extends Error {}
 /** The gateway cannot take the deploy (see `gatewayRefusal`): recorded as a failed deploy. */
 class Refused extends Error {}
 
+/** The gateway took the deploy but no replica of its image became available in time (see `readiness`). */
+class NotReady extends Error {
+  constructor(readonly observed: ReplicaStatus) {
+    super('not ready');
+  }
+}
+
 /**
  * Deploys a built function, one deploy per function at a time anywhere (the queue's lock key is the function
  * name). The function decider says whether it deploys: a build superseded by a newer push, or of a name held by
  * another owner or repository, is recorded and never reaches the gateway. A deploy the gateway cannot run (no
  * gateway, a missing secret or another owner's) is recorded as failed; otherwise the gateway gets it before
  * FunctionDeployed is recorded, and a re-run after a crash in between finds it there instead of deploying it twice.
+ * An external gateway answers a deploy before the image runs: FunctionDeployed waits until a replica of it is
+ * available (`readiness`), and one that never is fails, the version before it deployed again (`notReady`).
  */
 @Injectable()
 export class DeployStep extends PipelineStep<Deploy> {
@@ -82,6 +99,9 @@ export class DeployStep extends PipelineStep<Deploy> {
     const { state: repository } = await readState(store, repositoryDecider, streamIds.repository(push.owner, push.repo));
     const newest = newestPushOn(repository, push.branch);
     const gateway = this.parts.gateway;
+    const { registry, registryPull, registryPullSecret, openfaasUrl } = this.parts.config;
+    // Events keep the image as built (pushed to REGISTRY); the gateway pulls it by REGISTRY_PULL's name.
+    const gatewayImage = pullImage(image, registry, registryPull);
     const deployed = {
       name: spec.name,
       owner: push.owner,
@@ -123,14 +143,20 @@ export class DeployStep extends PipelineStep<Deploy> {
           // Our lock may be gone (lost connection): then another process owns this function's deploys now.
           if (signal.aborted) throw new Interrupted();
           // Only a re-run can find its own earlier deploy on the gateway.
-          onGateway = context.attempts > 1 && alreadyDeployed(await gateway.list(), spec.name, image, push.sha);
-          if (!onGateway) await gateway.deploy(functionDeployment(spec, push, image, new Date()), signal);
+          onGateway = context.attempts > 1 && alreadyDeployed(await gateway.list(), spec.name, gatewayImage, push.sha);
+          if (!onGateway) await gateway.deploy(functionDeployment(spec, push, gatewayImage, new Date(), registryPullSecret), signal);
           onGateway = true;
+          // The embedded gateway answers a deploy only once the function is healthy (or crashed, with its output).
+          if (openfaasUrl !== null) await this.untilReady(gateway, spec.name, gatewayImage, push.sha, signal);
         },
       });
       return { done: true };
     } catch (error) {
       if (error instanceof Interrupted) return { done: false, retryAfterMs: 0, error: 'interrupted' };
+      if (error instanceof NotReady) {
+        await this.failNotReady(job, error.observed, metadata, signal);
+        return { done: true };
+      }
       const attempt = attemptFailure(error);
       if (attempt === null) throw error;
       const verdict = afterFailedDeploy(attempt, context.attempts, MAX_ATTEMPTS);
@@ -139,6 +165,60 @@ export class DeployStep extends PipelineStep<Deploy> {
       await handleCommand(store, functionDecider, streamId, { type: 'FailDeploy', data: failure }, metadata);
       return { done: true };
     }
+  }
+
+  /**
+   * Polls the gateway until a replica of `image` is available, or throws NotReady past DEPLOY_READY_TIMEOUT. The
+   * deadline counts from the deploy time the gateway keeps, so a re-run after a restart resumes the same wait.
+   */
+  private async untilReady(gateway: GatewayClient, name: string, image: string, sha: string, signal: AbortSignal): Promise<void> {
+    let observed: ReplicaStatus = await gateway.status(name, signal);
+    const deadlineMs = readinessDeadline(observed, sha, Date.now(), this.parts.config.deployReadyTimeoutMs);
+    for (;;) {
+      const verdict = readiness({ image, observed, deadlineMs, nowMs: Date.now() });
+      if (verdict.kind === 'ready') return;
+      if (verdict.kind === 'not-ready') throw new NotReady(observed);
+      await new Promise((resolve) => setTimeout(resolve, verdict.pollInMs));
+      if (signal.aborted) throw new Interrupted();
+      observed = await gateway.status(name, signal);
+    }
+  }
+
+  /**
+   * Records a deploy that never became ready: why, the function's last log lines and, when an earlier version ran
+   * and the push it came from is recorded, that version deployed again (FunctionRolledBack: its own deploy job); a
+   * first deploy leaves the gateway.
+   */
+  private async failNotReady(
+    job: PipelineJob<Deploy>,
+    observed: ReplicaStatus,
+    metadata: ReturnType<DeployStep['metadata']>,
+    signal: AbortSignal,
+  ) {
+    const { push, spec, buildId, image } = job.command;
+    const store = this.backbone.store;
+    const streamId = streamIds.function(spec.name);
+    const logs = this.parts.gateway ? await this.parts.gateway.logs(spec.name, MAX_LOG_LINES, signal) : [];
+    const { events } = await store.readStream(streamId);
+    const state = fold(functionDecider, events);
+    const current = isRunning(state) ? state.deployed : null;
+    const origin = current && (await buildOrigin(store, events, spec.name, current.buildId));
+    const previous = current && { buildId: current.buildId, sha: current.sha, image: current.image };
+    const timeoutMs = this.parts.config.deployReadyTimeoutMs;
+    const outcome = notReady({ timeoutMs, observed, logs, previous, redeployable: origin !== null, image });
+    // Before the failure is recorded: a re-run after a crash in between deploys it again, waits and removes it again.
+    if (outcome.remove) await this.parts.gateway?.remove(spec.name);
+    const back = outcome.rollbackTo;
+    const rollback =
+      back && origin ? { ...back, push: origin.push, spec: origin.spec, failed: { image, pushSequence: push.pushSequence } } : null;
+    const failure = { name: spec.name, owner: push.owner, repo: push.repo, sha: push.sha, buildId, reason: outcome.reason };
+    await handleCommand(
+      store,
+      functionDecider,
+      streamId,
+      { type: 'FailDeploy', data: { ...failure, logs: outcome.logs, rollback } },
+      metadata,
+    );
   }
 }
 

@@ -23,6 +23,8 @@ export type BuildView = Readonly<
     | 'imageDigest'
   > & {
     name: string;
+    /** BUILD_PLATFORMS the image was built for; null: the builder's own. */
+    platforms: string[] | null;
     startedAt: string | null;
     finishedAt: string | null;
   }

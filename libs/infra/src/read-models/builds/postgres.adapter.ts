@@ -10,7 +10,8 @@ const isoTime = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY
  */
 const BUILD_VIEW_COLUMNS = `b.id, b.function_name AS name, b.owner, b.repo, b.sha, b.status, b.image, b.context_digest AS "contextDigest",
   ${isoTime('b.started_at')} AS "startedAt", ${isoTime('b.finished_at')} AS "finishedAt", b.duration_ms AS "durationMs", b.reason,
-  b.delivery_id AS "deliveryId", b.reused_build_id AS "reusedBuildId", b.superseded_by AS "supersededBy", b.builder, b.image_digest AS "imageDigest"`;
+  b.delivery_id AS "deliveryId", b.reused_build_id AS "reusedBuildId", b.superseded_by AS "supersededBy", b.builder, b.image_digest AS "imageDigest",
+  string_to_array(b.platforms, ',') AS platforms`;
 
 export class PostgresBuildsReadModel implements BuildsReadModel {
   constructor(private readonly db: DataSource) {}
