@@ -226,6 +226,8 @@ export function faaslineRoleViolations(objects: K8sObject[]): string[] {
 
 /** Environment variables and ConfigMap keys that hold secrets by their name (INTERFACE.md's settings). */
 const SECRET_NAME = /SECRET|TOKEN|PASSWORD|KEY|CREDENTIAL/i;
+/** Settings whose value is the name of a Secret, not its content. */
+const NAMES_A_SECRET = new Set(['REGISTRY_PULL_SECRET']);
 /** Fields of any object that would hold a secret value; `topologyKey` and the like are not one. */
 const SECRET_FIELD = /(password|passwd|secret|token|credentials?|apiKey|accessKey|privateKey)$/i;
 
@@ -251,7 +253,7 @@ export function secretViolations(objects: K8sObject[]): string[] {
   }
   for (const configMap of ofKind<IConfigMap>(objects, 'ConfigMap'))
     for (const key of Object.keys(configMap.data ?? {}))
-      if (SECRET_NAME.test(key)) problems.push(`ConfigMap ${configMap.metadata?.name}: ${key} holds a secret`);
+      if (SECRET_NAME.test(key) && !NAMES_A_SECRET.has(key)) problems.push(`ConfigMap ${configMap.metadata?.name}: ${key} holds a secret`);
   const walk = (object: K8sObject, node: Json, path: string) => {
     if (Array.isArray(node)) node.forEach((item, index) => walk(object, item, `${path}[${index}]`));
     else if (typeof node === 'object' && node !== null)
