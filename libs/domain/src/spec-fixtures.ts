@@ -1,8 +1,8 @@
 import type { FaaslineEvent, FunctionDeployed, FunctionSpec, PushReceived, RecordedEvent } from './events.js';
 
 /**
- * The events the domain's specs feed their deciders and workflows, one way everywhere: a push of alexellis/fns to
- * master unless a spec says otherwise. For specs only (not exported from the package).
+ * The events the specs feed their deciders, workflows, projections and adapters, one way everywhere: a push of
+ * alexellis/fns to master unless a spec says otherwise. For specs and tests only (not exported from the package).
  */
 
 let position = 0;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildsProjection } from './builds.projection.js';
 import { functionsProjection } from './functions.projection.js';
+import { functionSpec } from '../../../../libs/domain/src/spec-fixtures.js';
 import { given, recorded } from '../../test/support/projection-spec.js';
 import { pushesProjection } from './pushes.projection.js';
 
@@ -192,25 +193,7 @@ describe('functions read model', () => {
           repositoryId: 2,
           cloneUrl: 'https://github.com/alexellis/fns.git',
         },
-        spec: {
-          function: 'fn1',
-          name: 'alexellis-fn1',
-          lang: 'node20',
-          handler: './fn1',
-          image: 'fn1',
-          fprocess: null,
-          contextDigest: 'sha256:d1',
-          contextBytes: 1,
-          buildArgs: {},
-          environment: {},
-          labels: {},
-          annotations: {},
-          secrets: [],
-          limits: {},
-          requests: {},
-          readOnlyRootFilesystem: true,
-          constraints: [],
-        },
+        spec: functionSpec('fn1', { handler: './fn1', image: 'fn1', contextDigest: 'sha256:d1' }),
       },
     });
     const v1v2 = [
