@@ -1,4 +1,4 @@
-import type { FaaslineEvent, FunctionDeployed, FunctionSpec, PushReceived, RecordedEvent } from './events.js';
+import type { BuildStarted, FaaslineEvent, FunctionDeployed, FunctionSpec, PushReceived, RecordedEvent, SourceFetched } from './events.js';
 
 /**
  * The events the specs feed their deciders, workflows, projections and adapters, one way everywhere: a push of
@@ -69,6 +69,33 @@ export const functionSpec = (fn: string, overrides: Partial<FunctionSpec> & { ow
     ...rest,
   };
 };
+
+/** The fetch of the push's stack file, which found `functions`. */
+export const fetchedData = (
+  sha: string,
+  functions: readonly FunctionSpec[],
+  overrides: Partial<SourceFetched['data']> = {},
+): SourceFetched['data'] => ({
+  deliveryId: 'd-1',
+  owner: 'alexellis',
+  repo: 'fns',
+  branch: 'master',
+  sha,
+  stackFile: 'stack.yml',
+  functions,
+  rejected: [],
+  ...overrides,
+});
+
+/** The build of function `fn` at `sha`, as each build event names it. */
+export const buildRef = (fn: string, sha: string): BuildStarted['data'] => ({
+  buildId: `b-${fn}`,
+  name: `alexellis-${fn}`,
+  owner: 'alexellis',
+  repo: 'fns',
+  sha,
+  contextDigest: `sha256:${fn}`,
+});
 
 export const deployedData = (fn: string, sha: string): FunctionDeployed['data'] => ({
   name: `alexellis-${fn}`,
