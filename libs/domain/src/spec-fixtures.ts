@@ -1,4 +1,13 @@
-import type { BuildStarted, FaaslineEvent, FunctionDeployed, FunctionSpec, PushReceived, RecordedEvent, SourceFetched } from './events.js';
+import type {
+  BuildStarted,
+  FaaslineEvent,
+  FunctionDeployed,
+  FunctionSpec,
+  PushContext,
+  PushReceived,
+  RecordedEvent,
+  SourceFetched,
+} from './events.js';
 
 /**
  * The events the specs feed their deciders, workflows, projections and adapters, one way everywhere: a push of
@@ -42,6 +51,22 @@ export const pushData = (sha: string, overrides: Partial<PushReceived['data']> =
   installationId: 7,
   pusher: 'alexellis',
   receivedAt: 'now',
+  ...overrides,
+});
+
+/** The push as the pipeline's build and deploy commands carry it. */
+export const pushContext = (sha: string, overrides: Partial<PushContext> = {}): PushContext => ({
+  deliveryId: 'd-1',
+  owner: 'alexellis',
+  repo: 'fns',
+  branch: 'master',
+  sha,
+  installationId: null,
+  pushSequence: 1,
+  private: false,
+  ownerId: 1,
+  repositoryId: 2,
+  cloneUrl: 'https://github.com/alexellis/fns.git',
   ...overrides,
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { specFor } from '../spec.js';
 import type { FunctionEvent } from '../events.js';
 import { functionDecider, gatewayRefusal, type FunctionCommand } from './function.decider.js';
-import { functionSpec } from '../spec-fixtures.js';
+import { functionSpec, pushContext } from '../spec-fixtures.js';
 
 const given = specFor(functionDecider);
 const ref = (buildId: string, contextDigest = 'sha256:aaa', sha = 'a'.repeat(40)) => ({
@@ -335,18 +335,7 @@ describe('function decider: fair share', () => {
 });
 
 describe('function decider: rollback', () => {
-  const pushOf = (pushSequence: number, sha: string) => ({
-    deliveryId: `d-${pushSequence}`,
-    owner: 'alexellis',
-    repo: 'fns',
-    branch: 'master',
-    sha,
-    installationId: null,
-    pushSequence,
-    private: false,
-    ...ids,
-    cloneUrl: 'https://github.com/alexellis/fns.git',
-  });
+  const pushOf = (pushSequence: number, sha: string) => pushContext(sha, { deliveryId: `d-${pushSequence}`, pushSequence });
   const specOf = (sha: string) => functionSpec('fn1', { handler: './fn1', image: `img:${sha}`, contextDigest: `sha256:${sha}` });
   const builtAt = (buildId: string, sha: string, repo = 'fns'): FunctionEvent => ({
     type: 'BuildSucceeded',
@@ -507,18 +496,7 @@ describe('function decider: delete', () => {
 });
 
 describe('function decider: a deploy that never became ready', () => {
-  const push = {
-    deliveryId: 'd-1',
-    owner: 'alexellis',
-    repo: 'fns',
-    branch: 'master',
-    sha: 'a'.repeat(40),
-    installationId: null,
-    pushSequence: 1,
-    private: false,
-    ...ids,
-    cloneUrl: 'https://github.com/alexellis/fns.git',
-  };
+  const push = pushContext('a'.repeat(40));
   const failure = {
     name: 'alexellis-fn1',
     owner: 'alexellis',
