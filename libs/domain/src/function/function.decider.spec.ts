@@ -274,21 +274,22 @@ describe('function decider', () => {
 describe('function decider: fair share', () => {
   const withQuota = (command: FunctionCommand, deployedByOwner: number, max: number): FunctionCommand =>
     ({ ...command, data: { ...command.data, ownerQuota: { deployed: deployedByOwner, max } } }) as FunctionCommand;
+  const refusedAtQuota = (sha: string, buildId: string): FunctionEvent => ({
+    type: 'DeployFailed',
+    data: {
+      name: 'alexellis-fn1',
+      owner: 'alexellis',
+      repo: 'fns',
+      sha,
+      buildId,
+      reason: 'alexellis already runs 3 functions, the most one owner may (MAX_FUNCTIONS_PER_OWNER): remove one first',
+    },
+  });
 
   it('refuses a new function of an owner that already runs the most functions it may, naming the setting', () =>
     given()
       .when(withQuota(deploy(1, 'a'), 3, 3))
-      .then({
-        type: 'DeployFailed',
-        data: {
-          name: 'alexellis-fn1',
-          owner: 'alexellis',
-          repo: 'fns',
-          sha: 'a',
-          buildId: 'b-1',
-          reason: 'alexellis already runs 3 functions, the most one owner may (MAX_FUNCTIONS_PER_OWNER): remove one first',
-        },
-      }));
+      .then(refusedAtQuota('a', 'b-1')));
 
   it('deploys a new function while the owner is under its quota', () =>
     given()
@@ -306,17 +307,7 @@ describe('function decider: fair share', () => {
       data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'not-in-stack' },
     })
       .when(withQuota(deploy(2, 'b'), 3, 3))
-      .then({
-        type: 'DeployFailed',
-        data: {
-          name: 'alexellis-fn1',
-          owner: 'alexellis',
-          repo: 'fns',
-          sha: 'b',
-          buildId: 'b-2',
-          reason: 'alexellis already runs 3 functions, the most one owner may (MAX_FUNCTIONS_PER_OWNER): remove one first',
-        },
-      }));
+      .then(refusedAtQuota('b', 'b-2')));
 
   it('says superseded rather than over quota when a newer push exists: nothing of the older push would deploy anyway', () =>
     given()
