@@ -30,6 +30,14 @@ export function* syntheticEvents(count, { repositories = 50, functionsPerRepo = 
     };
     const repoStream = `repository-${owner}/${repo}`;
     const commitStream = `commit-${owner}/${repo}@${commit}`;
+    /** A commit status of this push as the pipeline records it (never sent: no GitHub here). */
+    const reportStatus = (context, state, description, causationId) =>
+      emit(
+        commitStream,
+        'CommitStatusReported',
+        { owner, repo, sha: commit, context, state, description, targetUrl: null, delivered: false },
+        causationId,
+      );
     if (push % 23 === 22) {
       emit(
         repoStream,
@@ -97,21 +105,7 @@ export function* syntheticEvents(count, { repositories = 50, functionsPerRepo = 
         },
         received,
       );
-      emit(
-        commitStream,
-        'CommitStatusReported',
-        {
-          owner,
-          repo,
-          sha: commit,
-          context: 'stack-deploy',
-          state: 'pending',
-          description: `building ${names.length} function(s)`,
-          targetUrl: null,
-          delivered: false,
-        },
-        fetched,
-      );
+      reportStatus('stack-deploy', 'pending', `building ${names.length} function(s)`, fetched);
       let failed = 0;
       names.forEach((name, i) => {
         const stream = `function-${name}`;
@@ -130,21 +124,7 @@ export function* syntheticEvents(count, { repositories = 50, functionsPerRepo = 
               { ...ref, reason: 'npm install exited 1', durationMs: 900 + i, logRef: buildId, logTail: 'npm ERR! 404' },
               started,
             );
-            emit(
-              commitStream,
-              'CommitStatusReported',
-              {
-                owner,
-                repo,
-                sha: commit,
-                context: name,
-                state: 'failure',
-                description: 'build failed: npm install exited 1',
-                targetUrl: null,
-                delivered: false,
-              },
-              started,
-            );
+            reportStatus(name, 'failure', 'build failed: npm install exited 1', started);
             failed++;
             return;
           }
@@ -184,35 +164,12 @@ export function* syntheticEvents(count, { repositories = 50, functionsPerRepo = 
           },
           built,
         );
-        emit(
-          commitStream,
-          'CommitStatusReported',
-          {
-            owner,
-            repo,
-            sha: commit,
-            context: name,
-            state: 'success',
-            description: `deployed: http://127.0.0.1:8081/function/${name}`,
-            targetUrl: null,
-            delivered: false,
-          },
-          deployed,
-        );
+        reportStatus(name, 'success', `deployed: http://127.0.0.1:8081/function/${name}`, deployed);
       });
-      emit(
-        commitStream,
-        'CommitStatusReported',
-        {
-          owner,
-          repo,
-          sha: commit,
-          context: 'stack-deploy',
-          state: failed ? 'failure' : 'success',
-          description: failed ? `${failed} of ${names.length} function(s) failed` : 'stack is successfully deployed',
-          targetUrl: null,
-          delivered: false,
-        },
+      reportStatus(
+        'stack-deploy',
+        failed ? 'failure' : 'success',
+        failed ? `${failed} of ${names.length} function(s) failed` : 'stack is successfully deployed',
         out.at(-1).eventId,
       );
     }

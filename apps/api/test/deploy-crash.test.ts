@@ -10,7 +10,7 @@ import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/te
 import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
 import { gitFixtures, writeTemplates, type GitFixtures } from '../../../test/support/git-repos.js';
 import { deliverPush } from '../../../test/support/github-payloads.js';
-import { bareEnv, start } from './support/spawn-api.js';
+import { start, pushEnv, gatewayEnv } from './support/spawn-api.js';
 
 const secret = 'deploy-crash-webhook-secret';
 const FN = 'alexellis-fn1';
@@ -34,15 +34,9 @@ describe('an api killed after the gateway took a deploy and before FunctionDeplo
     dataDir = mkdtempSync(join(tmpdir(), 'faasline-deploy-crash-'));
     templatesDir = writeTemplates(['node20']);
     env = {
-      ...bareEnv(),
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      GITHUB_WEBHOOK_SECRET: secret,
-      GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
+      ...pushEnv(database, dataDir, git, secret),
       TEMPLATES_DIR: templatesDir,
-      OPENFAAS_URL: gateway.url,
-      OPENFAAS_USER: gateway.user,
-      OPENFAAS_PASSWORD: gateway.password,
+      ...gatewayEnv(gateway),
       SANDBOX: 'off',
       CUSTOMERS: 'alexellis',
     };

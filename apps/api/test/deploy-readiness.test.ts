@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -12,8 +11,9 @@ import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/te
 import { startFakeBuildKit, type FakeBuildKit } from '../../../test/support/fake-buildkit.js';
 import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
 import { gitFixtures, writeTemplates, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
+import { freePort } from '../../../test/support/free-port.js';
 import { deliverPush } from '../../../test/support/github-payloads.js';
-import { bareEnv, start } from './support/spawn-api.js';
+import { start, pushEnv, gatewayEnv } from './support/spawn-api.js';
 
 const secret = 'deploy-readiness-webhook-secret';
 const registryUrl = process.env.TEST_REGISTRY_URL;
@@ -24,14 +24,6 @@ const PULL_SECRET = 'registry-secret';
 const PLATFORMS = 'linux/amd64,linux/arm64';
 const READY_TIMEOUT_S = 4;
 const FN = 'alexellis-fn1';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 
 const files = (text: string, fn = 'fn1'): RepoFiles => ({
   'stack.yml': `provider:\n  name: openfaas\nfunctions:\n  ${fn}:\n    lang: node20\n    handler: ./${fn}\n    image: ${fn}:0.1\n`,
@@ -62,22 +54,16 @@ describe('deploys on an external gateway wait for a ready replica (fake BuildKit
     templatesDir = writeTemplates(['node20']);
     const port = await freePort();
     env = {
-      ...bareEnv(),
+      ...pushEnv(database, dataDir, git, secret),
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      GITHUB_WEBHOOK_SECRET: secret,
-      GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
       TEMPLATES_DIR: templatesDir,
       REGISTRY: registry,
       REGISTRY_PULL: registryPull,
       REGISTRY_PULL_SECRET: PULL_SECRET,
       BUILDKIT_ADDR: buildkit.address,
       BUILD_PLATFORMS: PLATFORMS,
-      OPENFAAS_URL: gateway.url,
-      OPENFAAS_USER: gateway.user,
-      OPENFAAS_PASSWORD: gateway.password,
+      ...gatewayEnv(gateway),
       DEPLOY_READY_TIMEOUT: String(READY_TIMEOUT_S),
     };
     api = await start(env, { keepPort: true });

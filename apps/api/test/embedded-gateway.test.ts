@@ -11,7 +11,7 @@ import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
 import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
 import { deliverPush } from '../../../test/support/github-payloads.js';
-import { bareEnv, root, start, gatewayOf } from './support/spawn-api.js';
+import { bareEnv, root, start, gatewayOf, pushEnv } from './support/spawn-api.js';
 
 const secret = 'embedded-webhook-secret';
 const handler = (greeting: string) => `'use strict'
@@ -74,11 +74,7 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
     // Builds run as an unprivileged uid: the operator's find-links folder must be readable to it.
     chmodSync(wheels, 0o755);
     env = {
-      ...bareEnv(),
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      GITHUB_WEBHOOK_SECRET: secret,
-      GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
+      ...pushEnv(database, dataDir, git, secret),
       GATEWAY_PORT: '0',
       // PyPI is out of reach here: pip takes the test's own wheel, through pip's standard settings.
       PIP_FIND_LINKS: wheels,
@@ -99,32 +95,28 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
     rmSync(wheels, { recursive: true, force: true });
   });
 
-  const push = async (files: RepoFiles, owner = 'alexellis', ownerId?: number) => {
-    const sha = git.commit(owner, 'box', files);
+  /** Commits `files` to owner/repo and delivers the push; resolves with its delivery id once the api took it. */
+  const deliver = async (repo: string, files: RepoFiles, owner = 'alexellis', ownerId?: number) => {
+    const sha = git.commit(owner, repo, files);
     const { deliveryId, status } = await deliverPush(api.url, secret, {
       owner,
-      repo: 'box',
+      repo,
       sha,
-      cloneUrl: git.cloneUrl(owner, 'box'),
+      cloneUrl: git.cloneUrl(owner, repo),
       ...(ownerId ? { ownerId, repositoryId: ownerId } : {}),
     });
     expect(status).toBe(202);
-    await eventually(
-      async () =>
-        (
-          await db.query(`SELECT 1 FROM events WHERE correlation_id = $1 AND type IN ('FunctionDeployed', 'DeployFailed', 'BuildFailed')`, [
-            deliveryId,
-          ])
-        ).length > 0,
-      60_000,
-      'the deploy',
-    );
-    return (
-      await db.query(
-        `SELECT type, data FROM events WHERE correlation_id = $1 AND type IN ('FunctionDeployed', 'DeployFailed', 'BuildFailed')`,
-        [deliveryId],
-      )
-    )[0];
+    return deliveryId;
+  };
+  /** How the push's functions ended so far: deployed, or failed to build or to deploy. */
+  const outcomes = (deliveryId: string) =>
+    db.query(`SELECT type, data FROM events WHERE correlation_id = $1 AND type IN ('FunctionDeployed', 'DeployFailed', 'BuildFailed')`, [
+      deliveryId,
+    ]);
+  const push = async (files: RepoFiles, owner = 'alexellis', ownerId?: number) => {
+    const deliveryId = await deliver('box', files, owner, ownerId);
+    await eventually(async () => (await outcomes(deliveryId)).length > 0, 60_000, 'the deploy');
+    return (await outcomes(deliveryId))[0];
   };
 
   it('serves the OpenFaaS API with basic auth and keeps secrets', async () => {
@@ -263,7 +255,7 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
           `  ${fn}:\n    lang: ${lang}\n    handler: ./${fn}\n    image: ${fn}\n    environment:\n      mode: ${fn}\n    secrets:\n      - api-key\n`,
       )
       .join('');
-    const sha = git.commit('alexellis', 'polyglot', {
+    const deliveryId = await deliver('polyglot', {
       'stack.yml': `provider:\n  name: openfaas\nfunctions:\n${stack}`,
       'classic/handler.js':
         "module.exports = (context, callback) => callback(undefined, { echo: context, mode: process.env.mode, key: require('fs').readFileSync('/var/openfaas/secrets/api-key', 'utf8') })\n",
@@ -272,28 +264,8 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
       'pyhttp/requirements.txt': 'shoutpy==1.0.0\n',
       'pyclassic/handler.py': 'import os\n\ndef handle(req):\n    return "classic says " + req + " in " + os.getenv("mode")\n',
     });
-    const { deliveryId, status } = await deliverPush(api.url, secret, {
-      owner: 'alexellis',
-      repo: 'polyglot',
-      sha,
-      cloneUrl: git.cloneUrl('alexellis', 'polyglot'),
-    });
-    expect(status).toBe(202);
-    await eventually(
-      async () =>
-        (
-          await db.query(`SELECT 1 FROM events WHERE correlation_id = $1 AND type IN ('FunctionDeployed', 'DeployFailed', 'BuildFailed')`, [
-            deliveryId,
-          ])
-        ).length === 3,
-      90_000,
-      'three deploys',
-    );
-    const outcomes = await db.query(
-      `SELECT type, data->>'name' AS name, data->>'reason' AS reason FROM events WHERE correlation_id = $1 AND type IN ('FunctionDeployed', 'DeployFailed', 'BuildFailed')`,
-      [deliveryId],
-    );
-    expect(outcomes.filter((o: { type: string }) => o.type !== 'FunctionDeployed')).toEqual([]);
+    await eventually(async () => (await outcomes(deliveryId)).length === 3, 90_000, 'three deploys');
+    expect((await outcomes(deliveryId)).filter((o: { type: string }) => o.type !== 'FunctionDeployed')).toEqual([]);
 
     const classic = await fetch(`${gatewayUrl}/function/alexellis-classic`, { method: 'POST', body: 'hi' });
     expect(await classic.json()).toEqual({ echo: 'hi', mode: 'classic', key: 's3cret' });
@@ -309,22 +281,14 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
   it('holds a python function to its memory limit: the default 128Mi, or the stack file’s limits.memory', async () => {
     const allocate =
       'def handle(event, context):\n    data = bytearray(int(event.query["mb"]) * 1024 * 1024)\n    return {"statusCode": 200, "body": str(len(data) // (1024 * 1024))}\n';
-    const sha = git.commit('alexellis', 'memory', {
+    const deliveryId = await deliver('memory', {
       'stack.yml':
         'provider:\n  name: openfaas\nfunctions:\n  small:\n    lang: python3-http\n    handler: ./small\n    image: small\n  roomy:\n    lang: python3-http\n    handler: ./roomy\n    image: roomy\n    limits:\n      memory: 384Mi\n',
       'small/handler.py': allocate,
       'roomy/handler.py': allocate,
     });
-    const { deliveryId, status } = await deliverPush(api.url, secret, {
-      owner: 'alexellis',
-      repo: 'memory',
-      sha,
-      cloneUrl: git.cloneUrl('alexellis', 'memory'),
-    });
-    expect(status).toBe(202);
     await eventually(
-      async () =>
-        (await db.query(`SELECT 1 FROM events WHERE correlation_id = $1 AND type = 'FunctionDeployed'`, [deliveryId])).length === 2,
+      async () => (await outcomes(deliveryId)).filter((o: { type: string }) => o.type === 'FunctionDeployed').length === 2,
       60_000,
       'two deploys',
     );

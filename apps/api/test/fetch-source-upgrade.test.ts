@@ -7,6 +7,7 @@ import { enqueueSteps, openDataSource } from '#infra';
 import { logModes, openTestBackbone, eventually, type TestBackbone } from '../../../libs/infra/test/support/backbones.js';
 import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
 import { gitFixtures, writeTemplates, type GitFixtures } from '../../../test/support/git-repos.js';
+import { pushData } from '../../../libs/domain/src/spec-fixtures.js';
 import { causeOf } from '../src/pipeline/pipeline-step.js';
 import { bareEnv, start } from './support/spawn-api.js';
 
@@ -62,22 +63,14 @@ describe('upgrading to fetches decided by the pipeline workflow', () => {
 
   const pushReceived = (owner: string, sha: string, cloneUrl: string): Event => ({
     type: 'PushReceived',
-    data: {
+    data: pushData(sha, {
       deliveryId: `delivery-${sha}`,
       owner,
-      ownerId: 1,
-      repo: 'fns',
-      repositoryId: 2,
-      private: false,
-      ref: 'refs/heads/master',
-      branch: 'master',
-      before: '0'.repeat(40),
-      sha,
       cloneUrl,
       installationId: null,
       pusher: owner,
       receivedAt: new Date().toISOString(),
-    },
+    }),
   });
 
   /**
@@ -147,16 +140,21 @@ describe('upgrading to fetches decided by the pipeline workflow', () => {
     return pushes;
   }
 
+  /** `installedByOldCode` with commits of numbered shas that no git server holds (nothing is fetched here). */
+  const installedWithoutSource = (store: TestBackbone, layout: Layout) => {
+    let commits = 0;
+    return installedByOldCode(store, layout, (owner) => ({
+      sha: String(++commits).padStart(40, '0'),
+      cloneUrl: `https://github.com/${owner}/fns.git`,
+    }));
+  };
+
   const jobs = async (db: TestBackbone['db']): Promise<Job[]> =>
     db.query(`SELECT id, payload, fair_group, done_at IS NOT NULL AS done FROM pipeline_jobs WHERE step = 'fetch-source' ORDER BY seq`);
 
   it.each(layouts)('rewrites the queued jobs and enqueues the pushes only the process manager had passed ($name)', async (layout) => {
     backbone = await openTestBackbone(logModes[0]!);
-    let commits = 0;
-    const pushes = await installedByOldCode(backbone, layout, (owner) => ({
-      sha: String(++commits).padStart(40, '0'),
-      cloneUrl: `https://github.com/${owner}/fns.git`,
-    }));
+    const pushes = await installedWithoutSource(backbone, layout);
     const before = await jobs(backbone.db);
 
     await (await openDataSource(backbone.database.url)).destroy();
@@ -179,11 +177,7 @@ describe('upgrading to fetches decided by the pipeline workflow', () => {
 
   it.each(layouts)('reverts to jobs of the old shape and an old subscriber where the process manager stood ($name)', async (layout) => {
     backbone = await openTestBackbone(logModes[0]!);
-    let commits = 0;
-    const pushes = await installedByOldCode(backbone, layout, (owner) => ({
-      sha: String(++commits).padStart(40, '0'),
-      cloneUrl: `https://github.com/${owner}/fns.git`,
-    }));
+    const pushes = await installedWithoutSource(backbone, layout);
     const before = await jobs(backbone.db);
     const db = await openDataSource(backbone.database.url);
     try {

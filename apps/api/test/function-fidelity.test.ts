@@ -9,7 +9,7 @@ import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
 import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
 import { deliverPush } from '../../../test/support/github-payloads.js';
-import { bareEnv, start, gatewayOf } from './support/spawn-api.js';
+import { start, gatewayOf, pushEnv } from './support/spawn-api.js';
 
 const secret = 'fidelity-webhook-secret';
 type Outcome = { type: string; name: string; reason: string | null };
@@ -28,11 +28,7 @@ describe('functions as OpenFaaS runs them, on faasline with the embedded gateway
     git = await gitFixtures();
     dataDir = mkdtempSync(join(tmpdir(), 'faasline-fidelity-'));
     api = await start({
-      ...bareEnv(),
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      GITHUB_WEBHOOK_SECRET: secret,
-      GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
+      ...pushEnv(database, dataDir, git, secret),
       GATEWAY_PORT: '0',
     });
     gatewayUrl = await gatewayOf(api);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -15,8 +15,9 @@ import { buildRequestFor, packageHandler } from '../../../test/support/build-con
 import { startFakeBuildKit, type FakeBuildKit } from '../../../test/support/fake-buildkit.js';
 import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
 import { gitFixtures, writeTemplates, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
+import { freePort } from '../../../test/support/free-port.js';
 import { deliverPush } from '../../../test/support/github-payloads.js';
-import { bareEnv, start } from './support/spawn-api.js';
+import { start, pushEnv, gatewayEnv } from './support/spawn-api.js';
 
 const secret = 'buildkit-session-webhook-secret';
 const adminToken = `admin-${randomBytes(12).toString('hex')}`;
@@ -24,14 +25,6 @@ const user = 'faasline-ci';
 const password = `pw-${randomBytes(12).toString('hex')}`;
 const wrongPassword = `wrong-${randomBytes(12).toString('hex')}`;
 const base64Auth = (secretText: string) => Buffer.from(`${user}:${secretText}`).toString('base64');
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 
 const files = (text: string): RepoFiles => ({
   'stack.yml': 'provider:\n  name: openfaas\nfunctions:\n  fn1:\n    lang: node20\n    handler: ./fn1\n    image: fn1:0.1\n',
@@ -80,20 +73,14 @@ describe('the pipeline with BuildKit over a session, pushing to a registry that 
     authFile = join(dataDir, 'registry-config.json');
     writeAuthFile(password);
     api = await start({
-      ...bareEnv(),
+      ...pushEnv(database, dataDir, git, secret),
       PUBLIC_URL: `http://127.0.0.1:${(tripwire.address() as AddressInfo).port}`,
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
       ADMIN_TOKEN: adminToken,
-      GITHUB_WEBHOOK_SECRET: secret,
-      GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
       TEMPLATES_DIR: templatesDir,
       REGISTRY: registry.host,
       REGISTRY_AUTH_FILE: authFile,
       BUILDKIT_ADDR: buildkit.address,
-      OPENFAAS_URL: gateway.url,
-      OPENFAAS_USER: gateway.user,
-      OPENFAAS_PASSWORD: gateway.password,
+      ...gatewayEnv(gateway),
     });
   });
 

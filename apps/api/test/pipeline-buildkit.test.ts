@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -11,20 +10,13 @@ import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/te
 import { startFakeBuildKit, type FakeBuildKit } from '../../../test/support/fake-buildkit.js';
 import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
 import { gitFixtures, writeTemplates, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
+import { freePort } from '../../../test/support/free-port.js';
 import { deliverPush } from '../../../test/support/github-payloads.js';
-import { bareEnv, start } from './support/spawn-api.js';
+import { start, pushEnv, gatewayEnv } from './support/spawn-api.js';
 
 const secret = 'buildkit-webhook-secret';
 const registryUrl = process.env.TEST_REGISTRY_URL;
 const registry = registryUrl ? new URL(registryUrl).host : 'registry.invalid:5000';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 
 const stack = (extra = '') =>
   `provider:\n  name: openfaas\nfunctions:\n  fn1:\n    lang: node20\n    handler: ./fn1\n    image: fn1:0.1\n${extra}`;
@@ -59,21 +51,15 @@ describe.each(logModes)('the pipeline with BuildKit (fake daemon, real registry 
     templatesDir = writeTemplates(['node20']);
     const port = await freePort();
     env = {
-      ...bareEnv(),
+      ...pushEnv(database, dataDir, git, secret),
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      GITHUB_WEBHOOK_SECRET: secret,
-      GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
       TEMPLATES_DIR: templatesDir,
       REGISTRY: registry,
       BUILDKIT_ADDR: buildkit.address,
       // The context over HTTP, the option kept for daemons that reach the api (the session path has its own file).
       BUILDKIT_CONTEXT: 'http',
-      OPENFAAS_URL: gateway.url,
-      OPENFAAS_USER: gateway.user,
-      OPENFAAS_PASSWORD: gateway.password,
+      ...gatewayEnv(gateway),
       ENABLE_DOCKERFILE_LANG: 'true',
       BUILD_CONCURRENCY: '2',
       // One owner's two pushes build side by side here (the newer finishes first), past the fair-share default.

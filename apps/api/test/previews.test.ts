@@ -10,7 +10,7 @@ import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/te
 import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
 import { deliverPush } from '../../../test/support/github-payloads.js';
 import { INSTALLATION, startPipelineWorld, type PipelineWorld } from './support/pipeline-world.js';
-import { bareEnv, start, gatewayOf } from './support/spawn-api.js';
+import { start, gatewayOf, pushEnv } from './support/spawn-api.js';
 
 const secret = 'previews-webhook-secret';
 const ZERO_SHA = '0'.repeat(40);
@@ -29,11 +29,7 @@ async function startApp(env: NodeJS.ProcessEnv) {
   const git: GitFixtures = await gitFixtures();
   const dataDir = mkdtempSync(join(tmpdir(), 'faasline-previews-'));
   const api: { child: ChildProcess; url: string; output: () => string } = await start({
-    ...bareEnv(),
-    DATABASE_URL: database.url,
-    DATA_DIR: dataDir,
-    GITHUB_WEBHOOK_SECRET: secret,
-    GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
+    ...pushEnv(database, dataDir, git, secret),
     GATEWAY_PORT: '0',
     ...env,
   });

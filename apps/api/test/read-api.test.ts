@@ -8,6 +8,7 @@ import { eventTypes, type Event } from '#domain';
 import { loadConfig, openBackbone, silentLogger, type Backbone } from '#infra';
 import { createApi } from '../src/api-app.js';
 import { insertRows, provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
+import { pushData } from '../../../libs/domain/src/spec-fixtures.js';
 import { answerViolation, optionalProperties, type OpenApiDocument } from './support/openapi-check.js';
 
 const ADMIN = 'read-api-admin-token';
@@ -101,22 +102,15 @@ async function pipelineRun(owner: string, repo: string, fn: string, sha: string)
     repoStream,
     {
       type: 'PushReceived',
-      data: {
+      data: pushData(sha, {
         deliveryId,
         owner,
-        ownerId: 1,
         repo,
-        repositoryId: 2,
-        private: false,
-        ref: 'refs/heads/master',
-        branch: 'master',
-        before: '0'.repeat(40),
-        sha,
         cloneUrl: `https://github.com/${owner}/${repo}.git`,
         installationId: null,
         pusher: owner,
         receivedAt: at(0),
-      },
+      }),
     },
     deliveryId,
     `github:${owner}`,

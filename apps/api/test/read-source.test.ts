@@ -78,19 +78,22 @@ function reader(
     maxFunctionCpu: overrides.maxFunctionCpu ?? base.maxFunctionCpu,
     source: { ...base.source, maxContextBytes: overrides.maxContextBytes ?? base.source.maxContextBytes },
   };
-  return {
-    config,
-    credentials,
-    templates: new TemplateRegistry({
-      roots: [templatesDir],
-      cacheDir: join(dataDir, 'template-cache'),
-      gitAllowedHosts: config.gitAllowedHosts,
-      fetchTimeoutMs: 30_000,
-    }),
-    contexts: new PostgresContextStore(db),
-    sealed: { keyId: '0123456789abcdef', store: new PostgresSealedSecretStore(db) },
-  };
+  return readerOn(config, credentials);
 }
+
+/** A source reader with `config`: the test templates, and contexts and sealed secrets in the test database. */
+const readerOn = (config: SourceReader['config'], credentials: GitCredentials): SourceReader => ({
+  config,
+  credentials,
+  templates: new TemplateRegistry({
+    roots: [templatesDir],
+    cacheDir: join(dataDir, 'template-cache'),
+    gitAllowedHosts: config.gitAllowedHosts,
+    fetchTimeoutMs: 30_000,
+  }),
+  contexts: new PostgresContextStore(db),
+  sealed: { keyId: '0123456789abcdef', store: new PostgresSealedSecretStore(db) },
+});
 
 function pushOf(
   fixtures: GitFixtures,
@@ -352,21 +355,7 @@ describe('fetching', () => {
 describe('the loopback allowance of one machine', () => {
   // `npm start` with nothing set: embedded storage, no GIT_ALLOWED_HOSTS. `faasline push` serves its repository on
   // 127.0.0.1, so that clone URL may be fetched; a template URL the stack file chooses may not, in any notation.
-  const embedded = (): SourceReader => {
-    const config = loadConfig({ DATA_DIR: dataDir, REGISTRY: 'registry:5000' });
-    return {
-      config,
-      credentials: anonymousCredentials,
-      templates: new TemplateRegistry({
-        roots: [templatesDir],
-        cacheDir: join(dataDir, 'template-cache'),
-        gitAllowedHosts: config.gitAllowedHosts,
-        fetchTimeoutMs: 30_000,
-      }),
-      contexts: new PostgresContextStore(db),
-      sealed: { keyId: '0123456789abcdef', store: new PostgresSealedSecretStore(db) },
-    };
-  };
+  const embedded = () => readerOn(loadConfig({ DATA_DIR: dataDir, REGISTRY: 'registry:5000' }), anonymousCredentials);
   const port = () => new URL(git.server.url).port;
   const withTemplate = (source: string) => ({
     'stack.yml': `provider:\n  name: openfaas\nfunctions:\n  fn1:\n    lang: golang-middleware\n    handler: ./fn1\n    image: fn1\nconfiguration:\n  templates:\n    - name: golang-middleware\n      source: ${source}\n`,

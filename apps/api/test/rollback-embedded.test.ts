@@ -6,7 +6,7 @@ import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
 import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
 import { deliverPush } from '../../../test/support/github-payloads.js';
-import { bareEnv, start, stop, gatewayOf } from './support/spawn-api.js';
+import { start, stop, gatewayOf, pushEnv } from './support/spawn-api.js';
 
 const secret = 'rollback-embedded-secret';
 const ADMIN = 'rollback-embedded-admin';
@@ -30,11 +30,7 @@ describe('rollback and delete on the embedded gateway: what the function answers
     git = await gitFixtures();
     dataDir = mkdtempSync(join(tmpdir(), 'faasline-rollback-'));
     api = await start({
-      ...bareEnv(),
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      GITHUB_WEBHOOK_SECRET: secret,
-      GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
+      ...pushEnv(database, dataDir, git, secret),
       GATEWAY_PORT: '0',
       ADMIN_TOKEN: ADMIN,
     });

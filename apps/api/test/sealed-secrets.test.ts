@@ -9,7 +9,7 @@ import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
 import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
 import { deliverPush } from '../../../test/support/github-payloads.js';
-import { bareEnv, start, gatewayOf } from './support/spawn-api.js';
+import { start, gatewayOf, pushEnv } from './support/spawn-api.js';
 
 const webhookSecret = 'sealed-webhook-secret';
 /** What must reach the handler and nothing else; its base64 must not leak either. */
@@ -44,11 +44,7 @@ describe('a sealed secret committed in secrets.yml, through the spawned app on t
     git = await gitFixtures();
     dataDir = mkdtempSync(join(tmpdir(), 'faasline-sealed-'));
     api = await start({
-      ...bareEnv(),
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      GITHUB_WEBHOOK_SECRET: webhookSecret,
-      GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
+      ...pushEnv(database, dataDir, git, webhookSecret),
       GATEWAY_PORT: '0',
     });
     gatewayUrl = await gatewayOf(api);

@@ -1,16 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { logModes, openTestBackbone, type TestBackbone } from '../../../libs/infra/test/support/backbones.js';
 import { startProjector } from './support/start-projector.js';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+import { freePort } from '../../../test/support/free-port.js';
 
 describe('the projector process with HEALTH_PORT', () => {
   let backbone: TestBackbone;

@@ -1,8 +1,17 @@
-import type { FaaslineEvent, FunctionDeployed, FunctionSpec, PushReceived, RecordedEvent } from './events.js';
+import type {
+  BuildStarted,
+  FaaslineEvent,
+  FunctionDeployed,
+  FunctionSpec,
+  PushContext,
+  PushReceived,
+  RecordedEvent,
+  SourceFetched,
+} from './events.js';
 
 /**
- * The events the domain's specs feed their deciders and workflows, one way everywhere: a push of alexellis/fns to
- * master unless a spec says otherwise. For specs only (not exported from the package).
+ * The events the specs feed their deciders, workflows, projections and adapters, one way everywhere: a push of
+ * alexellis/fns to master unless a spec says otherwise. For specs and tests only (not exported from the package).
  */
 
 let position = 0;
@@ -45,6 +54,22 @@ export const pushData = (sha: string, overrides: Partial<PushReceived['data']> =
   ...overrides,
 });
 
+/** The push as the pipeline's build and deploy commands carry it. */
+export const pushContext = (sha: string, overrides: Partial<PushContext> = {}): PushContext => ({
+  deliveryId: 'd-1',
+  owner: 'alexellis',
+  repo: 'fns',
+  branch: 'master',
+  sha,
+  installationId: null,
+  pushSequence: 1,
+  private: false,
+  ownerId: 1,
+  repositoryId: 2,
+  cloneUrl: 'https://github.com/alexellis/fns.git',
+  ...overrides,
+});
+
 /** Function `fn` of the stack as the source fetch reads it, named `<owner>-<fn>` as faasline names it. */
 export const functionSpec = (fn: string, overrides: Partial<FunctionSpec> & { owner?: string } = {}): FunctionSpec => {
   const { owner = 'alexellis', ...rest } = overrides;
@@ -69,6 +94,33 @@ export const functionSpec = (fn: string, overrides: Partial<FunctionSpec> & { ow
     ...rest,
   };
 };
+
+/** The fetch of the push's stack file, which found `functions`. */
+export const fetchedData = (
+  sha: string,
+  functions: readonly FunctionSpec[],
+  overrides: Partial<SourceFetched['data']> = {},
+): SourceFetched['data'] => ({
+  deliveryId: 'd-1',
+  owner: 'alexellis',
+  repo: 'fns',
+  branch: 'master',
+  sha,
+  stackFile: 'stack.yml',
+  functions,
+  rejected: [],
+  ...overrides,
+});
+
+/** The build of function `fn` at `sha`, as each build event names it. */
+export const buildRef = (fn: string, sha: string): BuildStarted['data'] => ({
+  buildId: `b-${fn}`,
+  name: `alexellis-${fn}`,
+  owner: 'alexellis',
+  repo: 'fns',
+  sha,
+  contextDigest: `sha256:${fn}`,
+});
 
 export const deployedData = (fn: string, sha: string): FunctionDeployed['data'] => ({
   name: `alexellis-${fn}`,

@@ -3,10 +3,11 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { functionDeployment, type FunctionSpec } from '#domain';
+import { functionDeployment } from '#domain';
 import { GatewayClient, GatewayError, LocalBuilder } from '#infra';
 import type { EmbeddedGateway } from '../src/embedded-gateway.js';
 import { testGateway } from './support/test-gateway.js';
+import { functionSpec, pushContext } from '../../../libs/domain/src/spec-fixtures.js';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { buildRequestFor, buildToEnd, packageHandler } from '../../../test/support/build-context.js';
 import { schemaViolation, startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
@@ -17,38 +18,14 @@ let fake: FakeGateway;
 let embedded: EmbeddedGateway;
 let embeddedUrl: string;
 
-const spec: FunctionSpec = {
-  function: 'echo',
-  name: 'alexellis-echo',
-  lang: 'node20',
-  handler: 'echo',
+const spec = functionSpec('echo', {
   image: 'local/alexellis/fns-echo:latest-master-abcdef0',
   fprocess: 'node index.js',
   contextDigest: '',
   contextBytes: 0,
-  buildArgs: {},
   environment: { mode: 'contract' },
-  labels: {},
-  annotations: {},
-  secrets: [],
-  limits: {},
-  requests: {},
-  readOnlyRootFilesystem: true,
-  constraints: [],
-};
-const push = {
-  deliveryId: 'd',
-  owner: 'alexellis',
-  repo: 'fns',
-  branch: 'master',
-  sha: 'a'.repeat(40),
-  installationId: null,
-  pushSequence: 1,
-  private: false,
-  ownerId: 1,
-  repositoryId: 2,
-  cloneUrl: 'https://github.com/alexellis/fns.git',
-};
+});
+const push = pushContext('a'.repeat(40), { deliveryId: 'd' });
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'faasline-gateway-contract-'));

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSandbox, type Sandbox } from '#infra';
-import { buildHandlerImage, systemRequest, testGateway } from './support/test-gateway.js';
+import { buildHandlerImage, callFunction, systemRequest, testGateway } from './support/test-gateway.js';
+import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import type { EmbeddedGateway } from '../src/embedded-gateway.js';
 import { FunctionProcess, type LogLine } from '../src/function-process.js';
 import { listenersIn } from '../src/port-listeners.js';
+import { freePort } from '../../../test/support/free-port.js';
 
 /**
  * A tenant's function that attacks the gateway itself: it squats another function's port, floods its output, or
@@ -57,31 +58,13 @@ let url: string;
 const image = 'local/tenant/hostile:latest';
 
 const system = (method: string, path: string, body?: unknown) => systemRequest(url, method, path, body);
-const call = async (name: string, query: string, timeoutMs = 20_000) => {
-  const response = await fetch(`${url}/function/${name}?${query}`, { signal: AbortSignal.timeout(timeoutMs) });
-  const text = await response.text();
-  let body: Record<string, unknown> | null = null;
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // a plain-text answer (the gateway's own, or a squatter's)
-  }
-  return { status: response.status, text, body };
-};
+const call = (name: string, query: string, timeoutMs?: number) => callFunction(url, name, query, timeoutMs);
 const deploy = async (service: string) =>
   expect(
     (await system('POST', '/system/functions', { service, image, envProcess: 'node index.js', limits: { memory: '128Mi' } })).status,
   ).toBe(202);
 const uidOf = async (name: string) => (await call(name, 'attack=whoami')).body!.uid as number;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const eventually = async (check: () => Promise<boolean> | boolean, timeoutMs: number, what: string) => {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(100);
-  }
-  throw new Error(`not within ${timeoutMs} ms: ${what}`);
-};
 /** The loopback ports `uid` listens on, as the kernel says. */
 const portsOf = (uid: number) =>
   ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((path) =>
@@ -92,14 +75,6 @@ const portsOf = (uid: number) =>
       .filter((fields) => fields[3] === '0A' && Number(fields[7]) === uid)
       .map((fields) => Number.parseInt(fields[1]!.split(':')[1]!, 16)),
   );
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'faasline-hostile-fn-'));
   dataDir = join(work, 'data');

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalBuilder, openSandbox, type Sandbox } from '#infra';
 import { buildRequestFor, buildToEnd, packageHandler } from '../../../test/support/build-context.js';
-import { buildHandlerImage, systemRequest, TEST_GATEWAY_AUTH, testGateway } from './support/test-gateway.js';
+import { buildHandlerImage, callFunction, systemRequest, TEST_GATEWAY_AUTH, testGateway } from './support/test-gateway.js';
+import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import type { EmbeddedGateway } from '../src/embedded-gateway.js';
 
 const templates = fileURLToPath(new URL('../../../templates', import.meta.url));
@@ -39,16 +40,7 @@ let url: string;
 const image = 'local/tenant/attacker:latest';
 
 const system = (method: string, path: string, body?: unknown) => systemRequest(url, method, path, body);
-const call = async (name: string, query: string) => {
-  const response = await fetch(`${url}/function/${name}?${query}`, { signal: AbortSignal.timeout(20_000) });
-  return {
-    status: response.status,
-    body: (await response
-      .text()
-      .then((text) => JSON.parse(text) as unknown)
-      .catch(() => null)) as Record<string, unknown> | null,
-  };
-};
+const call = (name: string, query: string) => callFunction(url, name, query);
 const deploy = async (service: string, secrets: string[], memory = '128Mi') => {
   const response = await system('POST', '/system/functions', { service, image, envProcess: 'node index.js', secrets, limits: { memory } });
   expect(response.status).toBe(202);
@@ -64,14 +56,6 @@ const processesOf = (uid: number) =>
         return false;
       }
     });
-const eventually = async (check: () => Promise<boolean> | boolean, timeoutMs: number, what: string) => {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`not within ${timeoutMs} ms: ${what}`);
-};
 
 beforeAll(async () => {
   // DATA_DIR inside a folder other users cannot enter, as /root or any mktemp -d when faasline runs as root.

@@ -7,6 +7,7 @@ import { BuildFailure, BuildLog, LocalBuilder, type BuildRequest, type LocalBuil
 import { buildRequestFor, packageHandler } from '../../../test/support/build-context.js';
 import { writeTemplates } from '../../../test/support/git-repos.js';
 import { startNpmRegistry, type NpmRegistry } from './support/npm-registry.js';
+import { pythonWheel, sdistWithBackend } from './support/python-packages.js';
 
 /** The local builder's policy for a handler's dependencies: BUILD_TIMEOUT, capped output, locked npm, wheels-only pip. */
 
@@ -46,41 +47,13 @@ const build = async (policy: Partial<LocalBuildPolicy>, files: Files) => {
 };
 const imageFolder = (built: BuildRequest) => join(work, 'images', built.contextDigest.replace(':', '-'));
 
-/** A pure-Python wheel, made here: PyPI is not reachable from the test machine. */
-function wheel(name: string): Buffer {
-  const out = join(mkdtempSync(join(work, 'wheel-')), `${name}-1.0-py3-none-any.whl`);
-  execFileSync('python3', [
-    '-c',
-    `
-import sys, zipfile
-name, out = sys.argv[1], sys.argv[2]
-files = {f"{name}/__init__.py": "def hello():\\n    return 'hello'\\n",
-         f"{name}-1.0.dist-info/METADATA": f"Metadata-Version: 2.1\\nName: {name}\\nVersion: 1.0\\n",
-         f"{name}-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"}
-files[f"{name}-1.0.dist-info/RECORD"] = "".join(f"{path},,\\n" for path in files) + f"{name}-1.0.dist-info/RECORD,,\\n"
-with zipfile.ZipFile(out, "w") as z:
-    for path, text in files.items(): z.writestr(path, text)
-`,
-    name,
-    out,
-  ]);
-  return readFileSync(out);
-}
-
 /** A source distribution whose in-tree build backend runs `backend` (Python) when pip asks it what it needs. */
-function sdist(name: string, backend: string): Buffer {
-  const dir = mkdtempSync(join(work, 'sdist-'));
-  const root = join(dir, `${name}-1.0`);
-  mkdirSync(root);
-  writeFileSync(join(root, 'PKG-INFO'), `Metadata-Version: 2.1\nName: ${name}\nVersion: 1.0\n`);
-  writeFileSync(join(root, 'pyproject.toml'), `[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n`);
-  writeFileSync(
-    join(root, 'backend.py'),
+const sdist = (name: string, backend: string): Buffer =>
+  sdistWithBackend(
+    work,
+    name,
     `def get_requires_for_build_wheel(config_settings=None):\n${backend.replace(/^/gm, '    ')}\n    return []\n\ndef build_wheel(wheel_directory, config_settings=None, metadata_directory=None):\n    raise RuntimeError("no")\n`,
   );
-  execFileSync('tar', ['-czf', join(dir, `${name}-1.0.tar.gz`), '-C', dir, `${name}-1.0`]);
-  return readFileSync(join(dir, `${name}-1.0.tar.gz`));
-}
 
 const alive = (pid: number) => {
   const status = (() => {
@@ -256,7 +229,7 @@ describe('pip, wheels only unless the operator allows source builds', () => {
     const built = await request({
       'fn/handler.js': 'x',
       'fn/requirements.txt': '--no-index\n--find-links wheels\ngreet\n',
-      'fn/wheels/greet-1.0-py3-none-any.whl': wheel('greet'),
+      'fn/wheels/greet-1.0-py3-none-any.whl': pythonWheel(work, 'greet', "def hello():\n    return 'hello'\n"),
     });
     await builder().build(built, () => undefined, new AbortController().signal);
     expect(existsSync(join(imageFolder(built), 'context', 'python_packages', 'greet', '__init__.py'))).toBe(true);

@@ -18,6 +18,7 @@ import { BuildFailure, LocalBuilder, openSandbox, type BuildRequest, type LocalB
 import { writeTemplates } from '../../../test/support/git-repos.js';
 import { buildRequestFor, packageHandler } from '../../../test/support/build-context.js';
 import { startNpmRegistry, type NpmRegistry } from './support/npm-registry.js';
+import { pythonWheel, sdistWithBackend } from './support/python-packages.js';
 
 /**
  * Tenant code in a sandboxed local build (an sdist's build backend when source builds are allowed, a template's
@@ -72,13 +73,9 @@ const imageFolder = (built: BuildRequest) => join(images, built.contextDigest.re
  * so the build succeeds and root goes on to its own work.
  */
 function sdist(name: string, attack: string): Buffer {
-  const dir = mkdtempSync(join(work, 'sdist-'));
-  const root = join(dir, `${name}-1.0`);
-  mkdirSync(root);
-  writeFileSync(join(root, 'PKG-INFO'), `Metadata-Version: 2.1\nName: ${name}\nVersion: 1.0\n`);
-  writeFileSync(join(root, 'pyproject.toml'), `[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n`);
-  writeFileSync(
-    join(root, 'backend.py'),
+  return sdistWithBackend(
+    work,
+    name,
     `
 import glob, os, time, zipfile
 IMAGES = ${JSON.stringify(images)}
@@ -95,8 +92,6 @@ ${attack.replace(/^/gm, '    ')}
     return os.path.basename(out)
 `,
   );
-  execFileSync('tar', ['-czf', join(dir, `${name}-1.0.tar.gz`), '-C', dir, `${name}-1.0`]);
-  return readFileSync(join(dir, `${name}-1.0.tar.gz`));
 }
 const withSdist = (name: string, attack: string): Files => ({
   'fn/handler.js': `// ${name}`,
@@ -164,18 +159,6 @@ describe('taking the context back from the build uid', () => {
 
 describe('pip', () => {
   it('is the system’s: a `pip` module in the context does not replace it', async () => {
-    const wheelDir = mkdtempSync(join(work, 'wheel-'));
-    execFileSync('python3', [
-      '-c',
-      `
-import zipfile
-files = {"greet/__init__.py": "", "greet-1.0.dist-info/METADATA": "Metadata-Version: 2.1\\nName: greet\\nVersion: 1.0\\n",
-         "greet-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"}
-files["greet-1.0.dist-info/RECORD"] = "".join(p + ",,\\n" for p in files) + "greet-1.0.dist-info/RECORD,,\\n"
-with zipfile.ZipFile("${wheelDir}/greet-1.0-py3-none-any.whl", "w") as z:
-    for p, t in files.items(): z.writestr(p, t)
-`,
-    ]);
     const fakePip =
       'import os, sys\nt = sys.argv[sys.argv.index("--target") + 1]\nos.makedirs(t, exist_ok=True)\nopen(os.path.join(t, "FAKE-PIP-RAN"), "w").write("x")\n';
     const built = await request(
@@ -183,7 +166,7 @@ with zipfile.ZipFile("${wheelDir}/greet-1.0-py3-none-any.whl", "w") as z:
       {
         'fn/handler.js': '// pip',
         'fn/requirements.txt': '--no-index\n--find-links wheels\ngreet\n',
-        'fn/wheels/greet-1.0-py3-none-any.whl': readFileSync(join(wheelDir, 'greet-1.0-py3-none-any.whl')),
+        'fn/wheels/greet-1.0-py3-none-any.whl': pythonWheel(work, 'greet'),
       },
       { 'pip/__init__.py': '', 'pip/__main__.py': fakePip },
     );

@@ -15,6 +15,7 @@ import {
   type Backbone,
 } from '#infra';
 import { insertRows, provisionTestDatabase, type TestDatabase } from './support/test-database.js';
+import { pushData } from '../../../libs/domain/src/spec-fixtures.js';
 
 /** The read-model ports' Postgres adapters against a real database: the questions the API asks, row by row. */
 let database: TestDatabase;
@@ -200,22 +201,15 @@ describe('audit read model (postgres)', () => {
       'repository-alex/fns',
       {
         type: 'PushReceived',
-        data: {
+        data: pushData(sha, {
           deliveryId: delivery,
           owner: 'Alex',
-          ownerId: 1,
           repo: 'Fns',
-          repositoryId: 2,
-          private: false,
-          ref: 'refs/heads/master',
-          branch: 'master',
-          before: '0'.repeat(40),
-          sha,
           cloneUrl: 'https://github.com/Alex/Fns.git',
           installationId: null,
           pusher: 'Alex',
           receivedAt: '2026-11-01T12:00:00Z',
-        },
+        }),
       },
       delivery,
     );

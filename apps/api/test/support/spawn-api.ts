@@ -11,6 +11,27 @@ export const bareEnv = () => {
   return env;
 };
 
+/** The settings of an api on a test database and data folder that takes signed pushes of the test's git server. */
+export const pushEnv = (
+  database: { url: string },
+  dataDir: string,
+  git: { server: { url: string } },
+  webhookSecret: string,
+): NodeJS.ProcessEnv => ({
+  ...bareEnv(),
+  DATABASE_URL: database.url,
+  DATA_DIR: dataDir,
+  GITHUB_WEBHOOK_SECRET: webhookSecret,
+  GIT_ALLOWED_HOSTS: new URL(git.server.url).host,
+});
+
+/** The settings that deploy to `gateway` (the fake OpenFaaS gateway) instead of the embedded one. */
+export const gatewayEnv = (gateway: { url: string; user: string; password: string }): NodeJS.ProcessEnv => ({
+  OPENFAAS_URL: gateway.url,
+  OPENFAAS_USER: gateway.user,
+  OPENFAAS_PASSWORD: gateway.password,
+});
+
 /** Starts the built api like `npm start` does and resolves with its base URL once it listens (on a free port unless `keepPort`). */
 export function start(
   env: NodeJS.ProcessEnv,

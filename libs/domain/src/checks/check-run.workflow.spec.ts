@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { FaaslineEvent } from '../events.js';
 import { workflowSpecFor } from '../spec.js';
-import { deployedData, functionSpec, pushData, recordedAt } from '../spec-fixtures.js';
+import { buildRef, deployedData, fetchedData, functionSpec, pushData, recordedAt } from '../spec-fixtures.js';
 import {
   checkRunWorkflow,
   MAX_ANNOTATIONS_PER_REQUEST,
@@ -20,25 +20,13 @@ const push = recorded({ type: 'PushReceived', data: pushData(sha, { receivedAt: 
 const fetched = (functions: string[], rejected: { function: string; name: string; reason: string }[] = []) =>
   recorded({
     type: 'SourceFetched',
-    data: {
-      deliveryId: 'd-1',
-      owner: 'alexellis',
-      repo: 'fns',
-      branch: 'master',
+    data: fetchedData(
       sha,
-      stackFile: 'stack.yml',
-      functions: functions.map((fn) => functionSpec(fn)),
-      rejected,
-    },
+      functions.map((fn) => functionSpec(fn)),
+      { rejected },
+    ),
   });
-const ref = (fn: string) => ({
-  buildId: `b-${fn}`,
-  name: `alexellis-${fn}`,
-  owner: 'alexellis',
-  repo: 'fns',
-  sha,
-  contextDigest: `sha256:${fn}`,
-});
+const ref = (fn: string) => buildRef(fn, sha);
 const built = (fn: string) =>
   recorded({
     type: 'BuildSucceeded',

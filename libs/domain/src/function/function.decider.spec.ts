@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { specFor } from '../spec.js';
 import type { FunctionEvent } from '../events.js';
 import { functionDecider, gatewayRefusal, type FunctionCommand } from './function.decider.js';
-import { functionSpec } from '../spec-fixtures.js';
+import { functionSpec, pushContext } from '../spec-fixtures.js';
 
 const given = specFor(functionDecider);
 const ref = (buildId: string, contextDigest = 'sha256:aaa', sha = 'a'.repeat(40)) => ({
@@ -274,21 +274,22 @@ describe('function decider', () => {
 describe('function decider: fair share', () => {
   const withQuota = (command: FunctionCommand, deployedByOwner: number, max: number): FunctionCommand =>
     ({ ...command, data: { ...command.data, ownerQuota: { deployed: deployedByOwner, max } } }) as FunctionCommand;
+  const refusedAtQuota = (sha: string, buildId: string): FunctionEvent => ({
+    type: 'DeployFailed',
+    data: {
+      name: 'alexellis-fn1',
+      owner: 'alexellis',
+      repo: 'fns',
+      sha,
+      buildId,
+      reason: 'alexellis already runs 3 functions, the most one owner may (MAX_FUNCTIONS_PER_OWNER): remove one first',
+    },
+  });
 
   it('refuses a new function of an owner that already runs the most functions it may, naming the setting', () =>
     given()
       .when(withQuota(deploy(1, 'a'), 3, 3))
-      .then({
-        type: 'DeployFailed',
-        data: {
-          name: 'alexellis-fn1',
-          owner: 'alexellis',
-          repo: 'fns',
-          sha: 'a',
-          buildId: 'b-1',
-          reason: 'alexellis already runs 3 functions, the most one owner may (MAX_FUNCTIONS_PER_OWNER): remove one first',
-        },
-      }));
+      .then(refusedAtQuota('a', 'b-1')));
 
   it('deploys a new function while the owner is under its quota', () =>
     given()
@@ -306,17 +307,7 @@ describe('function decider: fair share', () => {
       data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'not-in-stack' },
     })
       .when(withQuota(deploy(2, 'b'), 3, 3))
-      .then({
-        type: 'DeployFailed',
-        data: {
-          name: 'alexellis-fn1',
-          owner: 'alexellis',
-          repo: 'fns',
-          sha: 'b',
-          buildId: 'b-2',
-          reason: 'alexellis already runs 3 functions, the most one owner may (MAX_FUNCTIONS_PER_OWNER): remove one first',
-        },
-      }));
+      .then(refusedAtQuota('b', 'b-2')));
 
   it('says superseded rather than over quota when a newer push exists: nothing of the older push would deploy anyway', () =>
     given()
@@ -335,18 +326,7 @@ describe('function decider: fair share', () => {
 });
 
 describe('function decider: rollback', () => {
-  const pushOf = (pushSequence: number, sha: string) => ({
-    deliveryId: `d-${pushSequence}`,
-    owner: 'alexellis',
-    repo: 'fns',
-    branch: 'master',
-    sha,
-    installationId: null,
-    pushSequence,
-    private: false,
-    ...ids,
-    cloneUrl: 'https://github.com/alexellis/fns.git',
-  });
+  const pushOf = (pushSequence: number, sha: string) => pushContext(sha, { deliveryId: `d-${pushSequence}`, pushSequence });
   const specOf = (sha: string) => functionSpec('fn1', { handler: './fn1', image: `img:${sha}`, contextDigest: `sha256:${sha}` });
   const builtAt = (buildId: string, sha: string, repo = 'fns'): FunctionEvent => ({
     type: 'BuildSucceeded',
@@ -507,18 +487,7 @@ describe('function decider: delete', () => {
 });
 
 describe('function decider: a deploy that never became ready', () => {
-  const push = {
-    deliveryId: 'd-1',
-    owner: 'alexellis',
-    repo: 'fns',
-    branch: 'master',
-    sha: 'a'.repeat(40),
-    installationId: null,
-    pushSequence: 1,
-    private: false,
-    ...ids,
-    cloneUrl: 'https://github.com/alexellis/fns.git',
-  };
+  const push = pushContext('a'.repeat(40));
   const failure = {
     name: 'alexellis-fn1',
     owner: 'alexellis',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { FaaslineEvent, SecretRef } from '../events.js';
 import { workflowSpecFor } from '../spec.js';
-import { functionSpec, pushData, recordedAt } from '../spec-fixtures.js';
+import { fetchedData, functionSpec, pushData, recordedAt } from '../spec-fixtures.js';
 import { fairShareGroup, pipelineWorkflow, type PipelineCommand, type PipelineEvent } from './pipeline.workflow.js';
 
 const given = workflowSpecFor(pipelineWorkflow);
@@ -29,17 +29,7 @@ const apiKey: SecretRef = { name: 'api-key', secret: 'acme-api-key', fingerprint
 const fetched = (secrets: readonly SecretRef[] | undefined, functions = [spec('fn1'), spec('fn2')]) =>
   recorded({
     type: 'SourceFetched',
-    data: {
-      deliveryId: 'd-1',
-      owner: 'Acme',
-      repo: 'fns',
-      branch: 'main',
-      sha,
-      stackFile: 'stack.yml',
-      functions,
-      rejected: [],
-      ...(secrets ? { secrets } : {}),
-    },
+    data: fetchedData(sha, functions, { owner: 'Acme', branch: 'main', ...(secrets ? { secrets } : {}) }),
   });
 const applied = recorded({ type: 'SecretsApplied', data: { deliveryId: 'd-1', owner: 'Acme', repo: 'fns', sha, secrets: [apiKey] } });
 const refused = recorded({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { FaaslineEvent } from '../events.js';
 import { workflowSpecFor } from '../spec.js';
-import { deployedData, functionSpec, pushData, recordedAt } from '../spec-fixtures.js';
+import { buildRef, deployedData, fetchedData, functionSpec, pushData, recordedAt } from '../spec-fixtures.js';
 import { PREVIEW_LABEL, previewLabel } from '../preview/preview.rules.js';
 import { CLOUD_LABEL, type LiveFunction } from './deployment.js';
 import {
@@ -23,25 +23,9 @@ const push = recorded({ type: 'PushReceived', data: pushData(sha) }, 3);
 const spec = (fn: string) => functionSpec(fn);
 const fetched = recorded({
   type: 'SourceFetched',
-  data: {
-    deliveryId: 'd-1',
-    owner: 'alexellis',
-    repo: 'fns',
-    branch: 'master',
-    sha,
-    stackFile: 'stack.yml',
-    functions: [spec('fn1'), spec('fn2')],
-    rejected: [],
-  },
+  data: fetchedData(sha, [spec('fn1'), spec('fn2')]),
 });
-const ref = (fn: string) => ({
-  buildId: `b-${fn}`,
-  name: `alexellis-${fn}`,
-  owner: 'alexellis',
-  repo: 'fns',
-  sha,
-  contextDigest: `sha256:${fn}`,
-});
+const ref = (fn: string) => buildRef(fn, sha);
 const deployedEvent = (fn: string) => recorded({ type: 'FunctionDeployed', data: deployedData(fn, sha) });
 const failedBuild = (fn: string) =>
   recorded({ type: 'BuildFailed', data: { ...ref(fn), reason: 'exit 1', durationMs: 1, logRef: `b-${fn}`, logTail: 'exit 1' } });

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { specFor } from '../spec.js';
 import { fold } from '../decider.js';
 import type { RepositoryEvent } from '../events.js';
+import { fetchedData } from '../spec-fixtures.js';
 import {
   newestPushOn,
   pushIdempotencyKey,
@@ -168,16 +169,7 @@ describe('repository decider: one push is recorded once', () => {
 describe('repository decider: the newest accepted push of each branch', () => {
   const fetched: RepositoryEvent = {
     type: 'SourceFetched',
-    data: {
-      deliveryId: 'd-1',
-      owner: 'alexellis',
-      repo: 'go-fns',
-      branch: 'master',
-      sha: 'b'.repeat(40),
-      stackFile: 'stack.yml',
-      functions: [],
-      rejected: [],
-    },
+    data: fetchedData('b'.repeat(40), [], { repo: 'go-fns' }),
   };
 
   it('is the last push received on the branch, at its place in the repository stream', () => {

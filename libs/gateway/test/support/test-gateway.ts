@@ -40,6 +40,19 @@ export const systemRequest = (url: string, method: string, path: string, body?: 
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 
+/** Calls function `name` through the gateway at `url`; `body` is the answer as JSON, or null where it is not JSON. */
+export const callFunction = async (url: string, name: string, query: string, timeoutMs = 20_000) => {
+  const response = await fetch(`${url}/function/${name}?${query}`, { signal: AbortSignal.timeout(timeoutMs) });
+  const text = await response.text();
+  let body: Record<string, unknown> | null = null;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // a plain-text answer (the gateway's own, or a squatter's)
+  }
+  return { status: response.status, text, body };
+};
+
 /** An embedded gateway as these tests start it: the test credentials, no logs, images under `dataDir/images` unless given. */
 export const testGateway = (
   options: Omit<ConstructorParameters<typeof EmbeddedGateway>[0], 'imagesDir' | 'user' | 'password' | 'logger'> & { imagesDir?: string },

@@ -1,7 +1,7 @@
 import { request } from '@octokit/request';
 import type { CheckRunAnnotation, CheckRunConclusion } from '#domain';
-import { retrying } from '../retry/backoff.js';
 import type { GitCredentials } from './git-credentials.port.js';
+import { githubHeaders, reportToGitHub } from './github-reporting.js';
 
 export type CheckRunReport = Readonly<{
   owner: string;
@@ -26,7 +26,7 @@ export type CheckRunResult = Readonly<{ delivered: boolean; checkRunId: number |
 /**
  * POST /repos/{owner}/{repo}/check-runs, or PATCH …/check-runs/{id} for a check run created before, with the
  * installation's token: the Checks API takes GitHub App installation tokens only, so with GITHUB_TOKEN or no
- * credentials nothing is sent. Server errors and network failures are retried; a 4xx is final.
+ * credentials nothing is sent. Retried as `reportToGitHub` says.
  */
 export class CheckRunReporter {
   constructor(
@@ -67,47 +67,33 @@ export class CheckRunReporter {
         })),
       },
     };
-    try {
-      return await retrying(
-        async (): Promise<CheckRunResult> => {
-          const token = await this.credentials.tokenFor(run.installationId);
-          if (token === null) return { delivered: false, checkRunId: existingId, detail: 'no token for this installation' };
-          const common = {
-            baseUrl: this.apiUrl,
-            headers: { authorization: `token ${token}`, 'x-github-api-version': '2022-11-28' },
-            owner: run.owner,
-            repo: run.repo,
-            ...(signal ? { request: { signal } } : {}),
-          };
-          const knownId = existingId ?? (lookUp ? await this.find(run, common) : null);
-          if (knownId !== null) {
-            // Octokit types the body as one of two shapes chosen by `status`; the body above is built to the same rule.
-            await request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
-              ...common,
-              check_run_id: knownId,
-              ...body,
-            } as never);
-            return { delivered: true, checkRunId: knownId, detail: 'updated' };
-          }
-          const created = await request('POST /repos/{owner}/{repo}/check-runs', { ...common, head_sha: run.sha, ...body } as never);
-          return { delivered: true, checkRunId: Number((created.data as { id: number }).id), detail: 'created' };
-        },
-        {
-          retries: this.retries,
-          backoff: { baseMs: this.backoffMs, maxMs: Number.POSITIVE_INFINITY },
-          isFinal: (error) => isClientError(statusOf(error)),
-          ...(signal ? { signal } : {}),
-        },
-      );
-    } catch (error) {
-      if (signal?.aborted) throw error;
-      const code = statusOf(error);
-      return {
-        delivered: false,
-        checkRunId: existingId,
-        detail: `GitHub answered ${code || 'nothing'}: ${(error as Error).message.slice(0, 200)}`,
-      };
-    }
+    return reportToGitHub(
+      async (): Promise<CheckRunResult> => {
+        const token = await this.credentials.tokenFor(run.installationId);
+        if (token === null) return { delivered: false, checkRunId: existingId, detail: 'no token for this installation' };
+        const common = {
+          baseUrl: this.apiUrl,
+          headers: githubHeaders(token),
+          owner: run.owner,
+          repo: run.repo,
+          ...(signal ? { request: { signal } } : {}),
+        };
+        const knownId = existingId ?? (lookUp ? await this.find(run, common) : null);
+        if (knownId !== null) {
+          // Octokit types the body as one of two shapes chosen by `status`; the body above is built to the same rule.
+          await request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+            ...common,
+            check_run_id: knownId,
+            ...body,
+          } as never);
+          return { delivered: true, checkRunId: knownId, detail: 'updated' };
+        }
+        const created = await request('POST /repos/{owner}/{repo}/check-runs', { ...common, head_sha: run.sha, ...body } as never);
+        return { delivered: true, checkRunId: Number((created.data as { id: number }).id), detail: 'created' };
+      },
+      (detail) => ({ delivered: false, checkRunId: existingId, detail }),
+      { retries: this.retries, backoffMs: this.backoffMs, signal },
+    );
   }
 
   /** The check run of this name created for this delivery on the commit, if GitHub has one. */
@@ -123,6 +109,3 @@ export class CheckRunReporter {
     return found ? Number(found.id) : null;
   }
 }
-
-const statusOf = (error: unknown): number => (error as { status?: number }).status ?? 0;
-const isClientError = (code: number) => code >= 400 && code < 500;

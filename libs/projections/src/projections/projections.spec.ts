@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildsProjection } from './builds.projection.js';
 import { functionsProjection } from './functions.projection.js';
+import { functionSpec, pushContext } from '../../../../libs/domain/src/spec-fixtures.js';
 import { given, recorded } from '../../test/support/projection-spec.js';
 import { pushesProjection } from './pushes.projection.js';
 
@@ -179,38 +180,8 @@ describe('functions read model', () => {
         fromImage: 'local/alexellis/fns-fn1:b2',
         reason: 'b answers 500',
         holdsThroughPush: 2,
-        push: {
-          deliveryId: 'delivery-1',
-          owner: 'alexellis',
-          repo: 'fns',
-          branch: 'main',
-          sha: sha('a'),
-          installationId: null,
-          pushSequence: 1,
-          private: false,
-          ownerId: 1,
-          repositoryId: 2,
-          cloneUrl: 'https://github.com/alexellis/fns.git',
-        },
-        spec: {
-          function: 'fn1',
-          name: 'alexellis-fn1',
-          lang: 'node20',
-          handler: './fn1',
-          image: 'fn1',
-          fprocess: null,
-          contextDigest: 'sha256:d1',
-          contextBytes: 1,
-          buildArgs: {},
-          environment: {},
-          labels: {},
-          annotations: {},
-          secrets: [],
-          limits: {},
-          requests: {},
-          readOnlyRootFilesystem: true,
-          constraints: [],
-        },
+        push: pushContext(sha('a'), { deliveryId: 'delivery-1', branch: 'main' }),
+        spec: functionSpec('fn1', { handler: './fn1', image: 'fn1', contextDigest: 'sha256:d1' }),
       },
     });
     const v1v2 = [
