@@ -79,12 +79,13 @@ try {
     const result = await measure(name, () => serve([join(root, 'dist/apps/api/main.js')], env));
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    const [{ n }] = (await client.query(`SELECT count(*)::int AS n FROM events WHERE type = 'PushReceived'`)).rows;
+    const [{ n }] = (await client.query(`SELECT count(*)::int AS n FROM events WHERE type IN ('PushReceived', 'PushIgnored')`)).rows;
     await client.end();
+    // A push is recorded as received, or as ignored where the machine has no sandbox and CUSTOMERS is unset.
     // 202 is sent only after the commit, so every 2xx answer (warm-up included) must have its stored event; a few
     // more may be stored, answered after the load generator stopped listening (at most one per connection and run).
     const verdict = n >= result.answeredOk && n - result.answeredOk <= 2 * CONNECTIONS ? 'ok' : 'LOST DELIVERIES';
-    console.log(`${''.padEnd(34)} 2xx answers ${result.answeredOk}, PushReceived stored ${n}: ${verdict}`);
+    console.log(`${''.padEnd(34)} 2xx answers ${result.answeredOk}, pushes recorded ${n}: ${verdict}`);
     return result;
   };
   const ingress = await api('faasline api, ingress node', 'separate');

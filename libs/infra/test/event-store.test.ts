@@ -189,4 +189,26 @@ describe.each(logModes)('event store on Postgres ($name)', (mode) => {
     await backbone.store.append('s-correlated', 'any', [pushed('c')], { ...systemMetadata, correlationId: 'delivery-seen' });
     expect(await backbone.store.wasCorrelated('delivery-seen')).toBe(true);
   });
+
+  it('appends the first of a correlation only once, even when its rivals share a group commit and carry other keys', async () => {
+    const first = (key: string) => ({ ...systemMetadata, correlationId: 'delivery-once', idempotencyKey: key, firstOfCorrelation: true });
+    const results = await Promise.all(
+      ['a', 'b', 'c', 'd'].map((sha) => backbone.store.append('s-first-of-correlation', 'any', [pushed(sha)], first(`body:${sha}`))),
+    );
+    expect(results.filter((result) => !result.duplicate)).toHaveLength(1);
+    expect(results.filter((result) => result.duplicate).every((result) => result.events.length === 0)).toBe(true);
+    expect((await backbone.store.append('s-first-of-correlation', 'any', [pushed('e')], first('body:e'))).duplicate).toBe(true);
+    expect((await backbone.store.readStream('s-first-of-correlation')).events).toHaveLength(1);
+    // Without the flag a correlation may go on: a delivery's later steps record under the same id.
+    const later = await backbone.store.append('s-first-of-correlation', 'any', [pushed('f')], {
+      ...systemMetadata,
+      correlationId: 'delivery-once',
+    });
+    expect(later.duplicate).toBe(false);
+    const other = await backbone.store.append('s-first-of-correlation', 'any', [pushed('g')], {
+      ...first('body:g'),
+      correlationId: "delivery-'other'",
+    });
+    expect(other.duplicate).toBe(false);
+  });
 });

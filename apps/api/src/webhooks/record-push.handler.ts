@@ -21,8 +21,6 @@ export class RecordPushHandler implements ICommandHandler<RecordPushCommand, Rec
   ) {}
 
   async execute({ delivery, sender }: RecordPushCommand): Promise<RecordOutcome> {
-    // A delivery id already recorded stays recorded, whatever body comes with it again.
-    if (await this.backbone.store.wasCorrelated(delivery.deliveryId)) return { status: 'duplicate', events: [] };
     const policy = {
       customers: await this.customers(),
       buildBranch: this.config.buildBranch,
@@ -39,6 +37,7 @@ export class RecordPushHandler implements ICommandHandler<RecordPushCommand, Rec
         causationId: delivery.deliveryId,
         actor: `github:${sender}`,
         idempotencyKey: pushIdempotencyKey(delivery),
+        firstOfCorrelation: true,
       },
     );
     return { status: result!.duplicate ? 'duplicate' : 'recorded', events: result!.events.map((event) => event.type) };

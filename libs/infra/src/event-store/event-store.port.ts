@@ -13,6 +13,12 @@ export type CausationMetadata = Readonly<{
    * pipeline step reacted to, so a redelivery or a re-run after a crash records nothing twice.
    */
   idempotencyKey?: string;
+  /**
+   * Makes the append happen only if no event of `correlationId` is stored yet, and answers it `duplicate`
+   * otherwise: a webhook delivery id already recorded stays recorded, whatever body comes with it again. Checked
+   * inside the append's transaction, so the door needs no read of its own per delivery.
+   */
+  firstOfCorrelation?: boolean;
 }>;
 
 export type AppendResult = Readonly<{

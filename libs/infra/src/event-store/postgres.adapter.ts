@@ -200,6 +200,9 @@ export class PostgresEventStore implements EventStore {
     const keyedIds = batch.flatMap((append) =>
       append.metadata.idempotencyKey === undefined ? [] : [idempotentEventId(append.metadata.idempotencyKey, 0)],
     );
+    const firstOfCorrelation = [
+      ...new Set(batch.filter((append) => append.metadata.firstOfCorrelation).map((append) => append.metadata.correlationId)),
+    ];
     // Appenders are serialised by the lock, so an id not stored yet cannot be stored by anyone else before COMMIT.
     // pg types `query` as answering one result; a text of several statements answers a list, one per statement.
     const results: QueryResult<BatchState>[] = [
@@ -211,25 +214,28 @@ export class PostgresEventStore implements EventStore {
                  SELECT id, (SELECT stream_version FROM events WHERE stream_id = id ORDER BY stream_version DESC LIMIT 1) AS version
                    FROM unnest(ARRAY[${streamIds.map((id) => client.escapeLiteral(id)).join(',')}]::text[]) AS s(id)
                ) AS s WHERE version IS NOT NULL) AS versions,
-              ${keyedIds.length === 0 ? `'[]'::json` : `(SELECT coalesce(json_agg(event_id), '[]') FROM events WHERE event_id = ANY(ARRAY[${keyedIds.map((id) => `'${id}'`).join(',')}]::uuid[]))`} AS existing`,
+              ${keyedIds.length === 0 ? `'[]'::json` : `(SELECT coalesce(json_agg(event_id), '[]') FROM events WHERE event_id = ANY(ARRAY[${keyedIds.map((id) => `'${id}'`).join(',')}]::uuid[]))`} AS existing,
+              ${firstOfCorrelation.length === 0 ? `'[]'::json` : `(SELECT coalesce(json_agg(DISTINCT correlation_id), '[]') FROM events WHERE correlation_id = ANY(ARRAY[${firstOfCorrelation.map((id) => client.escapeLiteral(id)).join(',')}]::text[]))`} AS correlated`,
       ),
     ].flat();
     const state = results[2]!.rows[0]!;
     let position = Number(state.head);
     const versions = new Map<string, number>(Object.entries(state.versions));
     const seen = new Set(state.existing);
+    const correlated = new Set(state.correlated);
     const occurredAt = this.now();
     const rows: RecordedEvent<Event>[] = [];
     const outcomes = batch.map((append): Outcome => {
       const actual = versions.get(append.streamId) ?? 0;
       const key = append.metadata.idempotencyKey;
       const first = key === undefined ? null : idempotentEventId(key, 0);
-      if (first !== null && seen.has(first))
+      if ((first !== null && seen.has(first)) || (append.metadata.firstOfCorrelation && correlated.has(append.metadata.correlationId)))
         return { ok: true, result: { nextExpectedVersion: actual, lastPosition: position, events: [], duplicate: true } };
       if (append.expectedVersion !== 'any' && append.expectedVersion !== actual) {
         return { ok: false, error: new WrongExpectedVersion(append.streamId, append.expectedVersion, actual) };
       }
       if (first !== null) seen.add(first);
+      correlated.add(append.metadata.correlationId);
       const recorded = append.events.map((event, index) =>
         stamp(event, {
           eventId: key === undefined ? randomUUID() : idempotentEventId(key, index),
@@ -258,7 +264,7 @@ export class PostgresEventStore implements EventStore {
 
 type SqlClient = Pick<PoolClient, 'query' | 'escapeLiteral'>;
 
-type BatchState = { head: string; versions: Record<string, number>; existing: string[] };
+type BatchState = { head: string; versions: Record<string, number>; existing: string[]; correlated: string[] };
 
 const IDEMPOTENCY_NAMESPACE = 'faasline.idempotency.v1';
 
