@@ -245,6 +245,16 @@ export type FunctionDeployed = Event<
      */
     ownerId: number | null;
     repositoryId: number | null;
+    /**
+     * A digest of what the gateway was given, but for the labels that name the commit (see `deploymentSignature`);
+     * absent when the function mounts secrets, or was deployed before faasline kept it: then the next push deploys.
+     */
+    deployment?: string;
+    /**
+     * The gateway already ran this image with this deployment, so it was not asked again and the function was not
+     * restarted: the commit carries the function unchanged.
+     */
+    alreadyRunning?: true;
   }
 >;
 export type DeployFailed = Event<

@@ -551,3 +551,69 @@ describe('function decider: a deploy that never became ready', () => {
       .when({ type: 'FailDeploy', data: { ...failure, logs, rollback: null } })
       .then({ type: 'DeployFailed', data: { ...failure, logs } }));
 });
+
+describe('function decider: unchanged means untouched', () => {
+  /** Push n of a commit whose build reused image `img:same`, with the deployment digest `digest`. */
+  const at = (n: number, digest: string | undefined, image = 'img:same') => ({
+    ...deployment(n, `sha-${n}`),
+    image,
+    ...(digest === undefined ? {} : { deployment: digest }),
+  });
+  const wasDeployed = (n: number, digest: string | undefined, image?: string): FunctionEvent => ({
+    type: 'FunctionDeployed',
+    data: at(n, digest, image),
+  });
+  const deployAt = (n: number, digest: string | undefined, runningOnGateway = true, image?: string): FunctionCommand => ({
+    type: 'Deploy',
+    data: { ...at(n, digest, image), contextDigest: 'sha256:aaa', newestPushSequence: n, newestSha: `sha-${n}`, runningOnGateway },
+  });
+
+  it('records that the new commit carries the running function, and leaves the gateway alone', () =>
+    given(wasDeployed(1, 'd1'))
+      .when(deployAt(2, 'd1'))
+      .then({ type: 'FunctionDeployed', data: { ...at(2, 'd1'), alreadyRunning: true } }));
+
+  it('deploys when the image or the deployment changed', () => {
+    given(wasDeployed(1, 'd1')).when(deployAt(2, 'd2')).then(wasDeployed(2, 'd2'));
+    given(wasDeployed(1, 'd1'))
+      .when(deployAt(2, 'd1', true, 'img:new'))
+      .then(wasDeployed(2, 'd1', 'img:new'));
+  });
+
+  it('deploys when the gateway no longer runs it, whatever the events say', () =>
+    given(wasDeployed(1, 'd1'))
+      .when(deployAt(2, 'd1', false))
+      .then(wasDeployed(2, 'd1')));
+
+  it('deploys a function with secrets, or one deployed before the digest was kept (no digest to compare)', () => {
+    given(wasDeployed(1, undefined)).when(deployAt(2, undefined)).then(wasDeployed(2, undefined));
+    given(wasDeployed(1, undefined)).when(deployAt(2, 'd1')).then(wasDeployed(2, 'd1'));
+  });
+
+  it('deploys a removed function again, and a push after a rollback was asked', () => {
+    const removed: FunctionEvent = {
+      type: 'FunctionRemoved',
+      data: { name: 'alexellis-fn1', owner: 'alexellis', repo: 'fns', reason: 'deleted', note: null },
+    };
+    given(wasDeployed(1, 'd1'), removed).when(deployAt(2, 'd1')).then(wasDeployed(2, 'd1'));
+    const rolledBack: FunctionEvent = {
+      type: 'FunctionRolledBack',
+      data: {
+        name: 'alexellis-fn1',
+        owner: 'alexellis',
+        repo: 'fns',
+        buildId: 'b-0',
+        sha: 'sha-0',
+        image: 'img:old',
+        fromBuildId: 'b-1',
+        fromSha: 'sha-1',
+        fromImage: 'img:same',
+        reason: null,
+        holdsThroughPush: 1,
+        push: pushContext('sha-0', { deliveryId: 'd-0', pushSequence: 0 }),
+        spec: functionSpec('fn1', { handler: './fn1', image: 'img:old', contextDigest: 'sha256:old' }),
+      },
+    };
+    given(wasDeployed(1, 'd1'), rolledBack).when(deployAt(2, 'd1')).then(wasDeployed(2, 'd1'));
+  });
+});

@@ -42,6 +42,8 @@ export type FunctionCommand =
           newestPushSequence: number;
           newestSha: string;
           ownerQuota?: OwnerQuota;
+          /** Whether the gateway runs this name with the image of this deploy now (asked when the events say it should). */
+          runningOnGateway?: boolean;
         }
     >
   /**
@@ -112,6 +114,8 @@ export type FunctionState = Readonly<{
     sha: string;
     image: string;
     buildId: string;
+    /** See FunctionDeployed's `deployment`. */
+    deployment?: string;
   }> | null;
   removed: boolean;
   /** Every build by id, in the order they started. */
@@ -153,7 +157,7 @@ export function evolve(state: FunctionState, event: FunctionEvent): FunctionStat
     case 'FunctionDeployed':
       return {
         ...state,
-        deployed: pick(event.data, ['owner', 'repo', 'ownerId', 'repositoryId', 'pushSequence', 'sha', 'image', 'buildId']),
+        deployed: pick(event.data, ['owner', 'repo', 'ownerId', 'repositoryId', 'pushSequence', 'sha', 'image', 'buildId', 'deployment']),
         removed: false,
         pendingRollback: null,
       };
@@ -190,7 +194,7 @@ export function decide(command: FunctionCommand, state: FunctionState): Function
     case 'FailBuild':
       return [{ type: 'BuildFailed', data: { ...command.data, reason: withoutServerPaths(command.data.reason) } }];
     case 'Deploy': {
-      const { contextDigest, newestPushSequence, newestSha, ownerQuota, ...deployed } = command.data;
+      const { contextDigest, newestPushSequence, newestSha, ownerQuota, runningOnGateway = false, ...deployed } = command.data;
       const refusal = heldByAnother(state, deployed);
       if (refusal)
         return [{ type: 'DeployFailed', data: { ...pick(deployed, ['name', 'owner', 'repo', 'sha', 'buildId']), reason: refusal } }];
@@ -218,6 +222,9 @@ export function decide(command: FunctionCommand, state: FunctionState): Function
       }
       const overQuota = refuseOverQuota(deployed, ownerQuota, state);
       if (overQuota) return [overQuota];
+      // Unchanged means untouched: the commit carries the running function, which is not deployed nor restarted.
+      if (runningOnGateway && unchangedDeployment(state, deployed))
+        return [{ type: 'FunctionDeployed', data: { ...deployed, alreadyRunning: true } }];
       // Deployed once the gateway took it (see `gatewayRefusal`); a refused one is recorded with FailDeploy.
       return [{ type: 'FunctionDeployed', data: deployed }];
     }
@@ -397,6 +404,23 @@ function heldByAnother(state: FunctionState, claim: Claim): string | null {
 
 function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Pick<T, K> {
   return Object.fromEntries(keys.map((key) => [key, from[key]])) as Pick<T, K>;
+}
+
+/**
+ * Whether a deploy would give the gateway what it runs already: the same image with the same deployment (see
+ * `deploymentSignature`) from the same repository, and no rollback waiting to take over.
+ */
+function unchangedDeployment(state: FunctionState, next: FunctionDeployed['data']): boolean {
+  const last = state.deployed;
+  return (
+    last !== null &&
+    isRunning(state) &&
+    state.pendingRollback === null &&
+    last.image === next.image &&
+    last.deployment !== undefined &&
+    last.deployment === next.deployment &&
+    sameRepository(last, next)
+  );
 }
 
 /** A function the owner does not run yet counts against its quota; a new version of a running one never does. */

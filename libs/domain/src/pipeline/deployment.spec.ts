@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { FunctionSpec } from '../events.js';
-import { alreadyDeployed, functionDeployment, ownedBy, secretHeldByAnother } from './deployment.js';
+import { alreadyDeployed, deploymentSignature, functionDeployment, ownedBy, secretHeldByAnother } from './deployment.js';
 import type { PushContext } from '../events.js';
 
 const spec: FunctionSpec = {
@@ -130,4 +130,37 @@ describe('OpenFaaS Cloud deployment', () => {
       expect(secretHeldByAnother(['victim-x-db'], victimX, [{ name: 'manual', labels: {}, secrets: ['victim-x-db'] }])).toBeNull();
     });
   });
+});
+
+describe('deployment signature: what a deploy would change on the gateway', () => {
+  const noSecrets = { ...spec, secrets: [] };
+  const signature = (
+    changes: Partial<FunctionSpec> = {},
+    at: Partial<PushContext> = {},
+    image = 'reg/img:tag',
+    pull: string | null = null,
+  ) => deploymentSignature({ ...noSecrets, ...changes }, { ...push, ...at }, image, pull);
+
+  it('is the same for another commit of the same function: only the commit labels differ', () =>
+    expect(signature({}, { sha: 'b'.repeat(40), deliveryId: 'e', pushSequence: 4 })).toBe(signature()));
+
+  it('is the same whatever order the stack file lists its maps in', () =>
+    expect(signature({ environment: { b: '2', a: '1' } })).toBe(signature({ environment: { a: '1', b: '2' } })));
+
+  it('changes with the image, the environment, labels, annotations, limits, the pull secret or the branch', () => {
+    const variants = [
+      signature({}, {}, 'reg/img:other'),
+      signature({ environment: { a: '2' } }),
+      signature({ labels: { 'com.openfaas.scale.zero': 'false' } }),
+      signature({ annotations: { topic: 'u' } }),
+      signature({ limits: { memory: '256Mi' } }),
+      signature({}, {}, 'reg/img:tag', 'registry-secret'),
+      signature({}, { branch: 'main' }),
+      signature({ readOnlyRootFilesystem: false }),
+    ];
+    expect(new Set([signature(), ...variants]).size).toBe(variants.length + 1);
+  });
+
+  it('is none for a function that mounts secrets: their values may change under the same names', () =>
+    expect(deploymentSignature(spec, push, 'reg/img:tag', null)).toBeNull());
 });

@@ -69,6 +69,31 @@ export function functionDeployment(
   };
 }
 
+/** The labels that name the commit a deployment was made at, not what runs: they change with every push. */
+const COMMIT_LABELS = new Set([`${CLOUD_LABEL}git-sha`, `${CLOUD_LABEL}git-deploytime`]);
+
+/**
+ * What the gateway runs for a deployment, as stable text: equal text means a new deploy would change nothing
+ * but the commit labels, so the push that brings it need not restart the function. Null for a function that
+ * mounts secrets: their values may have changed under the same names, and a function reads them as it starts.
+ */
+export function deploymentSignature(spec: FunctionSpec, push: PushContext, image: string, pullSecret: string | null): string | null {
+  if (spec.secrets.length > 0) return null;
+  const { labels, ...deployment } = functionDeployment(spec, push, image, new Date(0), pullSecret);
+  const kept = Object.fromEntries(Object.entries(labels).filter(([label]) => !COMMIT_LABELS.has(label)));
+  return stableJson({ ...deployment, labels: kept });
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${stableJson((value as Record<string, unknown>)[key])}`)
+      .join(',')}}`;
+  return JSON.stringify(value) ?? 'null';
+}
+
 /** A function as the gateway lists it: enough to tell whose it is and which secrets it mounts. */
 export type LiveFunction = Readonly<{
   name: string;

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   afterFailedDeploy,
   alreadyDeployed,
+  deploymentSignature,
   fold,
   functionDecider,
   functionDeployment,
@@ -18,6 +20,7 @@ import {
   type DeployAttemptFailure,
   type DeployTarget,
   type FunctionCommand,
+  type FunctionState,
   type PipelineCommandOf,
   type ReplicaStatus,
 } from '#domain';
@@ -81,7 +84,7 @@ export class DeployStep extends PipelineStep<Deploy> {
     // lock, so two new functions deploying at once cannot both take the last place. Updates need no lock.
     const release = isRunning(state) ? null : await this.ownerFunctions.lock(push.owner);
     try {
-      return await this.deploy(job, context, signal, release ? await this.ownerFunctions.deployedCount(push.owner, streamId) : 0);
+      return await this.deploy(job, context, signal, state, release ? await this.ownerFunctions.deployedCount(push.owner, streamId) : 0);
     } finally {
       await release?.();
     }
@@ -91,6 +94,7 @@ export class DeployStep extends PipelineStep<Deploy> {
     job: PipelineJob<Deploy>,
     context: { id: string; attempts: number },
     signal: AbortSignal,
+    state: FunctionState,
     ownerDeployed: number,
   ): Promise<StepOutcome> {
     const { push, spec, buildId, image } = job.command;
@@ -102,6 +106,13 @@ export class DeployStep extends PipelineStep<Deploy> {
     const { registry, registryPull, registryPullSecret, openfaasUrl } = this.parts.config;
     // Events keep the image as built (pushed to REGISTRY); the gateway pulls it by REGISTRY_PULL's name.
     const gatewayImage = pullImage(image, registry, registryPull);
+    const signature = deploymentSignature(spec, push, gatewayImage, registryPullSecret);
+    // Asked only when the events say this image runs: whether the gateway still runs it under this name.
+    const runningOnGateway =
+      gateway !== null &&
+      isRunning(state) &&
+      state.deployed?.image === image &&
+      (await gateway.status(spec.name, signal))?.image === gatewayImage;
     const deployed = {
       name: spec.name,
       owner: push.owner,
@@ -116,6 +127,7 @@ export class DeployStep extends PipelineStep<Deploy> {
       pushSequence: push.pushSequence,
       ownerId: push.ownerId,
       repositoryId: push.repositoryId,
+      ...(signature === null ? {} : { deployment: createHash('sha256').update(signature).digest('hex') }),
     };
     const metadata = this.metadata(job, context.id);
     // Deploys of one function are serialised by the queue's lock, so a conflict is a build event of another push
@@ -133,11 +145,12 @@ export class DeployStep extends PipelineStep<Deploy> {
               newestPushSequence: newest.sequence,
               newestSha: newest.sha,
               ownerQuota: { deployed: ownerDeployed, max: this.parts.config.fairShare.maxFunctionsPerOwner },
+              runningOnGateway,
             },
           };
       await handleCommand(store, functionDecider, streamId, command, metadata, {
         act: async ([decision]) => {
-          if (decision?.type !== 'FunctionDeployed' || onGateway) return;
+          if (decision?.type !== 'FunctionDeployed' || decision.data.alreadyRunning || onGateway) return;
           const refusal = gatewayRefusal(await deployTarget(gateway, spec.secrets), spec.secrets, push);
           if (refusal !== null || !gateway) throw new Refused(refusal ?? '');
           // Our lock may be gone (lost connection): then another process owns this function's deploys now.
