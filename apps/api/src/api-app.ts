@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { frameworkLogger, type Backbone, type Config, type Logger, type WebhookMetrics } from '#infra';
 import { AppModule, type ApiOptions } from './app.module.js';
 import { ADMIN_SCHEME } from './auth/api-admin.js';
+import { namedSchemas } from './queries/openapi-schema.js';
 import { INGRESS_COUNTERS } from './tokens.js';
 
 /** GitHub's own cap on a delivery; anything bigger is answered 413 before it is read. */
@@ -36,6 +37,8 @@ export async function createApi(backbone: Backbone, config: Config, logger: Logg
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' }, ADMIN_SCHEME)
       .build(),
   );
+  // Answers and bodies are documented from their zod schemas, whose named parts Nest does not know of.
+  document.components = { ...document.components, schemas: { ...document.components?.schemas, ...namedSchemas() } };
   SwaggerModule.setup('api/docs', app, document);
   return app;
 }

@@ -96,11 +96,18 @@ describe("an owner's secrets over the API", () => {
     expect((refused.json() as { message: string }).message).toMatch(/^secret db-password cannot be opened with this server's key/);
   });
 
-  it('refuses bad names and bodies', async () => {
+  it('refuses bad names and bodies, saying what is wrong', async () => {
     expect((await call('PUT', '/api/v1/owners/acme/secrets/Bad_Name', acme, { value: 'x' })).status).toBe(400);
-    expect((await call('PUT', '/api/v1/owners/acme/secrets/ok', acme, { value: 'x', sealed: 'y' })).status).toBe(400);
-    expect((await call('PUT', '/api/v1/owners/acme/secrets/ok', acme, {})).status).toBe(400);
-    expect((await call('PUT', '/api/v1/owners/acme/secrets/ok', acme, { value: 'x'.repeat(70 * 1024) })).status).toBe(400);
+    const refusal = async (body?: unknown) => {
+      const answer = await call('PUT', '/api/v1/owners/acme/secrets/ok', acme, body);
+      return [answer.status, (answer.json() as { message: string }).message];
+    };
+    expect(await refusal({ value: 'x', sealed: 'y' })).toEqual([400, 'give exactly one of value or sealed']);
+    expect(await refusal({})).toEqual([400, 'give exactly one of value or sealed']);
+    expect(await refusal()).toEqual([400, 'give exactly one of value or sealed']);
+    expect(await refusal({ value: 42 })).toEqual([400, 'value must be a string']);
+    expect(await refusal({ value: 'x'.repeat(70 * 1024) })).toEqual([400, 'value is over 64 KiB']);
+    expect(await refusal(['x'])).toEqual([400, 'the body must be a JSON object']);
   });
 
   it('lists names and fingerprints, never values', async () => {

@@ -45,7 +45,11 @@ describe('owner tokens', () => {
     const answer = await issue({ owner: 'not a login' });
     expect(answer.status).toBe(400);
     expect(((await answer.json()) as { message: string }).message).toMatch(/^owner must be a GitHub login/);
-    expect((await issue({})).status).toBe(400);
+    const missing = await issue({});
+    expect([missing.status, await missing.json()]).toEqual([
+      400,
+      { message: 'owner is required: the GitHub user or organisation the token speaks for' },
+    ]);
   });
 
   it('opens the owner namespace, is recorded without the token, and stops working once revoked', async () => {

@@ -174,8 +174,16 @@ describe.each(logModes)('rollback and delete, end to end through the spawned app
       404,
       `no build of ${FN} at commit fffffff`,
     ]);
-    expect((await api('POST', `/api/v1/functions/${FN}/rollback`, {})).status).toBe(400);
-    expect((await api('POST', `/api/v1/functions/${FN}/rollback`, { buildId: v1Build, sha: v1.sha })).status).toBe(400);
+    expect(await refused(`/api/v1/functions/${FN}/rollback`, {})).toEqual([400, 'give either buildId or sha']);
+    expect(await refused(`/api/v1/functions/${FN}/rollback`, { buildId: v1Build, sha: v1.sha })).toEqual([
+      400,
+      'give either buildId or sha',
+    ]);
+    expect(await refused(`/api/v1/functions/${FN}/rollback`, { sha: 'main' })).toEqual([
+      400,
+      'sha must be a commit SHA (7 to 40 hex characters)',
+    ]);
+    expect(await refused(`/api/v1/functions/${FN}/rollback`, { buildId: v1Build, to: 'v1' })).toEqual([400, 'the body has no field "to"']);
     expect((await api('POST', `/api/v1/functions/${FN}/rollback`, { buildId: v1Build }, {})).status).toBe(401);
     expect((await api('DELETE', `/api/v1/functions/${FN}`, undefined, { authorization: 'Bearer wrong' })).status).toBe(403);
     // Another owner's token may manage its own functions, not alexellis's.

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { ErrorDto } from '../queries/page.js';
+import { errorAnswer } from '../queries/page.js';
 
 /** The bearer scheme of admin routes in the OpenAPI document (see createApi). */
 export const ADMIN_SCHEME = 'admin';
@@ -9,6 +9,6 @@ export const ADMIN_SCHEME = 'admin';
 export const ApiAdmin = () =>
   applyDecorators(
     ApiBearerAuth(ADMIN_SCHEME),
-    ApiUnauthorizedResponse({ type: ErrorDto, description: 'No bearer token' }),
-    ApiForbiddenResponse({ type: ErrorDto, description: 'Not the admin token' }),
+    ApiUnauthorizedResponse(errorAnswer('No bearer token')),
+    ApiForbiddenResponse(errorAnswer('Not the admin token')),
   );

@@ -11,7 +11,7 @@ import {
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Actor } from '#domain';
 import { constantTimeEqual, looksLikeOwnerToken, ownerTokenHash, type OwnerTokenStore } from '#infra';
-import { ErrorDto } from '../queries/page.js';
+import { errorAnswer } from '../queries/page.js';
 import { ADMIN_TOKEN, OWNER_TOKENS } from '../tokens.js';
 import { bearerOf } from './admin.guard.js';
 import { ADMIN_SCHEME } from './api-admin.js';
@@ -63,6 +63,6 @@ export const CallerOf = () => Authorization(CallerPipe);
 export const ApiCaller = () =>
   applyDecorators(
     ApiBearerAuth(ADMIN_SCHEME),
-    ApiUnauthorizedResponse({ type: ErrorDto, description: 'No bearer token' }),
-    ApiForbiddenResponse({ type: ErrorDto, description: 'Neither the admin token nor an owner token allowed here' }),
+    ApiUnauthorizedResponse(errorAnswer('No bearer token')),
+    ApiForbiddenResponse(errorAnswer('Neither the admin token nor an owner token allowed here')),
   );

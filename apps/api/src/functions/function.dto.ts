@@ -1,28 +1,32 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { z } from 'zod';
 import { isPreviewName } from '#domain';
 import type { ReadFunction } from '#infra';
+import { dateTime } from '../queries/openapi-schema.js';
 
 export const functionStatuses = ['building', 'deploying', 'ready', 'failed', 'removed'] as const;
 
 /** A function as it is now: `GET /api/v1/functions` and `GET /api/v1/functions/{name}`. */
-export class FunctionDto {
-  @ApiProperty({ description: 'OpenFaaS service name, `<lowercase owner>-<stack key>`', example: 'alexellis-fn1' }) name!: string;
-  @ApiProperty({ example: 'alexellis' }) owner!: string;
-  @ApiProperty({ example: 'fns' }) repo!: string;
-  @ApiProperty({ description: 'The key under `functions:` in the stack file', example: 'fn1' }) function!: string;
-  @ApiProperty({ type: String, nullable: true, description: 'The image deployed, or being built' }) image!: string | null;
-  @ApiProperty({ description: 'The commit of the newest push that touched this function' }) sha!: string;
-  @ApiProperty({ type: String, nullable: true }) branch!: string | null;
-  @ApiProperty({
-    description:
-      'A branch preview (PREVIEW_BRANCHES): `<owner>-<fn>-<branch slug>`, deployed from `branch` beside production; known once deployed',
+export const FunctionDto = z
+  .object({
+    name: z.string().meta({ description: 'OpenFaaS service name, `<lowercase owner>-<stack key>`', example: 'alexellis-fn1' }),
+    owner: z.string().meta({ example: 'alexellis' }),
+    repo: z.string().meta({ example: 'fns' }),
+    function: z.string().meta({ description: 'The key under `functions:` in the stack file', example: 'fn1' }),
+    image: z.string().nullable().describe('The image deployed, or being built'),
+    sha: z.string().describe('The commit of the newest push that touched this function'),
+    branch: z.string().nullable(),
+    preview: z
+      .boolean()
+      .describe(
+        'A branch preview (PREVIEW_BRANCHES): `<owner>-<fn>-<branch slug>`, deployed from `branch` beside production; known once deployed',
+      ),
+    status: z.enum(functionStatuses).meta({ id: 'FunctionStatus' }),
+    endpoint: z.string().nullable().describe('Where the function answers on the gateway'),
+    deployedAt: dateTime.nullable(),
+    reason: z.string().nullable().describe('Why the function failed or was removed'),
   })
-  preview!: boolean;
-  @ApiProperty({ enum: functionStatuses, enumName: 'FunctionStatus' }) status!: (typeof functionStatuses)[number];
-  @ApiProperty({ type: String, nullable: true, description: 'Where the function answers on the gateway' }) endpoint!: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) deployedAt!: string | null;
-  @ApiProperty({ type: String, nullable: true, description: 'Why the function failed or was removed' }) reason!: string | null;
-}
+  .meta({ id: 'FunctionDto' });
+export type FunctionDto = z.output<typeof FunctionDto>;
 
 export const toFunctionDto = (row: ReadFunction): FunctionDto => ({
   name: row.name,

@@ -1,12 +1,14 @@
-import { Body, Controller, Delete, HttpCode, HttpException, HttpStatus, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import { Controller, Delete, HttpCode, HttpException, HttpStatus, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import type { z } from 'zod';
 import { AdminGuard } from '../auth/admin.guard.js';
 import { ApiAdmin } from '../auth/api-admin.js';
-import { ErrorDto } from '../queries/page.js';
-import { ZodValidationPipe } from '../queries/zod-validation.pipe.js';
+import { ValidBody } from '../queries/api-params.decorator.js';
+import { apiSchema } from '../queries/openapi-schema.js';
+import { errorAnswer } from '../queries/page.js';
 import { IssueOwnerTokenCommand, type IssuedOwnerToken } from './issue-owner-token/issue-owner-token.command.js';
-import { issueOwnerTokenBody, IssuedOwnerTokenDto, IssueOwnerTokenDto } from './owner-token.dto.js';
+import { issueOwnerTokenBody, IssuedOwnerTokenDto } from './owner-token.dto.js';
 import { RevokeOwnerTokenCommand } from './revoke-owner-token/revoke-owner-token.command.js';
 
 /**
@@ -21,16 +23,15 @@ export class OwnerTokensController {
   constructor(@Inject(CommandBus) private readonly commands: CommandBus) {}
 
   @Post()
-  @ApiBody({ type: IssueOwnerTokenDto })
-  @ApiCreatedResponse({ type: IssuedOwnerTokenDto })
-  issue(@Body(new ZodValidationPipe(issueOwnerTokenBody)) { owner }: { owner: string }): Promise<IssuedOwnerToken> {
+  @ApiCreatedResponse({ schema: apiSchema(IssuedOwnerTokenDto) })
+  issue(@ValidBody(issueOwnerTokenBody) { owner }: z.output<typeof issueOwnerTokenBody>): Promise<IssuedOwnerToken> {
     return this.commands.execute<IssueOwnerTokenCommand, IssuedOwnerToken>(new IssueOwnerTokenCommand(owner, 'admin:admin-token'));
   }
 
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'Revoked (or already revoked)' })
-  @ApiNotFoundResponse({ type: ErrorDto })
+  @ApiNotFoundResponse(errorAnswer())
   async revoke(@Param('id') id: string): Promise<void> {
     const found = await this.commands.execute<RevokeOwnerTokenCommand, boolean>(new RevokeOwnerTokenCommand(id, 'admin:admin-token'));
     if (!found) throw new HttpException({ message: `no owner token ${id}` }, HttpStatus.NOT_FOUND);

@@ -1,6 +1,8 @@
-import { applyDecorators, HttpException, HttpStatus, type Type } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty } from '@nestjs/swagger';
+import { applyDecorators, HttpException, HttpStatus } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse } from '@nestjs/swagger';
+import { z } from 'zod';
 import type { Slice } from '#infra';
+import { apiSchema } from './openapi-schema.js';
 import { cursor, encodeCursor, limit } from './query-params.schema.js';
 
 /** A list answer: `{"items": [...], "nextCursor": string|null}`; pass `nextCursor` back as `cursor` for the next page. */
@@ -11,30 +13,32 @@ export function pageOf<R, T>({ items, more }: Slice<R>, view: (row: R) => T, key
   return { items: items.map(view), nextCursor: more && items.length > 0 ? encodeCursor(keyOf(items.at(-1)!)) : null };
 }
 
-/** The OpenAPI class of a list answer, named after its items (`FunctionPage`, ...). */
-export function PageDto<T>(item: Type<T>, name: string): Type<Page<T>> {
-  class PageOfItems {
-    @ApiProperty({ type: [item] }) items!: T[];
-    @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page.' }) nextCursor!:
-      string | null;
-  }
-  Object.defineProperty(PageOfItems, 'name', { value: name });
-  return PageOfItems;
-}
+/** The schema of a list answer, named after its items (`FunctionPage`, ...). */
+export const PageDto = (item: z.ZodType, name: string) =>
+  z
+    .object({
+      items: z.array(item),
+      nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
+    })
+    .meta({ id: name });
 
 /** The body of every 4xx answer. */
-export class ErrorDto {
-  @ApiProperty({ description: 'What is wrong, naming the parameter.' }) message!: string;
-}
+export const ErrorDto = z.object({ message: z.string().describe('What is wrong, naming the parameter.') }).meta({ id: 'ErrorDto' });
+
+/** A 4xx answer of the OpenAPI document, with what it means here. */
+export const errorAnswer = (description?: string) => ({
+  schema: apiSchema(ErrorDto),
+  ...(description === undefined ? {} : { description }),
+});
 
 /** The `limit` and `cursor` parameters of a list whose cursor is a key `isKey` accepts; spread into the route's query schema. */
 export const pageParams = <K>(isKey: (key: unknown) => key is K) => ({ limit, cursor: cursor(isKey) });
 
 /** A list route's answer, for the OpenAPI document (its parameters come from the route's query schema). */
-export const ApiPage = (page: Type<unknown>) =>
+export const ApiPage = (page: z.ZodType) =>
   applyDecorators(
-    ApiOkResponse({ type: page }),
-    ApiBadRequestResponse({ type: ErrorDto, description: 'A parameter is malformed; the message names it' }),
+    ApiOkResponse({ schema: apiSchema(page) }),
+    ApiBadRequestResponse(errorAnswer('A parameter is malformed; the message names it')),
   );
 
 export const notFound = (message: string) => new HttpException({ message }, HttpStatus.NOT_FOUND);
@@ -42,6 +46,6 @@ export const notFound = (message: string) => new HttpException({ message }, Http
 /** A route that answers 404 for an unknown name or id, and 400 for a malformed one. */
 export const ApiNotFound = () =>
   applyDecorators(
-    ApiNotFoundResponse({ type: ErrorDto, description: 'Nothing by that name or id' }),
-    ApiBadRequestResponse({ type: ErrorDto, description: 'A parameter is malformed; the message names it' }),
+    ApiNotFoundResponse(errorAnswer('Nothing by that name or id')),
+    ApiBadRequestResponse(errorAnswer('A parameter is malformed; the message names it')),
   );

@@ -4,7 +4,8 @@ import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkRes
 import { ReplayAlreadyRunning, type ReplayReport } from '#projections';
 import { AdminGuard } from '../../auth/admin.guard.js';
 import { ApiAdmin } from '../../auth/api-admin.js';
-import { ErrorDto } from '../../queries/page.js';
+import { apiSchema } from '../../queries/openapi-schema.js';
+import { errorAnswer } from '../../queries/page.js';
 import { ReadReplayQuery } from './read-replay.query.js';
 import { ReplayDto, ReplayStartedDto } from './replay.dto.js';
 import { StartReplayCommand } from './start-replay.command.js';
@@ -25,8 +26,8 @@ export class ReplayController {
 
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiAcceptedResponse({ type: ReplayStartedDto })
-  @ApiConflictResponse({ type: ErrorDto, description: 'A replay is already running' })
+  @ApiAcceptedResponse({ schema: apiSchema(ReplayStartedDto) })
+  @ApiConflictResponse(errorAnswer('A replay is already running'))
   async start(): Promise<ReplayStartedDto> {
     try {
       return { id: await this.commands.execute<StartReplayCommand, string>(new StartReplayCommand('admin:admin-token')) };
@@ -37,8 +38,8 @@ export class ReplayController {
   }
 
   @Get(':id')
-  @ApiOkResponse({ type: ReplayDto })
-  @ApiNotFoundResponse({ type: ErrorDto })
+  @ApiOkResponse({ schema: apiSchema(ReplayDto) })
+  @ApiNotFoundResponse(errorAnswer())
   async read(@Param('id') id: string): Promise<ReplayDto> {
     const report = await this.queries.execute<ReadReplayQuery, ReplayReport | null>(new ReadReplayQuery(id));
     if (report === null) throw new HttpException({ message: `no replay ${id}` }, HttpStatus.NOT_FOUND);

@@ -1,24 +1,26 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { z } from 'zod';
+import { dateTime } from '../../queries/openapi-schema.js';
 
-export class ReplayStartedDto {
-  @ApiProperty({ description: 'Follow it at GET /api/v1/admin/replay/{id}' }) id!: string;
-}
+export const ReplayStartedDto = z
+  .object({ id: z.string().describe('Follow it at GET /api/v1/admin/replay/{id}') })
+  .meta({ id: 'ReplayStartedDto' });
+export type ReplayStartedDto = z.output<typeof ReplayStartedDto>;
 
-export class ReplayDto {
-  @ApiProperty() id!: string;
-  @ApiProperty({ enum: ['running', 'done', 'failed'] }) status!: 'running' | 'done' | 'failed';
-  @ApiProperty({ description: 'Who started it', example: 'admin:admin-token' }) actor!: string;
-  @ApiProperty({ description: 'Events the live read models held when the replay began (grows while it runs)' }) eventsTotal!: number;
-  @ApiProperty({ description: 'Events folded into the rebuilt read models so far' }) eventsProcessed!: number;
-  @ApiProperty({ type: String, nullable: true, description: 'Order-independent checksum of the live read models at the swap' })
-  checksumBefore!: string | null;
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    description: 'The same checksum of the rebuilt read models; equal unless event shapes or projections changed',
+export const ReplayDto = z
+  .object({
+    id: z.string(),
+    status: z.enum(['running', 'done', 'failed']),
+    actor: z.string().meta({ description: 'Who started it', example: 'admin:admin-token' }),
+    eventsTotal: z.number().describe('Events the live read models held when the replay began (grows while it runs)'),
+    eventsProcessed: z.number().describe('Events folded into the rebuilt read models so far'),
+    checksumBefore: z.string().nullable().describe('Order-independent checksum of the live read models at the swap'),
+    checksumAfter: z
+      .string()
+      .nullable()
+      .describe('The same checksum of the rebuilt read models; equal unless event shapes or projections changed'),
+    error: z.string().nullable(),
+    startedAt: dateTime,
+    finishedAt: dateTime.nullable(),
   })
-  checksumAfter!: string | null;
-  @ApiProperty({ type: String, nullable: true }) error!: string | null;
-  @ApiProperty({ format: 'date-time' }) startedAt!: string;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
-}
+  .meta({ id: 'ReplayDto' });
+export type ReplayDto = z.output<typeof ReplayDto>;

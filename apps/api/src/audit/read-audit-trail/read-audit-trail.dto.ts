@@ -1,4 +1,4 @@
 import { PageDto } from '../../queries/page.js';
 import { EventDto } from '../event.dto.js';
 
-export class EventPage extends PageDto(EventDto, 'EventPage') {}
+export const EventPage = PageDto(EventDto, 'EventPage');

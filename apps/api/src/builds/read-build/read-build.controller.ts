@@ -4,6 +4,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ApiAudience, PRIVATE_NOTE, type Audience } from '../../auth/audience.js';
 import { ReadAudience } from '../../auth/audience.pipe.js';
+import { apiSchema } from '../../queries/openapi-schema.js';
 import { ApiNotFound, notFound } from '../../queries/page.js';
 import { ValidPath } from '../../queries/api-params.decorator.js';
 import { buildId } from '../../queries/query-params.schema.js';
@@ -21,7 +22,7 @@ export class ReadBuildController {
   @Get(':id')
   @ApiOperation({ summary: 'One build', description: `${PRIVATE_NOTE} Anyone else gets 404.` })
   @ApiAudience()
-  @ApiOkResponse({ type: BuildDto })
+  @ApiOkResponse({ schema: apiSchema(BuildDto) })
   @ApiNotFound()
   async read(@ValidPath(readBuildPath) { id }: z.output<typeof readBuildPath>, @ReadAudience() audience: Audience): Promise<BuildDto> {
     const found = await this.queries.execute<ReadBuildQuery, BuildDto | null>(new ReadBuildQuery(id, audience));

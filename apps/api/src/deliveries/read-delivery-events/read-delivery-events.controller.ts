@@ -1,12 +1,13 @@
 import { Controller, Get, Inject, Param, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBadRequestResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { Event, RecordedEvent } from '#domain';
 import { EventDto, toEventDto } from '../../audit/event.dto.js';
 import { ApiAdmin } from '../../auth/api-admin.js';
 import { ValidQuery } from '../../queries/api-params.decorator.js';
-import { ErrorDto } from '../../queries/page.js';
+import { apiSchema } from '../../queries/openapi-schema.js';
+import { errorAnswer } from '../../queries/page.js';
 import { position } from '../../queries/query-params.schema.js';
 import { AdminGuard } from '../../auth/admin.guard.js';
 import { ReadDeliveryEventsQuery } from './read-delivery-events.query.js';
@@ -17,9 +18,8 @@ import { ReadDeliveryEventsQuery } from './read-delivery-events.query.js';
  */
 const deliveryEventsQuery = z.object({ after: position.default(0).describe('Only events after this position') });
 
-class DeliveryEventsDto {
-  @ApiProperty({ type: [EventDto] }) items!: EventDto[];
-}
+const DeliveryEventsDto = z.object({ items: z.array(EventDto) }).meta({ id: 'DeliveryEventsDto' });
+type DeliveryEventsDto = z.output<typeof DeliveryEventsDto>;
 
 @ApiTags('audit')
 @ApiAdmin()
@@ -29,8 +29,8 @@ export class ReadDeliveryEventsController {
   constructor(@Inject(QueryBus) private readonly queries: QueryBus) {}
 
   @Get(':deliveryId/events')
-  @ApiOkResponse({ type: DeliveryEventsDto })
-  @ApiBadRequestResponse({ type: ErrorDto })
+  @ApiOkResponse({ schema: apiSchema(DeliveryEventsDto) })
+  @ApiBadRequestResponse(errorAnswer())
   async read(
     @Param('deliveryId') deliveryId: string,
     @ValidQuery(deliveryEventsQuery) { after }: z.output<typeof deliveryEventsQuery>,

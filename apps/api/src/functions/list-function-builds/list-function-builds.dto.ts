@@ -1,4 +1,4 @@
 import { BuildDto } from '../../builds/build.dto.js';
 import { PageDto } from '../../queries/page.js';
 
-export class BuildPage extends PageDto(BuildDto, 'BuildPage') {}
+export const BuildPage = PageDto(BuildDto, 'BuildPage');

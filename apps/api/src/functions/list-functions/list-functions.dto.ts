@@ -1,4 +1,4 @@
 import { FunctionDto } from '../function.dto.js';
 import { PageDto } from '../../queries/page.js';
 
-export class FunctionPage extends PageDto(FunctionDto, 'FunctionPage') {}
+export const FunctionPage = PageDto(FunctionDto, 'FunctionPage');

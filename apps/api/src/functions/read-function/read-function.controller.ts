@@ -4,6 +4,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { ApiAudience, PRIVATE_NOTE, type Audience } from '../../auth/audience.js';
 import { ReadAudience } from '../../auth/audience.pipe.js';
+import { apiSchema } from '../../queries/openapi-schema.js';
 import { ApiNotFound, notFound } from '../../queries/page.js';
 import { ValidPath } from '../../queries/api-params.decorator.js';
 import { functionNamePath } from '../../queries/query-params.schema.js';
@@ -19,7 +20,7 @@ export class ReadFunctionController {
   @Get(':name')
   @ApiOperation({ summary: 'One function as it is now', description: `${PRIVATE_NOTE} Anyone else gets 404.` })
   @ApiAudience()
-  @ApiOkResponse({ type: FunctionDto })
+  @ApiOkResponse({ schema: apiSchema(FunctionDto) })
   @ApiNotFound()
   async read(
     @ValidPath(functionNamePath) { name }: z.output<typeof functionNamePath>,

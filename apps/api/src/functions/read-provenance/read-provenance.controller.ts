@@ -4,6 +4,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { AdminGuard } from '../../auth/admin.guard.js';
 import { ApiAdmin } from '../../auth/api-admin.js';
+import { apiSchema } from '../../queries/openapi-schema.js';
 import { ApiNotFound, notFound } from '../../queries/page.js';
 import { ValidPath } from '../../queries/api-params.decorator.js';
 import { functionNamePath } from '../../queries/query-params.schema.js';
@@ -21,7 +22,7 @@ export class ReadProvenanceController {
 
   @Get(':name/provenance')
   @ApiOperation({ summary: 'Why a function is at its SHA: causation from its FunctionDeployed back to the push' })
-  @ApiOkResponse({ type: ProvenanceDto })
+  @ApiOkResponse({ schema: apiSchema(ProvenanceDto) })
   @ApiNotFound()
   async read(@ValidPath(functionNamePath) { name }: z.output<typeof functionNamePath>): Promise<ProvenanceDto> {
     const found = await this.queries.execute<ReadProvenanceQuery, Provenance>(new ReadProvenanceQuery(name));

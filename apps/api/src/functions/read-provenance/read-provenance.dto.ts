@@ -1,14 +1,15 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { z } from 'zod';
 import { EventDto } from '../../audit/event.dto.js';
 
 /** Why a function is at its SHA: the causation chain from its current FunctionDeployed back to the push. */
-export class ProvenanceDto {
-  @ApiProperty({ example: 'alexellis-fn1' }) name!: string;
-  @ApiProperty({ description: 'The commit deployed' }) sha!: string;
-  @ApiProperty({ description: 'The webhook delivery of the push that deployed it' }) deliveryId!: string;
-  @ApiProperty({
-    type: [EventDto],
-    description: 'FunctionDeployed first, each event followed by its cause, ending at the PushReceived of the delivery',
+export const ProvenanceDto = z
+  .object({
+    name: z.string().meta({ example: 'alexellis-fn1' }),
+    sha: z.string().describe('The commit deployed'),
+    deliveryId: z.string().describe('The webhook delivery of the push that deployed it'),
+    chain: z
+      .array(EventDto)
+      .describe('FunctionDeployed first, each event followed by its cause, ending at the PushReceived of the delivery'),
   })
-  chain!: EventDto[];
-}
+  .meta({ id: 'ProvenanceDto' });
+export type ProvenanceDto = z.output<typeof ProvenanceDto>;

@@ -1,15 +1,15 @@
-import { Body, Controller, HttpCode, HttpException, HttpStatus, Inject, Post } from '@nestjs/common';
+import { Controller, HttpCode, HttpStatus, Inject, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiAcceptedResponse, ApiBody, ApiConflictResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiConflictResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { actorOf, ApiCaller, CallerOf, mayManage, type Caller } from '../../auth/caller.js';
-import { ApiNotFound, ErrorDto } from '../../queries/page.js';
-import { ValidPath } from '../../queries/api-params.decorator.js';
+import { ValidBody, ValidPath } from '../../queries/api-params.decorator.js';
+import { apiSchema } from '../../queries/openapi-schema.js';
+import { ApiNotFound, errorAnswer } from '../../queries/page.js';
 import { functionNamePath } from '../../queries/query-params.schema.js';
-import { ZodValidationPipe } from '../../queries/zod-validation.pipe.js';
 import { refusalAnswer, type Requester } from '../requester.js';
 import { RollBackFunctionCommand } from './rollback-function.command.js';
-import { rollbackBody, RollbackDto, RollbackRequestDto } from './rollback-function.dto.js';
+import { rollbackBody, RollbackDto } from './rollback-function.dto.js';
 
 /** `POST /api/v1/functions/{name}/rollback`: an earlier successful build's image takes over again. */
 @ApiTags('functions')
@@ -25,27 +25,18 @@ export class RollBackFunctionController {
     description:
       'Recorded as FunctionRolledBack (with the caller and the reason), then deployed like that build was. Pushes received before it never replace it; the next push deploys normally.',
   })
-  @ApiBody({ type: RollbackRequestDto })
-  @ApiAcceptedResponse({ type: RollbackDto })
+  @ApiAcceptedResponse({ schema: apiSchema(RollbackDto) })
   @ApiNotFound()
-  @ApiConflictResponse({
-    type: ErrorDto,
-    description: 'The build failed, is of another function, is running already, or its image is gone',
-  })
+  @ApiConflictResponse(errorAnswer('The build failed, is of another function, is running already, or its image is gone'))
   async rollBack(
     // First: who asks is checked (401/403) before what they ask.
     @CallerOf() caller: Caller,
     @ValidPath(functionNamePath) { name }: z.output<typeof functionNamePath>,
-    @Body(new ZodValidationPipe(rollbackBody)) body: z.output<typeof rollbackBody>,
+    @ValidBody(rollbackBody) { to, reason }: z.output<typeof rollbackBody>,
   ): Promise<RollbackDto> {
-    const to = body.buildId !== undefined ? { buildId: body.buildId } : body.sha !== undefined ? { sha: body.sha } : null;
-    if (to === null || (body.buildId !== undefined && body.sha !== undefined))
-      throw new HttpException({ message: 'give either buildId or sha' }, HttpStatus.BAD_REQUEST);
     const by: Requester = { actor: actorOf(caller), mayManage: (owner) => mayManage(caller, owner) };
     try {
-      return await this.commands.execute<RollBackFunctionCommand, RollbackDto>(
-        new RollBackFunctionCommand(name, to, body.reason ?? null, by),
-      );
+      return await this.commands.execute<RollBackFunctionCommand, RollbackDto>(new RollBackFunctionCommand(name, to, reason, by));
     } catch (error) {
       throw refusalAnswer(error);
     }

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { apiSchema } from '../../queries/openapi-schema.js';
 import { LanguageList } from './language.dto.js';
 import { ListLanguagesQuery } from './list-languages.query.js';
 
@@ -12,7 +13,7 @@ export class ListLanguagesController {
 
   @Get()
   @ApiOperation({ summary: 'The languages a stack file may use, by name (the built-in templates and TEMPLATES_DIR)' })
-  @ApiOkResponse({ type: LanguageList })
+  @ApiOkResponse({ schema: apiSchema(LanguageList) })
   list(): Promise<LanguageList> {
     return this.queries.execute(new ListLanguagesQuery());
   }

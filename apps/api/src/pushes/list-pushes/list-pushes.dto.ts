@@ -1,23 +1,27 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { z } from 'zod';
 import type { ReadPush } from '#infra';
+import { dateTime } from '../../queries/openapi-schema.js';
 import { PageDto } from '../../queries/page.js';
 
 export const pushOutcomes = ['pending', 'deployed', 'failed', 'ignored'] as const;
 
 /** One push delivery and how its pipeline ended. */
-export class PushDto {
-  @ApiProperty({ description: 'The X-GitHub-Delivery id' }) deliveryId!: string;
-  @ApiProperty() owner!: string;
-  @ApiProperty() repo!: string;
-  @ApiProperty() sha!: string;
-  @ApiProperty({ type: String, nullable: true, example: 'refs/heads/master' }) ref!: string | null;
-  @ApiProperty({ type: String, nullable: true, example: 'master' }) branch!: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) receivedAt!: string | null;
-  @ApiProperty({ enum: pushOutcomes, enumName: 'PushOutcome' }) outcome!: (typeof pushOutcomes)[number];
-  @ApiProperty({ type: String, nullable: true, description: 'Why the push failed or was ignored' }) reason!: string | null;
-}
+export const PushDto = z
+  .object({
+    deliveryId: z.string().describe('The X-GitHub-Delivery id'),
+    owner: z.string(),
+    repo: z.string(),
+    sha: z.string(),
+    ref: z.string().nullable().meta({ example: 'refs/heads/master' }),
+    branch: z.string().nullable().meta({ example: 'master' }),
+    receivedAt: dateTime.nullable(),
+    outcome: z.enum(pushOutcomes).meta({ id: 'PushOutcome' }),
+    reason: z.string().nullable().describe('Why the push failed or was ignored'),
+  })
+  .meta({ id: 'PushDto' });
+export type PushDto = z.output<typeof PushDto>;
 
-export class PushPage extends PageDto(PushDto, 'PushPage') {}
+export const PushPage = PageDto(PushDto, 'PushPage');
 
 export const toPushDto = (row: ReadPush): PushDto => ({
   deliveryId: row.deliveryId,

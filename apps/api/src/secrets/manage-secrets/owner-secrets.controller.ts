@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Delete, Get, HttpCode, HttpException, HttpStatus, Inject, Param, Put } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, HttpException, HttpStatus, Inject, Param, Put } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiBody,
   ApiConflictResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import type { z } from 'zod';
 import { deployedSecretName } from '#domain';
 import {
   GatewayError,
-  MAX_SECRET_BYTES,
   openSealed,
   seal,
   sealedFingerprint,
@@ -23,10 +22,12 @@ import {
 } from '#infra';
 import { actorOf, ApiCaller, CallerOf, mayManage, type Caller } from '../../auth/caller.js';
 import { GITHUB_LOGIN } from '../../owner-tokens/owner-token.dto.js';
-import { ErrorDto } from '../../queries/page.js';
+import { ValidBody } from '../../queries/api-params.decorator.js';
+import { apiSchema } from '../../queries/openapi-schema.js';
+import { errorAnswer, type Page } from '../../queries/page.js';
 import { OWNER_SECRETS, SEAL_KEY } from '../../tokens.js';
 import { SecretRefused, type OwnerSecrets } from '../owner-secrets.js';
-import { SecretDto, SecretPageDto, SetSecretDto } from './secret.dto.js';
+import { SecretDto, SecretPageDto, setSecretBody } from './secret.dto.js';
 
 const fail = (status: HttpStatus, message: string) => new HttpException({ message }, status);
 
@@ -45,34 +46,29 @@ export class OwnerSecretsController {
   ) {}
 
   @Get()
-  @ApiOkResponse({ type: SecretPageDto })
-  async list(@CallerOf() caller: Caller, @Param('owner') owner: string): Promise<SecretPageDto> {
+  @ApiOkResponse({ schema: apiSchema(SecretPageDto) })
+  async list(@CallerOf() caller: Caller, @Param('owner') owner: string): Promise<Page<SecretDto>> {
     this.authorise(caller, owner);
     return { items: await this.secrets.list(owner), nextCursor: null };
   }
 
   @Put(':name')
-  @ApiBody({ type: SetSecretDto })
-  @ApiOkResponse({ type: SecretDto })
-  @ApiBadRequestResponse({ type: ErrorDto })
-  @ApiConflictResponse({ type: ErrorDto, description: 'The name is held by another owner' })
+  @ApiOkResponse({ schema: apiSchema(SecretDto) })
+  @ApiBadRequestResponse(errorAnswer())
+  @ApiConflictResponse(errorAnswer('The name is held by another owner'))
   async set(
     @CallerOf() caller: Caller,
     @Param('owner') owner: string,
     @Param('name') name: string,
-    @Body() body: unknown,
+    @ValidBody(setSecretBody) { value, sealed }: z.output<typeof setSecretBody>,
   ): Promise<SecretDto> {
     this.authorise(caller, owner);
     const nameProblem = secretNameProblem(name);
     if (nameProblem) throw fail(HttpStatus.BAD_REQUEST, nameProblem);
-    const { value, sealed } = (body ?? {}) as { value?: unknown; sealed?: unknown };
-    if ((value === undefined) === (sealed === undefined)) throw fail(HttpStatus.BAD_REQUEST, 'give exactly one of value or sealed');
     let plain: Buffer;
     let sealedValue: string;
     if (value !== undefined) {
-      if (typeof value !== 'string') throw fail(HttpStatus.BAD_REQUEST, 'value must be a string');
       plain = Buffer.from(value, 'utf8');
-      if (plain.length > MAX_SECRET_BYTES) throw fail(HttpStatus.BAD_REQUEST, `value is over ${MAX_SECRET_BYTES / 1024} KiB`);
       // Sealed here too, so its fingerprint is of a sealed box like every other: it says nothing of the value.
       sealedValue = await seal(plain, this.key);
     } else {
@@ -103,7 +99,7 @@ export class OwnerSecretsController {
   @Delete(':name')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'Deleted from the gateway' })
-  @ApiNotFoundResponse({ type: ErrorDto })
+  @ApiNotFoundResponse(errorAnswer())
   async remove(@CallerOf() caller: Caller, @Param('owner') owner: string, @Param('name') name: string): Promise<void> {
     this.authorise(caller, owner);
     const requestId = randomUUID();
