@@ -107,7 +107,16 @@ describe.each(logModes)('the pipeline, end to end through the webhook ($name)', 
     expect(count(recorded, 'FunctionDeployed')).toBe(2);
     expect(gateway.functions.get('alexellis-fn1')!.image).toBe(`registry:5000/alexellis/fns-fn1:0.1-master-${first.sha.slice(0, 7)}`);
     expect(gateway.functions.get('alexellis-fn2')!.image).toBe(`registry:5000/alexellis/fns-fn2:0.1-master-${second.sha.slice(0, 7)}`);
-    expect((gateway.functions.get('alexellis-fn1')!.labels as Record<string, string>)['com.openfaas.cloud.git-sha']).toBe(second.sha);
+    // Unchanged means untouched: fn1 is recorded at the new commit, and the gateway is not asked to deploy it again.
+    const deployed = recorded.filter((e) => e.type === 'FunctionDeployed');
+    expect(deployed.map((e) => [e.data.name, e.data.sha, e.data.alreadyRunning ?? false]).sort()).toEqual([
+      ['alexellis-fn1', second.sha, true],
+      ['alexellis-fn2', second.sha, false],
+    ]);
+    expect((gateway.functions.get('alexellis-fn1')!.labels as Record<string, string>)['com.openfaas.cloud.git-sha']).toBe(first.sha);
+    expect(gateway.deploys.filter((d) => d.service === 'alexellis-fn1').map((d) => d.labels['com.openfaas.cloud.git-sha'])).toEqual([
+      first.sha,
+    ]);
   });
 
   it('removes a function that left the stack file, and only that one', async () => {
