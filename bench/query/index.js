@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { URLSearchParams } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { openBackbone, silentLogger } from '../../dist/libs/infra/index.js';
+import { functionBuildsSql, openBackbone, silentLogger } from '../../dist/libs/infra/index.js';
 import { freshDatabase, startPostgres } from '../postgres.js';
 
 const BUILDS = Number(process.env.BENCH_BUILDS ?? 1_000_000);
@@ -59,6 +59,12 @@ async function fill(client) {
     SELECT DISTINCT ON (function_name) function_name, owner, repo, regexp_replace(function_name, '^[^-]+-', ''), image, sha, 'main', 'ready',
            'http://127.0.0.1:8081/function/' || function_name, finished_at, id, id, delivery_id, md5('deploy' || id)::uuid::text, NULL, seq + 3
       FROM read_builds WHERE status IN ('succeeded', 'reused') ORDER BY function_name, seq DESC`);
+  // Every build's push, public: anonymous callers see the builds of public repositories' pushes only.
+  await client.query(`
+    INSERT INTO read_pushes (delivery_id, owner, repo, sha, ref, branch, received_at, outcome, reason, seq, private)
+    SELECT DISTINCT ON (delivery_id) delivery_id, owner, repo, sha, 'refs/heads/main', 'main', started_at, 'deployed', NULL, seq, false
+      FROM read_builds ORDER BY delivery_id, seq`);
+  await client.query('VACUUM ANALYZE read_pushes');
   await client.query('VACUUM ANALYZE read_builds');
   await client.query('VACUUM ANALYZE read_functions');
 }
@@ -151,13 +157,8 @@ async function sequential(base, paths, request = fetchOk) {
 }
 
 /** The handler's query (as TypeORM's query builder writes it) for a first page of `limit`, straight over pg. */
-const handlerSql = (limit) =>
-  `SELECT b.id AS b_id, b.function_name AS b_function_name, b.owner AS b_owner, b.repo AS b_repo, b.sha AS b_sha, b.status AS b_status,
-          b.image AS b_image, b.context_digest AS b_context_digest, b.started_at AS b_started_at, b.finished_at AS b_finished_at,
-          b.duration_ms AS b_duration_ms, b.log_ref AS b_log_ref, b.reason AS b_reason, b.delivery_id AS b_delivery_id,
-          b.reused_build_id AS b_reused_build_id, b.superseded_by AS b_superseded_by, b.builder AS b_builder,
-          b.image_digest AS b_image_digest, b.seq AS b_seq
-     FROM read_builds b WHERE b.function_name = $1 ORDER BY b.seq DESC, b.id DESC LIMIT ${limit + 1}`;
+// The handler's own query, as an anonymous caller gets it (public pushes only).
+const handlerSql = functionBuildsSql('public', false);
 
 async function loaded(base, paths) {
   let next = 0;
@@ -171,14 +172,10 @@ async function loaded(base, paths) {
   return { p50: result.latency.p50, p99: result.latency.p99, rps: result.requests.average };
 }
 
-/** The SQL the handler runs (TypeORM's query builder, same clauses), explained on the server. */
+/** The SQL the handler runs for an anonymous caller, explained on the server. */
 async function explain(client, name, limit, before) {
-  const where = before ? ` AND b.seq <= $3 AND (b.seq, b.id) < ($3, $4)` : '';
   const params = before ? [name, limit + 1, before[0], before[1]] : [name, limit + 1];
-  const { rows } = await client.query(
-    `EXPLAIN (ANALYZE, BUFFERS) SELECT b.* FROM read_builds b WHERE b.function_name = $1${where} ORDER BY b.seq DESC, b.id DESC LIMIT $2`,
-    params,
-  );
+  const { rows } = await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${functionBuildsSql('public', before !== null)}`, params);
   return rows.map((row) => row['QUERY PLAN']);
 }
 
@@ -250,7 +247,7 @@ try {
       ["the handler's SQL alone (pg), limit=500, hot", 500],
     ]) {
       step(`sequential: ${label}`);
-      const seq = await sequential(null, hot, (_, name) => client.query(handlerSql(limit), [name]));
+      const seq = await sequential(null, hot, (_, name) => client.query(handlerSql, [name, limit + 1]));
       results.push({ scenario: { name: label, baseline: true }, seq, load: null });
     }
     step('sequential + autocannon: GET /healthz');
