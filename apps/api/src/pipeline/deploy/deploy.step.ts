@@ -25,14 +25,13 @@ import {
   GatewayError,
   GatewayFunctionCrashed,
   handleCommand,
-  postgresOwnerFunctions,
   readState,
   type GatewayClient,
   type OwnerFunctions,
   type StepOutcome,
 } from '#infra';
 import { buildOrigin } from '../../functions/rollback-function/build-origin.js';
-import { STEP_CONTEXT } from '../pipeline.tokens.js';
+import { OWNER_FUNCTIONS, STEP_CONTEXT } from '../pipeline.tokens.js';
 import type { StepContext } from '../pipeline-parts.js';
 import { PipelineStep, STEP_OF, type PipelineJob } from '../pipeline-step.js';
 
@@ -63,13 +62,13 @@ class NotReady extends Error {
  */
 @Injectable()
 export class DeployStep extends PipelineStep<Deploy> {
-  constructor(@Inject(STEP_CONTEXT) context: StepContext) {
+  constructor(
+    @Inject(STEP_CONTEXT) context: StepContext,
+    @Inject(OWNER_FUNCTIONS) private readonly ownerFunctions: OwnerFunctions,
+  ) {
     // Owners take turns, two deploys each at most, so one owner's large stack leaves slots for the others.
     super(context, STEP_OF.Deploy, 4, (job) => `deploy:${job.payload.command.spec.name}`, 2);
-    this.ownerFunctions = postgresOwnerFunctions(context.backbone.db);
   }
-
-  private readonly ownerFunctions: OwnerFunctions;
 
   protected async run(job: PipelineJob<Deploy>, context: { id: string; attempts: number }, signal: AbortSignal): Promise<StepOutcome> {
     const { push, spec } = job.command;
