@@ -25,6 +25,7 @@ export * from './packaging/context-store.port.js';
 export * from './packaging/postgres.adapter.js';
 export * from './pipeline/step-queue.js';
 export * from './pipeline/owner-functions.js';
+export * from './pipeline/build-origin.js';
 export * from './pipeline/workflow-states.js';
 export * from './security/local-secret.js';
 export * from './security/instance-lock.js';

@@ -22,6 +22,7 @@ import {
   type ReplicaStatus,
 } from '#domain';
 import {
+  buildOrigin,
   GatewayError,
   GatewayFunctionCrashed,
   handleCommand,
@@ -30,7 +31,6 @@ import {
   type OwnerFunctions,
   type StepOutcome,
 } from '#infra';
-import { buildOrigin } from '../../functions/rollback-function/build-origin.js';
 import { OWNER_FUNCTIONS, STEP_CONTEXT } from '../pipeline.tokens.js';
 import type { StepContext } from '../pipeline-parts.js';
 import { PipelineStep, STEP_OF, type PipelineJob } from '../pipeline-step.js';
