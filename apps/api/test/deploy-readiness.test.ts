@@ -13,7 +13,7 @@ import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-o
 import { gitFixtures, writeTemplates, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
 import { freePort } from '../../../test/support/free-port.js';
 import { deliverPush } from '../../../test/support/github-payloads.js';
-import { start, pushEnv, gatewayEnv } from './support/spawn-api.js';
+import { start, stop, pushEnv, gatewayEnv } from './support/spawn-api.js';
 
 const secret = 'deploy-readiness-webhook-secret';
 const registryUrl = process.env.TEST_REGISTRY_URL;
@@ -212,6 +212,20 @@ describe('deploys on an external gateway wait for a ready replica (fake BuildKit
     expect(failures).toHaveLength(1);
     expect(failures[0]!.data.reason).toMatch(new RegExp(`^not ready after ${READY_TIMEOUT_S}s .*; back to ${first.sha.slice(0, 7)}`));
     await eventually(async () => (await invoke()) === `200 served by ${first.pulled}`, 20_000, 'the earlier version to answer');
+  }, 120_000);
+
+  it('stops mid-wait on a shutdown, recording no failure for it; the next start finishes the wait', async () => {
+    const stuck = await push('shut down', ({ pulled }) => gateway.holdReplicas(pulled));
+    await eventually(async () => gateway.deploys.some((d) => d.image === stuck.pulled), 30_000, 'the deploy to reach the gateway');
+    expect(await stop(api.child)).toBe(0);
+    // The aborted wait (and any aborted gateway call) is no verdict on the deploy: the job is left to run again.
+    expect((await events(stuck.deliveryId)).map((e) => e.type)).not.toContain('DeployFailed');
+    api = await start(env, { keepPort: true });
+    await settled(stuck.deliveryId);
+    expect(gateway.deploys.filter((d) => d.image === stuck.pulled)).toHaveLength(1);
+    const failures = (await events(stuck.deliveryId)).filter((e) => e.type === 'DeployFailed');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.data.reason).toMatch(new RegExp(`^not ready after ${READY_TIMEOUT_S}s .*; back to ${first.sha.slice(0, 7)}`));
   }, 120_000);
 
   it('removes a first deploy that never became ready: nothing ran before it, and it would restart for good', async () => {

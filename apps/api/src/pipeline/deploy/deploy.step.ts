@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   afterFailedDeploy,
@@ -151,7 +152,9 @@ export class DeployStep extends PipelineStep<Deploy> {
       });
       return { done: true };
     } catch (error) {
-      if (error instanceof Interrupted) return { done: false, retryAfterMs: 0, error: 'interrupted' };
+      // Stopped mid-deploy (shutdown, or the lock lost): an aborted gateway call is no failure of the deploy, so
+      // nothing is recorded and the job runs again, finding its deploy on the gateway.
+      if (error instanceof Interrupted || signal.aborted) return { done: false, retryAfterMs: 0, error: 'interrupted' };
       if (error instanceof NotReady) {
         await this.failNotReady(job, error.observed, metadata, signal);
         return { done: true };
@@ -177,8 +180,10 @@ export class DeployStep extends PipelineStep<Deploy> {
       const verdict = readiness({ image, observed, deadlineMs, nowMs: Date.now() });
       if (verdict.kind === 'ready') return;
       if (verdict.kind === 'not-ready') throw new NotReady(observed);
-      await new Promise((resolve) => setTimeout(resolve, verdict.pollInMs));
-      if (signal.aborted) throw new Interrupted();
+      // Aborted with the step: a shutdown need not wait out the poll.
+      await sleep(verdict.pollInMs, undefined, { signal }).catch(() => {
+        throw new Interrupted();
+      });
       observed = await gateway.status(name, signal);
     }
   }
