@@ -44,6 +44,8 @@ export * from './builder/buildkit.adapter.js';
 export * from './builder/buildkit-proto.js';
 export * from './builder/buildkit-channel.js';
 export * from './builder/registry-auth.js';
+export * from './builder/grpc-message.codec.js';
+export * from './builder/grpc-stream.connection.js';
 export * from './read-models/index.js';
 export * from './disk/disk-evictor.js';
 export * from './disk/mark-used.js';
