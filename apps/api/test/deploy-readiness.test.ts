@@ -1,24 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { DataSource } from 'typeorm';
 import { imageRef } from '#domain';
-import { openDataSource } from '#infra';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
-import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
-import { startFakeBuildKit, type FakeBuildKit } from '../../../test/support/fake-buildkit.js';
-import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
-import { gitFixtures, writeTemplates, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
-import { freePort } from '../../../test/support/free-port.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
-import { start, stop, pushEnv, gatewayEnv } from './support/spawn-api.js';
+import type { FakeBuildKit } from '../../../test/support/fake-buildkit.js';
+import type { FakeGateway } from '../../../test/support/fake-openfaas.js';
+import type { GitFixtures, RepoFiles } from '../../../test/support/git-repos.js';
+import { startBuildKitWorld, testRegistry as registry, type BuildKitWorld } from './support/buildkit-world.js';
+import { deliverCommit, start, stop } from './support/spawn-api.js';
 
 const secret = 'deploy-readiness-webhook-secret';
-const registryUrl = process.env.TEST_REGISTRY_URL;
-/** Where BuildKit pushes (REGISTRY), and the name the gateway's nodes pull it by (REGISTRY_PULL). */
-const registry = registryUrl ? new URL(registryUrl).host : 'registry.invalid:5000';
+/** The name the gateway's nodes pull by (REGISTRY_PULL) what BuildKit pushes to REGISTRY. */
 const registryPull = 'registry.openfaas.svc:5000';
 const PULL_SECRET = 'registry-secret';
 const PLATFORMS = 'linux/amd64,linux/arm64';
@@ -33,37 +25,23 @@ const files = (text: string, fn = 'fn1'): RepoFiles => ({
 type StoredEvent = { type: string; data: Record<string, unknown> };
 
 describe('deploys on an external gateway wait for a ready replica (fake BuildKit and gateway)', () => {
-  let database: TestDatabase;
+  let world: BuildKitWorld;
   let db: DataSource;
   let git: GitFixtures;
   let buildkit: FakeBuildKit;
   let gateway: FakeGateway;
-  let dataDir: string;
-  let templatesDir: string;
   let api: { child: ChildProcess; url: string; output: () => string };
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    database = await provisionTestDatabase();
-    db = await openDataSource(database.url);
-    git = await gitFixtures();
-    buildkit = await startFakeBuildKit(registryUrl ? { registryUrl } : {});
-    gateway = await startFakeGateway();
+    world = await startBuildKitWorld(secret, 'faasline-readiness-');
+    ({ db, git, buildkit, gateway } = world);
     gateway.secrets.add(PULL_SECRET);
-    dataDir = mkdtempSync(join(tmpdir(), 'faasline-readiness-'));
-    templatesDir = writeTemplates(['node20']);
-    const port = await freePort();
     env = {
-      ...pushEnv(database, dataDir, git, secret),
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      TEMPLATES_DIR: templatesDir,
-      REGISTRY: registry,
+      ...world.env,
       REGISTRY_PULL: registryPull,
       REGISTRY_PULL_SECRET: PULL_SECRET,
-      BUILDKIT_ADDR: buildkit.address,
       BUILD_PLATFORMS: PLATFORMS,
-      ...gatewayEnv(gateway),
       DEPLOY_READY_TIMEOUT: String(READY_TIMEOUT_S),
     };
     api = await start(env, { keepPort: true });
@@ -71,13 +49,7 @@ describe('deploys on an external gateway wait for a ready replica (fake BuildKit
 
   afterAll(async () => {
     api?.child.kill('SIGKILL');
-    await git?.close();
-    await buildkit?.close();
-    await gateway?.close();
-    await db?.destroy();
-    await database?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if (templatesDir) rmSync(templatesDir, { recursive: true, force: true });
+    await world?.close();
   });
 
   /** Commits, lets `before` prepare the gateway for the commit's image, then delivers the push. */
@@ -90,13 +62,7 @@ describe('deploys on an external gateway wait for a ready replica (fake BuildKit
     const pushed = imageRef({ registry, owner: 'alexellis', repo, image: `${fn}:0.1`, branch: 'master', sha });
     const pulled = pushed.replace(`${registry}/`, `${registryPull}/`);
     before({ pushed, pulled });
-    const { deliveryId, status } = await deliverPush(api.url, secret, {
-      owner: 'alexellis',
-      repo,
-      sha,
-      cloneUrl: git.cloneUrl('alexellis', repo),
-    });
-    expect(status).toBe(202);
+    const deliveryId = await deliverCommit(api.url, secret, git, { owner: 'alexellis', repo, sha });
     return { sha, deliveryId, pushed, pulled };
   };
   const events = (deliveryId: string): Promise<StoredEvent[]> =>

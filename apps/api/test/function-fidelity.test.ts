@@ -8,8 +8,7 @@ import { openDataSource } from '#infra';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
 import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
-import { start, gatewayOf, pushEnv } from './support/spawn-api.js';
+import { start, gatewayOf, pushEnv, deliverCommit } from './support/spawn-api.js';
 
 const secret = 'fidelity-webhook-secret';
 type Outcome = { type: string; name: string; reason: string | null };
@@ -45,13 +44,7 @@ describe('functions as OpenFaaS runs them, on faasline with the embedded gateway
   /** Pushes `files` as alexellis/<repo> and waits until its `count` functions deployed or failed. */
   const push = async (repo: string, files: RepoFiles, count: number) => {
     const sha = git.commit('alexellis', repo, files);
-    const { deliveryId, status } = await deliverPush(api.url, secret, {
-      owner: 'alexellis',
-      repo,
-      sha,
-      cloneUrl: git.cloneUrl('alexellis', repo),
-    });
-    expect(status).toBe(202);
+    const deliveryId = await deliverCommit(api.url, secret, git, { owner: 'alexellis', repo, sha });
     const outcomes = async () =>
       (await db.query(
         `SELECT type, data->>'name' AS name, data->>'reason' AS reason FROM events

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
 import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
-import { start, stop, gatewayOf, pushEnv } from './support/spawn-api.js';
+import { start, stop, gatewayOf, pushEnv, deliverCommit } from './support/spawn-api.js';
 
 const secret = 'rollback-embedded-secret';
 const ADMIN = 'rollback-embedded-admin';
@@ -46,13 +45,7 @@ describe('rollback and delete on the embedded gateway: what the function answers
 
   const push = async (files: RepoFiles) => {
     const sha = git.commit('alexellis', 'box', files);
-    const { status } = await deliverPush(api.url, secret, {
-      owner: 'alexellis',
-      repo: 'box',
-      sha,
-      cloneUrl: git.cloneUrl('alexellis', 'box'),
-    });
-    expect(status).toBe(202);
+    await deliverCommit(api.url, secret, git, { owner: 'alexellis', repo: 'box', sha });
     return sha;
   };
   const call = async () => {

@@ -8,8 +8,7 @@ import { openDataSource, seal, sealKeyFromPublic, withSealedSecret } from '#infr
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
 import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
-import { start, gatewayOf, pushEnv } from './support/spawn-api.js';
+import { start, gatewayOf, pushEnv, deliverCommit } from './support/spawn-api.js';
 
 const webhookSecret = 'sealed-webhook-secret';
 /** What must reach the handler and nothing else; its base64 must not leak either. */
@@ -66,8 +65,7 @@ describe('a sealed secret committed in secrets.yml, through the spawned app on t
   };
   const push = async (owner: string, repo: string, repoFiles: RepoFiles) => {
     const sha = git.commit(owner, repo, repoFiles);
-    const { deliveryId, status } = await deliverPush(api.url, webhookSecret, { owner, repo, sha, cloneUrl: git.cloneUrl(owner, repo) });
-    expect(status).toBe(202);
+    const deliveryId = await deliverCommit(api.url, webhookSecret, git, { owner, repo, sha });
     const stackStatus = async () =>
       (
         (await db.query(
