@@ -165,33 +165,36 @@ describe('deploys on an external gateway wait for a ready replica (fake BuildKit
     await eventually(async () => (await invoke()) === `200 served by ${first.pulled}`, 20_000, 'the earlier version to answer');
   }, 90_000);
 
-  it('resumes the wait after a restart: the deploy is not sent twice, and fails once', async () => {
-    const stuck = await push('restarted', ({ pulled }) => gateway.holdReplicas(pulled));
+  /**
+   * Pushes an image that never becomes ready, stops the api with `halt` once the gateway took the deploy and starts
+   * it again: the re-run finds its deploy on the gateway (its deploy time with it) instead of deploying it again.
+   */
+  const expectFailsOnceAcrossRestart = async (text: string, halt: (deliveryId: string) => Promise<void>) => {
+    const stuck = await push(text, ({ pulled }) => gateway.holdReplicas(pulled));
     await eventually(async () => gateway.deploys.some((d) => d.image === stuck.pulled), 30_000, 'the deploy to reach the gateway');
-    api.child.kill('SIGKILL');
-    await new Promise((resolve) => api.child.once('exit', resolve));
+    await halt(stuck.deliveryId);
     api = await start(env, { keepPort: true });
     await settled(stuck.deliveryId);
-    // The re-run found its deploy on the gateway (its deploy time with it) instead of deploying it again.
     expect(gateway.deploys.filter((d) => d.image === stuck.pulled)).toHaveLength(1);
     const failures = (await events(stuck.deliveryId)).filter((e) => e.type === 'DeployFailed');
     expect(failures).toHaveLength(1);
     expect(failures[0]!.data.reason).toMatch(new RegExp(`^not ready after ${READY_TIMEOUT_S}s .*; back to ${first.sha.slice(0, 7)}`));
     await eventually(async () => (await invoke()) === `200 served by ${first.pulled}`, 20_000, 'the earlier version to answer');
+  };
+
+  it('resumes the wait after a restart: the deploy is not sent twice, and fails once', async () => {
+    await expectFailsOnceAcrossRestart('restarted', async () => {
+      api.child.kill('SIGKILL');
+      await new Promise((resolve) => api.child.once('exit', resolve));
+    });
   }, 120_000);
 
   it('stops mid-wait on a shutdown, recording no failure for it; the next start finishes the wait', async () => {
-    const stuck = await push('shut down', ({ pulled }) => gateway.holdReplicas(pulled));
-    await eventually(async () => gateway.deploys.some((d) => d.image === stuck.pulled), 30_000, 'the deploy to reach the gateway');
-    expect(await stop(api.child)).toBe(0);
-    // The aborted wait (and any aborted gateway call) is no verdict on the deploy: the job is left to run again.
-    expect((await events(stuck.deliveryId)).map((e) => e.type)).not.toContain('DeployFailed');
-    api = await start(env, { keepPort: true });
-    await settled(stuck.deliveryId);
-    expect(gateway.deploys.filter((d) => d.image === stuck.pulled)).toHaveLength(1);
-    const failures = (await events(stuck.deliveryId)).filter((e) => e.type === 'DeployFailed');
-    expect(failures).toHaveLength(1);
-    expect(failures[0]!.data.reason).toMatch(new RegExp(`^not ready after ${READY_TIMEOUT_S}s .*; back to ${first.sha.slice(0, 7)}`));
+    await expectFailsOnceAcrossRestart('shut down', async (deliveryId) => {
+      expect(await stop(api.child)).toBe(0);
+      // The aborted wait (and any aborted gateway call) is no verdict on the deploy: the job is left to run again.
+      expect((await events(deliveryId)).map((e) => e.type)).not.toContain('DeployFailed');
+    });
   }, 120_000);
 
   it('removes a first deploy that never became ready: nothing ran before it, and it would restart for good', async () => {
