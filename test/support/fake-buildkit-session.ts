@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
-import { Duplex } from 'node:stream';
 import { status as grpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
-import { buildkitSessionServices } from '#infra';
+import { buildkitSessionServices, grpcFrame, grpcMessages, grpcStreamConnection, type BytesMessage } from '#infra';
 
 /**
  * BuildKit's side of a client session, for the fake daemon: it accepts `Control.Session` as buildkitd's session
@@ -12,7 +11,6 @@ import { buildkitSessionServices } from '#infra';
  */
 export type ClientSession = Readonly<{ id: string; sharedKey: string; methods: ReadonlySet<string>; http2: ClientHttp2Session }>;
 
-type BytesMessage = { data: Buffer };
 type Status = { code: number; message: string };
 
 export class FakeSessionManager {
@@ -34,23 +32,7 @@ export class FakeSessionManager {
         .flatMap((value) => String(value).split(','))
         .map((method) => method.trim().toLowerCase()),
     );
-    const connection = new Duplex({
-      read: () => call.resume(),
-      write: (chunk: Buffer, _encoding, done) => {
-        call.write({ data: chunk });
-        done();
-      },
-      final: (done) => {
-        call.end();
-        done();
-      },
-    });
-    call.on('data', (message: BytesMessage) => {
-      if (!connection.push(message.data)) call.pause();
-    });
-    call.on('end', () => connection.push(null));
-    call.on('error', () => connection.destroy());
-    call.on('cancelled', () => connection.destroy());
+    const connection = grpcStreamConnection(call);
     const http2 = connect('http://localhost', { createConnection: () => connection });
     http2.on('error', () => undefined);
     const session: ClientSession = { id, sharedKey: first('x-docker-expose-session-sharedkey'), methods, http2 };
@@ -112,25 +94,8 @@ function grpcCall(session: ClientSession, path: string, metadata: OutgoingHttpHe
     stream.on('close', () => resolve({ code: grpcStatus.UNAVAILABLE, message: 'the session closed the call without a status' }));
     stream.on('error', () => undefined);
   });
-  async function* messages(): AsyncGenerator<Buffer> {
-    let pending = Buffer.alloc(0) as Buffer;
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      pending = Buffer.concat([pending, chunk]);
-      while (pending.length >= 5 && pending.length >= 5 + pending.readUInt32BE(1)) {
-        if (pending[0] !== 0) throw new Error('compressed message without a negotiated encoding');
-        const length = pending.readUInt32BE(1);
-        yield pending.subarray(5, 5 + length);
-        pending = pending.subarray(5 + length);
-      }
-    }
-    if (pending.length > 0) throw new Error('the answer ended inside a message');
-  }
-  const send = (message: Buffer) => {
-    const header = Buffer.alloc(5);
-    header.writeUInt32BE(message.length, 1);
-    stream.write(Buffer.concat([header, message]));
-  };
-  return { send, end: () => stream.end(), messages: messages(), status };
+  const send = (message: Buffer) => void stream.write(grpcFrame(message));
+  return { send, end: () => stream.end(), messages: grpcMessages(stream as AsyncIterable<Buffer>, 'answer'), status };
 }
 
 async function unary(session: ClientSession, path: string, request: Buffer): Promise<{ status: Status; response: Buffer | null }> {

@@ -5,8 +5,8 @@ import type { DataSource } from 'typeorm';
 import { openDataSource } from '#infra';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import type { RepoFiles } from '../../../test/support/git-repos.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
 import { INSTALLATION, startPipelineWorld, type PipelineWorld } from './support/pipeline-world.js';
+import { deliverCommit } from './support/spawn-api.js';
 
 /** The build policy seen from outside the api process: BUILD_TIMEOUT and capped build output, through a real push. */
 
@@ -53,14 +53,7 @@ describe('build limits, through the spawned api', () => {
 
   const push = async (files: RepoFiles) => {
     const sha = world.git.commit('alexellis', 'fns', { 'stack.yml': stack, ...files });
-    const { status } = await deliverPush(world.api.url, secret, {
-      owner: 'alexellis',
-      repo: 'fns',
-      sha,
-      cloneUrl: world.git.cloneUrl('alexellis', 'fns'),
-      installationId: INSTALLATION,
-    });
-    expect(status).toBe(202);
+    await deliverCommit(world.api.url, secret, world.git, { owner: 'alexellis', repo: 'fns', sha, installationId: INSTALLATION });
     return sha;
   };
   const failureOf = async (sha: string, within: number) => {

@@ -9,8 +9,7 @@ import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
 import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
 import { gitFixtures, writeTemplates, type GitFixtures } from '../../../test/support/git-repos.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
-import { start, pushEnv, gatewayEnv } from './support/spawn-api.js';
+import { start, pushEnv, gatewayEnv, deliverCommit } from './support/spawn-api.js';
 
 const secret = 'deploy-crash-webhook-secret';
 const FN = 'alexellis-fn1';
@@ -56,13 +55,7 @@ describe('an api killed after the gateway took a deploy and before FunctionDeplo
   const stack = 'provider:\n  name: openfaas\nfunctions:\n  fn1:\n    lang: node20\n    handler: ./fn1\n    image: fn1:0.1\n';
   const push = async (text: string) => {
     const sha = git.commit('alexellis', 'fns', { 'stack.yml': stack, 'fn1/handler.js': `module.exports = async () => "${text}";\n` });
-    const { deliveryId, status } = await deliverPush(api.url, secret, {
-      owner: 'alexellis',
-      repo: 'fns',
-      sha,
-      cloneUrl: git.cloneUrl('alexellis', 'fns'),
-    });
-    expect(status).toBe(202);
+    const deliveryId = await deliverCommit(api.url, secret, git, { owner: 'alexellis', repo: 'fns', sha });
     return { sha, deliveryId };
   };
   const deployed = async (deliveryId: string) =>

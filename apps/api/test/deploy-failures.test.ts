@@ -6,9 +6,9 @@ import type { DataSource } from 'typeorm';
 import { openDataSource } from '#infra';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { gitFixtures, writeTemplates, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
 import { startInProcessApi, type InProcessApi } from './support/in-process-api.js';
 import { lastStatus, pushCommit, startPipelineWorld, type PipelineWorld } from './support/pipeline-world.js';
+import { deliverCommit } from './support/spawn-api.js';
 
 const secret = 'deploy-failures-webhook-secret';
 const FN = 'alexellis-fn1';
@@ -176,13 +176,7 @@ describe('a deploy with no gateway configured (an api started without OPENFAAS_U
 
   it('builds, then records why it cannot deploy, on the function’s status and the stack’s', async () => {
     const sha = git.commit('alexellis', 'fns', files('nowhere'));
-    const { deliveryId, status } = await deliverPush(api.url, secret, {
-      owner: 'alexellis',
-      repo: 'fns',
-      sha,
-      cloneUrl: git.cloneUrl('alexellis', 'fns'),
-    });
-    expect(status).toBe(202);
+    const deliveryId = await deliverCommit(api.url, secret, git, { owner: 'alexellis', repo: 'fns', sha });
     const recorded = async (): Promise<StoredEvent[]> =>
       api.backbone.db.query(`SELECT type, data FROM events WHERE correlation_id = $1 ORDER BY global_position`, [deliveryId]);
     const reported = async (context: string) =>

@@ -1,24 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { DataSource } from 'typeorm';
 import { imageRef } from '#domain';
-import { openDataSource } from '#infra';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
-import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
-import { startFakeBuildKit, type FakeBuildKit } from '../../../test/support/fake-buildkit.js';
-import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
-import { gitFixtures, writeTemplates, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
-import { freePort } from '../../../test/support/free-port.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
-import { start, pushEnv, gatewayEnv } from './support/spawn-api.js';
+import type { FakeBuildKit } from '../../../test/support/fake-buildkit.js';
+import type { FakeGateway } from '../../../test/support/fake-openfaas.js';
+import type { GitFixtures, RepoFiles } from '../../../test/support/git-repos.js';
+import { startBuildKitWorld, testRegistry as registry, type BuildKitWorld } from './support/buildkit-world.js';
+import { deliverCommit, start, stop } from './support/spawn-api.js';
 
 const secret = 'deploy-readiness-webhook-secret';
-const registryUrl = process.env.TEST_REGISTRY_URL;
-/** Where BuildKit pushes (REGISTRY), and the name the gateway's nodes pull it by (REGISTRY_PULL). */
-const registry = registryUrl ? new URL(registryUrl).host : 'registry.invalid:5000';
+/** The name the gateway's nodes pull by (REGISTRY_PULL) what BuildKit pushes to REGISTRY. */
 const registryPull = 'registry.openfaas.svc:5000';
 const PULL_SECRET = 'registry-secret';
 const PLATFORMS = 'linux/amd64,linux/arm64';
@@ -33,37 +25,23 @@ const files = (text: string, fn = 'fn1'): RepoFiles => ({
 type StoredEvent = { type: string; data: Record<string, unknown> };
 
 describe('deploys on an external gateway wait for a ready replica (fake BuildKit and gateway)', () => {
-  let database: TestDatabase;
+  let world: BuildKitWorld;
   let db: DataSource;
   let git: GitFixtures;
   let buildkit: FakeBuildKit;
   let gateway: FakeGateway;
-  let dataDir: string;
-  let templatesDir: string;
   let api: { child: ChildProcess; url: string; output: () => string };
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    database = await provisionTestDatabase();
-    db = await openDataSource(database.url);
-    git = await gitFixtures();
-    buildkit = await startFakeBuildKit(registryUrl ? { registryUrl } : {});
-    gateway = await startFakeGateway();
+    world = await startBuildKitWorld(secret, 'faasline-readiness-');
+    ({ db, git, buildkit, gateway } = world);
     gateway.secrets.add(PULL_SECRET);
-    dataDir = mkdtempSync(join(tmpdir(), 'faasline-readiness-'));
-    templatesDir = writeTemplates(['node20']);
-    const port = await freePort();
     env = {
-      ...pushEnv(database, dataDir, git, secret),
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      TEMPLATES_DIR: templatesDir,
-      REGISTRY: registry,
+      ...world.env,
       REGISTRY_PULL: registryPull,
       REGISTRY_PULL_SECRET: PULL_SECRET,
-      BUILDKIT_ADDR: buildkit.address,
       BUILD_PLATFORMS: PLATFORMS,
-      ...gatewayEnv(gateway),
       DEPLOY_READY_TIMEOUT: String(READY_TIMEOUT_S),
     };
     api = await start(env, { keepPort: true });
@@ -71,13 +49,7 @@ describe('deploys on an external gateway wait for a ready replica (fake BuildKit
 
   afterAll(async () => {
     api?.child.kill('SIGKILL');
-    await git?.close();
-    await buildkit?.close();
-    await gateway?.close();
-    await db?.destroy();
-    await database?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if (templatesDir) rmSync(templatesDir, { recursive: true, force: true });
+    await world?.close();
   });
 
   /** Commits, lets `before` prepare the gateway for the commit's image, then delivers the push. */
@@ -90,13 +62,7 @@ describe('deploys on an external gateway wait for a ready replica (fake BuildKit
     const pushed = imageRef({ registry, owner: 'alexellis', repo, image: `${fn}:0.1`, branch: 'master', sha });
     const pulled = pushed.replace(`${registry}/`, `${registryPull}/`);
     before({ pushed, pulled });
-    const { deliveryId, status } = await deliverPush(api.url, secret, {
-      owner: 'alexellis',
-      repo,
-      sha,
-      cloneUrl: git.cloneUrl('alexellis', repo),
-    });
-    expect(status).toBe(202);
+    const deliveryId = await deliverCommit(api.url, secret, git, { owner: 'alexellis', repo, sha });
     return { sha, deliveryId, pushed, pulled };
   };
   const events = (deliveryId: string): Promise<StoredEvent[]> =>
@@ -199,19 +165,36 @@ describe('deploys on an external gateway wait for a ready replica (fake BuildKit
     await eventually(async () => (await invoke()) === `200 served by ${first.pulled}`, 20_000, 'the earlier version to answer');
   }, 90_000);
 
-  it('resumes the wait after a restart: the deploy is not sent twice, and fails once', async () => {
-    const stuck = await push('restarted', ({ pulled }) => gateway.holdReplicas(pulled));
+  /**
+   * Pushes an image that never becomes ready, stops the api with `halt` once the gateway took the deploy and starts
+   * it again: the re-run finds its deploy on the gateway (its deploy time with it) instead of deploying it again.
+   */
+  const expectFailsOnceAcrossRestart = async (text: string, halt: (deliveryId: string) => Promise<void>) => {
+    const stuck = await push(text, ({ pulled }) => gateway.holdReplicas(pulled));
     await eventually(async () => gateway.deploys.some((d) => d.image === stuck.pulled), 30_000, 'the deploy to reach the gateway');
-    api.child.kill('SIGKILL');
-    await new Promise((resolve) => api.child.once('exit', resolve));
+    await halt(stuck.deliveryId);
     api = await start(env, { keepPort: true });
     await settled(stuck.deliveryId);
-    // The re-run found its deploy on the gateway (its deploy time with it) instead of deploying it again.
     expect(gateway.deploys.filter((d) => d.image === stuck.pulled)).toHaveLength(1);
     const failures = (await events(stuck.deliveryId)).filter((e) => e.type === 'DeployFailed');
     expect(failures).toHaveLength(1);
     expect(failures[0]!.data.reason).toMatch(new RegExp(`^not ready after ${READY_TIMEOUT_S}s .*; back to ${first.sha.slice(0, 7)}`));
     await eventually(async () => (await invoke()) === `200 served by ${first.pulled}`, 20_000, 'the earlier version to answer');
+  };
+
+  it('resumes the wait after a restart: the deploy is not sent twice, and fails once', async () => {
+    await expectFailsOnceAcrossRestart('restarted', async () => {
+      api.child.kill('SIGKILL');
+      await new Promise((resolve) => api.child.once('exit', resolve));
+    });
+  }, 120_000);
+
+  it('stops mid-wait on a shutdown, recording no failure for it; the next start finishes the wait', async () => {
+    await expectFailsOnceAcrossRestart('shut down', async (deliveryId) => {
+      expect(await stop(api.child)).toBe(0);
+      // The aborted wait (and any aborted gateway call) is no verdict on the deploy: the job is left to run again.
+      expect((await events(deliveryId)).map((e) => e.type)).not.toContain('DeployFailed');
+    });
   }, 120_000);
 
   it('removes a first deploy that never became ready: nothing ran before it, and it would restart for good', async () => {

@@ -10,8 +10,7 @@ import { openDataSource } from '#infra';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
 import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
-import { bareEnv, root, start, gatewayOf, pushEnv } from './support/spawn-api.js';
+import { bareEnv, root, start, gatewayOf, pushEnv, deliverCommit } from './support/spawn-api.js';
 
 const secret = 'embedded-webhook-secret';
 const handler = (greeting: string) => `'use strict'
@@ -98,14 +97,12 @@ describe('FaaS in a box: the built-in node20 template on the embedded gateway', 
   /** Commits `files` to owner/repo and delivers the push; resolves with its delivery id once the api took it. */
   const deliver = async (repo: string, files: RepoFiles, owner = 'alexellis', ownerId?: number) => {
     const sha = git.commit(owner, repo, files);
-    const { deliveryId, status } = await deliverPush(api.url, secret, {
+    const deliveryId = await deliverCommit(api.url, secret, git, {
       owner,
       repo,
       sha,
-      cloneUrl: git.cloneUrl(owner, repo),
       ...(ownerId ? { ownerId, repositoryId: ownerId } : {}),
     });
-    expect(status).toBe(202);
     return deliveryId;
   };
   /** How the push's functions ended so far: deployed, or failed to build or to deploy. */

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
 import { installationOf, startPipelineWorld, type PipelineWorld } from './support/pipeline-world.js';
+import { deliverCommit } from './support/spawn-api.js';
 
 const secret = 'fair-builds-webhook-secret';
 const stack = (owner: string, functions: string[]) =>
@@ -58,14 +58,7 @@ describe('fair share: build slots across owners', () => {
       ...Object.assign({}, ...functions.map((fn) => handler(fn, `slow-${owner}-${fn}`))),
     };
     const sha = world.git.commit(owner, 'fns', files);
-    const { status } = await deliverPush(world.api.url, secret, {
-      owner,
-      repo: 'fns',
-      sha,
-      cloneUrl: world.git.cloneUrl(owner, 'fns'),
-      installationId: installationOf(owner),
-    });
-    expect(status).toBe(202);
+    await deliverCommit(world.api.url, secret, world.git, { owner, repo: 'fns', sha, installationId: installationOf(owner) });
     return sha;
   };
   const settled = (owner: string, sha: string) =>

@@ -1,57 +1,33 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import type { DataSource } from 'typeorm';
-import { openDataSource } from '#infra';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
-import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
-import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
-import { start, gatewayOf, pushEnv } from './support/spawn-api.js';
+import type { GitFixtures, RepoFiles } from '../../../test/support/git-repos.js';
+import { startEmbeddedWorld, type EmbeddedWorld } from './support/embedded-world.js';
+import { deliverCommit } from './support/spawn-api.js';
 
 const secret = 'fidelity-webhook-secret';
 type Outcome = { type: string; name: string; reason: string | null };
 
 describe('functions as OpenFaaS runs them, on faasline with the embedded gateway', () => {
-  let database: TestDatabase;
+  let world: EmbeddedWorld;
   let db: DataSource;
   let git: GitFixtures;
-  let dataDir: string;
-  let api: { child: ChildProcess; url: string; output: () => string };
+  let api: EmbeddedWorld['api'];
   let gatewayUrl: string;
 
   beforeAll(async () => {
-    database = await provisionTestDatabase();
-    db = await openDataSource(database.url);
-    git = await gitFixtures();
-    dataDir = mkdtempSync(join(tmpdir(), 'faasline-fidelity-'));
-    api = await start({
-      ...pushEnv(database, dataDir, git, secret),
-      GATEWAY_PORT: '0',
-    });
-    gatewayUrl = await gatewayOf(api);
+    world = await startEmbeddedWorld(secret, 'faasline-fidelity-');
+    ({ db, git, api, gatewayUrl } = world);
   });
 
   afterAll(async () => {
-    api?.child.kill('SIGKILL');
-    await git?.close();
-    await db?.destroy();
-    await database?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await world?.close();
   });
 
   /** Pushes `files` as alexellis/<repo> and waits until its `count` functions deployed or failed. */
   const push = async (repo: string, files: RepoFiles, count: number) => {
     const sha = git.commit('alexellis', repo, files);
-    const { deliveryId, status } = await deliverPush(api.url, secret, {
-      owner: 'alexellis',
-      repo,
-      sha,
-      cloneUrl: git.cloneUrl('alexellis', repo),
-    });
-    expect(status).toBe(202);
+    const deliveryId = await deliverCommit(api.url, secret, git, { owner: 'alexellis', repo, sha });
     const outcomes = async () =>
       (await db.query(
         `SELECT type, data->>'name' AS name, data->>'reason' AS reason FROM events

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
-import { bareEnv, start, gatewayOf } from './support/spawn-api.js';
+import { bareEnv, start, gatewayOf, deliverCommit } from './support/spawn-api.js';
 
 /**
  * A tenant as an attacker: embedded mode exactly as `npm start` runs it (embedded PostgreSQL, embedded gateway,
@@ -132,8 +131,7 @@ describe('a hostile tenant on embedded faasline (sandbox on)', () => {
 
   const deployed = async (owner: string, repo: string, files: RepoFiles) => {
     const sha = git.commit(owner, repo, files);
-    const { deliveryId, status } = await deliverPush(api.url, webhookSecret, { owner, repo, sha, cloneUrl: git.cloneUrl(owner, repo) });
-    expect(status).toBe(202);
+    const deliveryId = await deliverCommit(api.url, webhookSecret, git, { owner, repo, sha });
     const settled = async () => {
       const answer = await fetch(`${api.url}/api/v1/deliveries/${deliveryId}/events`, {
         headers: { authorization: `Bearer ${adminToken}` },

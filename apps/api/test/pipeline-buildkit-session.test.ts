@@ -16,8 +16,7 @@ import { startFakeBuildKit, type FakeBuildKit } from '../../../test/support/fake
 import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
 import { gitFixtures, writeTemplates, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
 import { freePort } from '../../../test/support/free-port.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
-import { start, pushEnv, gatewayEnv } from './support/spawn-api.js';
+import { start, pushEnv, gatewayEnv, deliverCommit } from './support/spawn-api.js';
 
 const secret = 'buildkit-session-webhook-secret';
 const adminToken = `admin-${randomBytes(12).toString('hex')}`;
@@ -99,13 +98,7 @@ describe('the pipeline with BuildKit over a session, pushing to a registry that 
 
   const push = async (repoFiles: RepoFiles) => {
     const sha = git.commit('alexellis', 'bks', repoFiles);
-    const { deliveryId, status } = await deliverPush(api.url, secret, {
-      owner: 'alexellis',
-      repo: 'bks',
-      sha,
-      cloneUrl: git.cloneUrl('alexellis', 'bks'),
-    });
-    expect(status).toBe(202);
+    const deliveryId = await deliverCommit(api.url, secret, git, { owner: 'alexellis', repo: 'bks', sha });
     return { sha, deliveryId };
   };
   const events = (deliveryId: string): Promise<StoredEvent[]> =>

@@ -1,22 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { DataSource } from 'typeorm';
-import { openDataSource } from '#infra';
 import { eventually, logModes } from '../../../libs/infra/test/support/backbones.js';
-import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
-import { startFakeBuildKit, type FakeBuildKit } from '../../../test/support/fake-buildkit.js';
-import { startFakeGateway, type FakeGateway } from '../../../test/support/fake-openfaas.js';
-import { gitFixtures, writeTemplates, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
-import { freePort } from '../../../test/support/free-port.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
-import { start, pushEnv, gatewayEnv } from './support/spawn-api.js';
+import type { FakeBuildKit } from '../../../test/support/fake-buildkit.js';
+import type { FakeGateway } from '../../../test/support/fake-openfaas.js';
+import type { GitFixtures, RepoFiles } from '../../../test/support/git-repos.js';
+import {
+  startBuildKitWorld,
+  testRegistry as registry,
+  testRegistryUrl as registryUrl,
+  type BuildKitWorld,
+} from './support/buildkit-world.js';
+import { deliverCommit, start } from './support/spawn-api.js';
 
 const secret = 'buildkit-webhook-secret';
-const registryUrl = process.env.TEST_REGISTRY_URL;
-const registry = registryUrl ? new URL(registryUrl).host : 'registry.invalid:5000';
 
 const stack = (extra = '') =>
   `provider:\n  name: openfaas\nfunctions:\n  fn1:\n    lang: node20\n    handler: ./fn1\n    image: fn1:0.1\n${extra}`;
@@ -30,36 +27,22 @@ type StoredEvent = { type: string; data: Record<string, unknown> };
 
 describe.each(logModes)('the pipeline with BuildKit (fake daemon, real registry when installed) ($name)', (mode) => {
   const kafka = mode.kafka();
-  let database: TestDatabase;
+  let world: BuildKitWorld;
   let db: DataSource;
   let git: GitFixtures;
   let buildkit: FakeBuildKit;
   let gateway: FakeGateway;
-  let dataDir: string;
-  let templatesDir: string;
   let env: NodeJS.ProcessEnv;
   let api: { child: ChildProcess; url: string; output: () => string };
   let earlierOutput = '';
 
   beforeAll(async () => {
-    database = await provisionTestDatabase();
-    db = await openDataSource(database.url);
-    git = await gitFixtures();
-    buildkit = await startFakeBuildKit(registryUrl ? { registryUrl } : {});
-    gateway = await startFakeGateway();
-    dataDir = mkdtempSync(join(tmpdir(), 'faasline-buildkit-'));
-    templatesDir = writeTemplates(['node20']);
-    const port = await freePort();
+    world = await startBuildKitWorld(secret, 'faasline-buildkit-');
+    ({ db, git, buildkit, gateway } = world);
     env = {
-      ...pushEnv(database, dataDir, git, secret),
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      TEMPLATES_DIR: templatesDir,
-      REGISTRY: registry,
-      BUILDKIT_ADDR: buildkit.address,
+      ...world.env,
       // The context over HTTP, the option kept for daemons that reach the api (the session path has its own file).
       BUILDKIT_CONTEXT: 'http',
-      ...gatewayEnv(gateway),
       ENABLE_DOCKERFILE_LANG: 'true',
       BUILD_CONCURRENCY: '2',
       // One owner's two pushes build side by side here (the newer finishes first), past the fair-share default.
@@ -71,26 +54,14 @@ describe.each(logModes)('the pipeline with BuildKit (fake daemon, real registry 
 
   afterAll(async () => {
     api?.child.kill('SIGKILL');
-    await git.close();
-    await buildkit.close();
-    await gateway.close();
-    await db.destroy();
-    await database.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(templatesDir, { recursive: true, force: true });
+    await world.close();
   });
 
   const push = async (repoFiles: RepoFiles) => deliver(git.commit('alexellis', 'bk', repoFiles));
-  const deliver = async (sha: string) => {
-    const { deliveryId, status } = await deliverPush(api.url, secret, {
-      owner: 'alexellis',
-      repo: 'bk',
-      sha,
-      cloneUrl: git.cloneUrl('alexellis', 'bk'),
-    });
-    expect(status).toBe(202);
-    return { sha, deliveryId };
-  };
+  const deliver = async (sha: string) => ({
+    sha,
+    deliveryId: await deliverCommit(api.url, secret, git, { owner: 'alexellis', repo: 'bk', sha }),
+  });
   const events = (deliveryId: string): Promise<StoredEvent[]> =>
     db.query(`SELECT type, data FROM events WHERE correlation_id = $1 ORDER BY global_position`, [deliveryId]);
   const typesOf = async (deliveryId: string) => (await events(deliveryId)).map((e) => e.type);

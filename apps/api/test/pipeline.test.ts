@@ -6,8 +6,9 @@ import { eventually, logModes } from '../../../libs/infra/test/support/backbones
 import type { FakeGitHub } from '../../../test/support/fake-github.js';
 import type { FakeGateway } from '../../../test/support/fake-openfaas.js';
 import type { GitFixtures, RepoFiles } from '../../../test/support/git-repos.js';
-import { deliverPush, signPayload } from '../../../test/support/github-payloads.js';
+import { signPayload } from '../../../test/support/github-payloads.js';
 import { INSTALLATION, startPipelineWorld, type PipelineWorld } from './support/pipeline-world.js';
+import { deliverCommit } from './support/spawn-api.js';
 
 const secret = 'pipeline-webhook-secret';
 
@@ -39,14 +40,7 @@ describe.each(logModes)('the pipeline, end to end through the webhook ($name)', 
 
   const push = async (files: RepoFiles) => {
     const sha = git.commit('alexellis', 'fns', files);
-    const { deliveryId, status } = await deliverPush(api.url, secret, {
-      owner: 'alexellis',
-      repo: 'fns',
-      sha,
-      cloneUrl: git.cloneUrl('alexellis', 'fns'),
-      installationId: INSTALLATION,
-    });
-    expect(status).toBe(202);
+    const deliveryId = await deliverCommit(api.url, secret, git, { owner: 'alexellis', repo: 'fns', sha, installationId: INSTALLATION });
     return { sha, deliveryId };
   };
   const stackStatus = (sha: string) => github.statuses.filter((s) => s.sha === sha && s.context === 'stack-deploy').at(-1);

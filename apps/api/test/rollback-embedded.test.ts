@@ -1,12 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
-import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
-import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
-import { start, stop, gatewayOf, pushEnv } from './support/spawn-api.js';
+import type { GitFixtures, RepoFiles } from '../../../test/support/git-repos.js';
+import { startEmbeddedWorld, type EmbeddedWorld } from './support/embedded-world.js';
+import { deliverCommit, stop } from './support/spawn-api.js';
 
 const secret = 'rollback-embedded-secret';
 const ADMIN = 'rollback-embedded-admin';
@@ -19,40 +15,24 @@ const repo = (text: string): RepoFiles => ({
 });
 
 describe('rollback and delete on the embedded gateway: what the function answers', () => {
-  let database: TestDatabase;
+  let world: EmbeddedWorld;
   let git: GitFixtures;
-  let dataDir: string;
-  let api: Awaited<ReturnType<typeof start>>;
+  let api: EmbeddedWorld['api'];
   let gatewayUrl: string;
 
   beforeAll(async () => {
-    database = await provisionTestDatabase();
-    git = await gitFixtures();
-    dataDir = mkdtempSync(join(tmpdir(), 'faasline-rollback-'));
-    api = await start({
-      ...pushEnv(database, dataDir, git, secret),
-      GATEWAY_PORT: '0',
-      ADMIN_TOKEN: ADMIN,
-    });
-    gatewayUrl = await gatewayOf(api);
+    world = await startEmbeddedWorld(secret, 'faasline-rollback-', { ADMIN_TOKEN: ADMIN });
+    ({ git, api, gatewayUrl } = world);
   });
 
   afterAll(async () => {
     if (api) await stop(api.child);
-    await git?.close();
-    await database?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await world?.close();
   });
 
   const push = async (files: RepoFiles) => {
     const sha = git.commit('alexellis', 'box', files);
-    const { status } = await deliverPush(api.url, secret, {
-      owner: 'alexellis',
-      repo: 'box',
-      sha,
-      cloneUrl: git.cloneUrl('alexellis', 'box'),
-    });
-    expect(status).toBe(202);
+    await deliverCommit(api.url, secret, git, { owner: 'alexellis', repo: 'box', sha });
     return sha;
   };
   const call = async () => {

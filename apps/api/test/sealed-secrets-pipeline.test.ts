@@ -3,8 +3,8 @@ import type { DataSource } from 'typeorm';
 import { openDataSource, seal, sealKeyFromPrivate, withSealedSecret, type SealKey } from '#infra';
 import { eventually, logModes } from '../../../libs/infra/test/support/backbones.js';
 import type { RepoFiles } from '../../../test/support/git-repos.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
 import { installationOf, startPipelineWorld, type PipelineWorld } from './support/pipeline-world.js';
+import { deliverCommit } from './support/spawn-api.js';
 
 const webhookSecret = 'sealed-pipeline-secret';
 const SEAL_PRIVATE_KEY = Buffer.alloc(32, 11).toString('base64');
@@ -34,14 +34,12 @@ describe.each(logModes)("a push's sealed secrets on an OpenFaaS gateway ($name)"
       [`${fn}/handler.js`]: 'module.exports = async () => "ok";\n',
     };
     const sha = world.git.commit(owner, 'fns', files);
-    const { status, deliveryId } = await deliverPush(world.api.url, webhookSecret, {
+    const deliveryId = await deliverCommit(world.api.url, webhookSecret, world.git, {
       owner,
       repo: 'fns',
       sha,
-      cloneUrl: world.git.cloneUrl(owner, 'fns'),
       installationId: installationOf(owner),
     });
-    expect(status).toBe(202);
     const stackStatus = () => world.github.statuses.filter((s) => s.sha === sha && s.context === 'stack-deploy').at(-1);
     await eventually(async () => ['success', 'failure'].includes(stackStatus()?.state ?? ''), 60_000, `the stack status of ${owner}`);
     return { deliveryId, status: stackStatus()! };

@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import type { DataSource } from 'typeorm';
-import { openDataSource, seal, sealKeyFromPublic, withSealedSecret } from '#infra';
+import { seal, sealKeyFromPublic, withSealedSecret } from '#infra';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
-import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
-import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
-import { start, gatewayOf, pushEnv } from './support/spawn-api.js';
+import type { GitFixtures, RepoFiles } from '../../../test/support/git-repos.js';
+import { startEmbeddedWorld, type EmbeddedWorld } from './support/embedded-world.js';
+import { deliverCommit } from './support/spawn-api.js';
 
 const webhookSecret = 'sealed-webhook-secret';
 /** What must reach the handler and nothing else; its base64 must not leak either. */
@@ -28,35 +25,24 @@ const files = (fn: string, secretsYml: string): RepoFiles => ({
 });
 
 describe('a sealed secret committed in secrets.yml, through the spawned app on the embedded gateway', () => {
-  let database: TestDatabase;
+  let world: EmbeddedWorld;
   let db: DataSource;
   let git: GitFixtures;
   let dataDir: string;
-  let api: { child: ChildProcess; url: string; output: () => string };
+  let api: EmbeddedWorld['api'];
   let gatewayUrl: string;
   let admin: string;
   let key: { publicKey: string; keyId: string };
   const answers: string[] = [];
 
   beforeAll(async () => {
-    database = await provisionTestDatabase();
-    db = await openDataSource(database.url);
-    git = await gitFixtures();
-    dataDir = mkdtempSync(join(tmpdir(), 'faasline-sealed-'));
-    api = await start({
-      ...pushEnv(database, dataDir, git, webhookSecret),
-      GATEWAY_PORT: '0',
-    });
-    gatewayUrl = await gatewayOf(api);
+    world = await startEmbeddedWorld(webhookSecret, 'faasline-sealed-');
+    ({ db, git, dataDir, api, gatewayUrl } = world);
     admin = readFileSync(join(dataDir, 'secrets', 'admin-token'), 'utf8').trim();
   });
 
   afterAll(async () => {
-    api?.child.kill('SIGKILL');
-    await git?.close();
-    await db?.destroy();
-    await database?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await world?.close();
   });
 
   const get = async (url: string, headers: Record<string, string> = {}) => {
@@ -66,8 +52,7 @@ describe('a sealed secret committed in secrets.yml, through the spawned app on t
   };
   const push = async (owner: string, repo: string, repoFiles: RepoFiles) => {
     const sha = git.commit(owner, repo, repoFiles);
-    const { deliveryId, status } = await deliverPush(api.url, webhookSecret, { owner, repo, sha, cloneUrl: git.cloneUrl(owner, repo) });
-    expect(status).toBe(202);
+    const deliveryId = await deliverCommit(api.url, webhookSecret, git, { owner, repo, sha });
     const stackStatus = async () =>
       (
         (await db.query(

@@ -81,17 +81,7 @@ export class EmbeddedGateway {
     await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
     const { port: bound } = this.server.address() as AddressInfo;
     for (const { deployment, createdAt, sandboxed = false } of saved) {
-      const entry: Deployed = {
-        deployment,
-        createdAt,
-        sandboxed,
-        current: null,
-        timeouts: this.timeouts(deployment),
-        instanceDir: null,
-        invocations: 0,
-        updating: null,
-      };
-      this.functions.set(deployment.service, entry);
+      const entry = this.register(deployment, createdAt, sandboxed);
       // Fail closed: only a trusted owner's push deploys without a sandbox, so what one contained stays stopped.
       if (sandboxed && !this.options.sandbox) {
         this.options.logger.warn(`gateway: ${deployment.service} not started: it was deployed in a sandbox and this start has none`);
@@ -290,23 +280,27 @@ export class EmbeddedGateway {
     };
   }
 
+  /** A function known to the gateway, running nothing yet. */
+  private register(deployment: FunctionDeployment, createdAt: string, sandboxed: boolean): Deployed {
+    const entry: Deployed = {
+      deployment,
+      createdAt,
+      sandboxed,
+      current: null,
+      timeouts: this.timeouts(deployment),
+      instanceDir: null,
+      invocations: 0,
+      updating: null,
+    };
+    this.functions.set(deployment.service, entry);
+    return entry;
+  }
+
   /** Starts the new version, waits for its health check, switches traffic to it, then drains the old one. */
   private async deploy(deployment: FunctionDeployment): Promise<void> {
     let entry = this.functions.get(deployment.service);
     const created = !entry;
-    if (!entry) {
-      entry = {
-        deployment,
-        createdAt: new Date().toISOString(),
-        sandboxed: false,
-        current: null,
-        timeouts: this.timeouts(deployment),
-        instanceDir: null,
-        invocations: 0,
-        updating: null,
-      };
-      this.functions.set(deployment.service, entry);
-    }
+    entry ??= this.register(deployment, new Date().toISOString(), false);
     await entry.updating;
     const target = entry;
     const update = this.launch(target, deployment);

@@ -11,6 +11,7 @@ import {
   PostgresBuildsReadModel,
   PostgresFunctionsReadModel,
   PostgresPushesReadModel,
+  PostgresSecretHoldersReadModel,
   silentLogger,
   type Backbone,
 } from '#infra';
@@ -265,5 +266,31 @@ describe('audit read model (postgres)', () => {
   it('follows causation from an event back to the push, nearest first', async () => {
     expect((await audit.causationChain(deployed)).map((event) => event.metadata.eventId)).toEqual([deployed, expect.any(String), pushed]);
     expect(await audit.causationChain(randomUUID())).toEqual([]);
+  });
+});
+
+describe('secret holders read model (postgres)', () => {
+  const holders = () => new PostgresSecretHoldersReadModel(backbone.db);
+  const metadata = { correlationId: randomUUID(), causationId: randomUUID(), actor: 'system:test' } as const;
+  const set = (owner: string, name: string, secret: string): Event => ({
+    type: 'SecretSet',
+    data: { owner, name, secret, fingerprint: 'sha256:f', source: 'api', deliveryId: null, updatedAt: '2026-11-01T12:00:00Z' },
+  });
+  const deleted = (owner: string, name: string, secret: string): Event => ({ type: 'SecretDeleted', data: { owner, name, secret } });
+  const record = (owner: string, event: Event) => backbone.store.append(`owner-${owner.toLowerCase()}`, 'any', [event], metadata);
+
+  it('answers the owner that set a deployed name last, as soon as it is recorded', async () => {
+    expect(await holders().holderOf('alex-api-key')).toBeNull();
+    await record('Alex', set('Alex', 'api-key', 'alex-api-key'));
+    expect(await holders().holderOf('alex-api-key')).toBe('Alex');
+    expect(await holders().holderOf('ALEX-API-KEY')).toBeNull();
+  });
+
+  it('frees a name its holder deleted, for whoever sets it next', async () => {
+    await record('Alex', set('Alex', 'db-password', 'alex-db-password'));
+    await record('Alex', deleted('Alex', 'db-password', 'alex-db-password'));
+    expect(await holders().holderOf('alex-db-password')).toBeNull();
+    await record('alex-db', set('alex-db', 'password', 'alex-db-password'));
+    expect(await holders().holderOf('alex-db-password')).toBe('alex-db');
   });
 });

@@ -15,6 +15,9 @@ import {
   LocalBuilder,
   measuredBuilder,
   PostgresSealedSecretStore,
+  postgresOwnerFunctions,
+  PostgresSecretHoldersReadModel,
+  SECRET_HOLDERS_READ_MODEL,
   RegistryAuth,
   type SealedSecretStore,
   type SealKey,
@@ -39,7 +42,7 @@ import { ApplySecretsStep } from './apply-secrets/apply-secrets.step.js';
 import type { SourceReader } from './fetch-source/read-source.js';
 import type { Links } from '../links/signed-links.js';
 import type { PipelineParts, StepContext } from './pipeline-parts.js';
-import { GIT_CREDENTIALS, PIPELINE_PARTS, SEALED_SECRETS, SOURCE_READER, STEP_CONTEXT } from './pipeline.tokens.js';
+import { GIT_CREDENTIALS, OWNER_FUNCTIONS, PIPELINE_PARTS, SEALED_SECRETS, SOURCE_READER, STEP_CONTEXT } from './pipeline.tokens.js';
 import { PipelineProcessManager } from './process-manager/pipeline.process-manager.js';
 import { RejectFunctionStep } from './reject-function/reject-function.step.js';
 import { RemoveFunctionStep } from './remove-function/remove-function.step.js';
@@ -96,6 +99,12 @@ function checkedAuthFile(path: string | null): string | null {
       }),
     },
     { provide: SEALED_SECRETS, inject: [BACKBONE], useFactory: (backbone: Backbone) => new PostgresSealedSecretStore(backbone.db) },
+    { provide: OWNER_FUNCTIONS, inject: [BACKBONE], useFactory: (backbone: Backbone) => postgresOwnerFunctions(backbone.db) },
+    {
+      provide: SECRET_HOLDERS_READ_MODEL,
+      inject: [BACKBONE],
+      useFactory: (backbone: Backbone) => new PostgresSecretHoldersReadModel(backbone.db),
+    },
     {
       provide: PIPELINE_PARTS,
       inject: [CONFIG, GIT_CREDENTIALS, GATEWAY_PASSWORD, LINKS, CONTEXT_STORE, BUILD_LOGS, SANDBOX],

@@ -6,3 +6,5 @@ export const STEP_CONTEXT = Symbol('STEP_CONTEXT');
 export const GIT_CREDENTIALS = Symbol('GIT_CREDENTIALS');
 /** Sealed values of pushes' secrets.yml by fingerprint (SealedSecretStore). */
 export const SEALED_SECRETS = Symbol('SEALED_SECRETS');
+/** How the deploy step holds an owner to MAX_FUNCTIONS_PER_OWNER (OwnerFunctions). */
+export const OWNER_FUNCTIONS = Symbol('OWNER_FUNCTIONS');

@@ -1,5 +1,5 @@
 import { fold, ownerDecider, secretClaimProblem, streamIds, deployedSecretName, type ManagedSecret, type SecretClaimant } from '#domain';
-import { handleCommand, type Backbone, type CausationMetadata, type GatewayClient } from '#infra';
+import { handleCommand, type CausationMetadata, type EventStore, type GatewayClient, type SecretHoldersReadModel } from '#infra';
 
 export type SetSecret = SecretClaimant &
   Readonly<{ name: string; value: Buffer; fingerprint: string; source: 'push' | 'api'; deliveryId: string | null; at: string }>;
@@ -19,7 +19,8 @@ export class SecretRefused extends Error {
  */
 export class OwnerSecrets {
   constructor(
-    private readonly backbone: Backbone,
+    private readonly store: EventStore,
+    private readonly holders: SecretHoldersReadModel,
     private readonly gateway: GatewayClient | null,
     /** REGISTRY_PULL_SECRET: named in every deployment, so no owner's secret may take its name. */
     private readonly reserved: readonly string[] = [],
@@ -29,11 +30,11 @@ export class OwnerSecrets {
   async set(secret: SetSecret, metadata: CausationMetadata, onGateway?: ReadonlySet<string>): Promise<boolean> {
     const gateway = this.requireGateway();
     const deployed = deployedSecretName(secret.owner, secret.name);
-    const problem = secretClaimProblem(deployed, secret, await this.holder(deployed), await gateway.list(), this.reserved);
+    const problem = secretClaimProblem(deployed, secret, await this.holders.holderOf(deployed), await gateway.list(), this.reserved);
     if (problem) throw new SecretRefused(problem);
     const present = (onGateway ?? (await gateway.secretNames())).has(deployed);
     const { result } = await handleCommand(
-      this.backbone.store,
+      this.store,
       ownerDecider,
       streamIds.owner(secret.owner),
       {
@@ -58,7 +59,7 @@ export class OwnerSecrets {
   async remove(owner: string, name: string, metadata: CausationMetadata): Promise<boolean> {
     const gateway = this.requireGateway();
     const { result } = await handleCommand(
-      this.backbone.store,
+      this.store,
       ownerDecider,
       streamIds.owner(owner),
       { type: 'DeleteSecret', data: { owner, name } },
@@ -73,18 +74,8 @@ export class OwnerSecrets {
   }
 
   async list(owner: string): Promise<ManagedSecret[]> {
-    const { events } = await this.backbone.store.readStream(streamIds.owner(owner));
+    const { events } = await this.store.readStream(streamIds.owner(owner));
     return [...fold(ownerDecider, events).secrets.values()].sort((a, b) => a.name.localeCompare(b.name));
-  }
-
-  /** The owner that set this deployed name last through faasline, or null when none holds it. */
-  private async holder(secret: string): Promise<string | null> {
-    const [row] = (await this.backbone.db.query(
-      `SELECT type, data->>'owner' AS owner FROM events WHERE type IN ('SecretSet', 'SecretDeleted') AND data->>'secret' = $1
-       ORDER BY global_position DESC LIMIT 1`,
-      [secret],
-    )) as { type: string; owner: string }[];
-    return row?.type === 'SecretSet' ? row.owner : null;
   }
 
   private requireGateway(): GatewayClient {

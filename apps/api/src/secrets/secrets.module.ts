@@ -1,5 +1,12 @@
 import { Module } from '@nestjs/common';
-import { GatewayClient, type Backbone, type Config } from '#infra';
+import {
+  GatewayClient,
+  PostgresSecretHoldersReadModel,
+  SECRET_HOLDERS_READ_MODEL,
+  type Backbone,
+  type Config,
+  type SecretHoldersReadModel,
+} from '#infra';
 import { BACKBONE, CONFIG } from '#kernel';
 import { GATEWAY_PASSWORD, OWNER_SECRETS } from '../tokens.js';
 import { OwnerSecretsController } from './manage-secrets/owner-secrets.controller.js';
@@ -11,11 +18,17 @@ import { SealKeyController } from './read-seal-key/seal-key.controller.js';
   controllers: [SealKeyController, OwnerSecretsController],
   providers: [
     {
+      provide: SECRET_HOLDERS_READ_MODEL,
+      inject: [BACKBONE],
+      useFactory: (backbone: Backbone) => new PostgresSecretHoldersReadModel(backbone.db),
+    },
+    {
       provide: OWNER_SECRETS,
-      inject: [BACKBONE, CONFIG, GATEWAY_PASSWORD],
-      useFactory: (backbone: Backbone, config: Config, password: string) =>
+      inject: [BACKBONE, SECRET_HOLDERS_READ_MODEL, CONFIG, GATEWAY_PASSWORD],
+      useFactory: (backbone: Backbone, holders: SecretHoldersReadModel, config: Config, password: string) =>
         new OwnerSecrets(
-          backbone,
+          backbone.store,
+          holders,
           config.openfaasUrl ? new GatewayClient({ url: config.openfaasUrl, user: config.openfaasUser, password }) : null,
           reservedSecrets(config),
         ),

@@ -8,8 +8,7 @@ import { provisionTestDatabase, type TestDatabase } from '../../../../libs/infra
 import { startFakeGitHub, type FakeGitHub } from '../../../../test/support/fake-github.js';
 import { startFakeGateway, type FakeGateway } from '../../../../test/support/fake-openfaas.js';
 import { gitFixtures, writeTemplates, type GitFixtures, type RepoFiles } from '../../../../test/support/git-repos.js';
-import { deliverPush } from '../../../../test/support/github-payloads.js';
-import { bareEnv, start } from './spawn-api.js';
+import { bareEnv, deliverCommit, start } from './spawn-api.js';
 
 export const INSTALLATION = 67049;
 /** The App is installed once per GitHub account the tests push from; INSTALLATION is alexellis's. */
@@ -97,7 +96,7 @@ export async function startPipelineWorld(
   };
 }
 
-/** Commits `files` to `owner/repo` on the world's git server and delivers the push, which must be accepted. */
+/** Commits `files` to `owner/repo` on the world's git server and delivers the push as the installation's, which must be accepted. */
 export async function pushCommit(
   world: PipelineWorld,
   webhookSecret: string,
@@ -106,14 +105,7 @@ export async function pushCommit(
   repo = 'fns',
 ): Promise<{ sha: string; deliveryId: string }> {
   const sha = world.git.commit(owner, repo, files);
-  const { deliveryId, status } = await deliverPush(world.api.url, webhookSecret, {
-    owner,
-    repo,
-    sha,
-    cloneUrl: world.git.cloneUrl(owner, repo),
-    installationId: INSTALLATION,
-  });
-  if (status !== 202) throw new Error(`the push of ${sha.slice(0, 7)} was answered ${status}, not 202`);
+  const deliveryId = await deliverCommit(world.api.url, webhookSecret, world.git, { owner, repo, sha, installationId: INSTALLATION });
   return { sha, deliveryId };
 }
 

@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from '@jest/globals';
 import { eventually } from '../../../../libs/infra/test/support/backbones.js';
+import type { GitFixtures } from '../../../../test/support/git-repos.js';
+import { deliverPush, type PushFields } from '../../../../test/support/github-payloads.js';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const main = join(root, 'dist/apps/api/main.js');
@@ -31,6 +34,21 @@ export const gatewayEnv = (gateway: { url: string; user: string; password: strin
   OPENFAAS_USER: gateway.user,
   OPENFAAS_PASSWORD: gateway.password,
 });
+
+/**
+ * Delivers the push of commit `sha` of `owner/repo` on the test git server, signed with `webhookSecret`, to the api at
+ * `apiUrl`, which must accept it (202). `fields`: more of the push (installation, ids, ref).
+ */
+export async function deliverCommit(
+  apiUrl: string,
+  webhookSecret: string,
+  git: Pick<GitFixtures, 'cloneUrl'>,
+  fields: Omit<PushFields, 'cloneUrl'>,
+): Promise<string> {
+  const { deliveryId, status } = await deliverPush(apiUrl, webhookSecret, { ...fields, cloneUrl: git.cloneUrl(fields.owner, fields.repo) });
+  expect(status).toBe(202);
+  return deliveryId;
+}
 
 /** Starts the built api like `npm start` does and resolves with its base URL once it listens (on a free port unless `keepPort`). */
 export function start(

@@ -2,6 +2,7 @@ import type { Workflow } from '../decider.js';
 import {
   functionEventTypes,
   isOneOf,
+  repositoryEventTypes,
   type EventOf,
   type FunctionRejection,
   type FunctionRemoved,
@@ -24,18 +25,8 @@ import { isBranchDeletion } from '../repository/repository.decider.js';
  * the commands to run next (`[]`: nothing to do); the pipeline steps run them and record what happened.
  */
 
-/** The events the workflow reacts to. */
-export const pipelineInputTypes = [
-  'PushReceived',
-  'PushIgnored',
-  'SourceFetched',
-  'SourceRejected',
-  'SecretsApplied',
-  'SecretsRejected',
-  ...functionEventTypes,
-  'RepositoryRemoved',
-  'InstallationDeleted',
-] as const;
+/** The events the workflow reacts to: every step of a push is a repository or function event; a removal ends the functions. */
+export const pipelineInputTypes = [...repositoryEventTypes, ...functionEventTypes, 'RepositoryRemoved', 'InstallationDeleted'] as const;
 
 export type PipelineEvent = RecordedEvent<EventOf<typeof pipelineInputTypes>>;
 

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { performServerHandshake, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
-import { Duplex } from 'node:stream';
-import { Metadata, status as grpcStatus, type ClientDuplexStream } from '@grpc/grpc-js';
-import { buildkitSessionServices, type BytesMessage, type ControlClient, type SessionServices } from './buildkit-proto.js';
+import { Metadata, status as grpcStatus } from '@grpc/grpc-js';
+import { buildkitSessionServices, type ControlClient, type SessionServices } from './buildkit-proto.js';
 import { sendDiffCopy, type ContextEntry, type Packet, type PacketCodec } from './filesync.js';
-import { GrpcError, serveGrpcStream, type GrpcCall, type GrpcHandler } from './grpc-h2.server.js';
+import { serveGrpcStream, type GrpcCall, type GrpcHandler } from './grpc-h2.server.js';
+import { GrpcError } from './grpc-message.codec.js';
+import { grpcStreamConnection } from './grpc-stream.connection.js';
 import type { RegistryAuth } from './registry-auth.js';
 
 /** What a build lends BuildKit: credentials for its pushes and pulls, and local folders by name (`context`, `dockerfile`). */
@@ -42,7 +43,7 @@ export function openBuildKitSession(control: ControlClient, name: string, attach
   for (const path of handlers.keys()) metadata.add('x-docker-expose-session-grpc-method', path);
 
   const call = control.session(metadata);
-  const connection = streamConnection(call);
+  const connection = grpcStreamConnection(call);
   const http2: ServerHttp2Session = performServerHandshake(connection);
   http2.on('error', () => undefined); // the session ends with the build; the solve reports what went wrong
   http2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders?: string[]) =>
@@ -56,29 +57,6 @@ export function openBuildKitSession(control: ControlClient, name: string, attach
       call.cancel();
     },
   };
-}
-
-/** The session stream as the byte connection HTTP/2 runs on (grpchijack's streamToConn, from the client's side). */
-function streamConnection(call: ClientDuplexStream<BytesMessage, BytesMessage>): Duplex {
-  const connection = new Duplex({
-    read: () => call.resume(),
-    // Done once grpc-js has passed the bytes on: HTTP/2 flow control then paces a large context.
-    write: (chunk: Buffer, _encoding, done) => void call.write({ data: chunk }, done),
-    final: (done) => {
-      call.end();
-      done();
-    },
-  });
-  call.on('data', (message: BytesMessage) => {
-    if (!connection.push(message.data)) call.pause();
-  });
-  call.on('end', () => connection.push(null));
-  call.on('error', (error: Error & { code?: number }) => {
-    // CANCELLED is our own close after the solve.
-    if (error.code === grpcStatus.CANCELLED) connection.push(null);
-    else connection.destroy(error);
-  });
-  return connection;
 }
 
 function unary(answer: (request: Buffer) => Buffer): GrpcHandler {

@@ -1,6 +1,7 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { Parser } from 'tar';
-import { GrpcError, type GrpcCall } from './grpc-h2.server.js';
+import type { GrpcCall } from './grpc-h2.server.js';
+import { GrpcError } from './grpc-message.codec.js';
 import { pathFilter, type PathFilter } from './path-patterns.js';
 
 /** One file or folder of a build context, as fsutil describes it on the wire. */

@@ -1,19 +1,6 @@
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { status as grpcStatus } from '@grpc/grpc-js';
-
-/**
- * gRPC served on the HTTP/2 streams of one hand-made session (the bytes of BuildKit's `Control.Session`), where
- * grpc-js's Server cannot listen: request headers name `/<service>/<method>`, every message is 1 byte compressed
- * flag + 4 bytes big-endian length + protobuf, the answer ends with `grpc-status`/`grpc-message` trailers.
- */
-export class GrpcError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { GrpcError, grpcFrame, grpcMessages } from './grpc-message.codec.js';
 
 /** One call as its handler sees it: the request's metadata (every value of a repeated key), its messages, a sender. */
 export type GrpcCall = Readonly<{
@@ -24,10 +11,12 @@ export type GrpcCall = Readonly<{
 
 export type GrpcHandler = (call: GrpcCall) => Promise<void>;
 
-/** Messages bigger than this are refused: the session carries small requests and 32 KiB file chunks. */
-const MAX_MESSAGE_BYTES = 16 * 2 ** 20;
-
-/** Answers one incoming stream with the handler its path names; an unknown path gets UNIMPLEMENTED, as grpc-go says it. */
+/**
+ * gRPC served on one incoming HTTP/2 stream of a hand-made session (the bytes of BuildKit's `Control.Session`),
+ * where grpc-js's Server cannot listen: the request headers name `/<service>/<method>`, messages are framed as
+ * `grpcFrame` writes them, the answer ends with `grpc-status`/`grpc-message` trailers. An unknown path gets
+ * UNIMPLEMENTED, as grpc-go says it.
+ */
 export function serveGrpcStream(
   stream: ServerHttp2Stream,
   headers: IncomingHttpHeaders,
@@ -55,13 +44,13 @@ export function serveGrpcStream(
   const send = (message: Buffer) =>
     new Promise<void>((resolve, reject) => {
       if (stream.destroyed || stream.closed) return reject(new GrpcError(grpcStatus.CANCELLED, 'the caller went away'));
-      if (stream.write(frame(message))) resolve();
+      if (stream.write(grpcFrame(message))) resolve();
       else stream.once('drain', resolve);
     });
   // A handler may stop reading before the caller ends its side (fsutil's sender returns on FIN): the stream must live
   // on to carry the answer and trailers, so stopping does not destroy it.
   const incoming = stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
-  handler({ metadata: metadataOf(rawHeaders, headers), messages: messagesOf(incoming), send })
+  handler({ metadata: metadataOf(rawHeaders, headers), messages: grpcMessages(incoming, 'request'), send })
     .catch((error: unknown) => {
       outcome =
         error instanceof GrpcError
@@ -84,29 +73,6 @@ function trailersOnly(stream: ServerHttp2Stream, code: number, message: string):
     },
     { endStream: true },
   );
-}
-
-export function frame(message: Buffer): Buffer {
-  const header = Buffer.alloc(5);
-  header.writeUInt32BE(message.length, 1);
-  return Buffer.concat([header, message]);
-}
-
-/** The request's length-prefixed messages as they arrive; compressed ones are refused (no encoding was offered). */
-async function* messagesOf(stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  let pending: Buffer = Buffer.alloc(0);
-  for await (const chunk of stream) {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    while (pending.length >= 5) {
-      if (pending[0] !== 0) throw new GrpcError(grpcStatus.INTERNAL, 'compressed messages are not accepted');
-      const length = pending.readUInt32BE(1);
-      if (length > MAX_MESSAGE_BYTES) throw new GrpcError(grpcStatus.RESOURCE_EXHAUSTED, `message of ${length} bytes`);
-      if (pending.length < 5 + length) break;
-      yield pending.subarray(5, 5 + length);
-      pending = pending.subarray(5 + length);
-    }
-  }
-  if (pending.length > 0) throw new GrpcError(grpcStatus.INTERNAL, 'the request ended inside a message');
 }
 
 /** Every value of every key: grpc-go sends a repeated key as repeated headers, which Node's header object would join. */

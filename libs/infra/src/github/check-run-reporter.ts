@@ -1,25 +1,15 @@
 import { request } from '@octokit/request';
-import type { CheckRunAnnotation, CheckRunConclusion } from '#domain';
+import type { ReportCheckRun } from '#domain';
 import type { GitCredentials } from './git-credentials.port.js';
 import { githubHeaders, reportToGitHub } from './github-reporting.js';
 
-export type CheckRunReport = Readonly<{
-  owner: string;
-  repo: string;
-  sha: string;
-  installationId: number;
-  /** The delivery id: GitHub hands it back as `external_id` when the check run is re-requested. */
-  externalId: string;
-  name: string;
-  status: 'in_progress' | 'completed';
-  startedAt: string;
-  completedAt: string | null;
-  conclusion: CheckRunConclusion | null;
-  title: string;
-  summary: string;
-  annotations: readonly CheckRunAnnotation[];
-  detailsUrl: string | null;
-}>;
+/** The workflow's `ReportCheckRun` in GitHub's terms (delivery and link resolved): derived from it, so the two cannot drift apart. */
+export type CheckRunReport = Omit<ReportCheckRun, 'type' | 'deliveryId' | 'link'> &
+  Readonly<{
+    /** The delivery id: GitHub hands it back as `external_id` when the check run is re-requested. */
+    externalId: string;
+    detailsUrl: string | null;
+  }>;
 
 export type CheckRunResult = Readonly<{ delivered: boolean; checkRunId: number | null; detail: string }>;
 

@@ -17,3 +17,5 @@ export * from './pushes/pushes.read-model.js';
 export * from './pushes/postgres.adapter.js';
 export * from './audit/audit.read-model.js';
 export * from './audit/postgres.adapter.js';
+export * from './secret-holders/secret-holders.read-model.js';
+export * from './secret-holders/postgres.adapter.js';

@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CommandRefused, fold, functionDecider, rollbackTarget, streamIds, type FunctionState } from '#domain';
-import { BUILDS_READ_MODEL, handleCommand, type Backbone, type BuildsReadModel, type HeldImages } from '#infra';
+import { BUILDS_READ_MODEL, buildOrigin, handleCommand, type Backbone, type BuildsReadModel, type HeldImages } from '#infra';
 import { BACKBONE } from '#kernel';
 import { HELD_IMAGES } from '../functions.tokens.js';
 import { forbidden } from '../requester.js';
-import { buildOrigin } from './build-origin.js';
 import { RollBackFunctionCommand } from './rollback-function.command.js';
 import type { RollbackDto } from './rollback-function.dto.js';
 

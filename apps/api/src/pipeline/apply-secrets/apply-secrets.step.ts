@@ -6,7 +6,9 @@ import {
   openSealed,
   recordDecision,
   SealedSecretProblem,
+  SECRET_HOLDERS_READ_MODEL,
   type SealedSecretStore,
+  type SecretHoldersReadModel,
   type SealKey,
   type StepOutcome,
 } from '#infra';
@@ -33,9 +35,10 @@ export class ApplySecretsStep extends PipelineStep<ApplySecrets> {
     @Inject(STEP_CONTEXT) context: StepContext,
     @Inject(SEAL_KEY) private readonly sealKey: SealKey,
     @Inject(SEALED_SECRETS) private readonly sealed: SealedSecretStore,
+    @Inject(SECRET_HOLDERS_READ_MODEL) holders: SecretHoldersReadModel,
   ) {
     super(context, STEP_OF.ApplySecrets, 2);
-    this.secrets = new OwnerSecrets(context.backbone, context.parts.gateway, reservedSecrets(context.parts.config));
+    this.secrets = new OwnerSecrets(context.backbone.store, holders, context.parts.gateway, reservedSecrets(context.parts.config));
   }
 
   protected async run(job: PipelineJob<ApplySecrets>, context: { attempts: number }): Promise<StepOutcome> {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   afterFailedDeploy,
@@ -25,17 +26,16 @@ import {
   type ReplicaStatus,
 } from '#domain';
 import {
+  buildOrigin,
   GatewayError,
   GatewayFunctionCrashed,
   handleCommand,
-  postgresOwnerFunctions,
   readState,
   type GatewayClient,
   type OwnerFunctions,
   type StepOutcome,
 } from '#infra';
-import { buildOrigin } from '../../functions/rollback-function/build-origin.js';
-import { STEP_CONTEXT } from '../pipeline.tokens.js';
+import { OWNER_FUNCTIONS, STEP_CONTEXT } from '../pipeline.tokens.js';
 import type { StepContext } from '../pipeline-parts.js';
 import { PipelineStep, STEP_OF, type PipelineJob } from '../pipeline-step.js';
 
@@ -66,13 +66,13 @@ class NotReady extends Error {
  */
 @Injectable()
 export class DeployStep extends PipelineStep<Deploy> {
-  constructor(@Inject(STEP_CONTEXT) context: StepContext) {
+  constructor(
+    @Inject(STEP_CONTEXT) context: StepContext,
+    @Inject(OWNER_FUNCTIONS) private readonly ownerFunctions: OwnerFunctions,
+  ) {
     // Owners take turns, two deploys each at most, so one owner's large stack leaves slots for the others.
     super(context, STEP_OF.Deploy, 4, (job) => `deploy:${job.payload.command.spec.name}`, 2);
-    this.ownerFunctions = postgresOwnerFunctions(context.backbone.db);
   }
-
-  private readonly ownerFunctions: OwnerFunctions;
 
   protected async run(job: PipelineJob<Deploy>, context: { id: string; attempts: number }, signal: AbortSignal): Promise<StepOutcome> {
     const { push, spec } = job.command;
@@ -165,7 +165,9 @@ export class DeployStep extends PipelineStep<Deploy> {
       });
       return { done: true };
     } catch (error) {
-      if (error instanceof Interrupted) return { done: false, retryAfterMs: 0, error: 'interrupted' };
+      // Stopped mid-deploy (shutdown, or the lock lost): an aborted gateway call is no failure of the deploy, so
+      // nothing is recorded and the job runs again, finding its deploy on the gateway.
+      if (error instanceof Interrupted || signal.aborted) return { done: false, retryAfterMs: 0, error: 'interrupted' };
       if (error instanceof NotReady) {
         await this.failNotReady(job, error.observed, metadata, signal);
         return { done: true };
@@ -191,8 +193,10 @@ export class DeployStep extends PipelineStep<Deploy> {
       const verdict = readiness({ image, observed, deadlineMs, nowMs: Date.now() });
       if (verdict.kind === 'ready') return;
       if (verdict.kind === 'not-ready') throw new NotReady(observed);
-      await new Promise((resolve) => setTimeout(resolve, verdict.pollInMs));
-      if (signal.aborted) throw new Interrupted();
+      // Aborted with the step: a shutdown need not wait out the poll.
+      await sleep(verdict.pollInMs, undefined, { signal }).catch(() => {
+        throw new Interrupted();
+      });
       observed = await gateway.status(name, signal);
     }
   }

@@ -8,7 +8,7 @@ import {
   type PushContext,
   type RecordedEvent,
 } from '#domain';
-import type { EventStore } from '#infra';
+import type { EventStore } from '../event-store/event-store.port.js';
 
 export type BuildOrigin = Readonly<{
   push: PushContext;
