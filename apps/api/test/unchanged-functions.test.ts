@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
-import { provisionTestDatabase, type TestDatabase } from '../../../libs/infra/test/support/test-database.js';
-import { gitFixtures, type GitFixtures, type RepoFiles } from '../../../test/support/git-repos.js';
-import { deliverPush } from '../../../test/support/github-payloads.js';
-import { start, stop, gatewayOf, pushEnv } from './support/spawn-api.js';
+import type { GitFixtures, RepoFiles } from '../../../test/support/git-repos.js';
+import { startEmbeddedWorld, type EmbeddedWorld } from './support/embedded-world.js';
+import { deliverCommit, stop } from './support/spawn-api.js';
 
 const secret = 'unchanged-functions-secret';
 const ADMIN = 'unchanged-functions-admin';
@@ -25,36 +20,24 @@ const repo = (edited: string, environment?: string): RepoFiles => ({
 });
 
 describe('a push that changes one function of a stack leaves the others running untouched', () => {
-  let database: TestDatabase;
+  let world: EmbeddedWorld;
   let git: GitFixtures;
-  let dataDir: string;
-  let api: Awaited<ReturnType<typeof start>>;
+  let api: EmbeddedWorld['api'];
   let gatewayUrl: string;
 
   beforeAll(async () => {
-    database = await provisionTestDatabase();
-    git = await gitFixtures();
-    dataDir = mkdtempSync(join(tmpdir(), 'faasline-unchanged-'));
-    api = await start({ ...pushEnv(database, dataDir, git, secret), GATEWAY_PORT: '0', ADMIN_TOKEN: ADMIN });
-    gatewayUrl = await gatewayOf(api);
+    world = await startEmbeddedWorld(secret, 'faasline-unchanged-', { ADMIN_TOKEN: ADMIN });
+    ({ git, api, gatewayUrl } = world);
   });
 
   afterAll(async () => {
     if (api) await stop(api.child);
-    await git?.close();
-    await database?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await world?.close();
   });
 
   const push = async (files: RepoFiles) => {
     const sha = git.commit('alexellis', 'stack', files);
-    const { status } = await deliverPush(api.url, secret, {
-      owner: 'alexellis',
-      repo: 'stack',
-      sha,
-      cloneUrl: git.cloneUrl('alexellis', 'stack'),
-    });
-    expect(status).toBe(202);
+    await deliverCommit(api.url, secret, git, { owner: 'alexellis', repo: 'stack', sha });
     return sha;
   };
   const answer = async (fn: string) => (await (await fetch(`${gatewayUrl}/function/alexellis-${fn}`)).text()).split(' ');
@@ -68,18 +51,12 @@ describe('a push that changes one function of a stack leaves the others running 
       `alexellis-${fn} deployed at ${sha.slice(0, 7)}`,
     );
   const deploys = async (fn: string) => {
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ sha: string; already: boolean }>(
-        `SELECT data->>'sha' AS sha, coalesce((data->>'alreadyRunning')::boolean, false) AS already FROM events
-          WHERE stream_id = $1 AND type = 'FunctionDeployed' ORDER BY global_position`,
-        [`function-alexellis-${fn}`],
-      );
-      return rows.map((row) => [row.sha.slice(0, 7), row.already]);
-    } finally {
-      await client.end();
-    }
+    const rows: { sha: string; already: boolean }[] = await world.db.query(
+      `SELECT data->>'sha' AS sha, coalesce((data->>'alreadyRunning')::boolean, false) AS already FROM events
+        WHERE stream_id = $1 AND type = 'FunctionDeployed' ORDER BY global_position`,
+      [`function-alexellis-${fn}`],
+    );
+    return rows.map((row) => [row.sha.slice(0, 7), row.already]);
   };
 
   it('records the new commit for the unchanged function without restarting it, and deploys it again once its deployment changes', async () => {
