@@ -107,12 +107,6 @@ export class DeployStep extends PipelineStep<Deploy> {
     // Events keep the image as built (pushed to REGISTRY); the gateway pulls it by REGISTRY_PULL's name.
     const gatewayImage = pullImage(image, registry, registryPull);
     const signature = deploymentSignature(spec, push, gatewayImage, registryPullSecret);
-    // Asked only when the events say this image runs: whether the gateway still runs it under this name.
-    const runningOnGateway =
-      gateway !== null &&
-      isRunning(state) &&
-      state.deployed?.image === image &&
-      (await gateway.status(spec.name, signal))?.image === gatewayImage;
     const deployed = {
       name: spec.name,
       owner: push.owner,
@@ -145,7 +139,12 @@ export class DeployStep extends PipelineStep<Deploy> {
               newestPushSequence: newest.sequence,
               newestSha: newest.sha,
               ownerQuota: { deployed: ownerDeployed, max: this.parts.config.fairShare.maxFunctionsPerOwner },
-              runningOnGateway,
+              // Asked only when the events say this image runs (a gateway that fails to answer fails like a deploy).
+              runningOnGateway:
+                gateway !== null &&
+                isRunning(state) &&
+                state.deployed?.image === image &&
+                (await gateway.status(spec.name, signal))?.image === gatewayImage,
             },
           };
       await handleCommand(store, functionDecider, streamId, command, metadata, {
