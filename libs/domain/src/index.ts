@@ -22,6 +22,7 @@ export {
   functionDecider,
   gatewayRefusal,
   isRunning,
+  runsImage,
   rollbackTarget,
   type BuildRecord,
   type DeployTarget,

@@ -16,8 +16,6 @@ import {
   measuredBuilder,
   PostgresSealedSecretStore,
   postgresOwnerFunctions,
-  PostgresSecretHoldersReadModel,
-  SECRET_HOLDERS_READ_MODEL,
   RegistryAuth,
   type SealedSecretStore,
   type SealKey,
@@ -40,6 +38,7 @@ import { ExpirePreviewsService } from './expire-previews/expire-previews.service
 import { FetchSourceStep } from './fetch-source/fetch-source.step.js';
 import { ApplySecretsStep } from './apply-secrets/apply-secrets.step.js';
 import type { SourceReader } from './fetch-source/read-source.js';
+import { ReadModelsModule } from '../queries/read-models.module.js';
 import type { Links } from '../links/signed-links.js';
 import type { PipelineParts, StepContext } from './pipeline-parts.js';
 import { GIT_CREDENTIALS, OWNER_FUNCTIONS, PIPELINE_PARTS, SEALED_SECRETS, SOURCE_READER, STEP_CONTEXT } from './pipeline.tokens.js';
@@ -73,7 +72,7 @@ function checkedAuthFile(path: string | null): string | null {
 }
 
 @Module({
-  imports: [BuildsModule],
+  imports: [BuildsModule, ReadModelsModule],
   providers: [
     { provide: GIT_CREDENTIALS, inject: [CONFIG], useFactory: gitCredentials },
     {
@@ -100,11 +99,6 @@ function checkedAuthFile(path: string | null): string | null {
     },
     { provide: SEALED_SECRETS, inject: [BACKBONE], useFactory: (backbone: Backbone) => new PostgresSealedSecretStore(backbone.db) },
     { provide: OWNER_FUNCTIONS, inject: [BACKBONE], useFactory: (backbone: Backbone) => postgresOwnerFunctions(backbone.db) },
-    {
-      provide: SECRET_HOLDERS_READ_MODEL,
-      inject: [BACKBONE],
-      useFactory: (backbone: Backbone) => new PostgresSecretHoldersReadModel(backbone.db),
-    },
     {
       provide: PIPELINE_PARTS,
       inject: [CONFIG, GIT_CREDENTIALS, GATEWAY_PASSWORD, LINKS, CONTEXT_STORE, BUILD_LOGS, SANDBOX],

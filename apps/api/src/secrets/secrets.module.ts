@@ -1,13 +1,7 @@
 import { Module } from '@nestjs/common';
-import {
-  GatewayClient,
-  PostgresSecretHoldersReadModel,
-  SECRET_HOLDERS_READ_MODEL,
-  type Backbone,
-  type Config,
-  type SecretHoldersReadModel,
-} from '#infra';
+import { GatewayClient, SECRET_HOLDERS_READ_MODEL, type Backbone, type Config, type SecretHoldersReadModel } from '#infra';
 import { BACKBONE, CONFIG } from '#kernel';
+import { ReadModelsModule } from '../queries/read-models.module.js';
 import { GATEWAY_PASSWORD, OWNER_SECRETS } from '../tokens.js';
 import { OwnerSecretsController } from './manage-secrets/owner-secrets.controller.js';
 import { OwnerSecrets, reservedSecrets } from './owner-secrets.js';
@@ -15,13 +9,9 @@ import { SealKeyController } from './read-seal-key/seal-key.controller.js';
 
 /** The sealing key anyone seals to, and owners' secrets over the API. */
 @Module({
+  imports: [ReadModelsModule],
   controllers: [SealKeyController, OwnerSecretsController],
   providers: [
-    {
-      provide: SECRET_HOLDERS_READ_MODEL,
-      inject: [BACKBONE],
-      useFactory: (backbone: Backbone) => new PostgresSecretHoldersReadModel(backbone.db),
-    },
     {
       provide: OWNER_SECRETS,
       inject: [BACKBONE, SECRET_HOLDERS_READ_MODEL, CONFIG, GATEWAY_PASSWORD],

@@ -129,6 +129,9 @@ export type FunctionState = Readonly<{
 /** Whether the function runs now: deployed, and not removed since. */
 export const isRunning = (state: FunctionState): boolean => state.deployed !== null && !state.removed;
 
+/** Whether, as far as the events know, the function runs this image now: only then can a deploy leave it untouched. */
+export const runsImage = (state: FunctionState, image: string): boolean => isRunning(state) && state.deployed!.image === image;
+
 export const initialState = (): FunctionState => ({
   images: new Map(),
   deployed: null,
@@ -414,9 +417,8 @@ function unchangedDeployment(state: FunctionState, next: FunctionDeployed['data'
   const last = state.deployed;
   return (
     last !== null &&
-    isRunning(state) &&
+    runsImage(state, next.image) &&
     state.pendingRollback === null &&
-    last.image === next.image &&
     last.deployment !== undefined &&
     last.deployment === next.deployment &&
     sameRepository(last, next)

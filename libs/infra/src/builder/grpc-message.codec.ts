@@ -1,9 +1,9 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 
-/**
- * gRPC's message framing over HTTP/2, for both ends of a hand-made session: every message is 1 byte compressed
- * flag + 4 bytes big-endian length + protobuf. No encoding is ever offered, so a compressed message is refused.
- */
+// gRPC's message framing over HTTP/2, for both ends of a hand-made session: every message is 1 byte compressed
+// flag + 4 bytes big-endian length + protobuf. No encoding is ever offered, so a compressed message is refused.
+
+/** A call's failure with its gRPC status code, sent as the `grpc-status` trailer. */
 export class GrpcError extends Error {
   constructor(
     readonly code: number,

@@ -17,6 +17,7 @@ import {
   readiness,
   readinessDeadline,
   repositoryDecider,
+  runsImage,
   streamIds,
   type DeployAttemptFailure,
   type DeployTarget,
@@ -141,10 +142,7 @@ export class DeployStep extends PipelineStep<Deploy> {
               ownerQuota: { deployed: ownerDeployed, max: this.parts.config.fairShare.maxFunctionsPerOwner },
               // Asked only when the events say this image runs (a gateway that fails to answer fails like a deploy).
               runningOnGateway:
-                gateway !== null &&
-                isRunning(state) &&
-                state.deployed?.image === image &&
-                (await gateway.status(spec.name, signal))?.image === gatewayImage,
+                gateway !== null && runsImage(state, image) && (await gateway.status(spec.name, signal))?.image === gatewayImage,
             },
           };
       await handleCommand(store, functionDecider, streamId, command, metadata, {
