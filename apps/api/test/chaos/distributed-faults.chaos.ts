@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -304,6 +304,38 @@ describe(`faasline's distributed topology under faults (CHAOS_SEED=${seed})`, ()
   const count = async (sql: string, parameters: unknown[] = []) => Number((await db.query(sql, parameters))[0].n);
 
   /** What is left to do anywhere ('' when nothing): the outbox, pipeline jobs, subscribers behind a stream's newest event. */
+  /**
+   * A function of an accepted push that ended with no outcome: what its delivery recorded, what the pipeline queued
+   * for it, what the process manager kept and what the members logged of it, so a failed run can be understood.
+   */
+  const explainUnfinished = async (deliveryId: string, name: string) => {
+    const recorded: { position: number; stream: string; version: number; type: string }[] = await db.query(
+      `SELECT global_position::int AS position, stream_id AS stream, stream_version AS version, type
+         FROM events WHERE correlation_id = $1 ORDER BY global_position`,
+      [deliveryId],
+    );
+    say(`${name} of delivery ${deliveryId} ended with no outcome; the delivery recorded:`);
+    for (const event of recorded) say(`  #${event.position} ${event.stream} v${event.version} ${event.type}`);
+    const jobs: { id: string; attempts: number; done: boolean; error: string | null }[] = await db.query(
+      `SELECT id, attempts, done_at IS NOT NULL AS done, last_error AS error FROM pipeline_jobs
+        WHERE payload->'cause'->>'correlationId' = $1 ORDER BY seq`,
+      [deliveryId],
+    );
+    for (const job of jobs) say(`  job ${job.id} attempts ${job.attempts} ${job.done ? 'done' : 'open'} ${job.error ?? ''}`);
+    const [kept] = await db.query(`SELECT position, state FROM workflow_states WHERE workflow = 'pipeline' AND correlation_id = $1`, [
+      deliveryId,
+    ]);
+    say(
+      `  process manager at #${kept?.position}: ${JSON.stringify(kept?.state?.functions?.map((fn: { spec: { name: string }; outcome: string }) => [fn.spec.name, fn.outcome]))}`,
+    );
+    for (const member of members) {
+      const lines = readFileSync(member.log, 'utf8')
+        .split('\n')
+        .filter((line) => line.includes(deliveryId) || line.includes(name) || line.includes('jumped'));
+      for (const line of lines.slice(-20)) say(`  ${member.role}-${member.index}: ${line.slice(0, 400)}`);
+    }
+  };
+
   const pending = async () => {
     const outbox = await count(`SELECT count(*) AS n FROM outbox`);
     const jobs = await count(`SELECT count(*) AS n FROM pipeline_jobs WHERE done_at IS NULL`);
@@ -394,6 +426,7 @@ describe(`faasline's distributed topology under faults (CHAOS_SEED=${seed})`, ()
         const got = outcome(name, delivery.sha);
         expected.push(`${name}@${delivery.sha.slice(0, 7)} ${got === 'BuildSuperseded' ? 'BuildSuperseded' : 'FunctionDeployed'}`);
         actual.push(`${name}@${delivery.sha.slice(0, 7)} ${got}`);
+        if (got === '') await explainUnfinished(delivery.deliveryId, name);
       }
     expect(actual).toEqual(expected);
 
