@@ -79,4 +79,9 @@ jest = spawn(
   ],
   { cwd: root, env, stdio: 'inherit' },
 );
-jest.once('exit', (code, signal) => finish(code ?? (signal ? 1 : 0)));
+jest.once('exit', (code, signal) => {
+  // What the test found out about a push that ended unfinished, after Jest's report so a log's tail shows it.
+  const explained = join(stateDir, 'explained.txt');
+  if (existsSync(explained)) process.stderr.write(`\nchaos: unfinished pushes explained:\n${readFileSync(explained, 'utf8')}`);
+  finish(code ?? (signal ? 1 : 0));
+});

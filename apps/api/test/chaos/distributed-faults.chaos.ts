@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -314,14 +314,19 @@ describe(`faasline's distributed topology under faults (CHAOS_SEED=${seed})`, ()
          FROM events WHERE correlation_id = $1 ORDER BY global_position`,
       [deliveryId],
     );
-    say(`${name} of delivery ${deliveryId} ended with no outcome; the delivery recorded:`);
-    for (const event of recorded) say(`  #${event.position} ${event.stream} v${event.version} ${event.type}`);
+    const explain = (line: string) => {
+      say(line);
+      // scripts/chaos.js prints this file after Jest's own report, where CI's tail shows it.
+      appendFileSync(join(STATE_DIR, 'explained.txt'), `${line}\n`);
+    };
+    explain(`${name} of delivery ${deliveryId} ended with no outcome; the delivery recorded:`);
+    for (const event of recorded) explain(`  #${event.position} ${event.stream} v${event.version} ${event.type}`);
     const jobs: { id: string; attempts: number; done: boolean; error: string | null }[] = await db.query(
       `SELECT id, attempts, done_at IS NOT NULL AS done, last_error AS error FROM pipeline_jobs
         WHERE payload->'cause'->>'correlationId' = $1 ORDER BY seq`,
       [deliveryId],
     );
-    for (const job of jobs) say(`  job ${job.id} attempts ${job.attempts} ${job.done ? 'done' : 'open'} ${job.error ?? ''}`);
+    for (const job of jobs) explain(`  job ${job.id} attempts ${job.attempts} ${job.done ? 'done' : 'open'} ${job.error ?? ''}`);
     const [kept] = await db.query(`SELECT position, state FROM workflow_states WHERE workflow = 'pipeline' AND correlation_id = $1`, [
       deliveryId,
     ]);
@@ -332,7 +337,7 @@ describe(`faasline's distributed topology under faults (CHAOS_SEED=${seed})`, ()
       const lines = readFileSync(member.log, 'utf8')
         .split('\n')
         .filter((line) => line.includes(deliveryId) || line.includes(name) || line.includes('jumped'));
-      for (const line of lines.slice(-20)) say(`  ${member.role}-${member.index}: ${line.slice(0, 400)}`);
+      for (const line of lines.slice(-20)) explain(`  ${member.role}-${member.index}: ${line.slice(0, 400)}`);
     }
   };
 
