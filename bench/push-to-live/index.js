@@ -374,7 +374,8 @@ try {
     `floor by hand with the earlier install copied in (what faasline does when the dependencies did not change), median: ${reusedMedian.toFixed(2)} s`,
   );
   console.log(
-    `ratio: ${(pushMedian / floorMedian).toFixed(2)} x the floor (goal <= 1.25); ${(pushMedian / reusedMedian).toFixed(2)} x the floor that reuses the install`,
+    `ratio: ${(pushMedian / floorMedian).toFixed(2)} x the floor (goal <= 1.25: ${pushMedian <= 1.25 * floorMedian ? 'yes' : 'NO'}); ` +
+      `${(pushMedian / reusedMedian).toFixed(2)} x the floor that reuses the install (goal <= 1.5: ${pushMedian <= 1.5 * reusedMedian ? 'yes' : 'NO'})`,
   );
   if (servers.length === 2) {
     const off = median(comparison.map(([bare]) => bare.seconds));

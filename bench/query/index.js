@@ -273,6 +273,7 @@ try {
       `c=${CONNECTIONS} p50`,
       'p99',
       'req/s',
+      '≥ 5,000/s',
     ];
     const rows = results.map(({ scenario, seq, load }) => [
       scenario.name,
@@ -283,6 +284,7 @@ try {
       load ? String(load.p50) : '',
       load ? String(load.p99) : '',
       load ? int(load.rps) : '',
+      scenario.baseline || !load ? '' : load.rps >= 5000 ? 'yes' : 'NO',
     ]);
     const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
     const line = (cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
