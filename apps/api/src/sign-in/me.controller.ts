@@ -1,5 +1,5 @@
 import { Controller, Get, HttpException, HttpStatus, Inject, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { csrfTokenOf, type Config } from '#infra';
 import { CONFIG } from '#kernel';
@@ -8,6 +8,7 @@ import { ADMIN_SCHEME } from '../auth/api-admin.js';
 import { CallerPipe } from '../auth/caller.js';
 import { SessionAuthenticator } from '../auth/sessions.js';
 import { apiSchema } from '../queries/openapi-schema.js';
+import { errorAnswer } from '../queries/page.js';
 import { MeDto, SignedOutDto } from './me.dto.js';
 
 const LOCAL_NOTE =
@@ -28,6 +29,7 @@ export class MeController {
   @ApiOperation({ summary: 'Who is asking: a session (cookie), the admin token or an owner token' })
   @ApiOkResponse({ schema: apiSchema(MeDto) })
   @ApiUnauthorizedResponse({ schema: apiSchema(SignedOutDto), description: 'Not signed in (or the session expired): how to sign in' })
+  @ApiForbiddenResponse(errorAnswer('A bearer token that is neither the admin token nor an owner token'))
   async me(@Req() request: FastifyRequest): Promise<MeDto> {
     const signIn = this.config.signIn.mode;
     const authorization = request.headers.authorization;
