@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError, type SignInConfig } from '../config/config.js';
 import type { OAuthClient, OAuthIdentity } from './oauth-client.port.js';
 import { SignInRefused } from './oauth-client.port.js';
 
@@ -9,6 +11,19 @@ export type GitHubOAuthSettings = Readonly<{
   /** GITHUB_API_URL: https://api.github.com, or https://HOST/api/v3. */
   apiUrl: string;
 }>;
+
+/** The client secret, inline or from GITHUB_CLIENT_SECRET_FILE (read at start; a file that cannot be read stops it). */
+export function clientSecretOf(github: NonNullable<SignInConfig['github']>): string {
+  if (github.clientSecret !== null) return github.clientSecret;
+  let secret: string;
+  try {
+    secret = readFileSync(github.clientSecretFile!, 'utf8').trim();
+  } catch (error) {
+    throw new ConfigError('GITHUB_CLIENT_SECRET_FILE', `cannot read ${github.clientSecretFile}: ${(error as Error).message}`);
+  }
+  if (secret === '') throw new ConfigError('GITHUB_CLIENT_SECRET_FILE', `${github.clientSecretFile} is empty`);
+  return secret;
+}
 
 const TIMEOUT_MS = 10_000;
 /** A user in more organisations than this is rare; the cap keeps one sign-in from paging forever. */
