@@ -45,7 +45,15 @@ export type FakeGitHubOAuthOptions = Readonly<{
   users: readonly FakeGitHubUser[];
 }>;
 
-type Grant = { clientId: string; login: string; redirectUri: string; challenge: string | null; scope: string; expiresAt: number; used: boolean };
+type Grant = {
+  clientId: string;
+  login: string;
+  redirectUri: string;
+  challenge: string | null;
+  scope: string;
+  expiresAt: number;
+  used: boolean;
+};
 
 const DOCS = 'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors';
 const ERRORS: Readonly<Record<string, string>> = {
@@ -75,7 +83,8 @@ export async function startFakeGitHubOAuth(options: FakeGitHubOAuthOptions): Pro
     if (target.pathname === '/login/oauth/authorize' && request.method === 'GET') return authorize(response, target.searchParams);
     if (target.pathname === '/login/oauth/access_token' && request.method === 'POST') return accessToken(request, response, raw);
     if (target.pathname === '/api/v3/user' && request.method === 'GET') return api(request, response, (login) => userJson(login));
-    if (target.pathname === '/api/v3/user/orgs' && request.method === 'GET') return api(request, response, (login, scope) => orgs(response, target, login, scope));
+    if (target.pathname === '/api/v3/user/orgs' && request.method === 'GET')
+      return api(request, response, (login, scope) => orgs(response, target, login, scope));
     send(response, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
   }
 
@@ -139,13 +148,17 @@ export async function startFakeGitHubOAuth(options: FakeGitHubOAuthOptions): Pro
       });
       // GitHub answers refusals 200 too; without Accept: application/json, form-encoded.
       if (json) return send(response, 200, body);
-      response.writeHead(200, { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }).end(new URLSearchParams(body).toString());
+      response
+        .writeHead(200, { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' })
+        .end(new URLSearchParams(body).toString());
     };
-    const refuse = (error: string) => answer(error, { error, error_description: ERRORS[error]!, error_uri: `${DOCS}#${error.replaceAll('_', '-')}` });
+    const refuse = (error: string) =>
+      answer(error, { error, error_description: ERRORS[error]!, error_uri: `${DOCS}#${error.replaceAll('_', '-')}` });
     if (field('client_id') !== options.clientId || field('client_secret') !== options.clientSecret)
       return refuse('incorrect_client_credentials');
     const grant = grants.get(field('code') ?? '');
-    if (!grant || grant.clientId !== options.clientId || grant.used || grant.expiresAt <= Date.now()) return refuse('bad_verification_code');
+    if (!grant || grant.clientId !== options.clientId || grant.used || grant.expiresAt <= Date.now())
+      return refuse('bad_verification_code');
     // A code is spent by any exchange that names it, good or bad: it cannot be tried again with another verifier.
     grant.used = true;
     if (field('redirect_uri') !== null && field('redirect_uri') !== grant.redirectUri) return refuse('redirect_uri_mismatch');
@@ -166,7 +179,8 @@ export async function startFakeGitHubOAuth(options: FakeGitHubOAuthOptions): Pro
         message: 'Request forbidden by administrative rules. Please make sure your request has a User-Agent header',
       });
     const header = request.headers.authorization;
-    if (header === undefined) return send(response, 401, { message: 'Requires authentication', documentation_url: 'https://docs.github.com/rest' });
+    if (header === undefined)
+      return send(response, 401, { message: 'Requires authentication', documentation_url: 'https://docs.github.com/rest' });
     const token = /^(?:token|Bearer) (.+)$/i.exec(header)?.[1];
     const grant = token === undefined ? undefined : tokens.get(token);
     if (!grant) return send(response, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });

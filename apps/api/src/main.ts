@@ -105,7 +105,8 @@ logger.info(
 logger.info(
   {
     github: `sign-in: GitHub OAuth at ${config.signIn.github?.webUrl} (client ${config.signIn.github?.clientId}, callback ${publicUrl}/auth/callback)`,
-    local: 'sign-in: off (no GITHUB_CLIENT_ID); this server answers on loopback only, so a browser on this machine gets an admin session at /auth/login',
+    local:
+      'sign-in: off (no GITHUB_CLIENT_ID); this server answers on loopback only, so a browser on this machine gets an admin session at /auth/login',
     off: 'sign-in: off (no GITHUB_CLIENT_ID): API tokens only',
   }[config.signIn.mode],
 );

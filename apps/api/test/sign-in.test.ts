@@ -266,7 +266,11 @@ describe('a session', () => {
     // The old cookie, kept by someone, opens nothing either.
     const stale = await fetch(`${api.url}/api/v1/me`, { headers: { cookie: `faasline_session=${session}` } });
     expect(stale.status).toBe(401);
-    expect(await stale.json()).toEqual({ message: 'not signed in: GET /auth/login?returnTo=/ signs in', signIn: 'github', loginUrl: '/auth/login' });
+    expect(await stale.json()).toEqual({
+      message: 'not signed in: GET /auth/login?returnTo=/ signs in',
+      signIn: 'github',
+      loginUrl: '/auth/login',
+    });
   });
 
   it('expires: refused and deleted once past its end', async () => {

@@ -21,7 +21,8 @@ import { SessionAuthenticator, type CookieRequest, type SessionCaller } from './
  * Who calls a route that needs a token: the admin (ADMIN_TOKEN), an owner through one of its API tokens, or a
  * signed-in user (a session: their login and organisations, or everything for an admin by ADMIN_LOGINS).
  */
-export type Caller = Readonly<{ kind: 'admin'; actor: 'admin' }> | Readonly<{ kind: 'owner'; owner: string; actor: string }> | SessionCaller;
+export type Caller =
+  Readonly<{ kind: 'admin'; actor: 'admin' }> | Readonly<{ kind: 'owner'; owner: string; actor: string }> | SessionCaller;
 
 /**
  * Whether the caller may manage what belongs to `owner`: an admin, that owner, or a user who is that owner or a

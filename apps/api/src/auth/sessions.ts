@@ -41,7 +41,8 @@ export class SessionAuthenticator {
     if (session === null)
       throw new HttpException({ message: 'your session has expired or was closed: sign in again at /auth/login' }, HttpStatus.UNAUTHORIZED);
     // Decided now, not at sign-in, so a login taken off ADMIN_LOGINS stops being admin at once.
-    const admin = session.kind === 'local' || (session.login !== null && this.config.signIn.adminLogins.includes(session.login.toLowerCase()));
+    const admin =
+      session.kind === 'local' || (session.login !== null && this.config.signIn.adminLogins.includes(session.login.toLowerCase()));
     return { id, session, admin, owners: session.login === null ? [] : [session.login, ...session.orgs] };
   }
 
@@ -51,7 +52,10 @@ export class SessionAuthenticator {
     const header = request.headers[CSRF_HEADER];
     const sent = Array.isArray(header) ? header[0] : header;
     if (sent === undefined || sent === '')
-      throw new HttpException({ message: 'X-CSRF-Token is required with a session cookie (GET /api/v1/me gives it)' }, HttpStatus.FORBIDDEN);
+      throw new HttpException(
+        { message: 'X-CSRF-Token is required with a session cookie (GET /api/v1/me gives it)' },
+        HttpStatus.FORBIDDEN,
+      );
     if (!constantTimeEqual(sent, csrfTokenOf(open.id)))
       throw new HttpException({ message: 'X-CSRF-Token does not belong to this session' }, HttpStatus.FORBIDDEN);
   }
@@ -62,7 +66,13 @@ export class SessionAuthenticator {
     if (open === null) return null;
     this.checkCsrf(request, open);
     const { session, admin, owners } = open;
-    return { kind: 'user', login: session.login, owners, admin, actor: session.login === null ? 'admin:local-session' : `github:${session.login}` };
+    return {
+      kind: 'user',
+      login: session.login,
+      owners,
+      admin,
+      actor: session.login === null ? 'admin:local-session' : `github:${session.login}`,
+    };
   }
 
   /** Set-Cookie attributes: HttpOnly, SameSite=Lax (sent on the redirect back from GitHub), Secure behind https. */

@@ -12,10 +12,15 @@ export const MeDto = z
   .object({
     login: z.string().nullable().describe('The GitHub login; `admin` for the admin token; null for the local session and an owner token'),
     admin: z.boolean().describe('Sees and manages everything: the admin token, ADMIN_LOGINS, or the local session'),
-    owners: z.array(z.string()).describe('The owners whose things the caller manages: the login and its organisations, or the owner of a token'),
+    owners: z
+      .array(z.string())
+      .describe('The owners whose things the caller manages: the login and its organisations, or the owner of a token'),
     via: z.enum(['session', 'admin-token', 'owner-token']),
     signIn: signInMode,
-    csrfToken: z.string().nullable().describe('Send as `X-CSRF-Token` with every POST, PUT, PATCH and DELETE of this session; null for tokens'),
+    csrfToken: z
+      .string()
+      .nullable()
+      .describe('Send as `X-CSRF-Token` with every POST, PUT, PATCH and DELETE of this session; null for tokens'),
     expiresAt: dateTime.nullable().describe('When the session ends; null for tokens'),
     note: z.string().nullable().describe('What a page should say about how the caller got in (the local session says sign-in is off)'),
   })

@@ -16,7 +16,12 @@ import { SignInController } from './sign-in.controller.js';
       useFactory: ({ signIn: { github }, githubApiUrl }: Config) =>
         github === null
           ? null
-          : new GitHubOAuthClient({ clientId: github.clientId, clientSecret: clientSecretOf(github), webUrl: github.webUrl, apiUrl: githubApiUrl }),
+          : new GitHubOAuthClient({
+              clientId: github.clientId,
+              clientSecret: clientSecretOf(github),
+              webUrl: github.webUrl,
+              apiUrl: githubApiUrl,
+            }),
     },
     SessionSweep,
   ],

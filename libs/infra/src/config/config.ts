@@ -255,12 +255,24 @@ const variables = z.object({
   LINKS_SECRET: variable(text),
   LINK_TTL: variable(duration(1, 366 * DAY)),
   GITHUB_URL: variable(httpUrl),
-  GITHUB_CLIENT_ID: variable(matching((id) => /^[A-Za-z0-9._-]{1,100}$/.test(id), 'an OAuth client id (like Iv23li... or Ov23li...)', (raw) => raw.slice(0, 40))),
+  GITHUB_CLIENT_ID: variable(
+    matching(
+      (id) => /^[A-Za-z0-9._-]{1,100}$/.test(id),
+      'an OAuth client id (like Iv23li... or Ov23li...)',
+      (raw) => raw.slice(0, 40),
+    ),
+  ),
   GITHUB_CLIENT_SECRET: variable(text),
   GITHUB_CLIENT_SECRET_FILE: variable(text),
   ADMIN_LOGINS: variable(
     list.transform(lowerCase).pipe(
-      z.array(matching((login) => GITHUB_LOGIN.test(login), 'a GitHub login', (raw) => raw.slice(0, 60))),
+      z.array(
+        matching(
+          (login) => GITHUB_LOGIN.test(login),
+          'a GitHub login',
+          (raw) => raw.slice(0, 60),
+        ),
+      ),
     ),
   ),
   SESSION_TTL: variable(duration(60, 366 * DAY)),
