@@ -21,8 +21,8 @@ import { SessionAuthenticator, type CookieRequest, type SessionCaller } from './
  * Who calls a route that needs a token: the admin (ADMIN_TOKEN), an owner through one of its API tokens, or a
  * signed-in user (a session: their login and organisations, or everything for an admin by ADMIN_LOGINS).
  */
-export type Caller =
-  Readonly<{ kind: 'admin'; actor: 'admin' }> | Readonly<{ kind: 'owner'; owner: string; actor: string }> | SessionCaller;
+export type BearerCaller = Readonly<{ kind: 'admin'; actor: 'admin' }> | Readonly<{ kind: 'owner'; owner: string; actor: string }>;
+export type Caller = BearerCaller | SessionCaller;
 
 /**
  * Whether the caller may manage what belongs to `owner`: an admin, that owner, or a user who is that owner or a
@@ -53,13 +53,13 @@ export function actorOf(caller: Caller): Actor {
  * the admin token (compared in constant time) nor an unrevoked owner token.
  */
 @Injectable()
-export class CallerPipe implements PipeTransform<string | undefined, Promise<Caller>> {
+export class CallerPipe implements PipeTransform<string | undefined, Promise<BearerCaller>> {
   constructor(
     @Inject(ADMIN_TOKEN) private readonly adminToken: string,
     @Inject(OWNER_TOKENS) private readonly ownerTokens: OwnerTokenStore,
   ) {}
 
-  async transform(authorization: string | undefined): Promise<Caller> {
+  async transform(authorization: string | undefined): Promise<BearerCaller> {
     const bearer = bearerOf(authorization);
     if (bearer === undefined)
       throw new HttpException({ message: 'Authorization: Bearer <ADMIN_TOKEN or owner token> is required' }, HttpStatus.UNAUTHORIZED);

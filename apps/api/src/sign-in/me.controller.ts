@@ -1,4 +1,4 @@
-import { Controller, Get, HttpException, HttpStatus, Inject, Req } from '@nestjs/common';
+import { Controller, Get, Header, HttpException, HttpStatus, Inject, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { csrfTokenOf, type Config } from '#infra';
@@ -25,6 +25,8 @@ export class MeController {
   ) {}
 
   @Get()
+  // The answer holds the CSRF token: no cache keeps it.
+  @Header('Cache-Control', 'no-store')
   @ApiBearerAuth(ADMIN_SCHEME)
   @ApiOperation({ summary: 'Who is asking: a session (cookie), the admin token or an owner token' })
   @ApiOkResponse({ schema: apiSchema(MeDto) })
@@ -38,7 +40,7 @@ export class MeController {
       const common = { signIn, csrfToken: null, expiresAt: null, note: null };
       return caller.kind === 'admin'
         ? { login: 'admin', admin: true, owners: [], via: 'admin-token', ...common }
-        : { login: null, admin: false, owners: [caller.kind === 'owner' ? caller.owner : ''], via: 'owner-token', ...common };
+        : { login: null, admin: false, owners: [caller.owner], via: 'owner-token', ...common };
     }
     const open = await this.sessions.sessionOf(request).catch(() => null);
     if (open === null) {

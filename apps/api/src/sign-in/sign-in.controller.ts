@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, HttpException, HttpStatus, Inject, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, HttpException, HttpStatus, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -43,6 +43,7 @@ export class SignInController {
 
   /** `GET /auth/login?returnTo=/path`: off to GitHub; in local mode, straight to an admin session of this browser. */
   @Get('login')
+  @Header('Cache-Control', 'no-store')
   async login(@Query('returnTo') raw: string | undefined, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const returnTo = localReturnTo(raw);
     if (returnTo === null) throw refuse(HttpStatus.BAD_REQUEST, 'returnTo must be a path on this server, like /functions');
@@ -76,6 +77,7 @@ export class SignInController {
 
   /** `GET /auth/callback?code&state`: GitHub sends the browser back here; a session opens, or the sign-in is refused. */
   @Get('callback')
+  @Header('Cache-Control', 'no-store')
   async callback(
     @Query() query: Record<string, string | undefined>,
     @Req() request: FastifyRequest,
@@ -105,6 +107,9 @@ export class SignInController {
         throw refuse(HttpStatus.BAD_GATEWAY, `signing in with GitHub failed: ${failure.message}`);
       },
     );
+    // A new session never reuses an id the browser had before (no fixation); the old session, if any, ends here.
+    const previous = cookiesOf(request)[SESSION_COOKIE];
+    if (previous) await this.sessions.close(sha256Hex(previous));
     const admin = this.config.signIn.adminLogins.includes(identity.login.toLowerCase());
     const cookie = await this.openSession(new Date(), {
       kind: 'github',
