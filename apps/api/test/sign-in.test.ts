@@ -286,6 +286,17 @@ describe('a session', () => {
     expect((await sessionRows()).length).toBe(before - 1);
   });
 
+  it('is a new one at every sign-in: the browser’s previous session ends (no fixation)', async () => {
+    const browser = new Browser();
+    await signIn(browser, 'Dev');
+    const first = browser.cookies.get('faasline_session')!.value;
+    await signIn(browser, 'Dev');
+    const second = browser.cookies.get('faasline_session')!.value;
+    expect(second).not.toBe(first);
+    expect((await fetch(`${api.url}/api/v1/me`, { headers: { cookie: `faasline_session=${first}` } })).status).toBe(401);
+    expect((await me(browser)).status).toBe(200);
+  });
+
   it('is admin for a login in ADMIN_LOGINS (any case), not for others', async () => {
     const browser = new Browser();
     await signIn(browser, 'octo-admin');
