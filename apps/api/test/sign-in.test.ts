@@ -411,3 +411,77 @@ describe('secrets', () => {
     }
   });
 });
+
+describe('the fake GitHub, strict where GitHub is', () => {
+  /** A code for `challenge`'s verifier, issued to the registered callback. */
+  async function codeFor(challenge: string): Promise<string> {
+    const authorize = new URL(`${github.url}/login/oauth/authorize`);
+    authorize.search = new URLSearchParams({
+      client_id: CLIENT_ID,
+      redirect_uri: `${api.url}/auth/callback`,
+      scope: 'read:org',
+      state: 's',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    }).toString();
+    const back = await fetch(authorize, { redirect: 'manual' });
+    return new URL(back.headers.get('location')!).searchParams.get('code')!;
+  }
+  const exchange = async (fields: Record<string, string>) =>
+    (await (
+      await fetch(`${github.url}/login/oauth/access_token`, {
+        method: 'POST',
+        headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields),
+      })
+    ).json()) as { access_token?: string; error?: string };
+  const verifier = 'v'.repeat(43);
+  const good = (code: string) => ({
+    client_id: CLIENT_ID,
+    client_secret: CLIENT_SECRET,
+    code,
+    redirect_uri: `${api.url}/auth/callback`,
+    code_verifier: verifier,
+  });
+
+  it('refuses a wrong secret, another redirect_uri, a missing or wrong verifier, and a code used once already', async () => {
+    expect(await exchange({ ...good(await codeFor(codeChallengeOf(verifier))), client_secret: 'nope' })).toMatchObject({
+      error: 'incorrect_client_credentials',
+    });
+    expect(await exchange({ ...good(await codeFor(codeChallengeOf(verifier))), redirect_uri: `${api.url}/elsewhere` })).toMatchObject({
+      error: 'redirect_uri_mismatch',
+    });
+    const { code_verifier: _, ...withoutVerifier } = good(await codeFor(codeChallengeOf(verifier)));
+    expect(await exchange(withoutVerifier)).toMatchObject({ error: 'bad_verification_code' });
+    expect(await exchange({ ...good(await codeFor(codeChallengeOf(verifier))), code_verifier: 'w'.repeat(43) })).toMatchObject({
+      error: 'bad_verification_code',
+    });
+    const code = await codeFor(codeChallengeOf(verifier));
+    expect(await exchange(good(code))).toMatchObject({ access_token: expect.stringMatching(/^gho_/) });
+    expect(await exchange(good(code))).toMatchObject({ error: 'bad_verification_code' });
+  });
+
+  it('takes S256 challenges only, and answers /user only to an issued token with a User-Agent', async () => {
+    const plain = await fetch(
+      `${github.url}/login/oauth/authorize?client_id=${CLIENT_ID}&code_challenge=${'c'.repeat(43)}&code_challenge_method=plain`,
+      { redirect: 'manual' },
+    );
+    expect(plain.status).toBe(400);
+    expect((await fetch(`${github.apiUrl}/user`, { headers: { 'user-agent': 't' } })).status).toBe(401);
+    expect((await fetch(`${github.apiUrl}/user`, { headers: { 'user-agent': 't', authorization: 'Bearer gho_forged' } })).status).toBe(401);
+  });
+
+  it('sends a sign-in with a registered callback other than PUBLIC_URL’s back with redirect_uri_mismatch, which the api refuses', async () => {
+    const browser = new Browser();
+    github.signInAs('Dev');
+    const login = await browser.get(`${api.url}/auth/login`);
+    const authorize = new URL(login.headers.get('location')!);
+    authorize.searchParams.set('redirect_uri', `${api.url}/somewhere-else`);
+    const back = await browser.get(authorize.toString());
+    const callback = new URL(back.headers.get('location')!);
+    expect(callback.searchParams.get('error')).toBe('redirect_uri_mismatch');
+    const refused = await browser.get(callback.toString());
+    expect(refused.status).toBe(403);
+    expect(browser.cookies.has('faasline_session')).toBe(false);
+  });
+});
