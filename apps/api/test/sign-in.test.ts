@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSetCookie } from 'cookie';
 import type { Event } from '#domain';
-import { codeChallengeOf } from '#infra';
+import { BuildLog, BuildLogStore, codeChallengeOf } from '#infra';
 import { startFakeGitHubOAuth, type FakeGitHubOAuth } from '../../../test/support/fake-github-oauth.js';
 import { answerViolation, type OpenApiDocument } from './support/openapi-check.js';
 import { apiAddress, Browser, startLoggedApi, type LoggedApi } from './support/signed-in-api.js';
@@ -370,6 +370,25 @@ describe('a signed-in member of an organisation', () => {
     const refused = await remove(browser, 'other-fn1', { 'x-csrf-token': csrfToken! });
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as { message: string }).message).toBe('only an admin or the owner of other-fn1 may change it');
+  });
+
+  it('reads the build logs of the organisation’s functions, not another owner’s', async () => {
+    for (const owner of ['acme', 'other']) {
+      await api.backbone.db.query(
+        `INSERT INTO read_builds (id, function_name, owner, repo, sha, status, context_digest, delivery_id, seq)
+         VALUES ($1, $2, $3, 'fns', $4, 'succeeded', 'sha256:x', $5, 1)`,
+        [`build-${owner}`, `${owner}-fn1`, owner, 'a'.repeat(40), randomUUID()],
+      );
+      const log = new BuildLog();
+      log.push(`log of ${owner}`);
+      await new BuildLogStore(api.backbone.db).save(`build-${owner}`, log);
+    }
+    const browser = new Browser();
+    await signIn(browser, 'Dev');
+    const own = await browser.get(`${api.url}/api/v1/builds/build-acme/log`);
+    expect([own.status, await own.text()]).toEqual([200, expect.stringContaining('log of acme')]);
+    expect((await browser.get(`${api.url}/api/v1/builds/build-other/log`)).status).toBe(403);
+    expect((await new Browser().get(`${api.url}/api/v1/builds/build-acme/log`)).status).toBe(401);
   });
 
   it('leaves bearer tokens as they were: no CSRF token, no cookie needed', async () => {
