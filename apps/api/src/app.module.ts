@@ -18,6 +18,7 @@ import { LanguagesModule } from './languages/languages.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { OwnerTokensModule } from './owner-tokens/owner-tokens.module.js';
 import { SecretsApiModule } from './secrets/secrets.module.js';
+import { SignInModule } from './sign-in/sign-in.module.js';
 
 export type ApiOptions = Readonly<{
   /** Keep the read models in this process too (one process on one machine). */
@@ -77,6 +78,7 @@ export class AppModule {
         AdminModule,
         LanguagesModule,
         AuthModule,
+        SignInModule,
         OwnerTokensModule,
         SecretsApiModule,
         HealthModule,

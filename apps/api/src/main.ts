@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { configuredGateway } from '#gateway';
-import { loadOrCreateSecret, openSandbox, sealKeyFromPrivate } from '#infra';
+import { clientSecretOf, loadOrCreateSecret, openSandbox, sealKeyFromPrivate } from '#infra';
 import { markStarted, openFromEnvironment } from '#kernel';
 import { createApi } from './api-app.js';
 
@@ -13,6 +13,17 @@ const opened = await openFromEnvironment('api');
 const { backbone, logger } = opened;
 const withProjector = process.env.FAASLINE_PROJECTOR !== 'separate';
 const withPipeline = process.env.FAASLINE_PIPELINE !== 'separate';
+
+// A GITHUB_CLIENT_SECRET_FILE that cannot be read stops the start here, in one line, before anything serves.
+if (opened.config.signIn.github) {
+  try {
+    clientSecretOf(opened.config.signIn.github);
+  } catch (error) {
+    console.error(`faasline: configuration error: ${(error as Error).message}`);
+    await backbone.close();
+    process.exit(1);
+  }
+}
 
 const webhookSecret = await loadOrCreateSecret(opened.config.githubWebhookSecret, opened.config.dataDir, 'github-webhook-secret');
 const adminToken = await loadOrCreateSecret(opened.config.adminToken, opened.config.dataDir, 'admin-token');
@@ -90,6 +101,14 @@ logger.info(`link key: ${linksSecret.path ? `stored in ${linksSecret.path}` : 'f
 logger.info(`sealing key ${sealKey.keyId}: ${sealPrivateKey.path ? `stored in ${sealPrivateKey.path}` : 'from SEAL_PRIVATE_KEY'}`);
 logger.info(
   `OpenFaaS gateway: ${gateway ? `embedded at ${gatewayUrl} (user ${config.openfaasUser}, password ${gatewayPassword.path ? `stored in ${gatewayPassword.path}` : 'from OPENFAAS_PASSWORD'})` : gatewayUrl}`,
+);
+logger.info(
+  {
+    github: `sign-in: GitHub OAuth at ${config.signIn.github?.webUrl} (client ${config.signIn.github?.clientId}, callback ${publicUrl}/auth/callback)`,
+    local:
+      'sign-in: off (no GITHUB_CLIENT_ID); this server answers on loopback only, so a browser on this machine gets an admin session at /auth/login',
+    off: 'sign-in: off (no GITHUB_CLIENT_ID): API tokens only',
+  }[config.signIn.mode],
 );
 logger.info(`functions answer at ${config.gatewayPublicUrl}/function/<name>`);
 logger.info(`data folder: ${config.dataDir}`);

@@ -21,3 +21,7 @@ export const SEAL_KEY = Symbol('SEAL_KEY');
 export const OWNER_TOKENS = Symbol('OWNER_TOKENS');
 /** An owner's secrets on the gateway (OwnerSecrets). */
 export const OWNER_SECRETS = Symbol('OWNER_SECRETS');
+/** Sessions and sign-ins under way (SessionStore). */
+export const SESSIONS = Symbol('SESSIONS');
+/** The OAuth provider people sign in with (OAuthClient); null when GITHUB_CLIENT_ID is unset. */
+export const OAUTH_CLIENT = Symbol('OAUTH_CLIENT');

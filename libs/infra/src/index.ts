@@ -55,3 +55,7 @@ export * from './owner-tokens/postgres.adapter.js';
 export * from './secrets/sealed-box.js';
 export * from './secrets/sealed-secret-store.port.js';
 export * from './secrets/postgres.adapter.js';
+export * from './sessions/session-store.port.js';
+export * from './sessions/postgres.adapter.js';
+export * from './github/oauth-client.port.js';
+export * from './github/github-oauth.adapter.js';

@@ -69,6 +69,28 @@ describe('configuration', () => {
     expect(() => loadConfig({ MAX_EXEC_TIMEOUT: '0' })).toThrow(/^MAX_EXEC_TIMEOUT: /);
   });
 
+  it('signs in with GitHub given GITHUB_CLIENT_ID and its secret; without them, the browser on a loopback-only install is the admin', () => {
+    expect(loadConfig({}).signIn).toEqual({ mode: 'local', github: null, adminLogins: [], sessionTtlMs: 7 * 24 * 3600_000 });
+    expect(loadConfig({ PUBLIC_URL: 'https://faas.example.com' }).signIn.mode).toBe('off');
+    expect(loadConfig({ HOST: '0.0.0.0' }).signIn.mode).toBe('off');
+    expect(loadConfig({ PUBLIC_URL: 'http://localhost:9000' }).signIn.mode).toBe('local');
+    const github = loadConfig({
+      GITHUB_CLIENT_ID: 'Iv23liAbc',
+      GITHUB_CLIENT_SECRET_FILE: '/run/secrets/client-secret',
+      ADMIN_LOGINS: 'AlexEllis, octo-admin',
+      SESSION_TTL: '12h',
+    }).signIn;
+    expect(github).toEqual({
+      mode: 'github',
+      github: { clientId: 'Iv23liAbc', clientSecret: null, clientSecretFile: '/run/secrets/client-secret', webUrl: 'https://github.com' },
+      adminLogins: ['alexellis', 'octo-admin'],
+      sessionTtlMs: 12 * 3600_000,
+    });
+    expect(
+      loadConfig({ GITHUB_CLIENT_ID: 'Iv23liAbc', GITHUB_CLIENT_SECRET: 's', GITHUB_URL: 'https://ghe.example.com/' }).signIn.github,
+    ).toMatchObject({ clientSecret: 's', webUrl: 'https://ghe.example.com' });
+  });
+
   it('reads Kafka brokers as a comma list with the default topic', () =>
     expect(loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092, kafka-1:9092' }).kafka).toEqual({
       brokers: ['127.0.0.1:9092', 'kafka-1:9092'],
@@ -197,6 +219,16 @@ describe('configuration', () => {
     [{ GITHUB_APP_PRIVATE_KEY_FILE: '/k.pem' }, /^GITHUB_APP_ID: is required/],
     [{ GITHUB_APP_ID: '1', GITHUB_APP_PRIVATE_KEY: 'secret' }, /^GITHUB_APP_PRIVATE_KEY: is not a PEM private key/],
     [{ GIT_FETCH_TIMEOUT: '0' }, /^GIT_FETCH_TIMEOUT: /],
+    [{ GITHUB_CLIENT_ID: 'Iv23li1' }, /^GITHUB_CLIENT_SECRET: or GITHUB_CLIENT_SECRET_FILE is required with GITHUB_CLIENT_ID$/],
+    [{ GITHUB_CLIENT_SECRET: 's3cret' }, /^GITHUB_CLIENT_ID: is required with GITHUB_CLIENT_SECRET/],
+    [
+      { GITHUB_CLIENT_ID: 'Iv23li1', GITHUB_CLIENT_SECRET: 's3cret', GITHUB_CLIENT_SECRET_FILE: '/s' },
+      /^GITHUB_CLIENT_SECRET: and GITHUB_CLIENT_SECRET_FILE are both set: keep one$/,
+    ],
+    [{ GITHUB_URL: 'github.com' }, /^GITHUB_URL: is not a URL/],
+    [{ ADMIN_LOGINS: 'alex,not a login' }, /^ADMIN_LOGINS: "not a login" is not a GitHub login/],
+    [{ SESSION_TTL: 'a week' }, /^SESSION_TTL: "a week" is not a duration/],
+    [{ SESSION_TTL: '30' }, /^SESSION_TTL: "30" is not a duration from 60 s/],
     [
       { GIT_ALLOWED_HOSTS: 'github.com,https://gitlab.com/x' },
       /^GIT_ALLOWED_HOSTS: "https:\/\/gitlab.com\/x" is not host, host:port or host:\*/,

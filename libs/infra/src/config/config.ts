@@ -31,6 +31,8 @@ export type Config = Readonly<{
   /** Signed links: LINKS_SECRET (null: generated at first start and kept in DATA_DIR) and how long a build log link opens. */
   links: Readonly<{ secret: string | null; buildLogTtlMs: number }>;
   githubApp: Readonly<{ appId: string; privateKey: string | null; privateKeyFile: string | null }> | null;
+  /** Signing in to the dashboard and the API: see `SignInConfig`. */
+  signIn: SignInConfig;
   /** GIT_ALLOWED_HOSTS: where clone URLs and stack-chosen template sources may point. */
   gitAllowedHosts: readonly string[];
   /**
@@ -95,6 +97,21 @@ export type Config = Readonly<{
   source: Readonly<{ concurrency: number; fetchTimeoutMs: number; maxRepoBytes: number; maxRepoFiles: number; maxContextBytes: number }>;
   /** What one owner may take of the machine, and how much disk the build caches may keep. */
   fairShare: Readonly<{ maxFunctionsPerOwner: number; maxBuildsPerOwner: number; maxImagesBytes: number; maxTemplateCacheBytes: number }>;
+}>;
+
+/**
+ * How people sign in. `github`: GitHub OAuth with the App's client id and secret (GITHUB_CLIENT_ID,
+ * GITHUB_CLIENT_SECRET or GITHUB_CLIENT_SECRET_FILE) against GITHUB_URL. `local`: no OAuth settings and nothing
+ * reachable from elsewhere (HOST and PUBLIC_URL on loopback, the embedded defaults): the browser on this machine
+ * gets an admin session without signing in. `off`: no OAuth settings on a reachable server: tokens only.
+ */
+export type SignInConfig = Readonly<{
+  mode: 'github' | 'local' | 'off';
+  github: Readonly<{ clientId: string; clientSecret: string | null; clientSecretFile: string | null; webUrl: string }> | null;
+  /** ADMIN_LOGINS: GitHub logins (lower case) whose sessions are admin. */
+  adminLogins: readonly string[];
+  /** SESSION_TTL: a session ends this long after it was opened. */
+  sessionTtlMs: number;
 }>;
 
 export type BuildKitTlsFiles = Readonly<{ caFile: string; certFile: string | null; keyFile: string | null; serverName: string | null }>;
@@ -207,6 +224,10 @@ const hostRule = matching(
   (raw) => raw.slice(0, 60),
 );
 const lowerCase = (items: string[]) => items.map((item) => item.toLowerCase());
+/** GitHub's rule for user and organisation names: letters, digits and single inner hyphens, at most 39. */
+const GITHUB_LOGIN = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,38}$/i;
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]', '::1'];
+const isLoopback = (host: string) => LOOPBACK_HOSTS.includes(host.toLowerCase()) || /^127(?:\.\d{1,3}){3}$/.test(host);
 
 /** An OCI platform as buildx takes it: `os/arch[/variant]`, lower case (`linux/amd64`, `linux/arm/v7`). */
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9.]+)?$/;
@@ -233,6 +254,28 @@ const variables = z.object({
   ADMIN_TOKEN: variable(text),
   LINKS_SECRET: variable(text),
   LINK_TTL: variable(duration(1, 366 * DAY)),
+  GITHUB_URL: variable(httpUrl),
+  GITHUB_CLIENT_ID: variable(
+    matching(
+      (id) => /^[A-Za-z0-9._-]{1,100}$/.test(id),
+      'an OAuth client id (like Iv23li... or Ov23li...)',
+      (raw) => raw.slice(0, 40),
+    ),
+  ),
+  GITHUB_CLIENT_SECRET: variable(text),
+  GITHUB_CLIENT_SECRET_FILE: variable(text),
+  ADMIN_LOGINS: variable(
+    list.transform(lowerCase).pipe(
+      z.array(
+        matching(
+          (login) => GITHUB_LOGIN.test(login),
+          'a GitHub login',
+          (raw) => raw.slice(0, 60),
+        ),
+      ),
+    ),
+  ),
+  SESSION_TTL: variable(duration(60, 366 * DAY)),
   GITHUB_APP_ID: variable(z.string().regex(/^\d+$|^Iv[0-9A-Za-z.]+$/, { error: 'must be the numeric App ID or the Client ID' })),
   GITHUB_APP_PRIVATE_KEY: variable(text),
   GITHUB_APP_PRIVATE_KEY_FILE: variable(text),
@@ -322,13 +365,24 @@ const MB = 1024 * 1024;
  * Folders are as written; `loadConfig` resolves them against the working directory.
  */
 export const environmentSchema = z
-  .preprocess(withoutKafkaTuningUnlessBrokers, variables.check(githubAppSettings, buildkitTlsSettings, registrySettings))
+  .preprocess(withoutKafkaTuningUnlessBrokers, variables.check(githubAppSettings, signInSettings, buildkitTlsSettings, registrySettings))
   .transform((env): Config => {
     const port = env.PORT ?? 8080;
     const gatewayPort = env.GATEWAY_PORT ?? 8081;
     const buildConcurrency = env.BUILD_CONCURRENCY ?? 2;
+    const host = env.HOST ?? '127.0.0.1';
+    const publicUrl = env.PUBLIC_URL ?? `http://127.0.0.1:${port}`;
+    const github =
+      env.GITHUB_CLIENT_ID === undefined
+        ? null
+        : {
+            clientId: env.GITHUB_CLIENT_ID,
+            clientSecret: env.GITHUB_CLIENT_SECRET ?? null,
+            clientSecretFile: env.GITHUB_CLIENT_SECRET_FILE ?? null,
+            webUrl: env.GITHUB_URL ?? 'https://github.com',
+          };
     return {
-      host: env.HOST ?? '127.0.0.1',
+      host,
       port,
       gatewayPort,
       healthPort: env.HEALTH_PORT ?? null,
@@ -355,6 +409,12 @@ export const environmentSchema = z
               privateKey: env.GITHUB_APP_PRIVATE_KEY ?? null,
               privateKeyFile: env.GITHUB_APP_PRIVATE_KEY_FILE ?? null,
             },
+      signIn: {
+        mode: github ? 'github' : isLoopback(host) && isLoopback(new URL(publicUrl).hostname) ? 'local' : 'off',
+        github,
+        adminLogins: env.ADMIN_LOGINS ?? [],
+        sessionTtlMs: (env.SESSION_TTL ?? 7 * DAY) * 1000,
+      },
       gitAllowedHosts: env.GIT_ALLOWED_HOSTS ?? ['github.com'],
       // On one machine (embedded storage) `faasline push` serves local repositories on loopback; a server does not.
       pushCloneHosts: env.GIT_ALLOWED_HOSTS === undefined && env.DATABASE_URL === undefined ? ['127.0.0.1:*'] : [],
@@ -381,7 +441,7 @@ export const environmentSchema = z
       registryPullSecret: env.REGISTRY_PULL_SECRET ?? null,
       deployReadyTimeoutMs: (env.DEPLOY_READY_TIMEOUT ?? 120) * 1000,
       buildPlatforms: env.BUILD_PLATFORMS ?? [],
-      publicUrl: env.PUBLIC_URL ?? `http://127.0.0.1:${port}`,
+      publicUrl,
       gatewayPublicUrl: env.GATEWAY_PUBLIC_URL ?? env.OPENFAAS_URL ?? `http://127.0.0.1:${gatewayPort}`,
       enableDockerfileLang: env.ENABLE_DOCKERFILE_LANG ?? false,
       maxFunctionsPerRepo: env.MAX_FUNCTIONS_PER_REPO ?? 20,
@@ -422,6 +482,23 @@ function githubAppSettings(context: z.core.ParsePayload<z.output<typeof variable
     problem('GITHUB_APP_PRIVATE_KEY', 'or GITHUB_APP_PRIVATE_KEY_FILE is required with GITHUB_APP_ID');
   } else if (privateKey && !privateKey.includes('PRIVATE KEY')) {
     problem('GITHUB_APP_PRIVATE_KEY', 'is not a PEM private key');
+  }
+}
+
+/**
+ * Signing in with GitHub needs the client id and its secret (inline or a file, not both): one without the other is a
+ * mistake, not "no sign-in". GITHUB_URL only means something for signing in.
+ */
+function signInSettings(context: z.core.ParsePayload<z.output<typeof variables>>): void {
+  const { GITHUB_CLIENT_ID: id, GITHUB_CLIENT_SECRET: secret, GITHUB_CLIENT_SECRET_FILE: secretFile } = context.value;
+  const problem = (variable: string, message: string) =>
+    context.issues.push({ code: 'custom', path: [variable], message, input: context.value });
+  if (id === undefined) {
+    if (secret || secretFile) problem('GITHUB_CLIENT_ID', 'is required with GITHUB_CLIENT_SECRET or GITHUB_CLIENT_SECRET_FILE');
+  } else if (!secret && !secretFile) {
+    problem('GITHUB_CLIENT_SECRET', 'or GITHUB_CLIENT_SECRET_FILE is required with GITHUB_CLIENT_ID');
+  } else if (secret && secretFile) {
+    problem('GITHUB_CLIENT_SECRET', 'and GITHUB_CLIENT_SECRET_FILE are both set: keep one');
   }
 }
 

@@ -1,16 +1,17 @@
-import { Controller, Get, Header, Headers, HttpException, HttpStatus, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Get, Header, HttpException, HttpStatus, Inject, Param, Query, Req } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import type { BuildView } from '#infra';
 import { bearerOf } from '../../auth/admin.guard.js';
-import { CallerPipe, mayManage } from '../../auth/caller.js';
+import { mayManage, RequestCallerPipe } from '../../auth/caller.js';
+import { cookiesOf, SESSION_COOKIE, type CookieRequest } from '../../auth/sessions.js';
 import type { Links } from '../../links/signed-links.js';
 import { LINKS } from '../../tokens.js';
 import { ReadBuildQuery } from '../read-build/read-build.query.js';
 import { ReadBuildLogQuery } from './read-build-log.query.js';
 
 /**
- * `GET /api/v1/builds/{id}/log`: for an admin (bearer ADMIN_TOKEN) or for the owner, with an owner token or the
- * signed link on the commit status. OpenFaaS Cloud served build logs to anyone who knew the id.
+ * `GET /api/v1/builds/{id}/log`: for an admin (bearer ADMIN_TOKEN or session) or for the owner, with an owner token,
+ * a session of the owner (or a member of the organisation), or the signed link on the commit status. OpenFaaS Cloud served build logs to anyone who knew the id.
  */
 const EXPIRES = /^\d{1,12}$/;
 
@@ -18,7 +19,7 @@ const EXPIRES = /^\d{1,12}$/;
 export class ReadBuildLogController {
   constructor(
     @Inject(QueryBus) private readonly queries: QueryBus,
-    @Inject(CallerPipe) private readonly callers: CallerPipe,
+    @Inject(RequestCallerPipe) private readonly callers: RequestCallerPipe,
     @Inject(LINKS) private readonly links: Links,
   ) {}
 
@@ -28,15 +29,16 @@ export class ReadBuildLogController {
     @Param('id') buildId: string,
     @Query('expires') expires: string | undefined,
     @Query('token') token: string | undefined,
-    @Headers('authorization') authorization: string | undefined,
+    @Req() request: CookieRequest,
   ): Promise<string> {
-    if (bearerOf(authorization) === undefined && token === undefined)
+    const credentials = bearerOf(request.headers.authorization) !== undefined || cookiesOf(request)[SESSION_COOKIE] !== undefined;
+    if (!credentials && token === undefined)
       throw new HttpException(
-        { message: 'an admin token, the owner’s token or the signed link from the commit status is required' },
+        { message: 'an admin token, the owner’s token, a session or the signed link from the commit status is required' },
         HttpStatus.UNAUTHORIZED,
       );
-    // A token that opens the log wins; otherwise the link decides (its refusal says why it does not open it).
-    if (bearerOf(authorization) === undefined || !(await this.callerMayRead(buildId, authorization))) {
+    // A token or session that opens the log wins; otherwise the link decides (its refusal says why it does not open it).
+    if (!credentials || !(await this.callerMayRead(buildId, request))) {
       if (token === undefined) throw new HttpException({ message: 'this token does not open this build log' }, HttpStatus.FORBIDDEN);
       this.checkLink(buildId, expires, token);
     }
@@ -46,8 +48,8 @@ export class ReadBuildLogController {
   }
 
   /** The admin, or the owner of the build's function; another owner learns no more than a stranger. */
-  private async callerMayRead(buildId: string, authorization: string | undefined): Promise<boolean> {
-    const caller = await this.callers.transform(authorization).catch(() => null);
+  private async callerMayRead(buildId: string, request: CookieRequest): Promise<boolean> {
+    const caller = await this.callers.transform(request).catch(() => null);
     if (caller === null) return false;
     if (caller.kind === 'admin') return true;
     const build = await this.queries.execute<ReadBuildQuery, BuildView | null>(new ReadBuildQuery(buildId, 'admin'));
