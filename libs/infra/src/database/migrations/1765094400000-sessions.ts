@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * once, ten minutes at most); `sessions` the signed-in browsers, by the sha256 of the session id only. The GitHub
  * token is not kept: the owners a user belongs to are read once, at sign-in.
  */
-export class Sessions1765008000000 implements MigrationInterface {
-  name = 'Sessions1765008000000';
+export class Sessions1765094400000 implements MigrationInterface {
+  name = 'Sessions1765094400000';
 
   async up(db: QueryRunner): Promise<void> {
     await db.query(
