@@ -110,15 +110,15 @@ try {
   console.log(
     `deployed ${FUNCTIONS} in ${deploySeconds.toFixed(1)} s (${(FUNCTIONS / deploySeconds).toFixed(1)}/s, ${DEPLOY_CONCURRENCY} at a time; each deploy starts its function: p50 ${ms(quantile(deployTimes, 0.5))}, p99 ${ms(quantile(deployTimes, 0.99))})`,
   );
-  console.log(`while deploying: peak ${mb(peak.rss)} RSS with ${peak.processes - 1} function processes`);
-  console.log(`after deploying: ${mb(afterDeploy.rss)} RSS with ${afterDeploy.processes - 1} function processes`);
+  console.log(`while deploying: peak ${mb(peak.rss)} RSS with ${peak.processes - 1} processes below the gateway`);
+  console.log(`after deploying: ${mb(afterDeploy.rss)} RSS with ${afterDeploy.processes - 1} processes below the gateway`);
 
   const idleStart = performance.now();
   await untilAllIdle(url, child.pid);
   await sleep(1000);
   const afterIdle = treeMemory(child.pid);
   console.log(
-    `after idling (${((performance.now() - idleStart) / 1000).toFixed(1)} s): ${mb(afterIdle.rss)} RSS, ${afterIdle.processes - 1} function processes; ${FUNCTIONS} deployments cost ${mb(afterIdle.rss - baseline.rss)} over the gateway alone (${((afterIdle.rss - baseline.rss) / FUNCTIONS / 1024).toFixed(1)} KB each)`,
+    `after idling (${((performance.now() - idleStart) / 1000).toFixed(1)} s): ${mb(afterIdle.rss)} RSS, ${afterIdle.processes - 1} processes below the gateway; ${FUNCTIONS} deployments cost ${mb(afterIdle.rss - baseline.rss)} over the gateway alone (${((afterIdle.rss - baseline.rss) / FUNCTIONS / 1024).toFixed(1)} KB each)`,
   );
 
   // Cold: a random sample of each template, each called once while at zero, one after another.
