@@ -93,6 +93,7 @@ export class EmbeddedGateway {
   private readonly retiring = new Set<FunctionProcess>();
   private server: Server | null = null;
   private idleCheck: NodeJS.Timeout | null = null;
+  private saving: Promise<void> = Promise.resolve();
   private readonly stateFile: string;
   private readonly secretsDir: string;
 
@@ -611,7 +612,14 @@ export class EmbeddedGateway {
       .finally(() => (entry.updating = null));
   }
 
-  private async save(): Promise<void> {
+  /** Deploys of different functions save at once: one write at a time, each of the deployments as they are then. */
+  private save(): Promise<void> {
+    const saved = this.saving.then(() => this.write());
+    this.saving = saved.catch(() => undefined);
+    return saved;
+  }
+
+  private async write(): Promise<void> {
     await mkdir(join(this.options.dataDir, 'gateway'), { recursive: true });
     const temporary = `${this.stateFile}.tmp`;
     await writeFile(
