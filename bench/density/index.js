@@ -1,11 +1,12 @@
 // Density of the embedded gateway: BENCH_FUNCTIONS (1,000) functions deployed on this machine, half node20 and half
-// python3-http, with a short idle time (BENCH_IDLE, 2 s) so each one scales to zero after its deploy proved it
+// python3-http, with a short idle time (BENCH_IDLE_MS, 2 s) so each one scales to zero after its deploy proved it
 // starts. The gateway runs in a process of its own (sandboxed functions when a sandbox works here, unless
 // BENCH_SANDBOX=off). Reports: the deploys' pace; the RSS of the gateway and all its descendants before, while and
-// after deploying, and after every function idled out; cold calls (BENCH_COLD per template, each function called
-// once while at zero) p50/p99; warm calls through the gateway against the same function's port directly
-// (BENCH_WARM_CALLS each, alternating), p50/p99 and the difference. Goals: cold p50 <= 150 ms and p99 <= 400 ms per
-// template, warm added <= 1 ms at p99, and 1,000 idle functions taking less memory than one running function.
+// after deploying, and after every function idled out, with the gateway's live heap after GC; cold calls
+// (BENCH_COLD per template, each function called once while at zero) p50/p99; warm calls through the gateway against
+// the same function's port directly (BENCH_WARM_CALLS each, alternating), p50/p99 and the difference. Goals: cold
+// p50 <= 150 ms and p99 <= 400 ms per template, warm added <= 1 ms at p99, no process left once all are idle with
+// a few KB of heap per idle function, and 1,000 idle functions taking less memory than one running function.
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
