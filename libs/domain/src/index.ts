@@ -60,5 +60,6 @@ export { ownerDecider, type ManagedSecret, type OwnerCommand, type OwnerState } 
 export { secretClaimProblem, type SecretClaimant } from './owner/secret-claims.js';
 export * from './pipeline/deploy-failure.js';
 export * from './function/call-timeouts.js';
+export * from './function/scale-to-zero.js';
 export * from './preview/preview.rules.js';
 export * from './pipeline/readiness.js';

@@ -12,4 +12,5 @@ export const configuredGateway = (config: Config, password: string, logger: Logg
     logger,
     sandbox,
     maxTimeoutMs: config.maxExecTimeoutMs,
+    idleMs: config.scaleToZeroIdleMs,
   });

@@ -4,8 +4,17 @@ import { lstat, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { callTimeouts, cpuQuantityCores, formatDuration, memoryQuantityBytes, type CallTimeouts, type FunctionDeployment } from '#domain';
-import { constantTimeEqual, imageIndexPath, type Logger, type Sandbox } from '#infra';
+import {
+  callTimeouts,
+  cpuQuantityCores,
+  formatDuration,
+  idlePolicy,
+  memoryQuantityBytes,
+  type CallTimeouts,
+  type FunctionDeployment,
+  type IdlePolicy,
+} from '#domain';
+import { backoffDelay, constantTimeEqual, imageIndexPath, type Logger, type Sandbox } from '#infra';
 import { FunctionCrashed, FunctionProcess, type LogLine } from './function-process.js';
 import { LogRing } from './log-ring.js';
 import { isFileName, secretFiles } from './secret-files.js';
@@ -23,6 +32,11 @@ export type EmbeddedGatewayOptions = Readonly<{
   maxTimeoutMs?: number;
   /** Where function processes run; null or unset: bare child processes (only for trusted owners). */
   sandbox?: Sandbox | null;
+  /**
+   * How long a function may go without a call before its process stops (SCALE_TO_ZERO_IDLE, 15 min), unless its
+   * labels say otherwise (`idlePolicy`); null: every function runs for as long as it is deployed.
+   */
+  idleMs?: number | null;
 }>;
 
 type Deployed = {
@@ -36,6 +50,16 @@ type Deployed = {
   instanceDir: string | null;
   invocations: number;
   updating: Promise<void> | null;
+  /** From its labels: how long it may go without a call before its process stops (null: never). */
+  idle: IdlePolicy;
+  /** Stopped for want of calls (or not started since the gateway restarted): the next call starts it. */
+  atZero: boolean;
+  /** When its last call ended or its process started: its idle time counts from here. */
+  lastActiveMs: number;
+  /** The start from zero under way: every call that finds the function stopped waits for this one. */
+  waking: Promise<FunctionProcess> | null;
+  /** After a start from zero failed: calls answer 503 without starting it again until `retryAtMs`. */
+  wakeFailure: { failures: number; retryAtMs: number } | null;
 };
 
 const NAME = /^[-a-zA-Z_0-9.]+$/;
@@ -47,11 +71,19 @@ const MAX_LOG_LINES = 1000;
 const LOG_BUFFER_BYTES = 16 * 2 ** 20;
 /** A follower whose connection holds this much unsent output is ended rather than buffered for without bound. */
 const FOLLOWER_BACKLOG_BYTES = 4 * 2 ** 20;
+/** SCALE_TO_ZERO_IDLE's default: OpenFaaS Pro's for com.openfaas.scale.zero-duration. */
+const DEFAULT_IDLE_MS = 15 * 60_000;
+/** How often idle functions are looked for: a function stops at most this long after its idle time. */
+const IDLE_CHECK_MS = 1000;
+/** A function that failed to start from zero is not started again by every call: 1 s, 2 s, 4 s… at most every 30 s. */
+const WAKE_BACKOFF = { baseMs: 500, maxMs: 30_000 };
 
 /**
  * The OpenFaaS gateway API on one machine: functions run as child processes from the local builder's image
  * folders. An update starts the new version, waits for its health check, switches traffic and drains the old one.
- * Deployments are kept in DATA_DIR and come back after a restart.
+ * A function that goes without calls for its idle time is stopped (scaled to zero: its deployment stays, its process
+ * and instance folder go) and its next call starts it again, one start however many calls wait for it.
+ * Deployments are kept in DATA_DIR and come back after a restart, stopped until called when they may scale to zero.
  */
 export class EmbeddedGateway {
   private readonly functions = new Map<string, Deployed>();
@@ -60,6 +92,8 @@ export class EmbeddedGateway {
   /** Instances replaced behind a call that was cut, still finishing their other calls. */
   private readonly retiring = new Set<FunctionProcess>();
   private server: Server | null = null;
+  private idleCheck: NodeJS.Timeout | null = null;
+  private saving: Promise<void> = Promise.resolve();
   private readonly stateFile: string;
   private readonly secretsDir: string;
 
@@ -87,10 +121,16 @@ export class EmbeddedGateway {
         this.options.logger.warn(`gateway: ${deployment.service} not started: it was deployed in a sandbox and this start has none`);
         continue;
       }
+      // Its deploy proved it starts; a thousand functions restored must not all start at once for nobody.
+      if (entry.idle.idleMs !== null) {
+        entry.atZero = true;
+        continue;
+      }
       entry.updating = this.launch(entry, deployment)
         .catch((error: Error) => this.options.logger.error(`gateway: ${deployment.service} did not start: ${error.message}`))
         .finally(() => (entry.updating = null));
     }
+    this.idleCheck = setInterval(() => this.stopIdle(), IDLE_CHECK_MS).unref();
     return `http://${host}:${bound}`;
   }
 
@@ -105,6 +145,7 @@ export class EmbeddedGateway {
   }
 
   async stop(): Promise<void> {
+    if (this.idleCheck) clearInterval(this.idleCheck);
     await new Promise<void>((resolve) => {
       if (!this.server) return resolve();
       this.server.closeAllConnections();
@@ -112,6 +153,7 @@ export class EmbeddedGateway {
     });
     // A start still under way (after a restart of the gateway, or a deploy) ends first: its process would outlive us.
     await Promise.all([...this.functions.values()].map((entry) => entry.updating));
+    await Promise.all([...this.functions.values()].map((entry) => entry.waking?.catch(() => undefined)));
     await Promise.all([...this.functions.values()].map((entry) => entry.current?.stop(1000)));
     await Promise.all([...this.retiring].map((instance) => instance.stop(1000)));
   }
@@ -192,6 +234,9 @@ export class EmbeddedGateway {
         if (!entry) return send(response, 404, `function ${name} not found`);
         this.functions.delete(name);
         await this.save();
+        // A start under way (a deploy, a call that found it stopped) would leave a process nobody stops.
+        await entry.updating;
+        await entry.waking?.catch(() => undefined);
         await entry.current?.stop();
         await rm(join(this.functionsDir, name), { recursive: true, force: true });
         return send(response, 202, '');
@@ -274,7 +319,8 @@ export class EmbeddedGateway {
       requests: deployment.requests ?? null,
       readOnlyRootFilesystem: deployment.readOnlyRootFilesystem ?? false,
       invocationCount: entry.invocations,
-      replicas: 1,
+      // As OpenFaaS reports a function scaled to zero: still listed, with no replica wanted until a call comes.
+      replicas: entry.atZero ? 0 : 1,
       availableReplicas: entry.current?.ready ? 1 : 0,
       createdAt: entry.createdAt,
     };
@@ -291,6 +337,11 @@ export class EmbeddedGateway {
       instanceDir: null,
       invocations: 0,
       updating: null,
+      idle: this.idlePolicy(deployment),
+      atZero: false,
+      lastActiveMs: Date.now(),
+      waking: null,
+      wakeFailure: null,
     };
     this.functions.set(deployment.service, entry);
     return entry;
@@ -316,7 +367,91 @@ export class EmbeddedGateway {
     }
     target.deployment = deployment;
     target.sandboxed = Boolean(this.options.sandbox);
+    target.idle = this.idlePolicy(deployment);
+    target.atZero = false;
+    target.wakeFailure = null;
+    target.lastActiveMs = Date.now();
     await this.save();
+  }
+
+  private idlePolicy(deployment: FunctionDeployment): IdlePolicy {
+    return idlePolicy(deployment.labels, this.options.idleMs === undefined ? DEFAULT_IDLE_MS : this.options.idleMs);
+  }
+
+  /** Stops every function that has had no call for its idle time; its deployment stays, the next call starts it. */
+  private stopIdle(): void {
+    const now = Date.now();
+    for (const entry of this.functions.values()) {
+      const running = entry.current;
+      const { idleMs } = entry.idle;
+      if (!running || idleMs === null || entry.updating || entry.waking) continue;
+      if (running.inFlight > 0 || now - entry.lastActiveMs < idleMs) continue;
+      const name = entry.deployment.service;
+      const instanceDir = entry.instanceDir;
+      entry.current = null;
+      entry.instanceDir = null;
+      entry.atZero = true;
+      this.record({
+        name,
+        instance: running.instance,
+        timestamp: new Date().toISOString(),
+        text: `no call for ${formatDuration(idleMs)}: stopped (scaled to zero), the next call starts it`,
+      });
+      this.retiring.add(running);
+      void running
+        .stop(0)
+        .finally(() => this.retiring.delete(running))
+        .then(() => (instanceDir ? rm(instanceDir, { recursive: true, force: true }) : undefined))
+        .catch((error: Error) => this.options.logger.warn(`gateway: ${name} not stopped cleanly: ${error.message}`));
+    }
+  }
+
+  /** The running instance of a function at zero: one start, shared by every call that waits for it. */
+  private wake(entry: Deployed): Promise<FunctionProcess> {
+    if (!entry.waking) {
+      const waking = this.startFromZero(entry);
+      entry.waking = waking;
+      void waking
+        .catch(() => undefined)
+        .finally(() => {
+          if (entry.waking === waking) entry.waking = null;
+        });
+    }
+    return entry.waking;
+  }
+
+  private async startFromZero(entry: Deployed): Promise<FunctionProcess> {
+    // A deploy under way brings its own instance.
+    await entry.updating;
+    const name = entry.deployment.service;
+    if (entry.current) return entry.current;
+    if (this.functions.get(name) !== entry) throw new Error(`${name} was deleted`);
+    // Fail closed, as at start: what a sandbox contained never runs bare.
+    if (entry.sandboxed && !this.options.sandbox) throw new Error(`${name} was deployed in a sandbox and this gateway has none`);
+    const failure = entry.wakeFailure;
+    if (failure && Date.now() < failure.retryAtMs) throw new Error(`${name} failed to start ${failure.failures} time(s); not retried yet`);
+    const started = this.launch(entry, entry.deployment);
+    const updating = started.then(
+      () => undefined,
+      () => undefined,
+    );
+    entry.updating = updating;
+    try {
+      await started;
+    } catch (error) {
+      const failures = (failure?.failures ?? 0) + 1;
+      entry.wakeFailure = { failures, retryAtMs: Date.now() + backoffDelay(WAKE_BACKOFF, failures) };
+      // Its own output went to its log as it came; the reason goes beside it, not to the caller.
+      const reason = error instanceof FunctionCrashed ? `it ended (${error.exit}) before it was healthy` : (error as Error).message;
+      this.record({ name, instance: '', timestamp: new Date().toISOString(), text: `not started for a call: ${reason}` });
+      throw error;
+    } finally {
+      if (entry.updating === updating) entry.updating = null;
+    }
+    entry.wakeFailure = null;
+    entry.atZero = false;
+    entry.lastActiveMs = Date.now();
+    return entry.current!;
   }
 
   private timeouts(deployment: FunctionDeployment): CallTimeouts {
@@ -359,7 +494,7 @@ export class EmbeddedGateway {
       sandbox: this.options.sandbox ?? null,
       onLog: (line) => this.record(line),
     });
-    for (const note of timeouts.notes)
+    for (const note of [...timeouts.notes, ...this.idlePolicy(deployment).notes])
       this.record({ name: deployment.service, instance: next.instance, timestamp: new Date().toISOString(), text: note });
     try {
       await next.start();
@@ -401,7 +536,13 @@ export class EmbeddedGateway {
   private async invoke(name: string, path: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
     const entry = this.functions.get(name);
     if (!entry) return send(response, 404, `function ${name} not found`);
-    const target = entry.current;
+    let running = entry.current;
+    if (!running && entry.atZero) {
+      // Its reason is in its log: a caller gets what it gets for any function that does not run.
+      running = await this.wake(entry).catch(() => null);
+      if (request.socket.destroyed) return;
+    }
+    const target = running;
     if (!target) return send(response, 503, `function ${name} is not ready`);
     // Exited on its own: its port may be another tenant's now, until a restart on a fresh port passed its checks.
     if (!target.ready) return send(response, 503, `function ${name} is restarting`);
@@ -414,6 +555,7 @@ export class EmbeddedGateway {
     const done = () => {
       if (!finished) target.inFlight -= 1;
       finished = true;
+      entry.lastActiveMs = Date.now();
       clearTimeout(timers.call);
       clearTimeout(timers.read);
     };
@@ -470,7 +612,14 @@ export class EmbeddedGateway {
       .finally(() => (entry.updating = null));
   }
 
-  private async save(): Promise<void> {
+  /** Deploys of different functions save at once: one write at a time, each of the deployments as they are then. */
+  private save(): Promise<void> {
+    const saved = this.saving.then(() => this.write());
+    this.saving = saved.catch(() => undefined);
+    return saved;
+  }
+
+  private async write(): Promise<void> {
     await mkdir(join(this.options.dataDir, 'gateway'), { recursive: true });
     const temporary = `${this.stateFile}.tmp`;
     await writeFile(

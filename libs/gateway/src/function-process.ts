@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { backoffDelay, SANDBOX_NODE, SANDBOX_PATH, SANDBOX_PYTHON, type Sandbox, type SandboxedProcess } from '#infra';
@@ -81,6 +82,8 @@ const freePort = () =>
     probe.on('error', reject);
   });
 
+/** How long one health check may take. */
+const HEALTH_TIMEOUT_MS = 1000;
 /** How many fresh ports one start tries when something other than the instance answers on its port. */
 const PORT_ATTEMPTS = 5;
 /** How long a restart has to pass its health check before it is tried again (with the next backoff). */
@@ -156,15 +159,26 @@ export class FunctionProcess {
     throw new Error(`${this.spec.name} did not become healthy within ${Math.round(timeoutMs / 1000)} s`);
   }
 
-  async healthy(): Promise<boolean> {
-    try {
-      const response = await fetch(`http://127.0.0.1:${this.port}/_/health`, { signal: AbortSignal.timeout(1000) });
-      await response.arrayBuffer().catch(() => undefined);
-      if (response.ok) this.forksPerCall = response.headers.get(WATCHDOG_HEADER) === 'classic';
-      return response.ok;
-    } catch {
-      return false;
-    }
+  /**
+   * One health check on a connection of its own: fetch's shared dispatcher would keep a connection pool for every
+   * port a function ever had, memory that stays after the function is stopped (scaled to zero).
+   */
+  healthy(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const probe = httpGet({ host: '127.0.0.1', port: this.port, path: '/_/health', agent: false }, (response) => {
+        const ok = response.statusCode !== undefined && response.statusCode >= 200 && response.statusCode < 300;
+        if (ok) this.forksPerCall = response.headers[WATCHDOG_HEADER] === 'classic';
+        response.resume();
+        response.once('end', () => finish(ok));
+        response.once('error', () => finish(false));
+      });
+      const timer = setTimeout(() => probe.destroy(), HEALTH_TIMEOUT_MS);
+      const finish = (ok: boolean) => {
+        clearTimeout(timer);
+        resolve(ok);
+      };
+      probe.once('error', () => finish(false));
+    });
   }
 
   /** Stops taking work: waits for requests in flight (up to `drainMs`), then ends the process. */

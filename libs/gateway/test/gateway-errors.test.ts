@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageIndexPath } from '#infra';
@@ -135,6 +135,27 @@ describe('the embedded gateway’s /system API with a bad request body', () => {
     expect(await listed()).toEqual([expect.objectContaining({ name: NAME, image: IMAGE, availableReplicas: 1 })]);
     expect(await invoke()).toEqual({ status: 200, text: 'alive' });
   });
+});
+
+describe('the embedded gateway deploying several functions at once', () => {
+  it('deploys and deletes each of them, and keeps the deployments as they end up', async () => {
+    const names = Array.from({ length: 6 }, (_, i) => `alexellis-many-${i}`);
+    const saved = () =>
+      (JSON.parse(readFileSync(join(dataDir, 'gateway', 'deployments.json'), 'utf8')) as { deployment: { service: string } }[])
+        .map((entry) => entry.deployment.service)
+        .sort();
+    const deployed = await Promise.all(
+      names.map((service) => answer(systemRequest(url, 'POST', '/system/functions', { service, image: IMAGE }))),
+    );
+    expect(deployed).toEqual(names.map(() => ({ status: 202, text: '' })));
+    expect(saved()).toEqual([NAME, ...names].sort());
+    // Deletes save at once, with no start in between: their writes of the state overlap.
+    const deleted = await Promise.all(
+      names.map((functionName) => answer(systemRequest(url, 'DELETE', '/system/functions', { functionName }))),
+    );
+    expect(deleted).toEqual(names.map(() => ({ status: 202, text: '' })));
+    expect(saved()).toEqual([NAME]);
+  }, 60_000);
 });
 
 describe('the embedded gateway after a restart', () => {

@@ -41,6 +41,20 @@ describe('readiness of a deploy on an external gateway', () => {
     expect(readiness({ image: NEW, observed: null, deadlineMs: 10_000, nowMs: 12_000 })).toEqual({ kind: 'not-ready' });
   });
 
+  it('is ready when the gateway scaled the new image to zero (0 replicas wanted): it starts on its next call', () => {
+    expect(readiness({ image: NEW, observed: { image: NEW, availableReplicas: 0, replicas: 0 }, deadlineMs: 10_000, nowMs: 1000 })).toEqual(
+      {
+        kind: 'ready',
+      },
+    );
+    expect(readiness({ image: NEW, observed: { image: OLD, availableReplicas: 0, replicas: 0 }, deadlineMs: 10_000, nowMs: 1000 })).toEqual(
+      {
+        kind: 'wait',
+        pollInMs: READINESS_POLL_MS,
+      },
+    );
+  });
+
   it('is ready even after the deadline when the last look finds it ready', () =>
     expect(readiness({ image: NEW, observed: status(NEW, 2), deadlineMs: 10_000, nowMs: 99_000 })).toEqual({ kind: 'ready' }));
 });

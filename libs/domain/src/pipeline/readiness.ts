@@ -31,9 +31,13 @@ export const READINESS_POLL_MS = 1000;
  * Whether a deploy on an external gateway took: the gateway answers a deploy (202) long before the new image runs,
  * so a deploy is recorded only once an available replica runs the image it asked for. Replicas of any other image
  * (the previous version still rolling out) do not count. Past the deadline it did not take.
+ * A function the gateway scaled to zero (`replicas: 0`, wanted, not missing) with the new image is deployed: it
+ * starts on its next call, and waiting for a replica nobody asks for would fail a deploy that took (the embedded
+ * gateway answered its deploy once the function was healthy; a faas-netes update of a function at zero keeps 0).
  */
 export function readiness({ image, observed, deadlineMs, nowMs }: ReadinessCheck): ReadinessVerdict {
-  if (observed !== null && observed.image === image && observed.availableReplicas >= 1) return { kind: 'ready' };
+  if (observed !== null && observed.image === image && (observed.availableReplicas >= 1 || observed.replicas === 0))
+    return { kind: 'ready' };
   if (nowMs >= deadlineMs) return { kind: 'not-ready' };
   return { kind: 'wait', pollInMs: Math.max(1, Math.min(READINESS_POLL_MS, deadlineMs - nowMs)) };
 }

@@ -91,6 +91,17 @@ describe('configuration', () => {
     ).toMatchObject({ clientSecret: 's', webUrl: 'https://ghe.example.com' });
   });
 
+  it('stops idle functions after SCALE_TO_ZERO_IDLE: 15 min unless set, as a duration or seconds, or never with off', () => {
+    expect(loadConfig({}).scaleToZeroIdleMs).toBe(900_000);
+    expect(loadConfig({ SCALE_TO_ZERO_IDLE: '5m' }).scaleToZeroIdleMs).toBe(300_000);
+    expect(loadConfig({ SCALE_TO_ZERO_IDLE: '90' }).scaleToZeroIdleMs).toBe(90_000);
+    expect(loadConfig({ SCALE_TO_ZERO_IDLE: 'OFF' }).scaleToZeroIdleMs).toBeNull();
+    expect(() => loadConfig({ SCALE_TO_ZERO_IDLE: 'later' })).toThrow(
+      /^SCALE_TO_ZERO_IDLE: "later" is not off or a duration of at least 1s, like 15m, 90s or 3600$/,
+    );
+    expect(() => loadConfig({ SCALE_TO_ZERO_IDLE: '500ms' })).toThrow(/^SCALE_TO_ZERO_IDLE: /);
+  });
+
   it('reads Kafka brokers as a comma list with the default topic', () =>
     expect(loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092, kafka-1:9092' }).kafka).toEqual({
       brokers: ['127.0.0.1:9092', 'kafka-1:9092'],

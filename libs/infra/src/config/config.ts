@@ -83,6 +83,11 @@ export type Config = Readonly<{
   maxFunctionCpu: string;
   /** MAX_EXEC_TIMEOUT: the longest call a function's exec_timeout/write_timeout/read_timeout may ask for on the embedded gateway. */
   maxExecTimeoutMs: number;
+  /**
+   * SCALE_TO_ZERO_IDLE: how long a function on the embedded gateway may go without a call before its process stops
+   * (its labels may say otherwise); null (`off`): functions run as long as they are deployed.
+   */
+  scaleToZeroIdleMs: number | null;
   buildConcurrency: number;
   /** BUILD_TIMEOUT: a build running longer is killed (its whole process tree) and fails. */
   buildTimeoutMs: number;
@@ -333,6 +338,12 @@ const variables = z.object({
       parseWatchdogDuration(raw)!,
     ),
   ),
+  SCALE_TO_ZERO_IDLE: variable(
+    matching(
+      (raw) => raw.toLowerCase() === 'off' || (parseWatchdogDuration(raw) ?? 0) >= 1000,
+      'off or a duration of at least 1s, like 15m, 90s or 3600',
+    ).transform((raw) => (raw.toLowerCase() === 'off' ? null : parseWatchdogDuration(raw)!)),
+  ),
   BUILD_CONCURRENCY: variable(wholeNumber(1, 64)),
   BUILD_TIMEOUT: variable(wholeNumber(1, 86_400)),
   PIP_SOURCE_BUILDS: variable(boolean),
@@ -448,6 +459,8 @@ export const environmentSchema = z
       maxFunctionMemory: env.MAX_FUNCTION_MEMORY ?? '1Gi',
       maxFunctionCpu: env.MAX_FUNCTION_CPU ?? '2',
       maxExecTimeoutMs: env.MAX_EXEC_TIMEOUT ?? 5 * 60_000,
+      // OpenFaaS Pro's default for com.openfaas.scale.zero-duration.
+      scaleToZeroIdleMs: env.SCALE_TO_ZERO_IDLE === undefined ? 15 * 60_000 : env.SCALE_TO_ZERO_IDLE,
       buildConcurrency,
       buildTimeoutMs: (env.BUILD_TIMEOUT ?? 600) * 1000,
       pipSourceBuilds: env.PIP_SOURCE_BUILDS ?? false,
