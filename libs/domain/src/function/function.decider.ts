@@ -1,4 +1,4 @@
-import { CommandRefused, type Command, type Decider } from '../decider.js';
+import { CommandRefused, type Command, type Decider, type Snapshots } from '../decider.js';
 import { failureReason, statusDescription, withoutServerPaths } from '../naming.js';
 import { secretHeldByAnother, type LiveFunction } from '../pipeline/deployment.js';
 import type {
@@ -433,4 +433,29 @@ function refuseOverQuota(deployed: FunctionDeployed['data'], quota: OwnerQuota |
   return { type: 'DeployFailed', data: { name, owner, repo, sha, buildId, reason: statusDescription(reason) } };
 }
 
-export const functionDecider: Decider<FunctionCommand, FunctionEvent, FunctionState> = { decide, evolve, initialState };
+type FunctionStateJson = Omit<FunctionState, 'images' | 'builds'> & {
+  images: [string, Readonly<{ image: string; buildId: string }>][];
+  /** In the order they started: a rollback by commit and a deletion read the newest last. */
+  builds: BuildRecord[];
+};
+
+/**
+ * A function's stream holds every build it ever had. Its state keeps them all (a rollback may name any build by
+ * id, or the newest of a commit), so a snapshot grows with the builds, by about 200 bytes a build.
+ */
+export const functionSnapshots: Snapshots<FunctionState> = {
+  name: 'function',
+  version: 1,
+  toJson: (state): FunctionStateJson => ({ ...state, images: [...state.images], builds: [...state.builds.values()] }),
+  fromJson: (json) => {
+    const { images, builds, ...rest } = json as FunctionStateJson;
+    return { ...rest, images: new Map(images), builds: new Map(builds.map((build) => [build.buildId, build])) };
+  },
+};
+
+export const functionDecider: Decider<FunctionCommand, FunctionEvent, FunctionState> = {
+  decide,
+  evolve,
+  initialState,
+  snapshot: functionSnapshots,
+};
