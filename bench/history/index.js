@@ -191,7 +191,7 @@ async function pushToLive(target, repo, answer) {
 
 /** Until the push's stack-deploy status is reported and the read models have caught up: the next push starts on a quiet server. */
 async function settled(deliveryId) {
-  for (const deadline = performance.now() + TIMEOUT_MS; performance.now() < deadline; ) {
+  for (const deadline = performance.now() + TIMEOUT_MS; performance.now() < deadline;) {
     const { rows } = await db.query(
       `SELECT count(*)::int AS n FROM events WHERE correlation_id = $1 AND type = 'CommitStatusReported'
          AND data->>'context' = 'stack-deploy' AND data->>'state' <> 'pending'`,
@@ -325,8 +325,13 @@ try {
       )
     ).rows[0];
   // Warm again after the restart (JIT, pools, the install cache), unmeasured.
-  await pushToLive(target, aged, 'aged after restart');
-  await pushToLive(target, fresh, 'fresh after restart');
+  const [agedFirst, freshFirst] = [
+    await pushToLive(target, aged, 'aged after restart'),
+    await pushToLive(target, fresh, 'fresh after restart'),
+  ];
+  console.log(
+    `first push after the restart (unmeasured): fresh ${freshFirst.seconds.toFixed(2)} s, ${HISTORY} earlier pushes ${agedFirst.seconds.toFixed(2)} s`,
+  );
   const times = { fresh: [], aged: [] };
   for (let i = 1; i <= PUSHES; i++) {
     // Alternating which goes first: the second push of a round finds the first one's install to copy.
