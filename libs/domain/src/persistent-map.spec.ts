@@ -36,6 +36,22 @@ describe('persistent map', () => {
     expect(seen).toEqual([...plain]);
   });
 
+  it('finds a key set long before, set again just now, or never set, however many changes lie between', () => {
+    let map = PersistentMap.of<number, string>([[-1, 'first']]);
+    for (let index = 0; index < 100; index += 1) map = map.set(index, `v${index}`);
+    const later = map.set(0, 'again').set(-2, 'new');
+    expect([later.get(-1), later.get(0), later.get(50), later.get(-2), later.get(1000)]).toEqual([
+      'first',
+      'again',
+      'v50',
+      'new',
+      undefined,
+    ]);
+    expect([later.has(-1), later.has(1000), map.has(-2)]).toEqual([true, false, false]);
+    expect(map.get(0)).toBe('v0');
+    expect(later.size).toBe(102);
+  });
+
   it('sets in constant time: folding 100,000 keys costs about as much per key as folding 1,000', () => {
     const perKey = (count: number) => {
       const started = performance.now();

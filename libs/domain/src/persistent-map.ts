@@ -4,6 +4,12 @@
  * builds took tens of seconds to fold; here the entries are gathered once, when the map is first read, and kept.
  * Iterates in insertion order, and a key set again keeps its first place, like Map.
  */
+/** Changes a lookup walks back through before it gathers every entry instead. */
+const RECENT = 32;
+const NOT_RECENT = Symbol('not recent');
+/** How Map compares keys. */
+const sameValueZero = (a: unknown, b: unknown) => a === b || (a !== a && b !== b);
+
 export class PersistentMap<K, V> implements ReadonlyMap<K, V> {
   // Private by the language, not only the type: equality checks (assert, Jest) compare entries, not these.
   /** The entries, once gathered: never changed afterwards, so every reader may share them. */
@@ -27,17 +33,21 @@ export class PersistentMap<K, V> implements ReadonlyMap<K, V> {
   }
 
   private entriesMap(): Map<K, V> {
-    if (this.#entries) return this.#entries;
+    return PersistentMap.gather(this);
+  }
+
+  private static gather<K, V>(map: PersistentMap<K, V>): Map<K, V> {
+    if (map.#entries) return map.#entries;
     const changes: (readonly [K, V])[] = [];
-    let node: PersistentMap<K, V> | null = this;
+    let node: PersistentMap<K, V> | null = map;
     while (node && !node.#entries) {
       if (node.#change) changes.push(node.#change);
       node = node.#base;
     }
     const entries = new Map(node === null ? [] : (node.#entries ?? []));
     for (let index = changes.length - 1; index >= 0; index -= 1) entries.set(changes[index]![0], changes[index]![1]);
-    this.#entries = entries;
-    this.#base = null;
+    map.#entries = entries;
+    map.#base = null;
     return entries;
   }
 
@@ -46,11 +56,28 @@ export class PersistentMap<K, V> implements ReadonlyMap<K, V> {
   }
 
   get(key: K): V | undefined {
-    return this.entriesMap().get(key);
+    const found = PersistentMap.recent(this, key);
+    return found === NOT_RECENT ? this.entriesMap().get(key) : found?.[1];
   }
 
   has(key: K): boolean {
-    return this.entriesMap().has(key);
+    const found = PersistentMap.recent(this, key);
+    return found === NOT_RECENT ? this.entriesMap().has(key) : found !== undefined;
+  }
+
+  /**
+   * A key looked up among the last few changes and the entries under them, without gathering every entry: a
+   * command reads one or two keys of a state a few events newer than its last read. Its change (or undefined when
+   * absent), or NOT_RECENT when the changes go back further than RECENT (the entries are gathered then).
+   */
+  private static recent<K, V>(map: PersistentMap<K, V>, key: K): readonly [K, V] | undefined | typeof NOT_RECENT {
+    let node: PersistentMap<K, V> | null = map;
+    for (let steps = 0; node && steps <= RECENT; steps += 1) {
+      if (node.#entries) return node.#entries.has(key) ? [key, node.#entries.get(key)!] : undefined;
+      if (node.#change && sameValueZero(node.#change[0], key)) return node.#change;
+      node = node.#base;
+    }
+    return NOT_RECENT;
   }
 
   forEach(callback: (value: V, key: K, map: ReadonlyMap<K, V>) => void, thisArg?: unknown): void {
