@@ -186,7 +186,16 @@ async function pushToLive(target, repo, answer) {
     });
   }
   await settled(deliveryId);
-  return { seconds: (live - acceptedAt) / 1000, deliveryId };
+  return { seconds: (live - acceptedAt) / 1000, deliveryId, stages: await stagesOf(deliveryId) };
+}
+
+const STAGES = ['PushReceived', 'SourceFetched', 'BuildStarted', 'BuildSucceeded', 'FunctionDeployed'];
+
+/** Milliseconds from each stage's event to the next one's, from the events' occurredAt. */
+async function stagesOf(deliveryId) {
+  const { rows } = await db.query('SELECT type, occurred_at FROM events WHERE correlation_id = $1', [deliveryId]);
+  const at = (type) => rows.find((row) => row.type === type)?.occurred_at.getTime() ?? Number.NaN;
+  return STAGES.slice(1).map((stage, index) => at(stage) - at(STAGES[index]));
 }
 
 /** Until the push's stack-deploy status is reported and the read models have caught up: the next push starts on a quiet server. */
@@ -333,11 +342,16 @@ try {
     `first push after the restart (unmeasured): fresh ${freshFirst.seconds.toFixed(2)} s, ${HISTORY} earlier pushes ${agedFirst.seconds.toFixed(2)} s`,
   );
   const times = { fresh: [], aged: [] };
+  const stages = { fresh: [], aged: [] };
   for (let i = 1; i <= PUSHES; i++) {
     // Alternating which goes first: the second push of a round finds the first one's install to copy.
     const order = i % 2 === 0 ? [aged, fresh] : [fresh, aged];
     const round = {};
-    for (const repo of order) round[repo.owner] = (await pushToLive(target, repo, `${repo.owner} v${i}`)).seconds;
+    for (const repo of order) {
+      const push = await pushToLive(target, repo, `${repo.owner} v${i}`);
+      round[repo.owner] = push.seconds;
+      stages[repo.owner].push(push.stages);
+    }
     times.fresh.push(round.fresh);
     times.aged.push(round.aged);
     console.log(`push ${i}: fresh ${round.fresh.toFixed(2)} s, ${HISTORY} earlier pushes ${round.aged.toFixed(2)} s`);
@@ -360,6 +374,12 @@ try {
   console.log(`repository with ${HISTORY} earlier pushes, median of ${PUSHES}: ${history.toFixed(2)} s`);
   console.log(`ratio: ${ratio.toFixed(2)} (goal <= ${GOAL}): ${ratio <= GOAL ? 'yes' : 'NO'}`);
   console.log(`median paired difference: ${(median(times.aged.map((t, i) => t - times.fresh[i])) * 1000).toFixed(0)} ms`);
+  console.log("stages, median ms (from the events' occurredAt): fresh / with history");
+  STAGES.slice(1).forEach((stage, index) =>
+    console.log(
+      `  ${`${STAGES[index]} -> ${stage}`.padEnd(36)} ${String(median(stages.fresh.map((s) => s[index]))).padStart(5)} / ${String(median(stages.aged.map((s) => s[index]))).padStart(5)}`,
+    ),
+  );
 } catch (error) {
   console.error(`bench failed: ${error.message}\n--- api output (tail) ---\n${target.output.split('\n').slice(-40).join('\n')}`);
   process.exitCode = 1;

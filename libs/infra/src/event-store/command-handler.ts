@@ -114,21 +114,18 @@ function keepSnapshot<S>(
   snapshots: Snapshots<S>,
   folded: Folded<S>,
 ): void {
-  const written = store
-    .writeSnapshot(streamId, {
-      name: snapshots.name,
-      schemaVersion: snapshots.version,
-      version: folded.version,
-      eventId: folded.eventId,
-      state: snapshots.toJson(folded.state),
-    })
-    .then(
-      () => {
-        const current = memo.get(key);
-        if (current && current.kept < folded.version) memo.set(key, { ...current, kept: folded.version });
-      },
-      () => undefined,
+  // Serialised after the caller has its state: a function's snapshot is megabytes of JSON.
+  const written = new Promise<void>((resolve) => setImmediate(resolve))
+    .then(() =>
+      store.writeSnapshot(streamId, {
+        name: snapshots.name,
+        schemaVersion: snapshots.version,
+        version: folded.version,
+        eventId: folded.eventId,
+        state: snapshots.toJson(folded.state),
+      }),
     )
+    .catch(() => undefined)
     .finally(() => snapshotWrites.delete(written));
   snapshotWrites.add(written);
   // Not written again by the next read while this write is on its way.
