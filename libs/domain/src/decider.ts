@@ -14,6 +14,21 @@ export type Decider<C extends Command, E extends Event, S> = Readonly<{
   decide: (command: C, state: S) => readonly E[];
   evolve: (state: S, event: E) => S;
   initialState: () => S;
+  /** Set for streams that grow without bound (a function's builds, a repository's pushes): see `Snapshots`. */
+  snapshot?: Snapshots<S>;
+}>;
+
+/**
+ * How a decider's folded state is kept as JSON, so a long stream is not folded from its first event on every
+ * command. `version` changes with the state's shape (or with `evolve`): a snapshot of another version is never
+ * read. `fromJson(toJson(state))` must fold on exactly like `state`.
+ */
+export type Snapshots<S> = Readonly<{
+  /** Which fold of the stream this is: one stream may be folded by more than one decider. */
+  name: string;
+  version: number;
+  toJson: (state: S) => unknown;
+  fromJson: (json: unknown) => S;
 }>;
 
 /**

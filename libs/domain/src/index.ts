@@ -12,6 +12,7 @@ export {
   newestPushOn,
   pushIdempotencyKey,
   repositoryDecider,
+  repositorySnapshots,
   rerunIdempotencyKey,
   type RerunRequest,
   type PushDelivery,
@@ -20,6 +21,7 @@ export {
 } from './repository/repository.decider.js';
 export {
   functionDecider,
+  functionSnapshots,
   gatewayRefusal,
   isRunning,
   runsImage,

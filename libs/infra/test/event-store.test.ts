@@ -1,7 +1,36 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { installationDecider, streamIds, upcasterRegistry, type Event } from '#domain';
-import { handleCommand, PostgresEventStore, WrongExpectedVersion } from '#infra';
+import {
+  installationDecider,
+  newestPushOn,
+  repositoryDecider,
+  repositorySnapshots,
+  streamIds,
+  upcasterRegistry,
+  type Event,
+  type RepositoryEvent,
+} from '#domain';
+import { handleCommand, PostgresEventStore, readState, SNAPSHOT_EVERY, snapshotsWritten, WrongExpectedVersion } from '#infra';
 import { logModes, openTestBackbone, systemMetadata, type TestBackbone } from './support/backbones.js';
+
+const received = (sha: string, branch = 'master'): RepositoryEvent => ({
+  type: 'PushReceived',
+  data: {
+    deliveryId: `d-${sha}`,
+    owner: 'o',
+    ownerId: 1,
+    repo: 'r',
+    repositoryId: 2,
+    private: false,
+    ref: `refs/heads/${branch}`,
+    branch,
+    before: '0'.repeat(40),
+    sha,
+    cloneUrl: 'https://github.com/o/r.git',
+    installationId: 7,
+    pusher: 'o',
+    receivedAt: 'now',
+  },
+});
 
 const pushed = (sha: string): Event => ({
   type: 'PushIgnored',
@@ -210,5 +239,141 @@ describe.each(logModes)('event store on Postgres ($name)', (mode) => {
       correlationId: "delivery-'other'",
     });
     expect(other.duplicate).toBe(false);
+  });
+  it('reads a stream from a version on, and one delivery of it', async () => {
+    await backbone.store.append('s-range', 0, [pushed('r1'), pushed('r2')], { ...systemMetadata, correlationId: 'delivery-r1' });
+    await backbone.store.append('s-range', 2, [pushed('r3')], { ...systemMetadata, correlationId: 'delivery-r3' });
+    const from2 = await backbone.store.readStream('s-range', { from: 2 });
+    expect(from2.events.map((event) => event.metadata.streamVersion)).toEqual([2, 3]);
+    expect(from2.version).toBe(3);
+    expect(await backbone.store.readStream('s-range', { from: 4 })).toEqual({ version: 3, events: [] });
+    const delivery = await backbone.store.readStream('s-range', { correlationId: 'delivery-r1' });
+    expect(delivery.events.map((event) => (event.data as { sha: string }).sha)).toEqual(['r1', 'r2']);
+  });
+
+  describe('snapshots', () => {
+    /** A store of its own: no fold of an earlier read in this process to start from. */
+    const freshStore = () => new PostgresEventStore(backbone.db, { outbox: false });
+    const seed = async (stream: ReturnType<typeof streamIds.repository>, shas: readonly string[]) => {
+      const { events } = await backbone.store.append(
+        stream,
+        'any',
+        shas.map((sha) => received(sha)),
+        systemMetadata,
+      );
+      return events;
+    };
+    /** A snapshot no fold of the events could give: a branch no push named. */
+    const marked = (version: number) => ({ version, newestByBranch: new Map([['marked', { sequence: version, sha: 'snapshot' }]]) });
+
+    it('folds only the events after a stored snapshot', async () => {
+      const stream = streamIds.repository('snap', 'used');
+      const events = await seed(stream, ['a1', 'a2', 'a3']);
+      await backbone.store.writeSnapshot(stream, {
+        name: repositorySnapshots.name,
+        schemaVersion: repositorySnapshots.version,
+        version: 2,
+        eventId: events[1]!.metadata.eventId,
+        state: repositorySnapshots.toJson(marked(2)),
+      });
+      const { version, state } = await readState(freshStore(), repositoryDecider, stream);
+      expect(version).toBe(3);
+      expect(state.newestByBranch.get('marked')).toEqual({ sequence: 2, sha: 'snapshot' });
+      expect(newestPushOn(state, 'master')).toEqual({ sequence: 3, sha: 'a3' });
+      expect(state.version).toBe(3);
+    });
+
+    it('ignores a snapshot of another schema version', async () => {
+      const stream = streamIds.repository('snap', 'other-version');
+      const events = await seed(stream, ['b1', 'b2']);
+      await backbone.store.writeSnapshot(stream, {
+        name: repositorySnapshots.name,
+        schemaVersion: repositorySnapshots.version + 1,
+        version: 2,
+        eventId: events[1]!.metadata.eventId,
+        state: { written: 'by other code', shape: [] },
+      });
+      const { state } = await readState(freshStore(), repositoryDecider, stream);
+      expect(state).toEqual({ version: 2, newestByBranch: new Map([['master', { sequence: 2, sha: 'b2' }]]) });
+    });
+
+    it('never loses events to a snapshot that does not match the stream (another event at its version, or none)', async () => {
+      const stream = streamIds.repository('snap', 'stale');
+      await seed(stream, ['c1', 'c2', 'c3']);
+      const expected = { version: 3, newestByBranch: new Map([['master', { sequence: 3, sha: 'c3' }]]) };
+      for (const [version, eventId] of [
+        [2, '00000000-0000-4000-8000-000000000000'],
+        [7, '00000000-0000-4000-8000-000000000001'],
+      ] as const) {
+        await backbone.db.query('DELETE FROM snapshots WHERE stream_id = $1', [stream]);
+        await backbone.store.writeSnapshot(stream, {
+          name: repositorySnapshots.name,
+          schemaVersion: repositorySnapshots.version,
+          version,
+          eventId,
+          state: repositorySnapshots.toJson(marked(version)),
+        });
+        expect((await readState(freshStore(), repositoryDecider, stream)).state).toEqual(expected);
+      }
+    });
+
+    it(`writes a snapshot once ${SNAPSHOT_EVERY} events were folded beyond the last, which a later reader starts from`, async () => {
+      const stream = streamIds.repository('snap', 'written');
+      const shas = Array.from({ length: SNAPSHOT_EVERY + 5 }, (_, index) => `w${index + 1}`);
+      await seed(stream, shas.slice(0, SNAPSHOT_EVERY - 1));
+      await readState(freshStore(), repositoryDecider, stream);
+      await snapshotsWritten();
+      expect(await backbone.store.readSnapshot(stream, repositorySnapshots.name, repositorySnapshots.version)).toBeNull();
+      await seed(stream, shas.slice(SNAPSHOT_EVERY - 1));
+      const full = await readState(freshStore(), repositoryDecider, stream);
+      await snapshotsWritten();
+      const snapshot = await backbone.store.readSnapshot(stream, repositorySnapshots.name, repositorySnapshots.version);
+      expect(snapshot?.version).toBe(SNAPSHOT_EVERY + 5);
+      expect(repositorySnapshots.fromJson(snapshot!.state)).toEqual(full.state);
+      // A later snapshot stays: an older one written late (a slow writer) does not replace it.
+      await backbone.store.writeSnapshot(stream, { ...snapshot!, version: 3, state: repositorySnapshots.toJson(marked(3)) });
+      expect((await backbone.store.readSnapshot(stream, repositorySnapshots.name, repositorySnapshots.version))?.version).toBe(
+        SNAPSHOT_EVERY + 5,
+      );
+      await seed(stream, ['w-after']);
+      expect(await readState(freshStore(), repositoryDecider, stream)).toEqual({
+        version: SNAPSHOT_EVERY + 6,
+        state: { version: SNAPSHOT_EVERY + 6, newestByBranch: new Map([['master', { sequence: SNAPSHOT_EVERY + 6, sha: 'w-after' }]]) },
+      });
+    });
+
+    it("sees another writer's events after its own earlier read, and decides on them", async () => {
+      const stream = streamIds.repository('snap', 'two-writers');
+      await seed(stream, ['d1']);
+      const [mine, theirs] = [freshStore(), freshStore()];
+      expect(newestPushOn((await readState(mine, repositoryDecider, stream)).state, 'master').sha).toBe('d1');
+      await theirs.append(stream, 'any', [received('d2')], systemMetadata);
+      expect(newestPushOn((await readState(mine, repositoryDecider, stream)).state, 'master')).toEqual({ sequence: 2, sha: 'd2' });
+      // A re-run is decided against the newest push, which only the other writer recorded.
+      const rerun = {
+        deliveryId: 'rerun-1',
+        owner: 'o',
+        ownerId: 1,
+        repo: 'r',
+        repositoryId: 2,
+        private: false,
+        cloneUrl: 'https://github.com/o/r.git',
+        installationId: 7,
+        receivedAt: 'now',
+        defaultBranch: 'master',
+        checkRunId: 5,
+        checkRunAppId: 9,
+        appId: 9,
+        branch: 'master',
+        before: null,
+        sha: 'd1',
+        sender: 'o',
+        policy: { customers: null, buildBranch: null },
+      };
+      const { result } = await handleCommand(mine, repositoryDecider, stream, { type: 'RecordRerun', data: rerun }, systemMetadata);
+      expect(result?.events.map((event) => [event.type, (event.data as { reason?: string }).reason])).toEqual([
+        ['PushIgnored', 're-run of d1 ignored: d2 is the newest push on master'],
+      ]);
+    });
   });
 });

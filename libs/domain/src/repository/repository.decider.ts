@@ -1,4 +1,4 @@
-import type { Command, Decider } from '../decider.js';
+import type { Command, Decider, Snapshots } from '../decider.js';
 import type { PushReceived, RepositoryEvent, SecretsApplied, SecretsRejected, SourceFetched, SourceRejected } from '../events.js';
 import { statusDescription } from '../naming.js';
 import { isPreviewBranch, type PreviewPolicy } from '../preview/preview.rules.js';
@@ -219,4 +219,20 @@ function fromLoopback(cloneUrl: string): boolean {
   }
 }
 
-export const repositoryDecider: Decider<RepositoryCommand, RepositoryEvent, RepositoryState> = { decide, evolve, initialState };
+/** A repository's stream holds every push it ever had; its state is one entry per branch. */
+export const repositorySnapshots: Snapshots<RepositoryState> = {
+  name: 'repository',
+  version: 1,
+  toJson: (state) => ({ version: state.version, newestByBranch: [...state.newestByBranch] }),
+  fromJson: (json) => {
+    const { version, newestByBranch } = json as { version: number; newestByBranch: [string, AcceptedPush][] };
+    return { version, newestByBranch: new Map(newestByBranch) };
+  },
+};
+
+export const repositoryDecider: Decider<RepositoryCommand, RepositoryEvent, RepositoryState> = {
+  decide,
+  evolve,
+  initialState,
+  snapshot: repositorySnapshots,
+};

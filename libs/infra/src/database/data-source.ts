@@ -10,6 +10,7 @@ import { FetchSourceByWorkflow1764748800000 } from './migrations/1764748800000-f
 import { OwnerTokens1764835200000 } from './migrations/1764835200000-owner-tokens.js';
 import { SealedSecrets1764835200100 } from './migrations/1764835200100-sealed-secrets.js';
 import { BuildPlatforms1764921600000 } from './migrations/1764921600000-build-platforms.js';
+import { Snapshots1765008000000 } from './migrations/1765008000000-snapshots.js';
 import { Sessions1765094400000 } from './migrations/1765094400000-sessions.js';
 import { readModelEntities } from '../read-models/index.js';
 
@@ -25,6 +26,7 @@ export const eventStoreMigrations = [
   OwnerTokens1764835200000,
   SealedSecrets1764835200100,
   BuildPlatforms1764921600000,
+  Snapshots1765008000000,
   Sessions1765094400000,
 ];
 

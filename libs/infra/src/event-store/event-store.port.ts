@@ -32,6 +32,19 @@ export type AppendResult = Readonly<{
 export type StreamRead<E extends Event = Event> = Readonly<{ version: number; events: readonly RecordedEvent<E>[] }>;
 
 /**
+ * Part of a stream: `from` reads its events from that version on (inclusive, so a reader holding a fold up to
+ * `from` can check the event it ends with is still the one stored there); `correlationId` only one delivery's.
+ */
+export type StreamRange = Readonly<{ from?: number; correlationId?: string }>;
+
+/**
+ * A stream's state as a decider folded it up to `version`, whose event was `eventId`: a write-side cache, never
+ * a source of truth. It is read only under the same name and schema version, and only while the event at its
+ * version is still `eventId`; anything else folds the stream again from its events.
+ */
+export type Snapshot = Readonly<{ name: string; schemaVersion: number; version: number; eventId: string; state: unknown }>;
+
+/**
  * Streams named with `streamIds` are typed by kind: a function stream takes and gives function events. Plain
  * string ids (tools, tests) read and write any event.
  */
@@ -43,8 +56,13 @@ export interface EventStore {
     metadata: CausationMetadata,
   ): Promise<AppendResult>;
   append(streamId: string, expectedVersion: ExpectedVersion, events: readonly Event[], metadata: CausationMetadata): Promise<AppendResult>;
-  readStream<E extends Event>(streamId: StreamId<E>): Promise<StreamRead<E>>;
-  readStream(streamId: string): Promise<StreamRead>;
+  /** `version` is the stream's version as far as the read went: its last event's, or `from - 1` when it read none. */
+  readStream<E extends Event>(streamId: StreamId<E>, range?: StreamRange): Promise<StreamRead<E>>;
+  readStream(streamId: string, range?: StreamRange): Promise<StreamRead>;
+  /** The newest snapshot of `streamId` named `name` at `schemaVersion`, or null. */
+  readSnapshot(streamId: string, name: string, schemaVersion: number): Promise<Snapshot | null>;
+  /** Keeps `snapshot` unless one at a later stream version is kept already. */
+  writeSnapshot(streamId: string, snapshot: Snapshot): Promise<void>;
   /** Events after `position` in commit order, at most `limit`. */
   readAll(position: number, limit: number): Promise<readonly RecordedEvent<Event>[]>;
   headPosition(): Promise<number>;

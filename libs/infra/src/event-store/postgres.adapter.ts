@@ -17,6 +17,8 @@ import {
   type CausationMetadata,
   type EventStore,
   type ExpectedVersion,
+  type Snapshot,
+  type StreamRange,
   type StreamRead,
 } from './event-store.port.js';
 
@@ -113,12 +115,35 @@ export class PostgresEventStore implements EventStore {
     });
   }
 
-  readStream<E extends Event>(streamId: StreamId<E>): Promise<StreamRead<E>>;
-  readStream(streamId: string): Promise<StreamRead>;
-  async readStream(streamId: string): Promise<StreamRead> {
-    const rows: EventRow[] = await this.db.query(`SELECT ${COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`, [streamId]);
+  readStream<E extends Event>(streamId: StreamId<E>, range?: StreamRange): Promise<StreamRead<E>>;
+  readStream(streamId: string, range?: StreamRange): Promise<StreamRead>;
+  async readStream(streamId: string, { from = 1, correlationId }: StreamRange = {}): Promise<StreamRead> {
+    const rows: EventRow[] = await this.db.query(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 ${correlationId === undefined ? '' : 'AND correlation_id = $3'}
+        ORDER BY stream_version`,
+      correlationId === undefined ? [streamId, from] : [streamId, from, correlationId],
+    );
     const events = rows.map((row) => toRecordedEvent(row, this.upcast));
-    return { version: events.at(-1)?.metadata.streamVersion ?? 0, events };
+    return { version: events.at(-1)?.metadata.streamVersion ?? from - 1, events };
+  }
+
+  async readSnapshot(streamId: string, name: string, schemaVersion: number): Promise<Snapshot | null> {
+    const [row] = await this.db.query(
+      `SELECT version, event_id, state FROM snapshots WHERE stream_id = $1 AND name = $2 AND schema_version = $3`,
+      [streamId, name, schemaVersion],
+    );
+    return row ? { name, schemaVersion, version: row.version, eventId: row.event_id, state: row.state } : null;
+  }
+
+  async writeSnapshot(streamId: string, { name, schemaVersion, version, eventId, state }: Snapshot): Promise<void> {
+    // Writers race (several processes fold one stream): the later version wins, whoever writes last.
+    await this.db.query(
+      `INSERT INTO snapshots (stream_id, name, schema_version, version, event_id, state) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (stream_id, name, schema_version) DO UPDATE
+         SET version = EXCLUDED.version, event_id = EXCLUDED.event_id, state = EXCLUDED.state, taken_at = now()
+         WHERE snapshots.version < EXCLUDED.version`,
+      [streamId, name, schemaVersion, version, eventId, JSON.stringify(state)],
+    );
   }
 
   async readAll(position: number, limit: number): Promise<readonly RecordedEvent<Event>[]> {

@@ -77,7 +77,7 @@ export class BuildStep extends PipelineStep<Build> {
       { type: 'StartBuild', data: { ...ref, ownerId: push.ownerId, repositoryId: push.repositoryId, goneImages } },
       this.metadata(job, `${context.id}:start`),
     );
-    const recorded = await this.recordedFor(streamId, buildId);
+    const recorded = await this.recordedFor(streamId, buildId, job.cause.correlationId);
     if (recorded.some((event) => event.type !== 'BuildStarted')) return { done: true }; // reused, or finished before a crash
 
     // However much a build prints, the server keeps (and stores) only the log's head and tail.
@@ -183,8 +183,9 @@ export class BuildStep extends PipelineStep<Build> {
     return earlier && !(await holds(earlier.image)) ? [earlier.image] : [];
   }
 
-  private async recordedFor(streamId: StreamId<FunctionEvent>, buildId: string): Promise<FunctionEvent[]> {
-    const { events } = await this.backbone.store.readStream(streamId);
+  /** A build's events are its push's (the job's correlation): only those are read, however long the function's history. */
+  private async recordedFor(streamId: StreamId<FunctionEvent>, buildId: string, correlationId: string): Promise<FunctionEvent[]> {
+    const { events } = await this.backbone.store.readStream(streamId, { correlationId });
     return events.filter((event) => 'buildId' in event.data && event.data.buildId === buildId);
   }
 }
