@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FunctionProcess } from '../../dist/libs/gateway/index.js';
-import { LocalBuilder, openSandbox, shrinkwrap, TemplateRegistry } from '../../dist/libs/infra/index.js';
+import { LocalBuilder, openSandbox, shrinkwrap } from '../../dist/libs/infra/index.js';
+import { builtinTemplate } from '../pushes.js';
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 30);
-const root = new URL('../..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'faasline-bench-cold-'));
 const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * q))];
 const ms = (value) => `${value.toFixed(1)} ms`;
@@ -24,14 +24,7 @@ try {
     join(repo, 'hello', 'handler.js'),
     'module.exports = async (event, context) => context.status(200).succeed({ rss: process.memoryUsage().rss, uid: process.getuid() })\n',
   );
-  const template = (
-    await new TemplateRegistry({
-      roots: [join(root, 'templates')],
-      cacheDir: join(work, 'templates'),
-      gitAllowedHosts: [],
-      fetchTimeoutMs: 1000,
-    }).builtins()
-  ).get('node20');
+  const template = await builtinTemplate('node20', join(work, 'templates'));
   const context = await shrinkwrap({
     repoDir: repo,
     handler: 'hello',

@@ -13,7 +13,8 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { LocalBuilder, shrinkwrap, TemplateRegistry } from '../../dist/libs/infra/index.js';
+import { LocalBuilder, shrinkwrap } from '../../dist/libs/infra/index.js';
+import { builtinTemplate } from '../pushes.js';
 
 const FUNCTIONS = Number(process.env.BENCH_FUNCTIONS ?? 1000);
 const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 2000);
@@ -35,7 +36,6 @@ const HANDLERS = {
   },
 };
 
-const root = new URL('../..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'faasline-bench-density-'));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * q))];
@@ -232,14 +232,7 @@ async function buildImage(lang, images) {
   const repo = join(work, 'repo', lang);
   mkdirSync(join(repo, 'hello'), { recursive: true });
   writeFileSync(join(repo, 'hello', HANDLERS[lang].file), HANDLERS[lang].source);
-  const template = (
-    await new TemplateRegistry({
-      roots: [join(root, 'templates')],
-      cacheDir: join(work, 'templates'),
-      gitAllowedHosts: [],
-      fetchTimeoutMs: 1000,
-    }).builtins()
-  ).get(lang);
+  const template = await builtinTemplate(lang, join(work, 'templates'));
   const context = await shrinkwrap({
     repoDir: repo,
     handler: 'hello',

@@ -7,7 +7,7 @@
 // and inserted straight into the events table while faasline is stopped. The pipeline's checkpoint is moved past
 // them (they are history, not work), the read models catch up from them on restart, and only then is anything timed.
 import { execFileSync, spawn } from 'node:child_process';
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { serveGitRepositories } from '../../dist/libs/infra/index.js';
 import { freshDatabase, startPostgres } from '../postgres.js';
+import { answered, deliverPush, pushPayload } from '../pushes.js';
 
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 10_000);
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 7);
@@ -118,52 +119,15 @@ async function stopApi({ api }) {
 }
 
 async function deliver(target, repo, sha) {
-  const deliveryId = randomUUID();
-  const payload = JSON.stringify({
-    ref: 'refs/heads/master',
-    before: '0'.repeat(40),
-    after: sha,
-    repository: {
-      id: repo.id,
-      name: 'hello',
-      full_name: `${repo.owner}/hello`,
-      private: false,
-      owner: { login: repo.owner, id: repo.id },
-      clone_url: `${gitServer.url}/${repo.owner}/hello.git`,
-      default_branch: 'master',
-    },
-    pusher: { name: repo.owner },
-    sender: { login: repo.owner },
+  const payload = pushPayload({
+    owner: repo.owner,
+    ownerId: repo.id,
+    repo: 'hello',
+    repoId: repo.id,
+    sha,
+    cloneUrl: `${gitServer.url}/${repo.owner}/hello.git`,
   });
-  const response = await fetch(`${target.url}/webhooks/github`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': 'push',
-      'x-github-delivery': deliveryId,
-      'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(payload).digest('hex')}`,
-    },
-    body: payload,
-  });
-  if (response.status !== 202) throw new Error(`push answered ${response.status}: ${await response.text()}`);
-  return { deliveryId, acceptedAt: performance.now() };
-}
-
-/** GETs `url` until its body is `expected`; resolves with performance.now() of the first such answer. */
-async function answered(url, expected, timeoutMs = TIMEOUT_MS) {
-  const deadline = performance.now() + timeoutMs;
-  let last = '';
-  while (performance.now() < deadline) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-      last = `${response.status} ${await response.text()}`;
-      if (last === `200 ${expected}`) return performance.now();
-    } catch (error) {
-      last = error.cause?.code ?? error.message;
-    }
-    await sleep(5);
-  }
-  throw new Error(`${url} did not answer "${expected}" within ${timeoutMs / 1000} s (last: ${last})`);
+  return { deliveryId: await deliverPush(target.url, SECRET, payload), acceptedAt: performance.now() };
 }
 
 const deliveryTypes = async (deliveryId) =>
@@ -179,7 +143,7 @@ async function pushToLive(target, repo, answer) {
     const deadline = performance.now() + TIMEOUT_MS;
     while (!(await deliveryTypes(deliveryId)).some((type) => /^Build(Succeeded|Reused|Failed)$/.test(type)) && performance.now() < deadline)
       await sleep(25);
-    live = await answered(`${target.gatewayUrl}/function/${repo.name}`, `Hello, ${answer}!`);
+    live = await answered(`${target.gatewayUrl}/function/${repo.name}`, `Hello, ${answer}!`, TIMEOUT_MS);
   } catch (error) {
     throw new Error(`${error.message}\n${repo.owner}'s delivery's events: ${(await deliveryTypes(deliveryId)).join(', ')}`, {
       cause: error,

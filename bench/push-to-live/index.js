@@ -5,15 +5,15 @@
 // what each function adds. The sandbox's cost: unless SANDBOX names one mode, two servers run side by side, one
 // with SANDBOX=off and one with SANDBOX=required, and every push goes to both in turn (same commit, same load).
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { serveGitRepositories, TemplateRegistry } from '../../dist/libs/infra/index.js';
+import { serveGitRepositories } from '../../dist/libs/infra/index.js';
 import { freshDatabase, startPostgres } from '../postgres.js';
+import { answered, builtinTemplate, deliverPush, pushPayload } from '../pushes.js';
 
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 7);
 // BENCH_CHANGE_DEPENDENCY=1: every push also changes the (local) dependency, so faasline installs each time too.
@@ -76,23 +76,6 @@ const freePort = () =>
     });
     probe.on('error', reject);
   });
-
-/** GETs `url` until its body is `expected`; resolves with performance.now() of the first such answer. */
-async function answered(url, expected, timeoutMs = 60_000) {
-  const deadline = performance.now() + timeoutMs;
-  let last = '';
-  while (performance.now() < deadline) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-      last = `${response.status} ${await response.text()}`;
-      if (last === `200 ${expected}`) return performance.now();
-    } catch (error) {
-      last = error.cause?.code ?? error.message;
-    }
-    await sleep(5);
-  }
-  throw new Error(`${url} did not answer "${expected}" within ${timeoutMs / 1000} s (last: ${last})`);
-}
 
 /** VmRSS and VmHWM of a process, in MB. */
 function memory(pid) {
@@ -179,34 +162,8 @@ const { api, url, gatewayUrl, adminToken } = servers.at(-1);
 const output = () => servers.map((one) => `[SANDBOX=${one.sandbox}]\n${one.output}`).join('\n');
 
 async function deliver(sha, target = servers.at(-1)) {
-  const deliveryId = randomUUID();
-  const payload = JSON.stringify({
-    ref: 'refs/heads/master',
-    before: '0'.repeat(40),
-    after: sha,
-    repository: {
-      id: 1,
-      name: REPO,
-      full_name: `${OWNER}/${REPO}`,
-      private: false,
-      owner: { login: OWNER, id: 1 },
-      clone_url: cloneUrl,
-      default_branch: 'master',
-    },
-    pusher: { name: OWNER },
-    sender: { login: OWNER },
-  });
-  const response = await fetch(`${target.url}/webhooks/github`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': 'push',
-      'x-github-delivery': deliveryId,
-      'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(payload).digest('hex')}`,
-    },
-    body: payload,
-  });
-  if (response.status !== 202) throw new Error(`push answered ${response.status}: ${await response.text()}`);
+  const payload = pushPayload({ owner: OWNER, repo: REPO, sha, cloneUrl });
+  const deliveryId = await deliverPush(target.url, SECRET, payload);
   return { deliveryId, acceptedAt: performance.now(), acceptedWall: Date.now() };
 }
 
@@ -275,17 +232,6 @@ async function pushOne(target, sha, fn, answer) {
   return { seconds, marks, buildId: build?.data.buildId };
 }
 
-/** The node20 template as the builders take it (assembled from the node family's shared runtime). */
-const node20Template = async () =>
-  (
-    await new TemplateRegistry({
-      roots: [join(root, 'templates')],
-      cacheDir: join(work, 'template-cache'),
-      gitAllowedHosts: [],
-      fetchTimeoutMs: 1000,
-    }).builtins()
-  ).get('node20').dir;
-
 /** The same work by hand: clone the commit over the same loopback HTTP, lay out template + handler, npm install, start, wait for the answer. */
 async function floor(fn, answer, index, { reuseInstall = false } = {}) {
   const dir = join(work, 'floor', String(index));
@@ -295,7 +241,7 @@ async function floor(fn, answer, index, { reuseInstall = false } = {}) {
   await run('git', ['clone', '-q', '--depth', '1', '--no-tags', cloneUrl, join(dir, 'src')], { env: gitEnv });
   marks.clone = performance.now() - started;
   const app = join(dir, 'app');
-  cpSync(await node20Template(), app, { recursive: true });
+  cpSync((await builtinTemplate('node20', join(work, 'template-cache'))).dir, app, { recursive: true });
   cpSync(join(dir, 'src', fn), join(app, 'function'), { recursive: true });
   if (reuseInstall) {
     // The like-for-like floor when the dependencies did not change: the earlier install copied in.

@@ -1,7 +1,6 @@
 // Time from push to all-deployed for a repository of 20 functions when one changed, against a full rebuild of
 // all 20 (every handler changed), measured in the same run with the same app, builder and gateway.
 import { execFileSync, spawn } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { serveGitRepositories } from '../../dist/libs/infra/index.js';
 import { freshDatabase, startPostgres } from '../postgres.js';
+import { deliverPush, pushPayload } from '../pushes.js';
 
 const FUNCTIONS = 20;
 // With c parallel builds a full rebuild takes about 20/c builds and a one-function push at least one, so the
@@ -122,36 +122,16 @@ const client = new pg.Client({ connectionString: database.url });
 await client.connect();
 
 async function pushAndWait(sha, name = 'fns') {
-  const deliveryId = randomUUID();
   const deploysBefore = gatewayDeploys;
-  const payload = JSON.stringify({
-    ref: 'refs/heads/master',
-    before: '0'.repeat(40),
-    after: sha,
-    repository: {
-      id: name === 'fns' ? 1 : 2,
-      name,
-      full_name: `bench/${name}`,
-      private: false,
-      owner: { login: 'bench', id: 1 },
-      clone_url: `${gitServer.url}/bench/${name}.git`,
-      default_branch: 'master',
-    },
-    pusher: { name: 'bench' },
-    sender: { login: 'bench' },
+  const payload = pushPayload({
+    owner: 'bench',
+    repo: name,
+    repoId: name === 'fns' ? 1 : 2,
+    sha,
+    cloneUrl: `${gitServer.url}/bench/${name}.git`,
   });
   const started = performance.now();
-  const response = await fetch(`${url}/webhooks/github`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': 'push',
-      'x-github-delivery': deliveryId,
-      'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(payload).digest('hex')}`,
-    },
-    body: payload,
-  });
-  if (response.status !== 202) throw new Error(`push answered ${response.status}`);
+  const deliveryId = await deliverPush(url, SECRET, payload);
   for (;;) {
     const { rows } = await client.query(
       `SELECT data->>'state' AS state, data->>'description' AS description FROM events

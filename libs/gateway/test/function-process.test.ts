@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
+import { alive } from './support/test-gateway.js';
 
 const functionProcess = fileURLToPath(new URL('../../../dist/libs/gateway/function-process.js', import.meta.url));
 const infra = fileURLToPath(new URL('../../../dist/libs/infra/index.js', import.meta.url));
@@ -20,15 +21,6 @@ writeFileSync(
   join(work, 'index.py'),
   'import http.server, os\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        self.send_response(200); self.end_headers(); self.wfile.write(b"ok")\nhttp.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()\n',
 );
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** A gateway of its own (a node process) that starts one function with `setup` (which defines `fn`) and keeps running. */
 async function gatewayRunning(setup: string): Promise<ChildProcess> {

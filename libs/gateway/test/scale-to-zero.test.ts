@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EmbeddedGateway } from '../src/embedded-gateway.js';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
-import { buildHandlerImage, callFunction, systemRequest, testGateway } from './support/test-gateway.js';
+import { alive, buildHandlerImage, callFunction, systemRequest, testGateway } from './support/test-gateway.js';
 
 const IMAGE = 'local/alexellis/fns-sleepy:latest-master-abcdef0';
 // Each start of a process appends its pid to the function's own STARTS file as the handler loads, and fails to
@@ -43,14 +43,6 @@ const pidOf = async (name: string) => {
   const answer = await callFunction(url, name, '');
   expect(answer.status).toBe(200);
   return answer.body!.pid as number;
-};
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 };
 const atZero = (name: string) => eventually(async () => (await status(name)).replicas === 0, 20_000, `${name} scaled to zero`);
 const logs = async (name: string) =>

@@ -8,7 +8,7 @@ import { GatewayClient, GatewayFunctionCrashed, LocalBuilder, openSandbox } from
 import type { EmbeddedGateway } from '../src/embedded-gateway.js';
 import { eventually } from '../../../libs/infra/test/support/backbones.js';
 import { buildRequestFor, buildToEnd, packageHandler } from '../../../test/support/build-context.js';
-import { systemRequest, testGateway } from './support/test-gateway.js';
+import { alive, systemRequest, testGateway } from './support/test-gateway.js';
 
 const templates = fileURLToPath(new URL('../../../templates', import.meta.url));
 let work: string;
@@ -35,14 +35,6 @@ const deploy = (service: string, image: string, envVars: Record<string, string>,
 const call = async (name: string, body = '', query = '') => {
   const response = await fetch(`${url}/function/${name}${query}`, { method: 'POST', body });
   return `${response.status} ${await response.text()}`;
-};
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 };
 /** The pid a held call wrote to `<marks>/<mark>` once it started. */
 const pidOf = async (mark: string) => {

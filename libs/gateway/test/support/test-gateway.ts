@@ -57,3 +57,13 @@ export const callFunction = async (url: string, name: string, query: string, tim
 export const testGateway = (
   options: Omit<ConstructorParameters<typeof EmbeddedGateway>[0], 'imagesDir' | 'user' | 'password' | 'logger'> & { imagesDir?: string },
 ) => new EmbeddedGateway({ imagesDir: join(options.dataDir, 'images'), user: 'admin', password: 'pw', logger: silentLogger, ...options });
+
+/** Whether process `pid` still exists (signal 0 asks without signalling). */
+export const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
