@@ -2,6 +2,7 @@ import type {
   BuildStarted,
   FaaslineEvent,
   FunctionDeployed,
+  FunctionRolledBack,
   FunctionSpec,
   PushContext,
   PushReceived,
@@ -136,4 +137,26 @@ export const deployedData = (fn: string, sha: string): FunctionDeployed['data'] 
   pushSequence: 3,
   ownerId: 1,
   repositoryId: 2,
+});
+
+/** A rollback of alexellis-fn1 from build b-2 (commit `from`) to build b-1 (commit `to`), images named after them. */
+export const rolledBackData = (
+  from: string,
+  to: string,
+  overrides: Partial<FunctionRolledBack['data']> = {},
+): FunctionRolledBack['data'] => ({
+  name: 'alexellis-fn1',
+  owner: 'alexellis',
+  repo: 'fns',
+  buildId: 'b-1',
+  sha: to,
+  image: `img:${to}`,
+  fromBuildId: 'b-2',
+  fromSha: from,
+  fromImage: `img:${from}`,
+  reason: 'v2 answers 500',
+  holdsThroughPush: 2,
+  push: pushContext(to),
+  spec: functionSpec('fn1'),
+  ...overrides,
 });

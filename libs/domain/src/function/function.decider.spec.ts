@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { specFor } from '../spec.js';
 import type { FunctionEvent } from '../events.js';
 import { functionDecider, gatewayRefusal, type FunctionCommand } from './function.decider.js';
-import { functionSpec, pushContext } from '../spec-fixtures.js';
+import { functionSpec, pushContext, rolledBackData } from '../spec-fixtures.js';
 
 const given = specFor(functionDecider);
 const ref = (buildId: string, contextDigest = 'sha256:aaa', sha = 'a'.repeat(40)) => ({
@@ -361,21 +361,7 @@ describe('function decider: rollback', () => {
   });
   const rolledBack = (newest = 2): FunctionEvent => ({
     type: 'FunctionRolledBack',
-    data: {
-      name: 'alexellis-fn1',
-      owner: 'alexellis',
-      repo: 'fns',
-      buildId: 'b-1',
-      sha: 'a',
-      image: 'img:a',
-      fromBuildId: 'b-2',
-      fromSha: 'b',
-      fromImage: 'img:b',
-      reason: 'v2 answers 500',
-      holdsThroughPush: newest,
-      push: pushOf(1, 'a'),
-      spec: specOf('a'),
-    },
+    data: rolledBackData('b', 'a', { holdsThroughPush: newest, push: pushOf(1, 'a'), spec: specOf('a') }),
   });
   const deployRollback: FunctionCommand = { type: 'DeployRollback', data: deployment(1, 'a') };
   const v1v2 = [...pushed(1, 'a'), ...pushed(2, 'b')];
@@ -514,24 +500,7 @@ describe('function decider: a deploy that never became ready', () => {
           type: 'DeployFailed',
           data: { ...failure, logs, rolledBackTo: { buildId: 'b-1', sha: 'a'.repeat(40), image: `img:${'a'.repeat(40)}` } },
         },
-        {
-          type: 'FunctionRolledBack',
-          data: {
-            name: 'alexellis-fn1',
-            owner: 'alexellis',
-            repo: 'fns',
-            buildId: 'b-1',
-            sha: 'a'.repeat(40),
-            image: `img:${'a'.repeat(40)}`,
-            fromBuildId: 'b-2',
-            fromSha: 'b'.repeat(40),
-            fromImage: `img:${'b'.repeat(40)}`,
-            reason: 'not ready after 2m',
-            holdsThroughPush: 2,
-            push,
-            spec: functionSpec('fn1'),
-          },
-        },
+        { type: 'FunctionRolledBack', data: rolledBackData('b'.repeat(40), 'a'.repeat(40), { reason: 'not ready after 2m', push }) },
       ));
 
   it('goes back to nothing when what it would go back to is no longer what runs (removed, or another deploy since)', () => {

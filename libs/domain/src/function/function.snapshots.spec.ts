@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { fold } from '../decider.js';
 import type { FunctionEvent } from '../events.js';
-import { functionSpec, pushContext } from '../spec-fixtures.js';
+import { rolledBackData } from '../spec-fixtures.js';
 import { functionDecider, functionSnapshots, rollbackTarget, type FunctionCommand, type FunctionState } from './function.decider.js';
 
 const ref = (buildId: string, sha: string, contextDigest: string) => ({
@@ -50,24 +50,7 @@ const history: FunctionEvent[] = [
   ...pushed(2, 'b'.repeat(40)),
   { type: 'BuildFailed', data: { ...ref('b-3', 'c'.repeat(40), 'sha256:c'), reason: 'x', durationMs: 1, logRef: 'b-3', logTail: '' } },
   { type: 'BuildStarted', data: ref('b-4', 'd'.repeat(40), 'sha256:d') },
-  {
-    type: 'FunctionRolledBack',
-    data: {
-      name: 'alexellis-fn1',
-      owner: 'alexellis',
-      repo: 'fns',
-      buildId: 'b-1',
-      sha: 'a'.repeat(40),
-      image: `img:${'a'.repeat(40)}`,
-      fromBuildId: 'b-2',
-      fromSha: 'b'.repeat(40),
-      fromImage: `img:${'b'.repeat(40)}`,
-      reason: 'v2 answers 500',
-      holdsThroughPush: 2,
-      push: pushContext('a'.repeat(40)),
-      spec: functionSpec('fn1'),
-    },
-  },
+  { type: 'FunctionRolledBack', data: rolledBackData('b'.repeat(40), 'a'.repeat(40)) },
 ];
 
 /** Through the JSON a snapshot is stored as, and back. */
