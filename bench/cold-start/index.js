@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FunctionProcess } from '../../dist/libs/gateway/index.js';
 import { LocalBuilder, openSandbox, shrinkwrap } from '../../dist/libs/infra/index.js';
-import { builtinTemplate } from '../pushes.js';
+import { builtinTemplate } from '../faasline.js';
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 30);
 const work = mkdtempSync(join(tmpdir(), 'faasline-bench-cold-'));

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LocalBuilder, shrinkwrap } from '../../dist/libs/infra/index.js';
-import { builtinTemplate } from '../pushes.js';
+import { builtinTemplate } from '../faasline.js';
 
 const FUNCTIONS = Number(process.env.BENCH_FUNCTIONS ?? 1000);
 const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 2000);

@@ -6,7 +6,7 @@
 // function's, the commit's) are copied BENCH_HISTORY times with new ids, SHAs, builds, context digests and images,
 // and inserted straight into the events table while faasline is stopped. The pipeline's checkpoint is moved past
 // them (they are history, not work), the read models catch up from them on restart, and only then is anything timed.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { serveGitRepositories } from '../../dist/libs/infra/index.js';
 import { freshDatabase, startPostgres } from '../postgres.js';
-import { answered, deliverPush, pushPayload } from '../pushes.js';
+import { answered, deliverPush, pushPayload, startFaasline } from '../faasline.js';
 
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 10_000);
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 7);
@@ -23,7 +23,6 @@ const PUSHES = Number(process.env.BENCH_PUSHES ?? 7);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT ?? 120) * 1000;
 const GOAL = 1.1;
 const SECRET = 'bench-history-secret';
-const root = new URL('../..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'faasline-bench-history-'));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -67,50 +66,17 @@ const server = await startPostgres();
 const database = await freshDatabase(server.url);
 const gitServer = await serveGitRepositories({ resolve: (path) => join(work, 'repos', path.replace(/\.git$/, ''), '.git') });
 const db = new pg.Pool({ connectionString: database.url, max: 2 });
-const env = { ...process.env };
-for (const name of [
-  'OPENFAAS_URL',
-  'OPENFAAS_PASSWORD',
-  'ADMIN_TOKEN',
-  'BUILDKIT_ADDR',
-  'TEMPLATES_DIR',
-  'KAFKA_BROKERS',
-  'FAASLINE_PROJECTOR',
-  'FAASLINE_PIPELINE',
-])
-  delete env[name];
 const dataDir = join(work, 'data');
 
 /** `npm start`'s main.ts on the bench database; the second start finds the first one's DATA_DIR. */
-async function startApi() {
-  const api = spawn(process.execPath, [join(root, 'dist/apps/api/main.js')], {
-    cwd: root,
-    env: {
-      ...env,
-      SANDBOX: process.env.SANDBOX ?? 'off',
-      PORT: '0',
-      GATEWAY_PORT: '0',
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      GITHUB_WEBHOOK_SECRET: SECRET,
-      GIT_ALLOWED_HOSTS: new URL(gitServer.url).host,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const startApi = () =>
+  startFaasline({
+    databaseUrl: database.url,
+    dataDir,
+    secret: SECRET,
+    gitHost: new URL(gitServer.url).host,
+    sandbox: process.env.SANDBOX ?? 'off',
   });
-  const started = { api, output: '' };
-  const { url, gatewayUrl } = await new Promise((resolve, reject) => {
-    const read = (chunk) => {
-      started.output += chunk;
-      const listening = /listening on (http:\/\/[^\s"]+)/.exec(started.output);
-      const gateway = /OpenFaaS gateway: embedded at (http:\/\/\S+)/.exec(started.output);
-      if (listening && gateway && /sandbox: /.test(started.output)) resolve({ url: listening[1], gatewayUrl: gateway[1] });
-    };
-    api.stdout.on('data', read);
-    api.stderr.on('data', read);
-    api.once('exit', (code) => reject(new Error(`api exited ${code}:\n${started.output}`)));
-  });
-  return Object.assign(started, { url, gatewayUrl });
-}
 
 async function stopApi({ api }) {
   api.kill('SIGINT');

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { serveGitRepositories } from '../../dist/libs/infra/index.js';
 import { freshDatabase, startPostgres } from '../postgres.js';
-import { answered, builtinTemplate, deliverPush, pushPayload } from '../pushes.js';
+import { answered, builtinTemplate, deliverPush, pushPayload, startFaasline } from '../faasline.js';
 
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 7);
 // BENCH_CHANGE_DEPENDENCY=1: every push also changes the (local) dependency, so faasline installs each time too.
@@ -22,7 +22,6 @@ const FUNCTIONS = 20;
 const SECRET = 'bench-push-to-live-secret';
 const OWNER = 'bench';
 const REPO = 'hello';
-const root = new URL('../..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'faasline-bench-live-'));
 const run = promisify(execFile);
 // What the local builder passes to npm: PATH and npm's own settings (registry, proxies, certificates).
@@ -104,19 +103,6 @@ function children(pid) {
 const server = await startPostgres();
 const gitServer = await serveGitRepositories({ resolve: (path) => join(work, 'repos', path.replace(/\.git$/, ''), '.git') });
 const cloneUrl = `${gitServer.url}/${OWNER}/${REPO}.git`;
-const env = { ...process.env };
-for (const name of [
-  'OPENFAAS_URL',
-  'OPENFAAS_PASSWORD',
-  'ADMIN_TOKEN',
-  'BUILDKIT_ADDR',
-  'TEMPLATES_DIR',
-  'KAFKA_BROKERS',
-  'FAASLINE_PROJECTOR',
-  'FAASLINE_PIPELINE',
-  'SANDBOX',
-])
-  delete env[name];
 const databases = [];
 
 /** One faasline (`npm start`'s main.ts) with its own database and DATA_DIR. */
@@ -124,36 +110,13 @@ async function startApi(sandbox) {
   const database = await freshDatabase(server.url);
   databases.push(database);
   const dataDir = join(work, `data-${sandbox}`);
-  const api = spawn(process.execPath, [join(root, 'dist/apps/api/main.js')], {
-    cwd: root,
-    env: {
-      ...env,
-      SANDBOX: sandbox,
-      PORT: '0',
-      GATEWAY_PORT: '0',
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      GITHUB_WEBHOOK_SECRET: SECRET,
-      GIT_ALLOWED_HOSTS: new URL(gitServer.url).host,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const started = { api, sandbox, output: '' };
-  const { url, gatewayUrl } = await new Promise((resolve, reject) => {
-    const read = (chunk) => {
-      started.output += chunk;
-      const listening = /listening on (http:\/\/[^\s"]+)/.exec(started.output);
-      const gateway = /OpenFaaS gateway: embedded at (http:\/\/\S+)/.exec(started.output);
-      // The sandbox line comes last of the three.
-      if (listening && gateway && /sandbox: /.test(started.output)) resolve({ url: listening[1], gatewayUrl: gateway[1] });
-    };
-    api.stdout.on('data', read);
-    api.stderr.on('data', read);
-    api.once('exit', (code) => reject(new Error(`api exited ${code}:\n${started.output}`)));
-  });
+  const started = Object.assign(
+    await startFaasline({ databaseUrl: database.url, dataDir, secret: SECRET, gitHost: new URL(gitServer.url).host, sandbox }),
+    { sandbox },
+  );
   const how = /sandbox: (on \([^)]*\)[^\n"]*|off[^\n"]*)/.exec(started.output)?.[1] ?? 'not reported';
   console.log(`SANDBOX=${sandbox}: ${how}`);
-  return Object.assign(started, { url, gatewayUrl, adminToken: readFileSync(join(dataDir, 'secrets', 'admin-token'), 'utf8').trim() });
+  return Object.assign(started, { adminToken: readFileSync(join(dataDir, 'secrets', 'admin-token'), 'utf8').trim() });
 }
 
 const servers = process.env.SANDBOX ? [await startApi(process.env.SANDBOX)] : [await startApi('off'), await startApi('required')];

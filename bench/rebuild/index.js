@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { serveGitRepositories } from '../../dist/libs/infra/index.js';
 import { freshDatabase, startPostgres } from '../postgres.js';
-import { deliverPush, pushPayload } from '../pushes.js';
+import { deliverPush, pushPayload } from '../faasline.js';
 
 const FUNCTIONS = 20;
 // With c parallel builds a full rebuild takes about 20/c builds and a one-function push at least one, so the
