@@ -303,6 +303,27 @@ describe('a session', () => {
     expect((await me(browser)).body).toMatchObject({ login: 'octo-admin', admin: true, owners: ['octo-admin'] });
   });
 
+  it('of an admin by ADMIN_LOGINS opens the admin routes, a change only with its CSRF token and in its login’s name; another login’s does not', async () => {
+    const admin = new Browser();
+    await signIn(admin, 'octo-admin');
+    expect((await admin.get(`${api.url}/api/v1/audit`)).status).toBe(200);
+    expect((await admin.request('POST', `${api.url}/api/v1/admin/replay`)).status).toBe(403);
+    const { csrfToken } = (await me(admin)).body;
+    const started = await admin.request('POST', `${api.url}/api/v1/admin/replay`, { 'x-csrf-token': csrfToken! });
+    expect(started.status).toBe(202);
+    const { id } = (await started.json()) as { id: string };
+    expect(await (await admin.get(`${api.url}/api/v1/admin/replay/${id}`)).json()).toMatchObject({ actor: 'github:octo-admin' });
+
+    const member = new Browser();
+    await signIn(member, 'Dev');
+    const refused = await member.get(`${api.url}/api/v1/audit`);
+    expect([refused.status, ((await refused.json()) as { message: string }).message]).toEqual([
+      403,
+      'admins only: your login is not in ADMIN_LOGINS',
+    ]);
+    expect((await new Browser().get(`${api.url}/api/v1/audit`)).status).toBe(401);
+  });
+
   it('is not needed by scripts: the admin token and owner tokens answer /api/v1/me too', async () => {
     const admin = await me(new Browser(), { authorization: `Bearer ${ADMIN}` });
     expect(admin).toEqual({

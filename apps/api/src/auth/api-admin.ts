@@ -9,6 +9,6 @@ export const ADMIN_SCHEME = 'admin';
 export const ApiAdmin = () =>
   applyDecorators(
     ApiBearerAuth(ADMIN_SCHEME),
-    ApiUnauthorizedResponse(errorAnswer('No bearer token')),
-    ApiForbiddenResponse(errorAnswer('Not the admin token')),
+    ApiUnauthorizedResponse(errorAnswer('No bearer token and no session')),
+    ApiForbiddenResponse(errorAnswer('Not the admin token, or a session that is not an admin’s (or without its CSRF token on a change)')),
   );

@@ -2,7 +2,8 @@ import { Controller, Delete, HttpCode, HttpException, HttpStatus, Inject, Param,
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
-import { AdminGuard } from '../auth/admin.guard.js';
+import type { Actor } from '#domain';
+import { AdminActor, AdminGuard } from '../auth/admin.guard.js';
 import { ApiAdmin } from '../auth/api-admin.js';
 import { ValidBody } from '../queries/api-params.decorator.js';
 import { apiSchema } from '../queries/openapi-schema.js';
@@ -24,16 +25,19 @@ export class OwnerTokensController {
 
   @Post()
   @ApiCreatedResponse({ schema: apiSchema(IssuedOwnerTokenDto) })
-  issue(@ValidBody(issueOwnerTokenBody) { owner }: z.output<typeof issueOwnerTokenBody>): Promise<IssuedOwnerToken> {
-    return this.commands.execute<IssueOwnerTokenCommand, IssuedOwnerToken>(new IssueOwnerTokenCommand(owner, 'admin:admin-token'));
+  issue(
+    @ValidBody(issueOwnerTokenBody) { owner }: z.output<typeof issueOwnerTokenBody>,
+    @AdminActor() actor: Actor,
+  ): Promise<IssuedOwnerToken> {
+    return this.commands.execute<IssueOwnerTokenCommand, IssuedOwnerToken>(new IssueOwnerTokenCommand(owner, actor));
   }
 
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'Revoked (or already revoked)' })
   @ApiNotFoundResponse(errorAnswer())
-  async revoke(@Param('id') id: string): Promise<void> {
-    const found = await this.commands.execute<RevokeOwnerTokenCommand, boolean>(new RevokeOwnerTokenCommand(id, 'admin:admin-token'));
+  async revoke(@Param('id') id: string, @AdminActor() actor: Actor): Promise<void> {
+    const found = await this.commands.execute<RevokeOwnerTokenCommand, boolean>(new RevokeOwnerTokenCommand(id, actor));
     if (!found) throw new HttpException({ message: `no owner token ${id}` }, HttpStatus.NOT_FOUND);
   }
 }

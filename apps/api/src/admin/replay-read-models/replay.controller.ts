@@ -1,8 +1,9 @@
 import { Controller, Get, HttpCode, HttpException, HttpStatus, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { Actor } from '#domain';
 import { ReplayAlreadyRunning, type ReplayReport } from '#projections';
-import { AdminGuard } from '../../auth/admin.guard.js';
+import { AdminActor, AdminGuard } from '../../auth/admin.guard.js';
 import { ApiAdmin } from '../../auth/api-admin.js';
 import { apiSchema } from '../../queries/openapi-schema.js';
 import { errorAnswer } from '../../queries/page.js';
@@ -28,9 +29,9 @@ export class ReplayController {
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiAcceptedResponse({ schema: apiSchema(ReplayStartedDto) })
   @ApiConflictResponse(errorAnswer('A replay is already running'))
-  async start(): Promise<ReplayStartedDto> {
+  async start(@AdminActor() actor: Actor): Promise<ReplayStartedDto> {
     try {
-      return { id: await this.commands.execute<StartReplayCommand, string>(new StartReplayCommand('admin:admin-token')) };
+      return { id: await this.commands.execute<StartReplayCommand, string>(new StartReplayCommand(actor)) };
     } catch (error) {
       if (error instanceof ReplayAlreadyRunning) throw new HttpException({ message: error.message }, HttpStatus.CONFLICT);
       throw error;
