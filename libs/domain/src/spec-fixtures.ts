@@ -160,3 +160,25 @@ export const rolledBackData = (
   spec: functionSpec('fn1'),
   ...overrides,
 });
+
+/** alexellis-fn1's deploy of `sha` by push `pushSequence` (build b-<pushSequence>, image img:<sha>). */
+export const fn1Deployment = (
+  pushSequence: number,
+  sha: string,
+  deployment?: string,
+): FunctionDeployed['data'] & Readonly<{ ownerId: number; repositoryId: number }> => ({
+  name: 'alexellis-fn1',
+  owner: 'alexellis',
+  repo: 'fns',
+  function: 'fn1',
+  branch: 'master',
+  sha,
+  image: `img:${sha}`,
+  endpoint: 'http://gw/function/alexellis-fn1',
+  deliveryId: `d-${pushSequence}`,
+  buildId: `b-${pushSequence}`,
+  pushSequence,
+  ownerId: 1,
+  repositoryId: 2,
+  ...(deployment ? { deployment } : {}),
+});

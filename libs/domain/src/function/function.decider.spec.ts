@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { specFor } from '../spec.js';
 import type { FunctionEvent } from '../events.js';
 import { functionDecider, gatewayRefusal, type FunctionCommand } from './function.decider.js';
-import { functionSpec, pushContext, rolledBackData } from '../spec-fixtures.js';
+import { fn1Deployment, functionSpec, pushContext, rolledBackData } from '../spec-fixtures.js';
 
 const given = specFor(functionDecider);
 const ref = (buildId: string, contextDigest = 'sha256:aaa', sha = 'a'.repeat(40)) => ({
@@ -24,24 +24,13 @@ const succeeded = (buildId: string, image: string, digest?: string): FunctionEve
   type: 'BuildSucceeded',
   data: { ...ref(buildId, digest), image, imageDigest: null, builder: 'local', durationMs: 10, logRef: buildId, logTail: '' },
 });
-const deployment = (pushSequence: number, sha: string) => ({
-  name: 'alexellis-fn1',
-  owner: 'alexellis',
-  repo: 'fns',
-  function: 'fn1',
-  branch: 'master',
-  sha,
-  image: `img:${sha}`,
-  endpoint: 'http://gw/function/alexellis-fn1',
-  deliveryId: `d-${pushSequence}`,
-  buildId: `b-${pushSequence}`,
-  pushSequence,
-  ...ids,
+const deployed = (pushSequence: number, sha: string): FunctionEvent => ({
+  type: 'FunctionDeployed',
+  data: fn1Deployment(pushSequence, sha),
 });
-const deployed = (pushSequence: number, sha: string): FunctionEvent => ({ type: 'FunctionDeployed', data: deployment(pushSequence, sha) });
 const deploy = (pushSequence: number, sha: string, newest = pushSequence, newestSha = sha): FunctionCommand => ({
   type: 'Deploy',
-  data: { ...deployment(pushSequence, sha), contextDigest: 'sha256:aaa', newestPushSequence: newest, newestSha },
+  data: { ...fn1Deployment(pushSequence, sha), contextDigest: 'sha256:aaa', newestPushSequence: newest, newestSha },
 });
 const superseded = (pushSequence: number, sha: string, by: string): FunctionEvent => ({
   type: 'BuildSuperseded',
@@ -92,7 +81,7 @@ describe('function decider', () => {
     type From = { owner?: string; repo?: string; ownerId?: number; repositoryId?: number };
     const deployFrom = (from: From): FunctionCommand => ({
       type: 'Deploy',
-      data: { ...deployment(1, 'b'), ...from, contextDigest: 'sha256:aaa', newestPushSequence: 1, newestSha: 'b' },
+      data: { ...fn1Deployment(1, 'b'), ...from, contextDigest: 'sha256:aaa', newestPushSequence: 1, newestSha: 'b' },
     });
     const startFrom = (from: From): FunctionCommand => ({
       type: 'StartBuild',
@@ -127,7 +116,7 @@ describe('function decider', () => {
         .when(deployFrom({ owner: 'AlexEllis2', repo: 'functions' }))
         .then({
           type: 'FunctionDeployed',
-          data: { ...deployment(1, 'b'), owner: 'AlexEllis2', repo: 'functions' },
+          data: { ...fn1Deployment(1, 'b'), owner: 'AlexEllis2', repo: 'functions' },
         }));
 
     it('lets anyone take a name once its function was removed', () =>
@@ -139,7 +128,7 @@ describe('function decider', () => {
         .then({ type: 'BuildStarted', data: { ...ref('b-1', 'sha256:aaa', 'b'), owner: 'alexellis-x' } }));
 
     describe('a deploy recorded before ids were (FunctionDeployed v1, upcast with null ids)', () => {
-      const legacy: FunctionEvent = { type: 'FunctionDeployed', data: { ...deployment(5, 'a'), ownerId: null, repositoryId: null } };
+      const legacy: FunctionEvent = { type: 'FunctionDeployed', data: { ...fn1Deployment(5, 'a'), ownerId: null, repositoryId: null } };
 
       it('is compared by owner and repository name, as before', () => given(legacy).when(deploy(6, 'b')).then(deployed(6, 'b')));
 
@@ -363,7 +352,7 @@ describe('function decider: rollback', () => {
     type: 'FunctionRolledBack',
     data: rolledBackData('b', 'a', { holdsThroughPush: newest, push: pushOf(1, 'a'), spec: specOf('a') }),
   });
-  const deployRollback: FunctionCommand = { type: 'DeployRollback', data: deployment(1, 'a') };
+  const deployRollback: FunctionCommand = { type: 'DeployRollback', data: fn1Deployment(1, 'a') };
   const v1v2 = [...pushed(1, 'a'), ...pushed(2, 'b')];
 
   it('records a rollback to an earlier successful build, saying what ran before, who asked why and which pushes it holds against', () =>
@@ -524,7 +513,7 @@ describe('function decider: a deploy that never became ready', () => {
 describe('function decider: unchanged means untouched', () => {
   /** Push n of a commit whose build reused image `img:same`, with the deployment digest `digest`. */
   const at = (n: number, digest: string | undefined, image = 'img:same') => ({
-    ...deployment(n, `sha-${n}`),
+    ...fn1Deployment(n, `sha-${n}`),
     image,
     ...(digest === undefined ? {} : { deployment: digest }),
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { fold } from '../decider.js';
 import type { FunctionEvent } from '../events.js';
-import { rolledBackData } from '../spec-fixtures.js';
+import { fn1Deployment, rolledBackData } from '../spec-fixtures.js';
 import { functionDecider, functionSnapshots, rollbackTarget, type FunctionCommand, type FunctionState } from './function.decider.js';
 
 const ref = (buildId: string, sha: string, contextDigest: string) => ({
@@ -13,21 +13,6 @@ const ref = (buildId: string, sha: string, contextDigest: string) => ({
   contextDigest,
 });
 const ids = { ownerId: 1, repositoryId: 2 };
-const deployment = (pushSequence: number, sha: string, deploymentHash?: string) => ({
-  name: 'alexellis-fn1',
-  owner: 'alexellis',
-  repo: 'fns',
-  function: 'fn1',
-  branch: 'master',
-  sha,
-  image: `img:${sha}`,
-  endpoint: 'http://gw/function/alexellis-fn1',
-  deliveryId: `d-${pushSequence}`,
-  buildId: `b-${pushSequence}`,
-  pushSequence,
-  ...ids,
-  ...(deploymentHash ? { deployment: deploymentHash } : {}),
-});
 /** A push that built and deployed `sha` (its own context digest), as the pipeline records it. */
 const pushed = (pushSequence: number, sha: string): FunctionEvent[] => [
   { type: 'BuildStarted', data: ref(`b-${pushSequence}`, sha, `sha256:${sha}`) },
@@ -43,7 +28,7 @@ const pushed = (pushSequence: number, sha: string): FunctionEvent[] => [
       logTail: '',
     },
   },
-  { type: 'FunctionDeployed', data: deployment(pushSequence, sha, `dep-${sha}`) },
+  { type: 'FunctionDeployed', data: fn1Deployment(pushSequence, sha, `dep-${sha}`) },
 ];
 const history: FunctionEvent[] = [
   ...pushed(1, 'a'.repeat(40)),
@@ -72,9 +57,9 @@ describe('function snapshots', () => {
       { type: 'StartBuild', data: { ...ref('b-6', 'e'.repeat(40), 'sha256:e'), ...ids } },
       {
         type: 'Deploy',
-        data: { ...deployment(3, 'e'.repeat(40)), contextDigest: 'sha256:e', newestPushSequence: 3, newestSha: 'e'.repeat(40) },
+        data: { ...fn1Deployment(3, 'e'.repeat(40)), contextDigest: 'sha256:e', newestPushSequence: 3, newestSha: 'e'.repeat(40) },
       },
-      { type: 'DeployRollback', data: deployment(1, 'a'.repeat(40)) },
+      { type: 'DeployRollback', data: fn1Deployment(1, 'a'.repeat(40)) },
       { type: 'Delete', data: { name: 'alexellis-fn1', note: null } },
     ];
     for (const command of commands)
