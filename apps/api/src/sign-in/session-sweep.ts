@@ -6,8 +6,8 @@ import { SESSIONS } from '../tokens.js';
 const EVERY_MS = 60 * 60_000;
 
 /**
- * Deletes expired sessions and abandoned sign-ins hourly, besides the lazy deletion when one is shown and the
- * sweep at each sign-in: a browser that never comes back leaves no session row behind for long.
+ * Deletes expired sessions and abandoned sign-ins hourly, besides the lazy deletion when one is shown:
+ * a browser that never comes back leaves no session row behind for long.
  */
 @Injectable()
 export class SessionSweep implements OnApplicationBootstrap, OnApplicationShutdown {

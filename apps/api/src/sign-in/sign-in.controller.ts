@@ -48,7 +48,6 @@ export class SignInController {
     const returnTo = localReturnTo(raw);
     if (returnTo === null) throw refuse(HttpStatus.BAD_REQUEST, 'returnTo must be a path on this server, like /functions');
     const now = new Date();
-    await this.sessions.sweep(now);
     const { mode } = this.config.signIn;
     if (mode === 'off') throw this.notConfigured();
     if (mode === 'local') {
