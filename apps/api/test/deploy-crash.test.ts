@@ -86,4 +86,28 @@ describe('an api killed after the gateway took a deploy and before FunctionDeplo
     expect(gateway.deploys.filter((deploy) => deploy.image === data.image).map((deploy) => deploy.service)).toEqual([FN]);
     expect(gateway.functions.get(FN)).toMatchObject({ image: data.image });
   }, 120_000);
+
+  it('records that deploy even when a newer push arrived before the re-run, then deploys the newer push over it', async () => {
+    const held = gateway.holdNextDeploy();
+    const taken = await push('four');
+    await held.reached;
+    // Accepted while the deploy is held: by the re-run the newest push on the branch is this one.
+    const newer = await push('five');
+    const exited = new Promise((resolve) => api.child.once('exit', resolve));
+    api.child.kill('SIGKILL');
+    await exited;
+    const before = gateway.deploys.length;
+    held.release();
+    await eventually(async () => gateway.deploys.length === before + 1, 10_000, 'the held deploy to land');
+
+    api = await start(env);
+    await eventually(async () => (await deployed(newer.deliveryId)).length > 0, 60_000, 'the newer push to deploy');
+
+    // The audit trail names every deploy the gateway took, the one nobody recorded before the crash included.
+    const [{ data: took }] = await deployed(taken.deliveryId);
+    const [{ data: newest }] = await deployed(newer.deliveryId);
+    expect([took.sha, newest.sha]).toEqual([taken.sha, newer.sha]);
+    expect(gateway.deploys.slice(before).map((deploy) => deploy.image)).toEqual([took.image, newest.image]);
+    expect(gateway.functions.get(FN)).toMatchObject({ image: newest.image });
+  }, 120_000);
 });

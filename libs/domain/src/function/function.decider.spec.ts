@@ -73,6 +73,13 @@ describe('function decider', () => {
       .when(deploy(1, 'a'))
       .then(superseded(1, 'a', 'b')));
 
+  it('records a deploy the gateway took before its process died, though a newer push arrived since', () => {
+    const tookEarlier = { contextDigest: 'sha256:aaa', newestPushSequence: 3, newestSha: 'c', tookEarlier: true };
+    given(deployed(1, 'a'))
+      .when({ type: 'Deploy', data: { ...fn1Deployment(2, 'b'), ...tookEarlier } })
+      .then(deployed(2, 'b'));
+  });
+
   describe('a deployed name belongs to the GitHub owner and repository that deployed it', () => {
     const refusal = (from: { owner?: string; repo?: string }, reason: string, buildId = 'b-1', sha = 'b'): FunctionEvent => ({
       type: 'DeployFailed',

@@ -45,6 +45,11 @@ export type FunctionCommand =
           ownerQuota?: OwnerQuota;
           /** Whether the gateway runs this name with the image of this deploy now (asked when the events say it should). */
           runningOnGateway?: boolean;
+          /**
+           * The gateway already took this very deploy (image and commit) in an earlier attempt whose process died before
+           * recording it: what happened is recorded, even if a newer push arrived since (its own deploy follows).
+           */
+          tookEarlier?: boolean;
         }
     >
   /**
@@ -201,10 +206,13 @@ export function decide(command: FunctionCommand, state: FunctionState): Function
     case 'FailBuild':
       return [{ type: 'BuildFailed', data: { ...command.data, reason: withoutServerPaths(command.data.reason) } }];
     case 'Deploy': {
-      const { contextDigest, newestPushSequence, newestSha, ownerQuota, runningOnGateway = false, ...deployed } = command.data;
+      const { contextDigest, newestPushSequence, newestSha, ownerQuota, runningOnGateway = false, tookEarlier = false, ...deployed } =
+        command.data;
       const refusal = heldByAnother(state, deployed);
       if (refusal)
         return [{ type: 'DeployFailed', data: { ...pick(deployed, ['name', 'owner', 'repo', 'sha', 'buildId']), reason: refusal } }];
+      // The audit trail holds every deploy the gateway took: a newer push's own deploy replaces this one next.
+      if (tookEarlier) return [{ type: 'FunctionDeployed', data: deployed }];
       // Push sequences are per repository stream, which is named by the repository: a renamed repository (same
       // id, checked above) starts a new stream, so its pushes are not compared with the old name's deploy.
       const last = state.deployed;

@@ -129,6 +129,8 @@ export class DeployStep extends PipelineStep<Deploy> {
     // landing meanwhile: the decision taken again is the same, and the gateway is not asked twice.
     let onGateway = false;
     try {
+      // Only a re-run can find its own earlier deploy on the gateway, left by a process that died before recording it.
+      onGateway = context.attempts > 1 && gateway !== null && alreadyDeployed(await gateway.list(), spec.name, gatewayImage, push.sha);
       // A rollback's deploy is that earlier build's own deploy, taken only while the rollback is still the last word.
       const command: FunctionCommand = job.command.rollback
         ? { type: 'DeployRollback', data: deployed }
@@ -140,6 +142,7 @@ export class DeployStep extends PipelineStep<Deploy> {
               newestPushSequence: newest.sequence,
               newestSha: newest.sha,
               ownerQuota: { deployed: ownerDeployed, max: this.parts.config.fairShare.maxFunctionsPerOwner },
+              tookEarlier: onGateway,
               // Asked only when the events say this image runs (a gateway that fails to answer fails like a deploy).
               runningOnGateway:
                 gateway !== null && runsImage(state, image) && (await gateway.status(spec.name, signal))?.image === gatewayImage,
@@ -147,17 +150,17 @@ export class DeployStep extends PipelineStep<Deploy> {
           };
       await handleCommand(store, functionDecider, streamId, command, metadata, {
         act: async ([decision]) => {
-          if (decision?.type !== 'FunctionDeployed' || decision.data.alreadyRunning || onGateway) return;
-          const refusal = gatewayRefusal(await deployTarget(gateway, spec.secrets), spec.secrets, push);
-          if (refusal !== null || !gateway) throw new Refused(refusal ?? '');
-          // Our lock may be gone (lost connection): then another process owns this function's deploys now.
-          if (signal.aborted) throw new Interrupted();
-          // Only a re-run can find its own earlier deploy on the gateway.
-          onGateway = context.attempts > 1 && alreadyDeployed(await gateway.list(), spec.name, gatewayImage, push.sha);
-          if (!onGateway) await gateway.deploy(functionDeployment(spec, push, gatewayImage, new Date(), registryPullSecret), signal);
-          onGateway = true;
+          if (decision?.type !== 'FunctionDeployed' || decision.data.alreadyRunning) return;
+          if (!onGateway) {
+            const refusal = gatewayRefusal(await deployTarget(gateway, spec.secrets), spec.secrets, push);
+            if (refusal !== null || !gateway) throw new Refused(refusal ?? '');
+            // Our lock may be gone (lost connection): then another process owns this function's deploys now.
+            if (signal.aborted) throw new Interrupted();
+            await gateway.deploy(functionDeployment(spec, push, gatewayImage, new Date(), registryPullSecret), signal);
+            onGateway = true;
+          }
           // The embedded gateway answers a deploy only once the function is healthy (or crashed, with its output).
-          if (openfaasUrl !== null) await this.untilReady(gateway, spec.name, gatewayImage, push.sha, signal);
+          if (openfaasUrl !== null && gateway !== null) await this.untilReady(gateway, spec.name, gatewayImage, push.sha, signal);
         },
       });
       return { done: true };
