@@ -206,8 +206,15 @@ export function decide(command: FunctionCommand, state: FunctionState): Function
     case 'FailBuild':
       return [{ type: 'BuildFailed', data: { ...command.data, reason: withoutServerPaths(command.data.reason) } }];
     case 'Deploy': {
-      const { contextDigest, newestPushSequence, newestSha, ownerQuota, runningOnGateway = false, tookEarlier = false, ...deployed } =
-        command.data;
+      const {
+        contextDigest,
+        newestPushSequence,
+        newestSha,
+        ownerQuota,
+        runningOnGateway = false,
+        tookEarlier = false,
+        ...deployed
+      } = command.data;
       const refusal = heldByAnother(state, deployed);
       if (refusal)
         return [{ type: 'DeployFailed', data: { ...pick(deployed, ['name', 'owner', 'repo', 'sha', 'buildId']), reason: refusal } }];
